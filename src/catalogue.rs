@@ -1,0 +1,476 @@
+//! The measure catalogue: everything that changes from year to year, kept as
+//! data (TOML under `catalogue/`), not code.
+//!
+//! * `catalogue/measures.toml`: canonical measures (id, description, unit, polarity, key stage).
+//! * `catalogue/groups.toml`: canonical pupil groups.
+//! * `catalogue/datasets/*.toml`: how to recognise each file family by its
+//!   header, and which source column becomes which measure and group in which years.
+//!
+//! The shipped catalogue is compiled into the binary so `attain` works from any
+//! directory; `--catalogue DIR` (or `ATTAIN_CATALOGUE`) reads an edited copy instead.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+
+/// One or several alternative column names (header drift between years).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum Names {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Names {
+    pub fn list(&self) -> Vec<&str> {
+        match self {
+            Names::One(s) => vec![s.as_str()],
+            Names::Many(v) => v.iter().map(String::as_str).collect(),
+        }
+    }
+    pub fn first(&self) -> &str {
+        match self {
+            Names::One(s) => s,
+            Names::Many(v) => v.first().map(String::as_str).unwrap_or(""),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Measure {
+    pub id: String,
+    pub key_stage: String,
+    pub description: String,
+    /// percent | score | progress | count | grade | rate | days
+    pub unit: String,
+    /// high | low | none: is a higher value better?
+    pub polarity: String,
+    #[serde(default)]
+    pub dps: u32,
+    /// Which pupils a figure is about, and so what weights an aggregate (for people).
+    #[serde(default)]
+    pub cohort: String,
+    /// How school figures combine into an LA figure: weighted_mean | sum | none.
+    #[serde(default = "default_aggregate")]
+    pub aggregate: String,
+    #[serde(default)]
+    pub headline: bool,
+    /// Short label for tables and charts.
+    #[serde(default)]
+    pub label: String,
+}
+
+fn default_aggregate() -> String {
+    "weighted_mean".into()
+}
+
+impl Measure {
+    pub fn high_is_good(&self) -> Option<bool> {
+        match self.polarity.as_str() {
+            "high" => Some(true),
+            "low" => Some(false),
+            _ => None,
+        }
+    }
+    pub fn short_label(&self) -> &str {
+        if self.label.is_empty() {
+            &self.description
+        } else {
+            &self.label
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub description: String,
+    /// The group's complement, where one exists (disadvantaged <-> not_disadvantaged).
+    #[serde(default)]
+    pub complement: Option<String>,
+}
+
+/// How to recognise a file family from a header row.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recognise {
+    /// Every one of these columns must be present (case-insensitive).
+    #[serde(default)]
+    pub all_of: Vec<String>,
+    /// At least one of these must be present, if any are listed.
+    #[serde(default)]
+    pub any_of: Vec<String>,
+    /// None of these may be present.
+    #[serde(default)]
+    pub none_of: Vec<String>,
+    /// For workbooks: the file must have a sheet with this name.
+    #[serde(default)]
+    pub sheet: Option<String>,
+    /// For parquet files: columns of the parquet schema.
+    #[serde(default)]
+    pub parquet: bool,
+}
+
+/// How rows are told apart: school, LA, national (performance tables).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Records {
+    /// The column that says what a row is (RECTYPE, or URN/LA holding "NAT").
+    pub column: Option<Names>,
+    #[serde(default)]
+    pub school: Vec<String>,
+    #[serde(default)]
+    pub la: Vec<String>,
+    #[serde(default)]
+    pub national_all: Vec<String>,
+    #[serde(default)]
+    pub national_state: Vec<String>,
+    /// What rows whose record column matches nothing are: "school" or "skip".
+    #[serde(default = "default_other")]
+    pub other: String,
+    /// A column whose value splits rows by phase (census ESTAB = PRI/SEC/SPE on NAT rows, SCHOOLTYPE on schools).
+    #[serde(default)]
+    pub phase_columns: Vec<String>,
+    #[serde(default)]
+    pub phase_values: BTreeMap<String, String>,
+    /// A column whose value marks non-state-funded schools (SCHOOLTYPE, NFTYPE).
+    #[serde(default)]
+    pub scope_columns: Vec<String>,
+    #[serde(default)]
+    pub scope_values: BTreeMap<String, String>,
+}
+
+fn default_other() -> String {
+    "school".into()
+}
+
+/// Key columns that identify the row's body.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Keys {
+    pub urn: Option<Names>,
+    pub la: Option<Names>,
+    pub estab: Option<Names>,
+    pub name: Option<Names>,
+    pub school_type: Option<Names>,
+    pub region: Option<Names>,
+    pub la_name: Option<Names>,
+    pub new_la_code: Option<Names>,
+    pub region_name: Option<Names>,
+    pub level: Option<Names>,
+    pub time_period: Option<Names>,
+    pub version: Option<Names>,
+}
+
+/// How to find the year of a file from its content.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct YearRule {
+    /// Column patterns with `{yy}` for prior-year copies (PTRWM_EXP_18 in the 2019 file):
+    /// the file's year is the newest such suffix plus one.
+    #[serde(default)]
+    pub prior_year_columns: Vec<String>,
+}
+
+/// A header signature known to belong to one year's edition of a file family.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Edition {
+    pub year: i32,
+    #[serde(default)]
+    pub all_of: Vec<String>,
+    #[serde(default)]
+    pub none_of: Vec<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// One source column mapped to a measure and group.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnMap {
+    pub source: Names,
+    pub measure: String,
+    #[serde(default = "default_group")]
+    pub group: String,
+    /// The count column that is this figure's cohort (denominator).
+    #[serde(default)]
+    pub cohort: Option<Names>,
+    /// The count column that is this figure's numerator.
+    #[serde(default)]
+    pub numerator: Option<Names>,
+    /// Lower and upper confidence limits.
+    #[serde(default)]
+    pub ci: Option<[String; 2]>,
+    /// value = numerator / cohort * scale, when the file has no ready-made value column
+    /// (then `source` names the numerator).
+    #[serde(default)]
+    pub ratio_scale: Option<f64>,
+    /// Inclusive year range this mapping applies to (default: all years).
+    #[serde(default)]
+    pub years: Option<[i32; 2]>,
+    /// Only for these record levels (school, la, national); default all.
+    #[serde(default)]
+    pub levels: Vec<String>,
+}
+
+fn default_group() -> String {
+    "all".into()
+}
+
+impl ColumnMap {
+    pub fn applies_to(&self, year: i32) -> bool {
+        match self.years {
+            Some([a, b]) => year >= a && year <= b,
+            None => true,
+        }
+    }
+}
+
+/// A rule for tidy (EES) files: rows whose filter columns match become a group.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRule {
+    /// column -> value (case-insensitive); every other filter column must be its total value.
+    #[serde(rename = "when")]
+    pub when: BTreeMap<String, Names>,
+    pub group: String,
+    /// Phase this slice is about (absence files split by phase).
+    #[serde(default)]
+    pub phase: Option<String>,
+}
+
+/// Tidy-file settings (Explore Education Statistics).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tidy {
+    /// Filter columns: each row is one combination of their values.
+    #[serde(default)]
+    pub filters: Vec<Names>,
+    /// The value of a filter column that means "everyone".
+    #[serde(default = "default_total")]
+    pub total: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<GroupRule>,
+    /// Map geographic_level values to levels.
+    #[serde(default)]
+    pub levels: BTreeMap<String, String>,
+}
+
+fn default_total() -> Vec<String> {
+    vec!["Total".into()]
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dataset {
+    pub id: String,
+    /// Which reader handles the family (see `ingest::readers`).
+    pub reader: String,
+    pub description: String,
+    #[serde(default)]
+    pub key_stage: String,
+    /// Lower numbers are tried first when several families could match.
+    #[serde(default = "default_priority")]
+    pub priority: i32,
+    pub recognise: Recognise,
+    /// Why a recognised file yields no results (metadata, notes).
+    #[serde(default)]
+    pub skip_reason: Option<String>,
+    #[serde(default)]
+    pub records: Records,
+    #[serde(default)]
+    pub keys: Keys,
+    #[serde(default)]
+    pub year: YearRule,
+    #[serde(default, rename = "edition")]
+    pub editions: Vec<Edition>,
+    #[serde(default, rename = "column")]
+    pub columns: Vec<ColumnMap>,
+    #[serde(default)]
+    pub tidy: Tidy,
+    /// Free-form reader settings (e.g. LAIT short-desc to measure maps).
+    #[serde(default)]
+    pub settings: BTreeMap<String, toml::Value>,
+    /// Map for readers that translate source codes to measure+group (LAIT short descriptions).
+    #[serde(default, rename = "code")]
+    pub codes: Vec<CodeMap>,
+}
+
+fn default_priority() -> i32 {
+    50
+}
+
+/// A source code (e.g. LAIT `Short Desc`) mapped to a canonical measure and group.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeMap {
+    pub source: String,
+    pub measure: String,
+    #[serde(default = "default_group")]
+    pub group: String,
+}
+
+/// Establishment type codes: which are LA maintained.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchoolTypes {
+    pub maintained: Vec<String>,
+    pub academy: Vec<String>,
+    pub independent: Vec<String>,
+    #[serde(default)]
+    pub names: BTreeMap<String, String>,
+}
+
+impl SchoolTypes {
+    /// Some(true) for LA-maintained type codes, Some(false) for academies and independents.
+    pub fn la_maintained(&self, code: &str) -> Option<bool> {
+        let c = code.trim();
+        if self.maintained.iter().any(|m| m.eq_ignore_ascii_case(c)) {
+            Some(true)
+        } else if self.academy.iter().chain(&self.independent).any(|m| m.eq_ignore_ascii_case(c)) {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct MeasuresFile {
+    measure: Vec<Measure>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupsFile {
+    group: Vec<Group>,
+}
+
+/// The whole catalogue, validated.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    pub measures: Vec<Measure>,
+    pub groups: Vec<Group>,
+    pub datasets: Vec<Dataset>,
+    pub school_types: SchoolTypes,
+    by_measure: HashMap<String, usize>,
+    pub origin: String,
+}
+
+/// The shipped catalogue, compiled in.
+const BUILTIN_MEASURES: &str = include_str!("../catalogue/measures.toml");
+const BUILTIN_GROUPS: &str = include_str!("../catalogue/groups.toml");
+const BUILTIN_SCHOOL_TYPES: &str = include_str!("../catalogue/school_types.toml");
+const BUILTIN_DATASETS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/datasets.rs"));
+
+impl Catalogue {
+    /// The catalogue compiled into the binary.
+    pub fn builtin() -> Catalogue {
+        let datasets = BUILTIN_DATASETS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
+        Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, datasets, "built-in catalogue".into())
+            .expect("the shipped catalogue is valid (checked by tests)")
+    }
+
+    /// `dir` if given, else `ATTAIN_CATALOGUE`, else the built-in one.
+    pub fn load(dir: Option<&Path>) -> Result<Catalogue, ConfigError> {
+        let env_dir = std::env::var_os("ATTAIN_CATALOGUE").map(PathBuf::from);
+        match dir.map(Path::to_path_buf).or(env_dir) {
+            Some(d) => Catalogue::from_dir(&d),
+            None => Ok(Catalogue::builtin()),
+        }
+    }
+
+    pub fn from_dir(dir: &Path) -> Result<Catalogue, ConfigError> {
+        let read = |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| ConfigError::new(p.display().to_string(), e.to_string()));
+        let measures = read(dir.join("measures.toml"))?;
+        let groups = read(dir.join("groups.toml"))?;
+        let types = read(dir.join("school_types.toml"))?;
+        let mut datasets = Vec::new();
+        let ddir = dir.join("datasets");
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&ddir)
+            .map_err(|e| ConfigError::new(ddir.display().to_string(), e.to_string()))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .collect();
+        entries.sort();
+        for p in entries {
+            datasets.push((p.display().to_string(), read(p)?));
+        }
+        Catalogue::parse(&measures, &groups, &types, datasets, dir.display().to_string())
+    }
+
+    fn parse(measures: &str, groups: &str, types: &str, datasets: Vec<(String, String)>, origin: String) -> Result<Catalogue, ConfigError> {
+        let m: MeasuresFile = toml::from_str(measures).map_err(|e| ConfigError::new("catalogue/measures.toml", e.to_string()))?;
+        let g: GroupsFile = toml::from_str(groups).map_err(|e| ConfigError::new("catalogue/groups.toml", e.to_string()))?;
+        let school_types: SchoolTypes = toml::from_str(types).map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
+        let mut ds = Vec::new();
+        for (name, text) in datasets {
+            let d: Dataset = toml::from_str(&text).map_err(|e| ConfigError::new(name.clone(), e.to_string()))?;
+            ds.push(d);
+        }
+        ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
+        let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
+        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, by_measure, origin };
+        cat.validate()?;
+        Ok(cat)
+    }
+
+    /// Every mapping must name a measure and group that exist; ids must be unique.
+    fn validate(&self) -> Result<(), ConfigError> {
+        let mut seen = std::collections::HashSet::new();
+        for m in &self.measures {
+            if !seen.insert(&m.id) {
+                return Err(ConfigError::new("catalogue/measures.toml", format!("measure {} is defined twice", m.id)));
+            }
+            if !matches!(m.polarity.as_str(), "high" | "low" | "none") {
+                return Err(ConfigError::new("catalogue/measures.toml", format!("measure {}: polarity must be high, low or none", m.id)));
+            }
+        }
+        let groups: std::collections::HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
+        let mut ids = std::collections::HashSet::new();
+        for d in &self.datasets {
+            let file = format!("catalogue/datasets/{}.toml", d.id);
+            if !ids.insert(&d.id) {
+                return Err(ConfigError::new(file, format!("dataset id {} is used twice", d.id)));
+            }
+            let check = |measure: &str, group: &str, what: &str| -> Result<(), ConfigError> {
+                if !self.by_measure.contains_key(measure) {
+                    return Err(ConfigError::new(file.clone(), format!("{what}: unknown measure {measure}")));
+                }
+                if !groups.contains(group) {
+                    return Err(ConfigError::new(file.clone(), format!("{what}: unknown group {group}")));
+                }
+                Ok(())
+            };
+            for c in &d.columns {
+                check(&c.measure, &c.group, &format!("column {}", c.source.first()))?;
+            }
+            for c in &d.codes {
+                check(&c.measure, &c.group, &format!("code {}", c.source))?;
+            }
+            for r in &d.tidy.groups {
+                if !groups.contains(r.group.as_str()) {
+                    return Err(ConfigError::new(file.clone(), format!("tidy group rule: unknown group {}", r.group)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub fn measure(&self, id: &str) -> Option<&Measure> {
+        self.by_measure.get(id).map(|&i| &self.measures[i])
+    }
+
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.id == id)
+    }
+
+    pub fn dataset(&self, id: &str) -> Option<&Dataset> {
+        self.datasets.iter().find(|d| d.id == id)
+    }
+}

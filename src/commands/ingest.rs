@@ -1,0 +1,120 @@
+//! `attain ingest` and `attain inspect`.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use crate::catalogue::Catalogue;
+use crate::error::{IngestError, IngestFailures};
+use crate::ingest::{self, FileOutcome, IngestOptions, IngestRun};
+use crate::output::{Format, Report};
+use crate::store::Store;
+
+/// Outcome of `attain ingest`, for the CLI and for pipeline stages.
+pub struct IngestSummary {
+    pub run: IngestRun,
+    /// Files in a directory walk that no dataset recognised (a warning: exit code 1).
+    pub unrecognised: usize,
+}
+
+pub fn ingest(paths: &[PathBuf], store_dir: &Path, catalogue: Arc<Catalogue>, year: Option<i32>) -> anyhow::Result<IngestSummary> {
+    let opts = IngestOptions { catalogue, year };
+    let store = Store::at(store_dir);
+    let run = ingest::ingest(paths, &store, &opts)?;
+    let failures: Vec<IngestError> = run.failures().into_iter().cloned().collect();
+    if !failures.is_empty() {
+        return Err(IngestFailures(failures).into());
+    }
+    let unrecognised = run.outcomes.iter().filter(|o| matches!(o, FileOutcome::Unrecognised { .. })).count();
+    Ok(IngestSummary { run, unrecognised })
+}
+
+/// One line per file: what it was read as.
+pub fn summary_report(run: &IngestRun) -> Report {
+    let mut r = Report::new(&["file", "outcome", "dataset", "year", "rows", "results", "note"]);
+    for o in &run.outcomes {
+        match o {
+            FileOutcome::Ingested { path, tables, .. } => {
+                for t in tables {
+                    r.push(vec![
+                        json!(ingest::display_path(path)),
+                        json!("ingested"),
+                        json!(t.dataset),
+                        t.year.map(Value::from).unwrap_or(Value::Null),
+                        json!(t.data_rows),
+                        json!(t.results),
+                        json!(t.notes.join("; ")),
+                    ]);
+                }
+            }
+            FileOutcome::Skipped { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("skipped"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason)]),
+            FileOutcome::Unrecognised { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("not recognised"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason)]),
+            FileOutcome::Failed(e) => r.push(vec![json!(ingest::display_path(&e.file)), json!("error"), Value::Null, Value::Null, Value::Null, Value::Null, json!(e.to_string())]),
+        }
+    }
+    r
+}
+
+/// `attain inspect FILE`: what the file was recognised as, its year, rows by record type,
+/// mapped and unmapped columns, and how many of each status token.
+pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format: Format) -> anyhow::Result<String> {
+    let opts = IngestOptions { catalogue, year };
+    let outcome = ingest::read_file(path, &opts);
+    let v = match &outcome {
+        FileOutcome::Ingested { path, sha256, tables, skipped_sheets, .. } => json!({
+            "file": ingest::display_path(path),
+            "sha256": sha256,
+            "outcome": "recognised",
+            "tables": tables,
+            "ignored_sheets": skipped_sheets,
+        }),
+        FileOutcome::Skipped { path, reason } => json!({"file": ingest::display_path(path), "outcome": "skipped", "reason": reason}),
+        FileOutcome::Unrecognised { path, reason } => {
+            return Err(IngestError::at_file(path, format!("not recognised: {reason}")).into());
+        }
+        FileOutcome::Failed(e) => return Err(e.clone().into()),
+    };
+    Ok(match format {
+        Format::Json => serde_json::to_string_pretty(&v)? + "\n",
+        _ => inspect_text(&v),
+    })
+}
+
+fn inspect_text(v: &Value) -> String {
+    let mut out = String::new();
+    let s = |x: &Value| crate::output::plain(x);
+    out.push_str(&format!("file:     {}\n", s(&v["file"])));
+    out.push_str(&format!("outcome:  {}\n", s(&v["outcome"])));
+    if let Some(r) = v.get("reason") {
+        out.push_str(&format!("reason:   {}\n", s(r)));
+    }
+    for t in v["tables"].as_array().into_iter().flatten() {
+        out.push('\n');
+        if !t["sheet"].is_null() {
+            out.push_str(&format!("sheet:    {}\n", s(&t["sheet"])));
+        }
+        out.push_str(&format!("dataset:  {} ({})\n", s(&t["dataset"]), s(&t["description"])));
+        out.push_str(&format!("year:     {} (from {})\n", s(&t["year"]), s(&t["year_from"])));
+        out.push_str(&format!("version:  {}\n", s(&t["version"])));
+        out.push_str(&format!("header:   row {}; {} data rows; {} results\n", s(&t["header_row"]), s(&t["data_rows"]), s(&t["results"])));
+        out.push_str("records:  ");
+        out.push_str(&t["rows_by_record"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default());
+        out.push('\n');
+        out.push_str("statuses: ");
+        out.push_str(&t["status_counts"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default());
+        out.push('\n');
+        let list = |x: &Value| x.as_array().map(|a| a.iter().map(|c| s(c)).collect::<Vec<_>>()).unwrap_or_default();
+        let mapped = list(&t["mapped_columns"]);
+        let unmapped = list(&t["unmapped_columns"]);
+        out.push_str(&format!("mapped columns ({}): {}\n", mapped.len(), mapped.join(", ")));
+        out.push_str(&format!("unmapped columns ({}): {}\n", unmapped.len(), unmapped.join(", ")));
+        for n in list(&t["notes"]) {
+            out.push_str(&format!("note:     {n}\n"));
+        }
+    }
+    for n in v["ignored_sheets"].as_array().into_iter().flatten() {
+        out.push_str(&format!("ignored:  {}\n", s(n)));
+    }
+    out
+}

@@ -1,0 +1,5 @@
+//! The library side of each CLI command: what `src/main.rs` calls after parsing flags.
+
+pub mod ingest;
+pub mod measures;
+pub mod bench;

@@ -1,0 +1,114 @@
+//! Errors by layer. Each carries the context a person needs to find the problem:
+//! file, row and column for input; the stage or school for later layers.
+//! Exit codes (documented in the README): 0 ok, 1 finished with data warnings,
+//! 2 usage or config error, 3 input error, 4 render error.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// A problem in an input file.
+#[derive(Debug, Clone)]
+pub struct IngestError {
+    pub file: PathBuf,
+    /// 1-based line (CSV) or row (worksheet); `None` when it concerns the whole file.
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl IngestError {
+    pub fn at_file(file: &Path, message: impl Into<String>) -> IngestError {
+        IngestError { file: file.to_path_buf(), row: None, column: None, message: message.into() }
+    }
+    pub fn at(file: &Path, row: u64, column: Option<&str>, message: String) -> IngestError {
+        IngestError { file: file.to_path_buf(), row: Some(row), column: column.map(str::to_string), message }
+    }
+}
+
+impl fmt::Display for IngestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if let Some(r) = self.row {
+            write!(f, ", row {r}")?;
+        }
+        if let Some(c) = &self.column {
+            write!(f, ", column {c}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for IngestError {}
+
+/// A configuration problem: catalogue, pipeline TOML, command-line values.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct ConfigError {
+    pub file: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError { file: file.into(), message: message.into() }
+    }
+}
+
+/// A problem reading or writing the canonical store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {dir} has no {table} table: run `attain ingest` first")]
+    Missing { dir: PathBuf, table: &'static str },
+    #[error("store {dir}: {message}")]
+    Io { dir: PathBuf, message: String },
+    #[error("store query: {0}")]
+    Query(String),
+}
+
+impl From<polars::error::PolarsError> for StoreError {
+    fn from(e: polars::error::PolarsError) -> Self {
+        StoreError::Query(e.to_string())
+    }
+}
+
+/// Process exit codes, one per failure class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    Ok = 0,
+    DataWarnings = 1,
+    Usage = 2,
+    Input = 3,
+    Render = 4,
+}
+
+/// Map any error from the library to its exit code.
+pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
+    for cause in err.chain() {
+        if cause.downcast_ref::<IngestError>().is_some() || cause.downcast_ref::<IngestFailures>().is_some() {
+            return ExitCode::Input;
+        }
+        if cause.downcast_ref::<ConfigError>().is_some() {
+            return ExitCode::Usage;
+        }
+        if cause.downcast_ref::<StoreError>().is_some() {
+            return ExitCode::Input;
+        }
+        if cause.downcast_ref::<RenderFailures>().is_some() {
+            return ExitCode::Render;
+        }
+    }
+    ExitCode::Input
+}
+
+/// Several input files failed; the run reports all of them, not just the first.
+#[derive(Debug, thiserror::Error)]
+#[error("{} input file(s) failed:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct IngestFailures(pub Vec<IngestError>);
+
+/// Some outputs (booklets, charts) failed to render; the others were written.
+#[derive(Debug, thiserror::Error)]
+#[error("{} of {total} output(s) failed:\n{}", .failures.len(), .failures.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct RenderFailures {
+    pub total: usize,
+    pub failures: Vec<String>,
+}

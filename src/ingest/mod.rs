@@ -1,0 +1,436 @@
+//! Ingest: one reader per file family, chosen by what the file contains (its header
+//! and values), never by its name. Every reader turns a file into a [`Batch`] of
+//! canonical rows; `store` merges batches into the parquet store.
+
+pub mod areas;
+pub mod gias;
+pub mod lait;
+pub mod neighbours;
+pub mod ofsted;
+pub mod perf;
+pub mod table;
+pub mod tidy;
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::catalogue::{Catalogue, Dataset};
+use crate::error::IngestError;
+use crate::store::schema::{Batch, Level, SourceRow};
+use crate::value::{parse_cell, Cell, Status};
+use table::{Row, Table};
+
+/// Options that apply to every file of one ingest.
+#[derive(Clone)]
+pub struct IngestOptions {
+    pub catalogue: Arc<Catalogue>,
+    /// Overrides the year found from content or path.
+    pub year: Option<i32>,
+}
+
+/// What `attain inspect` and the ingest summary say about one table.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct TableReport {
+    pub sheet: Option<String>,
+    pub dataset: String,
+    pub description: String,
+    pub year: Option<i32>,
+    pub year_from: String,
+    pub version: String,
+    pub header_row: u64,
+    pub data_rows: usize,
+    pub rows_by_record: BTreeMap<String, usize>,
+    pub mapped_columns: Vec<String>,
+    pub unmapped_columns: Vec<String>,
+    pub status_counts: BTreeMap<String, usize>,
+    pub results: usize,
+    pub notes: Vec<String>,
+}
+
+/// The outcome for one file.
+#[derive(Debug)]
+pub enum FileOutcome {
+    Ingested { path: PathBuf, sha256: String, tables: Vec<TableReport>, batch: Batch, skipped_sheets: Vec<String> },
+    Skipped { path: PathBuf, reason: String },
+    Unrecognised { path: PathBuf, reason: String },
+    Failed(IngestError),
+}
+
+impl FileOutcome {
+    pub fn path(&self) -> &Path {
+        match self {
+            FileOutcome::Ingested { path, .. } | FileOutcome::Skipped { path, .. } | FileOutcome::Unrecognised { path, .. } => path,
+            FileOutcome::Failed(e) => &e.file,
+        }
+    }
+}
+
+/// Files named on the command line, with directories walked (sorted, hidden files and
+/// symlink loops skipped). `true` marks a file named explicitly.
+pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, IngestError> {
+    let mut out = Vec::new();
+    let mut seen_dirs = HashSet::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| IngestError::at_file(p, format!("cannot read: {e}")))?;
+        if meta.is_dir() {
+            walk(p, &mut out, &mut seen_dirs, 0)?;
+        } else {
+            out.push((p.clone(), true));
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>, seen: &mut HashSet<PathBuf>, depth: usize) -> Result<(), IngestError> {
+    let canon = std::fs::canonicalize(dir).map_err(|e| IngestError::at_file(dir, format!("cannot resolve: {e}")))?;
+    if !seen.insert(canon) || depth > 64 {
+        return Ok(()); // a symlink loop or a directory reached twice
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| IngestError::at_file(dir, format!("cannot list: {e}")))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for e in entries {
+        let name = e.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        match std::fs::metadata(&e) {
+            Ok(m) if m.is_dir() => walk(&e, out, seen, depth + 1)?,
+            Ok(_) => out.push((e, false)),
+            Err(_) => continue, // dangling symlink
+        }
+    }
+    Ok(())
+}
+
+/// How a file is presented in the store and in messages: as given, without a leading "./".
+pub fn display_path(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// Read and recognise one file. Never panics; every problem is an outcome.
+pub fn read_file(path: &Path, opts: &IngestOptions) -> FileOutcome {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return FileOutcome::Failed(IngestError::at_file(path, format!("cannot read: {e}"))),
+    };
+    let sha = hex(&Sha256::digest(&bytes));
+    let result = if bytes.starts_with(b"PAR1") {
+        read_parquet_file(path, opts)
+    } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
+        read_workbook_file(path, opts)
+    } else {
+        read_text_file(path, &bytes, opts)
+    };
+    match result {
+        Ok(Read::Tables(tables, mut batch, skipped_sheets)) => {
+            let version = tables.first().map(|t| t.version.clone()).unwrap_or_default();
+            batch.sources.push(SourceRow {
+                source_file: display_path(path),
+                sha256: sha.clone(),
+                dataset: tables.iter().map(|t| t.dataset.as_str()).collect::<Vec<_>>().join("+"),
+                year: tables.first().and_then(|t| t.year),
+                year_from: tables.first().map(|t| t.year_from.clone()).unwrap_or_default(),
+                version,
+                rows: tables.iter().map(|t| t.data_rows as u64).sum(),
+            });
+            FileOutcome::Ingested { path: path.to_path_buf(), sha256: sha, tables, batch, skipped_sheets }
+        }
+        Ok(Read::Skip(reason)) => FileOutcome::Skipped { path: path.to_path_buf(), reason },
+        Ok(Read::Unrecognised(reason)) => FileOutcome::Unrecognised { path: path.to_path_buf(), reason },
+        Err(e) => FileOutcome::Failed(e),
+    }
+}
+
+enum Read {
+    Tables(Vec<TableReport>, Batch, Vec<String>),
+    Skip(String),
+    Unrecognised(String),
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestError> {
+    let cols = crate::store::frame::parquet_columns(path).map_err(|e| IngestError::at_file(path, format!("unreadable parquet: {e}")))?;
+    let names: HashSet<String> = cols.iter().map(|c| c.to_ascii_uppercase()).collect();
+    let Some(ds) = recognise(&opts.catalogue, &names, None, true) else {
+        return Ok(Read::Unrecognised(format!("parquet file with columns {} matches no dataset in the catalogue", cols.join(", "))));
+    };
+    match ds.reader.as_str() {
+        "lait_long" => {
+            let (report, batch) = lait::read_long(path, ds, opts)?;
+            Ok(Read::Tables(vec![report], batch, vec![]))
+        }
+        other => Err(IngestError::at_file(path, format!("dataset {} uses reader {other}, which cannot read parquet", ds.id))),
+    }
+}
+
+fn read_workbook_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestError> {
+    let sheets = table::read_workbook(path)?;
+    if sheets.iter().all(|(_, rows)| rows.is_empty()) {
+        return Err(IngestError::at_file(path, "the workbook has no data: every sheet is empty"));
+    }
+    let mut reports = Vec::new();
+    let mut batch = Batch::default();
+    let mut skipped = Vec::new();
+    let mut skip_reasons = Vec::new();
+    for (name, rows) in sheets {
+        if rows.is_empty() {
+            skipped.push(format!("sheet {name:?}: empty"));
+            continue;
+        }
+        match find_header(&opts.catalogue, &rows, Some(&name)) {
+            Some((at, ds)) => {
+                if ds.reader == "skip" {
+                    skip_reasons.push(format!("sheet {name:?}: {}", ds.skip_reason.clone().unwrap_or_default()));
+                    continue;
+                }
+                let t = table::into_table(path, Some(name.clone()), rows, at, vec![]);
+                let (report, b) = dispatch(&t, ds, opts)?;
+                reports.push(report);
+                batch.append(b);
+            }
+            None => skipped.push(format!("sheet {name:?}: not recognised")),
+        }
+    }
+    if reports.is_empty() {
+        if !skip_reasons.is_empty() {
+            return Ok(Read::Skip(skip_reasons.join("; ")));
+        }
+        return Ok(Read::Unrecognised(format!("no sheet matches a dataset in the catalogue ({})", skipped.join("; "))));
+    }
+    Ok(Read::Tables(reports, batch, skipped))
+}
+
+fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
+    let decoded = table::decode(path, bytes)?;
+    let first_line = decoded.text.lines().next().unwrap_or("");
+    if !first_line.contains([',', ';', '\t']) && !decoded.text.lines().take(20).any(|l| l.contains([',', ';', '\t'])) {
+        return Ok(Read::Unrecognised("not a delimited data file (no commas, semicolons or tabs in its first lines)".into()));
+    }
+    let mut notes = decoded.notes;
+    let rows = table::parse_csv(path, &decoded.text, &mut notes)?;
+    if rows.is_empty() {
+        return Err(IngestError::at_file(path, "the file has no rows"));
+    }
+    match find_header(&opts.catalogue, &rows, None) {
+        Some((at, ds)) => {
+            if ds.reader == "skip" {
+                return Ok(Read::Skip(ds.skip_reason.clone().unwrap_or_else(|| ds.description.clone())));
+            }
+            let t = table::into_table(path, None, rows, at, notes);
+            if t.rows.is_empty() {
+                return Err(IngestError::at(path, t.header_line, None, format!("recognised as {} but has a header and no data rows", ds.id)));
+            }
+            let (report, batch) = dispatch(&t, ds, opts)?;
+            Ok(Read::Tables(vec![report], batch, vec![]))
+        }
+        None => {
+            if looks_like_prose(&rows) {
+                return Ok(Read::Skip("text notes in CSV form (one column of prose), carries no results".into()));
+            }
+            let header: Vec<&str> = rows[0].cells.iter().take(12).collect();
+            Ok(Read::Unrecognised(format!("header [{}{}] matches no dataset in the catalogue", header.join(", "), if rows[0].cells.len() > 12 { ", ..." } else { "" })))
+        }
+    }
+}
+
+/// Methodology notes saved as CSV: a single column of long sentences.
+fn looks_like_prose(rows: &[Row]) -> bool {
+    let sample: Vec<&Row> = rows.iter().take(50).collect();
+    let single = sample.iter().filter(|r| r.cells.iter().filter(|c| !c.trim().is_empty()).count() <= 1).count();
+    let long = sample.iter().filter(|r| r.cells.iter().any(|c| c.len() > 60)).count();
+    single * 10 >= sample.len() * 9 && long > 0
+}
+
+/// Find the header row (the first of the first 20 rows that a dataset recognises).
+fn find_header<'a>(cat: &'a Catalogue, rows: &[Row], sheet: Option<&str>) -> Option<(usize, &'a Dataset)> {
+    for (i, r) in rows.iter().take(20).enumerate() {
+        let names: HashSet<String> = r.cells.iter().map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}').to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+        if names.is_empty() {
+            continue;
+        }
+        if let Some(ds) = recognise(cat, &names, sheet, false) {
+            return Some((i, ds));
+        }
+    }
+    None
+}
+
+/// The first dataset (by priority) whose recognition rules the header satisfies.
+pub fn recognise<'a>(cat: &'a Catalogue, names: &HashSet<String>, sheet: Option<&str>, parquet: bool) -> Option<&'a Dataset> {
+    let has = |n: &String| names.contains(&n.to_ascii_uppercase());
+    cat.datasets.iter().find(|d| {
+        let r = &d.recognise;
+        if r.parquet != parquet {
+            return false;
+        }
+        if let Some(s) = &r.sheet {
+            if sheet.map(|x| !x.eq_ignore_ascii_case(s)).unwrap_or(true) {
+                return false;
+            }
+        } else if r.all_of.is_empty() && r.any_of.is_empty() {
+            return false;
+        }
+        r.all_of.iter().all(has) && (r.any_of.is_empty() || r.any_of.iter().any(has)) && !r.none_of.iter().any(has)
+    })
+}
+
+fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+    let (mut report, batch) = match ds.reader.as_str() {
+        "performance_table" => perf::read(t, ds, opts)?,
+        "tidy" => tidy::read(t, ds, opts)?,
+        "gias" => gias::read(t, ds, opts)?,
+        "ofsted_schools" => ofsted::read(t, ds, opts)?,
+        "neighbours" => neighbours::read(t, ds, opts)?,
+        "areas" => areas::read(t, ds, opts)?,
+        "lait_dictionary" => lait::read_dictionary(t, ds, opts)?,
+        other => return Err(IngestError::at_file(&t.path, format!("catalogue dataset {} names an unknown reader {other:?}", ds.id))),
+    };
+    report.sheet = t.sheet.clone();
+    report.header_row = t.header_line;
+    report.data_rows = t.rows.len();
+    report.dataset = ds.id.clone();
+    report.description = ds.description.clone();
+    let mut notes = t.notes.clone();
+    notes.append(&mut report.notes);
+    report.notes = notes;
+    report.results = batch.results.len();
+    Ok((report, batch))
+}
+
+/// Parse one cell, turning a bad value into an error that names file, row and column.
+#[inline]
+pub fn cell(t: &Table, row: &Row, col: usize) -> Result<Cell, IngestError> {
+    parse_cell(row.get(col)).map_err(|bad| {
+        IngestError::at(&t.path, row.line, t.headers.get(col).map(String::as_str), format!("{:?}: {}", bad.text, bad.reason))
+    })
+}
+
+/// Resolve a file's year: `--year`, else content, else a year in its path, else a known
+/// header signature (edition) in the catalogue. Returns the year and how it was found.
+pub fn resolve_year(t: &Table, ds: &Dataset, opts: &IngestOptions, from_content: Option<i32>) -> Result<(i32, String), IngestError> {
+    if let Some(y) = opts.year {
+        return Ok((y, "--year".into()));
+    }
+    if let Some(y) = from_content {
+        return Ok((y, "content".into()));
+    }
+    if let Some(y) = prior_year_suffix(t, ds) {
+        return Ok((y, "content (newest prior-year column + 1)".into()));
+    }
+    if let Some(y) = crate::year::year_from_path(&t.path) {
+        return Ok((y, "path".into()));
+    }
+    for e in &ds.editions {
+        if t.has_all(&e.all_of) && !e.none_of.iter().any(|c| t.col(c).is_some()) {
+            return Ok((e.year, format!("header signature: {}", e.note)));
+        }
+    }
+    Err(IngestError::at_file(&t.path, format!("recognised as {} but its year cannot be told from its content or path: pass --year", ds.id)))
+}
+
+fn prior_year_suffix(t: &Table, ds: &Dataset) -> Option<i32> {
+    let mut best: Option<i32> = None;
+    for pat in &ds.year.prior_year_columns {
+        let Some((pre, post)) = pat.split_once("{yy}") else { continue };
+        for h in &t.headers {
+            let hu = h.to_ascii_uppercase();
+            if let Some(rest) = hu.strip_prefix(&pre.to_ascii_uppercase()) {
+                if let Some(yy) = rest.strip_suffix(&post.to_ascii_uppercase()) {
+                    if yy.len() == 2 && yy.bytes().all(|c| c.is_ascii_digit()) {
+                        let y = 2000 + yy.parse::<i32>().ok()? + 1;
+                        best = Some(best.map_or(y, |b| b.max(y)));
+                    }
+                }
+            }
+        }
+    }
+    best
+}
+
+/// The data version a file name hints at (content carries it for EES and LAIT).
+pub fn version_hint(path: &Path) -> &'static str {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if name.contains("provisional") {
+        "provisional"
+    } else if name.contains("revised") {
+        "revised"
+    } else if name.contains("final") {
+        "final"
+    } else {
+        "unknown"
+    }
+}
+
+pub fn count_status(report: &mut TableReport, s: Status) {
+    *report.status_counts.entry(s.token().to_string()).or_default() += 1;
+}
+
+pub fn count_record(report: &mut TableReport, level: Level, scope: &str) {
+    let key = match (level, scope) {
+        (Level::National, "all_schools") => "national (all schools)".to_string(),
+        (Level::National, _) => "national".to_string(),
+        (l, _) => l.as_str().to_string(),
+    };
+    *report.rows_by_record.entry(key).or_default() += 1;
+}
+
+/// Result of ingesting many files into the store.
+pub struct IngestRun {
+    pub outcomes: Vec<FileOutcome>,
+    pub store_rows: BTreeMap<String, usize>,
+}
+
+impl IngestRun {
+    pub fn failures(&self) -> Vec<&IngestError> {
+        self.outcomes.iter().filter_map(|o| if let FileOutcome::Failed(e) = o { Some(e) } else { None }).collect()
+    }
+}
+
+/// Read every file (in parallel; parquet sequentially, as polars has its own pool),
+/// then, only if none failed, merge them into the store in one atomic write.
+pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptions) -> Result<IngestRun, IngestError> {
+    let files = collect_files(paths)?;
+    let (parquet, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|(p, _)| is_parquet(p));
+    let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet.into_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect();
+    outcomes.extend(other.into_par_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect::<Vec<_>>());
+    outcomes.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut final_outcomes = Vec::new();
+    for (_, explicit, o) in outcomes {
+        // A file named explicitly that cannot be recognised is an error; in a walk it is reported.
+        let o = match o {
+            FileOutcome::Unrecognised { path, reason } if explicit => FileOutcome::Failed(IngestError::at_file(&path, format!("not recognised: {reason}"))),
+            other => other,
+        };
+        final_outcomes.push(o);
+    }
+    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new() };
+    if !run.failures().is_empty() {
+        return Ok(run); // nothing is written when any input failed
+    }
+    let mut batch = Batch::default();
+    for o in run.outcomes.iter_mut() {
+        if let FileOutcome::Ingested { batch: b, .. } = o {
+            batch.append(std::mem::take(b));
+        }
+    }
+    let summary = store.write_batch(&batch).map_err(|e| IngestError::at_file(&store.dir, e.to_string()))?;
+    run.store_rows = summary.rows;
+    Ok(run)
+}
+
+fn is_parquet(p: &Path) -> bool {
+    use std::io::Read as _;
+    let mut magic = [0u8; 4];
+    std::fs::File::open(p).and_then(|mut f| f.read_exact(&mut magic)).map(|_| &magic == b"PAR1").unwrap_or(false)
+}

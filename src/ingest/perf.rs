@@ -1,0 +1,241 @@
+//! Performance-tables files (KS2, KS4, census, absence, destinations): one row per
+//! school, plus LA and national rows told apart by a record-type column.
+//! Which column is which measure comes from the catalogue.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::table::Table;
+use super::{cell, count_record, count_status, resolve_year, version_hint, IngestOptions, TableReport};
+use crate::catalogue::{Dataset, Names};
+use crate::error::IngestError;
+use crate::store::schema::{Batch, Level, ResultRow, SchoolRow, ENGLAND};
+use crate::value::Status;
+
+/// A mapping resolved against this file's header.
+pub(crate) struct Resolved {
+    pub idx: usize,
+    pub measure: Arc<str>,
+    pub group: Arc<str>,
+    pub source: Arc<str>,
+    pub cohort: Option<usize>,
+    pub numerator: Option<usize>,
+    pub ci: Option<(usize, usize)>,
+    pub ratio: Option<f64>,
+    pub levels: Vec<Level>,
+}
+
+pub(crate) fn find(t: &Table, names: &Option<Names>) -> Option<usize> {
+    names.as_ref().and_then(|n| t.col_any(&n.list()))
+}
+
+/// Resolve the catalogue's column mappings for `year` against the header.
+pub(crate) fn resolve_columns(t: &Table, ds: &Dataset, year: i32) -> (Vec<Resolved>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut used = HashSet::new();
+    let mut used_pairs = HashSet::new();
+    for c in ds.columns.iter().filter(|c| c.applies_to(year)) {
+        let Some(idx) = t.col_any(&c.source.list()) else { continue };
+        // One source column feeds one mapping; one measure+group comes from its first available mapping.
+        if used.contains(&idx) || !used_pairs.insert((c.measure.as_str(), c.group.as_str())) {
+            continue;
+        }
+        used.insert(idx);
+        let ci = c.ci.as_ref().and_then(|[lo, hi]| Some((t.col(lo)?, t.col(hi)?)));
+        out.push(Resolved {
+            idx,
+            measure: Arc::from(c.measure.as_str()),
+            group: Arc::from(c.group.as_str()),
+            source: Arc::from(t.headers[idx].as_str()),
+            cohort: find(t, &c.cohort),
+            numerator: find(t, &c.numerator),
+            ci,
+            ratio: c.ratio_scale,
+            levels: c.levels.iter().filter_map(|l| Level::parse(l)).collect(),
+        });
+    }
+    let mapped: Vec<String> = out.iter().map(|r| t.headers[r.idx].clone()).collect();
+    (out, mapped)
+}
+
+/// What a record-type value says a row is.
+#[derive(Clone, Copy)]
+enum Kind {
+    Row(Level, &'static str),
+    Skip,
+}
+
+fn classify(ds: &Dataset, value: Option<&str>) -> Kind {
+    let r = &ds.records;
+    let v = value.map(str::trim).unwrap_or("");
+    let is = |list: &Vec<String>| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    if is(&r.school) {
+        Kind::Row(Level::School, "state_funded")
+    } else if is(&r.la) {
+        Kind::Row(Level::La, "state_funded")
+    } else if is(&r.national_state) {
+        Kind::Row(Level::National, "state_funded")
+    } else if is(&r.national_all) {
+        Kind::Row(Level::National, "all_schools")
+    } else if r.other == "school" {
+        Kind::Row(Level::School, "state_funded")
+    } else {
+        Kind::Skip
+    }
+}
+
+/// Scope and phase names are few and fixed: keep them as static strings.
+fn intern(s: &str) -> &'static str {
+    match s {
+        "primary" => "primary",
+        "secondary" => "secondary",
+        "special" => "special",
+        "nursery" => "nursery",
+        "ap" => "ap",
+        "all_through" => "all_through",
+        "independent" => "independent",
+        "non_maintained_special" => "non_maintained_special",
+        "further_education" => "further_education",
+        "all_schools" => "all_schools",
+        "state_funded" => "state_funded",
+        _ => "other",
+    }
+}
+
+pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+    let (year, year_from) = resolve_year(t, ds, opts, None)?;
+    let version: Arc<str> = Arc::from(version_hint(&t.path));
+    let (cols, mapped) = resolve_columns(t, ds, year);
+    if cols.is_empty() {
+        return Err(IngestError::at(&t.path, t.header_line, None, format!("recognised as {} but none of the catalogue's columns for {} are present", ds.id, year)));
+    }
+    let rec_col = find(t, &ds.records.column);
+    let k = &ds.keys;
+    let urn_col = find(t, &k.urn);
+    let la_col = find(t, &k.la);
+    let (estab_col, name_col, type_col) = (find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
+    if urn_col.is_none() {
+        return Err(IngestError::at(&t.path, t.header_line, Some(k.urn.as_ref().map(|n| n.first()).unwrap_or("URN")), "key column missing".into()));
+    }
+    let phase_cols: Vec<usize> = ds.records.phase_columns.iter().filter_map(|c| t.col(c)).collect();
+    let scope_cols: Vec<usize> = ds.records.scope_columns.iter().filter_map(|c| t.col(c)).collect();
+    let phase_map: HashMap<String, &'static str> = ds.records.phase_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
+    let scope_map: HashMap<String, &'static str> = ds.records.scope_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
+
+    let source_file: Arc<str> = Arc::from(super::display_path(&t.path));
+    let dataset: Arc<str> = Arc::from(ds.id.as_str());
+    let key_stage: Arc<str> = Arc::from(ds.key_stage.as_str());
+    let mut report = TableReport { year: Some(year), year_from, version: version.to_string(), mapped_columns: mapped.clone(), ..Default::default() };
+    let mapped_set: HashSet<&str> = mapped.iter().map(String::as_str).collect();
+    report.unmapped_columns = t.headers.iter().filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty()).cloned().collect();
+
+    let mut batch = Batch::default();
+    batch.results.reserve(t.rows.len() * cols.len() / 2);
+    let mut seen_urns: HashMap<String, u64> = HashMap::new();
+    let opt_num = |row: &super::table::Row, c: Option<usize>| -> Result<Option<f64>, IngestError> {
+        match c {
+            Some(i) => Ok(cell(t, row, i)?.value),
+            None => Ok(None),
+        }
+    };
+    for row in &t.rows {
+        let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c))) {
+            Kind::Row(l, s) => (l, s),
+            Kind::Skip => {
+                *report.rows_by_record.entry("other (skipped)".into()).or_default() += 1;
+                continue;
+            }
+        };
+        let phase = phase_cols.iter().find_map(|&c| phase_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()).unwrap_or("all");
+        if level == Level::School {
+            if let Some(s) = scope_cols.iter().find_map(|&c| scope_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()) {
+                scope = s;
+            }
+        }
+        let la_code = la_col.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty());
+        let code = match level {
+            Level::School => {
+                let urn = urn_col.map(|c| row.get(c).trim()).unwrap_or("");
+                if urn.is_empty() || !urn.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col.unwrap()]), format!("a school row needs a numeric URN, found {urn:?}")));
+                }
+                if let Some(first) = seen_urns.insert(urn.to_string(), row.line) {
+                    report.notes.push(format!("URN {urn} appears twice (rows {first} and {}): the later row is ignored", row.line));
+                    continue;
+                }
+                urn.to_string()
+            }
+            Level::La => match &la_code {
+                Some(c) => c.clone(),
+                None => return Err(IngestError::at(&t.path, row.line, la_col.map(|c| t.headers[c].as_str()), "an LA row with no LA code".into())),
+            },
+            Level::National => ENGLAND.to_string(),
+            Level::Region => unreachable!("performance tables have no region rows"),
+        };
+        count_record(&mut report, level, scope);
+        if level == Level::School {
+            let get = |c: Option<usize>| c.map(|i| row.get(i).trim().to_string()).filter(|s| !s.is_empty());
+            let school_type = get(type_col);
+            batch.schools.push(SchoolRow {
+                urn: code.clone(),
+                name: get(name_col),
+                la_code: la_code.clone(),
+                estab: get(estab_col),
+                la_maintained: school_type.as_deref().and_then(|c| opts.catalogue.school_types.la_maintained(c)),
+                school_type,
+                phase: (phase != "all").then(|| phase.to_string()),
+                as_of_year: year,
+                precedence: 1,
+                source_file: source_file.to_string(),
+                ..Default::default()
+            });
+        }
+        for r in &cols {
+            if !r.levels.is_empty() && !r.levels.contains(&level) {
+                continue;
+            }
+            let c = cell(t, row, r.idx)?;
+            if c.status == Status::Blank {
+                continue;
+            }
+            let cohort = opt_num(row, r.cohort)?;
+            let (mut value, mut numerator) = (c.value, opt_num(row, r.numerator)?);
+            if let Some(scale) = r.ratio {
+                numerator = c.value;
+                value = match (c.value, cohort) {
+                    (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
+                    _ => None,
+                };
+            }
+            let (ci_low, ci_high) = match r.ci {
+                Some((lo, hi)) => (cell(t, row, lo)?.value, cell(t, row, hi)?.value),
+                None => (None, None),
+            };
+            let status = if value.is_none() && c.status == Status::Ok { Status::Blank } else { c.status };
+            count_status(&mut report, status);
+            batch.results.push(ResultRow {
+                year,
+                level,
+                code: code.clone(),
+                la_code: if level == Level::National { None } else { la_code.clone() },
+                scope,
+                phase,
+                key_stage: key_stage.clone(),
+                measure: r.measure.clone(),
+                group: r.group.clone(),
+                value,
+                cohort,
+                numerator,
+                ci_low,
+                ci_high,
+                status,
+                version: version.clone(),
+                dataset: dataset.clone(),
+                source_column: r.source.clone(),
+                source_file: source_file.clone(),
+                source_row: row.line,
+            });
+        }
+    }
+    Ok((report, batch))
+}

@@ -1,0 +1,22 @@
+//! attain: England's published school-performance data turned into what a local
+//! authority's school-improvement team needs.
+//!
+//! Layers point downward only: `ingest` (one reader per file family) -> `store`
+//! (canonical parquet tables) -> `analysis` -> `render`; the CLI (`src/main.rs`,
+//! `commands`) and the pipeline runner sit on top.
+
+pub mod catalogue;
+pub mod commands;
+pub mod dates;
+pub mod demo;
+pub mod error;
+pub mod ingest;
+pub mod output;
+pub mod pipeline;
+pub mod store;
+pub mod value;
+pub mod year;
+
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}

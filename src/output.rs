@@ -1,0 +1,91 @@
+//! Printing results as a table, CSV or JSON (`--format table|csv|json`).
+
+use std::io::Write;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Table,
+    Csv,
+    Json,
+}
+
+/// Rows of named fields, printed in one of the formats.
+#[derive(Debug, Default, Clone)]
+pub struct Report {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Report {
+    pub fn new(columns: &[&str]) -> Report {
+        Report { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+    }
+
+    pub fn push(&mut self, row: Vec<Value>) {
+        debug_assert_eq!(row.len(), self.columns.len());
+        self.rows.push(row);
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => {
+                let arr: Vec<Value> = self
+                    .rows
+                    .iter()
+                    .map(|r| Value::Object(self.columns.iter().cloned().zip(r.iter().cloned()).collect()))
+                    .collect();
+                serde_json::to_string_pretty(&arr).unwrap_or_default() + "\n"
+            }
+            Format::Csv => {
+                let mut w = csv::Writer::from_writer(Vec::new());
+                let _ = w.write_record(&self.columns);
+                for r in &self.rows {
+                    let _ = w.write_record(r.iter().map(plain));
+                }
+                String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+            }
+            Format::Table => {
+                let cells: Vec<Vec<String>> = self.rows.iter().map(|r| r.iter().map(plain).collect()).collect();
+                let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+                for r in &cells {
+                    for (i, c) in r.iter().enumerate() {
+                        widths[i] = widths[i].max(c.chars().count()).min(60);
+                    }
+                }
+                let mut out = String::new();
+                let line = |vals: &[String], out: &mut String| {
+                    let parts: Vec<String> = vals.iter().enumerate().map(|(i, v)| {
+                        let v: String = v.chars().take(60).collect();
+                        format!("{:<w$}", v, w = widths[i])
+                    }).collect();
+                    out.push_str(parts.join("  ").trim_end());
+                    out.push('\n');
+                };
+                line(&self.columns, &mut out);
+                line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out);
+                for r in &cells {
+                    line(r, &mut out);
+                }
+                out
+            }
+        }
+    }
+
+    pub fn print(&self, format: Format) {
+        let _ = std::io::stdout().write_all(self.render(format).as_bytes());
+    }
+}
+
+/// A value as plain text (no JSON quoting).
+pub fn plain(v: &Value) -> String {
+    match v {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        other => other.to_string(),
+    }
+}

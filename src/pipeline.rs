@@ -1,0 +1,221 @@
+//! Staged jobs (`attain run pipelines/NAME.toml`). Each stage names its inputs and
+//! outputs; a stage whose inputs, settings and tool version are unchanged since its
+//! last successful run, and whose outputs still exist, is not run again. Every run
+//! writes `output/<pipeline>/manifest.json`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::catalogue::Catalogue;
+use crate::error::ConfigError;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pipeline {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    /// Where run state and the manifest go (default `output/<name>`).
+    #[serde(default)]
+    pub output: Option<PathBuf>,
+    /// The authority the job is for: name, code, logo and colours for rendered outputs.
+    #[serde(default)]
+    pub la: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    pub catalogue: Option<PathBuf>,
+    #[serde(rename = "stage")]
+    pub stages: Vec<Stage>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Stage {
+    pub name: String,
+    /// Which step: demo | ingest (later issues add analyse, booklet, charts, audit).
+    pub run: String,
+    #[serde(default)]
+    pub inputs: Vec<PathBuf>,
+    #[serde(default)]
+    pub outputs: Vec<PathBuf>,
+    #[serde(default)]
+    pub options: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StageRecord {
+    pub name: String,
+    pub run: String,
+    /// "ran" or "skipped (unchanged)"
+    pub outcome: String,
+    pub seconds: f64,
+    pub fingerprint: String,
+    pub outputs: Vec<String>,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub pipeline: String,
+    pub tool_version: String,
+    pub config: Pipeline,
+    pub inputs: Vec<InputFile>,
+    pub stages: Vec<StageRecord>,
+    /// Stages that did work, and any warnings.
+    pub warnings: Vec<String>,
+}
+
+pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(path.display().to_string(), e.to_string()))?;
+    let p: Pipeline = toml::from_str(&text).map_err(|e| ConfigError::new(path.display().to_string(), e.to_string()))?;
+    for s in &p.stages {
+        if !KNOWN_STEPS.contains(&s.run.as_str()) {
+            return Err(ConfigError::new(path.display().to_string(), format!("stage {:?}: unknown step {:?} (known: {})", s.name, s.run, KNOWN_STEPS.join(", "))));
+        }
+    }
+    Ok(p)
+}
+
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest"];
+
+/// Every regular file under the given paths, sorted, with its sha256.
+pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
+    let mut files = Vec::new();
+    for p in paths {
+        collect(p, &mut files)?;
+    }
+    files.sort();
+    files.dedup();
+    files
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(&f)?;
+            Ok(InputFile { path: crate::ingest::display_path(&f), sha256: hex(&Sha256::digest(&bytes)) })
+        })
+        .collect()
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if !p.exists() {
+        return Ok(());
+    }
+    if p.is_dir() {
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        entries.sort();
+        for e in entries {
+            if e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
+                continue;
+            }
+            collect(&e, out)?;
+        }
+    } else {
+        out.push(p.to_path_buf());
+    }
+    Ok(())
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Write `bytes` to `path` atomically: beside it, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let tmp = path.with_file_name(format!(".{}.tmp-{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Run a pipeline. `force` reruns every stage.
+pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Result<Manifest> {
+    let p = load(path)?;
+    let out_dir = p.output.clone().unwrap_or_else(|| PathBuf::from("output").join(&p.name));
+    let state_path = out_dir.join("state.json");
+    let mut state: BTreeMap<String, String> = std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    let catalogue = Arc::new(Catalogue::load(p.catalogue.as_deref())?);
+    let mut records = Vec::new();
+    let mut warnings = Vec::new();
+    let mut all_inputs = Vec::new();
+    for stage in &p.stages {
+        let inputs = hash_inputs(&stage.inputs)?;
+        let mut h = Sha256::new();
+        h.update(crate::version().as_bytes());
+        h.update(serde_json::to_vec(stage)?);
+        h.update(catalogue.origin.as_bytes());
+        for i in &inputs {
+            h.update(i.path.as_bytes());
+            h.update(i.sha256.as_bytes());
+        }
+        let fingerprint = hex(&h.finalize());
+        all_inputs.extend(inputs.iter().cloned());
+        let outputs_exist = stage.outputs.iter().all(|o| o.exists());
+        if !force && outputs_exist && state.get(&stage.name) == Some(&fingerprint) {
+            log(&format!("stage {}: inputs unchanged, skipped", stage.name));
+            records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "skipped (unchanged)".into(), seconds: 0.0, fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail: String::new() });
+            continue;
+        }
+        log(&format!("stage {}: running {}", stage.name, stage.run));
+        let started = Instant::now();
+        let detail = run_stage(stage, &catalogue, &mut warnings)?;
+        let seconds = started.elapsed().as_secs_f64();
+        log(&format!("stage {}: done in {seconds:.2} s{}", stage.name, if detail.is_empty() { String::new() } else { format!(" ({detail})") }));
+        state.insert(stage.name.clone(), fingerprint.clone());
+        write_atomic(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+        records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "ran".into(), seconds, fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail });
+    }
+    all_inputs.sort_by(|a, b| a.path.cmp(&b.path));
+    all_inputs.dedup_by(|a, b| a.path == b.path);
+    let manifest = Manifest { pipeline: p.name.clone(), tool_version: crate::version().to_string(), config: p.clone(), inputs: all_inputs, stages: records, warnings };
+    write_atomic(&out_dir.join("manifest.json"), &serde_json::to_vec_pretty(&manifest)?)?;
+    Ok(manifest)
+}
+
+fn opt_str<'a>(stage: &'a Stage, key: &str) -> Option<&'a str> {
+    stage.options.get(key).and_then(|v| v.as_str())
+}
+
+fn run_stage(stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<String>) -> anyhow::Result<String> {
+    match stage.run.as_str() {
+        "demo" => {
+            let mut opts = crate::demo::DemoOptions::default();
+            if let Some(o) = stage.outputs.first() {
+                opts.out_dir = o.clone();
+            }
+            if let Some(n) = stage.options.get("schools").and_then(|v| v.as_integer()) {
+                opts.schools = n as usize;
+            }
+            if let Some(n) = stage.options.get("las").and_then(|v| v.as_integer()) {
+                opts.las = n as usize;
+            }
+            if let Some(n) = stage.options.get("seed").and_then(|v| v.as_integer()) {
+                opts.seed = n as u64;
+            }
+            let s = crate::demo::generate(&opts)?;
+            Ok(format!("{} files, {} schools, {} LAs", s.files.len(), s.schools, s.las))
+        }
+        "ingest" => {
+            let store = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let year = stage.options.get("year").and_then(|v| v.as_integer()).map(|y| y as i32);
+            let _ = opt_str(stage, "note");
+            let summary = crate::commands::ingest::ingest(&stage.inputs, &store, catalogue.clone(), year)?;
+            if summary.unrecognised > 0 {
+                warnings.push(format!("stage {}: {} file(s) not recognised", stage.name, summary.unrecognised));
+            }
+            let results = summary.run.store_rows.get("results").copied().unwrap_or(0);
+            Ok(format!("{} files, store now holds {} results", summary.run.outcomes.len(), results))
+        }
+        other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
+    }
+}

@@ -1,0 +1,350 @@
+//! Every polars call in attain lives here, so that a polars upgrade touches one file.
+//! Row structs (schema.rs) go in and out of DataFrames; tables are read lazily.
+
+use std::path::Path;
+
+use polars::prelude::*;
+
+use super::schema::*;
+use crate::error::StoreError;
+use crate::value::Status;
+
+pub use polars::prelude::{col, lit, DataFrame, Expr, LazyFrame};
+
+fn s(name: &str) -> PlSmallStr {
+    name.into()
+}
+
+fn opt_str<T: AsRef<str>>(v: &Option<T>) -> Option<&str> {
+    v.as_ref().map(|x| x.as_ref())
+}
+
+pub fn results_frame(rows: &[ResultRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<i32>>()),
+        Column::new(s("level"), rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("code"), rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<Option<&str>>>()),
+        Column::new(s("scope"), rows.iter().map(|r| r.scope).collect::<Vec<&str>>()),
+        Column::new(s("phase"), rows.iter().map(|r| r.phase).collect::<Vec<&str>>()),
+        Column::new(s("key_stage"), rows.iter().map(|r| &*r.key_stage).collect::<Vec<&str>>()),
+        Column::new(s("measure"), rows.iter().map(|r| &*r.measure).collect::<Vec<&str>>()),
+        Column::new(s("group"), rows.iter().map(|r| &*r.group).collect::<Vec<&str>>()),
+        Column::new(s("value"), rows.iter().map(|r| r.value).collect::<Vec<Option<f64>>>()),
+        Column::new(s("cohort"), rows.iter().map(|r| r.cohort).collect::<Vec<Option<f64>>>()),
+        Column::new(s("numerator"), rows.iter().map(|r| r.numerator).collect::<Vec<Option<f64>>>()),
+        Column::new(s("ci_low"), rows.iter().map(|r| r.ci_low).collect::<Vec<Option<f64>>>()),
+        Column::new(s("ci_high"), rows.iter().map(|r| r.ci_high).collect::<Vec<Option<f64>>>()),
+        Column::new(s("status"), rows.iter().map(|r| r.status.token()).collect::<Vec<&str>>()),
+        Column::new(s("version"), rows.iter().map(|r| &*r.version).collect::<Vec<&str>>()),
+        Column::new(s("dataset"), rows.iter().map(|r| &*r.dataset).collect::<Vec<&str>>()),
+        Column::new(s("source_column"), rows.iter().map(|r| &*r.source_column).collect::<Vec<&str>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| &*r.source_file).collect::<Vec<&str>>()),
+        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn schools_frame(rows: &[SchoolRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("name"), rows.iter().map(|r| opt_str(&r.name)).collect::<Vec<_>>()),
+        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
+        Column::new(s("la_name"), rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>()),
+        Column::new(s("estab"), rows.iter().map(|r| opt_str(&r.estab)).collect::<Vec<_>>()),
+        Column::new(s("phase"), rows.iter().map(|r| opt_str(&r.phase)).collect::<Vec<_>>()),
+        Column::new(s("school_type"), rows.iter().map(|r| opt_str(&r.school_type)).collect::<Vec<_>>()),
+        Column::new(s("la_maintained"), rows.iter().map(|r| r.la_maintained).collect::<Vec<Option<bool>>>()),
+        Column::new(s("status"), rows.iter().map(|r| opt_str(&r.status)).collect::<Vec<_>>()),
+        Column::new(s("town"), rows.iter().map(|r| opt_str(&r.town)).collect::<Vec<_>>()),
+        Column::new(s("postcode"), rows.iter().map(|r| opt_str(&r.postcode)).collect::<Vec<_>>()),
+        Column::new(s("low_age"), rows.iter().map(|r| r.low_age).collect::<Vec<Option<i32>>>()),
+        Column::new(s("high_age"), rows.iter().map(|r| r.high_age).collect::<Vec<Option<i32>>>()),
+        Column::new(s("religious_character"), rows.iter().map(|r| opt_str(&r.religious_character)).collect::<Vec<_>>()),
+        Column::new(s("gender"), rows.iter().map(|r| opt_str(&r.gender)).collect::<Vec<_>>()),
+        Column::new(s("trust"), rows.iter().map(|r| opt_str(&r.trust)).collect::<Vec<_>>()),
+        Column::new(s("pupils"), rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>()),
+        Column::new(s("as_of_year"), rows.iter().map(|r| r.as_of_year).collect::<Vec<i32>>()),
+        Column::new(s("precedence"), rows.iter().map(|r| r.precedence as i32).collect::<Vec<i32>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> {
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.into_iter().map(|o| o.map(str::to_string)).collect()) };
+    let urn = st("urn")?;
+    let (name, la_code, la_name, estab, phase, school_type) = (st("name")?, st("la_code")?, st("la_name")?, st("estab")?, st("phase")?, st("school_type")?);
+    let (status, town, postcode, relig, gender, trust, source) = (st("status")?, st("town")?, st("postcode")?, st("religious_character")?, st("gender")?, st("trust")?, st("source_file")?);
+    let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.into_iter().collect();
+    let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.into_iter().collect();
+    let high: Vec<Option<i32>> = df.column("high_age")?.i32()?.into_iter().collect();
+    let pupils: Vec<Option<f64>> = df.column("pupils")?.f64()?.into_iter().collect();
+    let as_of: Vec<Option<i32>> = df.column("as_of_year")?.i32()?.into_iter().collect();
+    let prec: Vec<Option<i32>> = df.column("precedence")?.i32()?.into_iter().collect();
+    let mut out = Vec::with_capacity(df.height());
+    for i in 0..df.height() {
+        out.push(SchoolRow {
+            urn: urn[i].clone().unwrap_or_default(),
+            name: name[i].clone(),
+            la_code: la_code[i].clone(),
+            la_name: la_name[i].clone(),
+            estab: estab[i].clone(),
+            phase: phase[i].clone(),
+            school_type: school_type[i].clone(),
+            la_maintained: maintained[i],
+            status: status[i].clone(),
+            town: town[i].clone(),
+            postcode: postcode[i].clone(),
+            low_age: low[i],
+            high_age: high[i],
+            religious_character: relig[i].clone(),
+            gender: gender[i].clone(),
+            trust: trust[i].clone(),
+            pupils: pupils[i],
+            as_of_year: as_of[i].unwrap_or(0),
+            precedence: prec[i].unwrap_or(0) as u8,
+            source_file: source[i].clone().unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn neighbours_frame(rows: &[NeighbourRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("model"), rows.iter().map(|r| r.model).collect::<Vec<i32>>()),
+        Column::new(s("la_code"), rows.iter().map(|r| r.la_code.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("la_name"), rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>()),
+        Column::new(s("position"), rows.iter().map(|r| r.position).collect::<Vec<i32>>()),
+        Column::new(s("neighbour_code"), rows.iter().map(|r| r.neighbour_code.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("closeness"), rows.iter().map(|r| opt_str(&r.closeness)).collect::<Vec<_>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn inspections_frame(rows: &[InspectionRow]) -> Result<DataFrame, StoreError> {
+    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> { Ok(Column::new(s(n), v).cast(&DataType::Date)?) };
+    let cols = vec![
+        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
+        date(rows.iter().map(|r| r.inspection_date.map(|d| d as i32)).collect(), "inspection_date")?,
+        date(rows.iter().map(|r| r.publication_date.map(|d| d as i32)).collect(), "publication_date")?,
+        Column::new(s("overall_effectiveness"), rows.iter().map(|r| r.overall_effectiveness).collect::<Vec<Option<i32>>>()),
+        Column::new(s("ofsted_phase"), rows.iter().map(|r| opt_str(&r.ofsted_phase)).collect::<Vec<_>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn areas_frame(rows: &[AreaRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("level"), rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("code"), rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("name"), rows.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("new_code"), rows.iter().map(|r| opt_str(&r.new_code)).collect::<Vec<_>>()),
+        Column::new(s("region_code"), rows.iter().map(|r| opt_str(&r.region_code)).collect::<Vec<_>>()),
+        Column::new(s("region_name"), rows.iter().map(|r| opt_str(&r.region_name)).collect::<Vec<_>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn measures_frame(rows: &[MeasureMetaRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("measure"), rows.iter().map(|r| r.measure.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("description"), rows.iter().map(|r| r.description.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("polarity"), rows.iter().map(|r| opt_str(&r.polarity)).collect::<Vec<_>>()),
+        Column::new(s("topic"), rows.iter().map(|r| opt_str(&r.topic)).collect::<Vec<_>>()),
+        Column::new(s("year_type"), rows.iter().map(|r| opt_str(&r.year_type)).collect::<Vec<_>>()),
+        Column::new(s("dps"), rows.iter().map(|r| r.dps).collect::<Vec<Option<i32>>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("sha256"), rows.iter().map(|r| r.sha256.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("dataset"), rows.iter().map(|r| r.dataset.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<Option<i32>>>()),
+        Column::new(s("year_from"), rows.iter().map(|r| r.year_from.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("version"), rows.iter().map(|r| r.version.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("rows"), rows.iter().map(|r| r.rows).collect::<Vec<u64>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+/// Write a frame as parquet to `path` (the caller handles atomic placement).
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
+    let file = std::fs::File::create(path).map_err(|e| StoreError::Io { dir: path.to_path_buf(), message: e.to_string() })?;
+    ParquetWriter::new(file).with_statistics(StatisticsOptions::empty()).finish(df)?;
+    Ok(())
+}
+
+pub fn scan_parquet(path: &Path) -> Result<LazyFrame, StoreError> {
+    let p = PlRefPath::try_from_path(path)?;
+    Ok(LazyFrame::scan_parquet(p, ScanArgsParquet::default())?)
+}
+
+pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
+    Ok(scan_parquet(path)?.collect()?)
+}
+
+/// Keep the rows of `existing` not from `replaced` source files, then append `new`.
+pub fn replace_sources(existing: Option<LazyFrame>, new: DataFrame, replaced: &[String]) -> Result<DataFrame, StoreError> {
+    let Some(old) = existing else { return Ok(new) };
+    let names = Series::new(s("replaced"), replaced.iter().map(String::as_str).collect::<Vec<&str>>());
+    let kept = old.filter(col("source_file").is_in(lit(names).implode(), false).not());
+    let args = UnionArgs { rechunk: true, to_supertypes: true, diagonal: true, ..Default::default() };
+    Ok(concat([kept, new.lazy()], args)?.collect()?)
+}
+
+/// Column names and row count of a parquet file (for recognising parquet inputs).
+pub fn parquet_columns(path: &Path) -> Result<Vec<String>, StoreError> {
+    let mut lf = scan_parquet(path)?;
+    let schema = lf.collect_schema()?;
+    Ok(schema.iter_names().map(|n| n.to_string()).collect())
+}
+
+/// Read string columns of a parquet file into plain vectors (LAIT: every value is text).
+pub fn parquet_string_columns(path: &Path, names: &[&str]) -> Result<(usize, Vec<Vec<Option<String>>>), StoreError> {
+    let exprs: Vec<Expr> = names.iter().map(|n| col(*n).cast(DataType::String)).collect();
+    let df = scan_parquet(path)?.select(exprs).collect()?;
+    let mut out = Vec::with_capacity(names.len());
+    for n in names {
+        let c = df.column(n)?.str()?;
+        out.push(c.into_iter().map(|o| o.map(str::to_string)).collect());
+    }
+    Ok((df.height(), out))
+}
+
+pub fn status_of(token: &str) -> Status {
+    Status::from_token(token).unwrap_or(Status::Blank)
+}
+
+/// A selection of result rows (every field optional).
+#[derive(Debug, Default, Clone)]
+pub struct ResultFilter {
+    pub year: Option<i32>,
+    pub level: Option<Level>,
+    pub code: Option<String>,
+    pub la_code: Option<String>,
+    pub measure: Option<String>,
+    pub group: Option<String>,
+    pub dataset: Option<String>,
+    pub source_file: Option<String>,
+    pub phase: Option<String>,
+    pub scope: Option<String>,
+}
+
+/// A result row as read back from the store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResultRecord {
+    pub year: i32,
+    pub level: String,
+    pub code: String,
+    pub la_code: Option<String>,
+    pub scope: String,
+    pub phase: String,
+    pub measure: String,
+    pub group: String,
+    pub value: Option<f64>,
+    pub cohort: Option<f64>,
+    pub numerator: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub status: String,
+    pub version: String,
+    pub dataset: String,
+    pub source_column: String,
+    pub source_file: String,
+    pub source_row: u64,
+}
+
+impl ResultFilter {
+    fn expr(&self) -> Expr {
+        let mut e = lit(true);
+        let eq = |e: Expr, c: &str, v: &Option<String>| match v {
+            Some(v) => e.and(col(c).eq(lit(v.clone()))),
+            None => e,
+        };
+        if let Some(y) = self.year {
+            e = e.and(col("year").eq(lit(y)));
+        }
+        if let Some(l) = self.level {
+            e = e.and(col("level").eq(lit(l.as_str())));
+        }
+        e = eq(e, "code", &self.code);
+        e = eq(e, "la_code", &self.la_code);
+        e = eq(e, "measure", &self.measure);
+        e = eq(e, "group", &self.group);
+        e = eq(e, "dataset", &self.dataset);
+        e = eq(e, "phase", &self.phase);
+        e = eq(e, "scope", &self.scope);
+        if let Some(f) = &self.source_file {
+            e = e.and(col("source_file").str().ends_with(lit(f.clone())));
+        }
+        e
+    }
+}
+
+/// Read the rows of the results table that match `filter`.
+pub fn query_results(results: LazyFrame, filter: &ResultFilter) -> Result<Vec<ResultRecord>, StoreError> {
+    let df = results.filter(filter.expr()).collect()?;
+    records_from_frame(&df)
+}
+
+pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreError> {
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.into_iter().map(|o| o.map(str::to_string)).collect()) };
+    let f = |n: &str| -> Result<Vec<Option<f64>>, StoreError> { Ok(df.column(n)?.f64()?.into_iter().collect()) };
+    let year: Vec<Option<i32>> = df.column("year")?.i32()?.into_iter().collect();
+    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.into_iter().collect();
+    let (level, code, la, scope, phase, measure, group, status, version, dataset, scol, sfile) =
+        (st("level")?, st("code")?, st("la_code")?, st("scope")?, st("phase")?, st("measure")?, st("group")?, st("status")?, st("version")?, st("dataset")?, st("source_column")?, st("source_file")?);
+    let (value, cohort, num, lo, hi) = (f("value")?, f("cohort")?, f("numerator")?, f("ci_low")?, f("ci_high")?);
+    let u = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok((0..df.height())
+        .map(|i| ResultRecord {
+            year: year[i].unwrap_or(0),
+            level: u(&level[i]),
+            code: u(&code[i]),
+            la_code: la[i].clone(),
+            scope: u(&scope[i]),
+            phase: u(&phase[i]),
+            measure: u(&measure[i]),
+            group: u(&group[i]),
+            value: value[i],
+            cohort: cohort[i],
+            numerator: num[i],
+            ci_low: lo[i],
+            ci_high: hi[i],
+            status: u(&status[i]),
+            version: u(&version[i]),
+            dataset: u(&dataset[i]),
+            source_column: u(&scol[i]),
+            source_file: u(&sfile[i]),
+            source_row: row[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+/// Read the neighbours table: (model, la_code, position, neighbour_code, closeness).
+pub fn neighbour_rows(df: &DataFrame) -> Result<Vec<(i32, String, i32, String, Option<String>, String)>, StoreError> {
+    let model: Vec<Option<i32>> = df.column("model")?.i32()?.into_iter().collect();
+    let la: Vec<Option<&str>> = df.column("la_code")?.str()?.into_iter().collect();
+    let pos: Vec<Option<i32>> = df.column("position")?.i32()?.into_iter().collect();
+    let nb: Vec<Option<&str>> = df.column("neighbour_code")?.str()?.into_iter().collect();
+    let cl: Vec<Option<&str>> = df.column("closeness")?.str()?.into_iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.into_iter().collect();
+    Ok((0..df.height()).map(|i| (model[i].unwrap_or(0), la[i].unwrap_or("").to_string(), pos[i].unwrap_or(0), nb[i].unwrap_or("").to_string(), cl[i].map(str::to_string), sf[i].unwrap_or("").to_string())).collect())
+}
+
+/// Overall-effectiveness grades of the inspections table, with their source files.
+pub fn inspection_grades(df: &DataFrame) -> Result<Vec<(String, Option<i32>, String)>, StoreError> {
+    let urn: Vec<Option<&str>> = df.column("urn")?.str()?.into_iter().collect();
+    let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.into_iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.into_iter().collect();
+    Ok((0..df.height()).map(|i| (urn[i].unwrap_or("").to_string(), g[i], sf[i].unwrap_or("").to_string())).collect())
+}

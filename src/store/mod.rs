@@ -1,0 +1,140 @@
+//! The canonical store: a directory of parquet tables (see docs/store.md).
+//!
+//! Writes are atomic at the directory level: the new store is written beside the
+//! old one (`<store>.new`), then swapped in with renames, so a crash leaves either
+//! the old store or the new one, never a mixture.
+
+pub mod frame;
+pub mod schema;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::error::StoreError;
+use frame::{DataFrame, LazyFrame};
+use schema::*;
+
+pub struct Store {
+    pub dir: PathBuf,
+}
+
+impl Store {
+    pub fn at(dir: impl Into<PathBuf>) -> Store {
+        let dir = dir.into();
+        recover_interrupted_swap(&dir);
+        Store { dir }
+    }
+
+    pub fn table_path(&self, table: &str) -> PathBuf {
+        self.dir.join(format!("{table}.parquet"))
+    }
+
+    pub fn exists(&self) -> bool {
+        self.table_path("results").exists()
+    }
+
+    /// A table, lazily. Errors if the store has not been built.
+    pub fn scan(&self, table: &'static str) -> Result<LazyFrame, StoreError> {
+        let p = self.table_path(table);
+        if !p.exists() {
+            return Err(StoreError::Missing { dir: self.dir.clone(), table });
+        }
+        frame::scan_parquet(&p)
+    }
+
+    pub fn read(&self, table: &'static str) -> Result<DataFrame, StoreError> {
+        Ok(self.scan(table)?.collect()?)
+    }
+
+    fn scan_optional(&self, table: &str) -> Result<Option<LazyFrame>, StoreError> {
+        let p = self.table_path(table);
+        if p.exists() {
+            Ok(Some(frame::scan_parquet(&p)?))
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Merge a batch into the store: rows from the batch's source files replace any
+    /// earlier rows from the same files; everything else is kept.
+    pub fn write_batch(&self, batch: &Batch) -> Result<StoreSummary, StoreError> {
+        let replaced: Vec<String> = batch.sources.iter().map(|s| s.source_file.clone()).collect();
+        let io = |e: std::io::Error, p: &Path| StoreError::Io { dir: p.to_path_buf(), message: e.to_string() };
+
+        let mut tables: Vec<(&str, DataFrame)> = vec![
+            ("results", frame::replace_sources(self.scan_optional("results")?, frame::results_frame(&batch.results)?, &replaced)?),
+            ("school_records", frame::replace_sources(self.scan_optional("school_records")?, frame::schools_frame(&batch.schools)?, &replaced)?),
+            ("neighbours", frame::replace_sources(self.scan_optional("neighbours")?, frame::neighbours_frame(&batch.neighbours)?, &replaced)?),
+            ("inspections", frame::replace_sources(self.scan_optional("inspections")?, frame::inspections_frame(&batch.inspections)?, &replaced)?),
+            ("areas", frame::replace_sources(self.scan_optional("areas")?, frame::areas_frame(&batch.areas)?, &replaced)?),
+            ("measures", frame::replace_sources(self.scan_optional("measures")?, frame::measures_frame(&batch.measures)?, &replaced)?),
+            ("sources", frame::replace_sources(self.scan_optional("sources")?, frame::sources_frame(&batch.sources)?, &replaced)?),
+        ];
+        // `schools` is derived: one row per URN, merged from every source's view of the school.
+        let records = frame::schools_from_frame(&tables[1].1)?;
+        let merged = merge_schools(records);
+        tables.push(("schools", frame::schools_frame(&merged)?));
+
+        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(parent).map_err(|e| io(e, parent))?;
+        let staging = sibling(&self.dir, "new");
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| io(e, &staging))?;
+        }
+        std::fs::create_dir_all(&staging).map_err(|e| io(e, &staging))?;
+        let mut summary = StoreSummary::default();
+        for (name, df) in tables.iter_mut() {
+            frame::write_parquet(df, &staging.join(format!("{name}.parquet")))?;
+            summary.rows.insert(name.to_string(), df.height());
+        }
+        let old = sibling(&self.dir, "old");
+        if self.dir.exists() {
+            if old.exists() {
+                std::fs::remove_dir_all(&old).map_err(|e| io(e, &old))?;
+            }
+            std::fs::rename(&self.dir, &old).map_err(|e| io(e, &self.dir))?;
+        }
+        std::fs::rename(&staging, &self.dir).map_err(|e| io(e, &staging))?;
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| io(e, &old))?;
+        }
+        Ok(summary)
+    }
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct StoreSummary {
+    pub rows: BTreeMap<String, usize>,
+}
+
+fn sibling(dir: &Path, suffix: &str) -> PathBuf {
+    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "store".into());
+    dir.with_file_name(format!(".{name}.{suffix}"))
+}
+
+/// If a previous write died between its two renames, the old store is still beside it: put it back.
+fn recover_interrupted_swap(dir: &Path) {
+    let old = sibling(dir, "old");
+    if !dir.exists() && old.exists() {
+        let _ = std::fs::rename(&old, dir);
+    }
+}
+
+/// One row per URN. Each field comes from the most authoritative source that has it
+/// (GIAS over performance tables), newest year first.
+pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
+    records.sort_by(|a, b| a.urn.cmp(&b.urn).then(b.precedence.cmp(&a.precedence)).then(b.as_of_year.cmp(&a.as_of_year)).then(a.source_file.cmp(&b.source_file)));
+    let mut out: Vec<SchoolRow> = Vec::new();
+    for r in records {
+        match out.last_mut() {
+            Some(m) if m.urn == r.urn => {
+                macro_rules! fill {
+                    ($($f:ident),*) => { $( if m.$f.is_none() { m.$f = r.$f.clone(); } )* };
+                }
+                fill!(name, la_code, la_name, estab, phase, school_type, la_maintained, status, town, postcode, low_age, high_age, religious_character, gender, trust, pupils);
+            }
+            _ => out.push(r),
+        }
+    }
+    out
+}

@@ -1,0 +1,191 @@
+//! The canonical store: what each table holds. The parquet files under the
+//! store directory have exactly these columns (see docs/store.md).
+
+use std::sync::Arc;
+
+use crate::value::Status;
+
+/// Which kind of body a result is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    School,
+    La,
+    Region,
+    National,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::School => "school",
+            Level::La => "la",
+            Level::Region => "region",
+            Level::National => "national",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Level> {
+        Some(match s {
+            "school" => Level::School,
+            "la" => Level::La,
+            "region" => Level::Region,
+            "national" => Level::National,
+            _ => return None,
+        })
+    }
+}
+
+/// The code used for England in every national row (LAIT uses 970 for the same thing).
+pub const ENGLAND: &str = "E92000001";
+
+/// One figure from one source row: the `results` table.
+#[derive(Debug, Clone)]
+pub struct ResultRow {
+    /// Summer-end academic year: 2019 = 2018/19.
+    pub year: i32,
+    pub level: Level,
+    /// URN for schools, 3-digit LA code for LAs, region code, `E92000001` for England.
+    pub code: String,
+    /// The LA a school belongs to (for LA rows, the LA itself).
+    pub la_code: Option<String>,
+    /// Which schools a national or LA figure covers: `state_funded` or `all_schools`.
+    pub scope: &'static str,
+    /// `all`, `primary`, `secondary`, `special`, `ap` (census and absence split national rows by phase).
+    pub phase: &'static str,
+    pub key_stage: Arc<str>,
+    pub measure: Arc<str>,
+    pub group: Arc<str>,
+    pub value: Option<f64>,
+    /// The pupils the figure is about (denominator), where the file gives it.
+    pub cohort: Option<f64>,
+    /// The numerator, where the file gives it unrounded (EES t_ columns).
+    pub numerator: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub status: Status,
+    /// provisional / revised / final / unknown
+    pub version: Arc<str>,
+    /// The catalogue dataset the row came through.
+    pub dataset: Arc<str>,
+    pub source_column: Arc<str>,
+    pub source_file: Arc<str>,
+    pub source_row: u64,
+}
+
+/// One school: the `schools` table.
+#[derive(Debug, Clone, Default)]
+pub struct SchoolRow {
+    pub urn: String,
+    pub name: Option<String>,
+    pub la_code: Option<String>,
+    pub la_name: Option<String>,
+    pub estab: Option<String>,
+    /// primary / secondary / all-through / special / nursery / 16 plus / ap / unknown
+    pub phase: Option<String>,
+    /// The establishment type as published (NFTYPE code or GIAS type name).
+    pub school_type: Option<String>,
+    /// LA maintained (true) or academy, free school, independent (false).
+    pub la_maintained: Option<bool>,
+    pub status: Option<String>,
+    pub town: Option<String>,
+    pub postcode: Option<String>,
+    pub low_age: Option<i32>,
+    pub high_age: Option<i32>,
+    pub religious_character: Option<String>,
+    pub gender: Option<String>,
+    pub trust: Option<String>,
+    pub pupils: Option<f64>,
+    /// Most recent academic year any source describes the school in (for precedence).
+    pub as_of_year: i32,
+    /// How authoritative the source is for descriptive fields (GIAS highest).
+    pub precedence: u8,
+    pub source_file: String,
+}
+
+/// One statistical-neighbour link: the `neighbours` table.
+#[derive(Debug, Clone)]
+pub struct NeighbourRow {
+    pub model: i32,
+    pub la_code: String,
+    pub la_name: Option<String>,
+    pub position: i32,
+    pub neighbour_code: String,
+    /// very close / close / somewhat close / not close (normalised case and spaces)
+    pub closeness: Option<String>,
+    pub source_file: String,
+}
+
+/// One Ofsted inspection: the `inspections` table.
+#[derive(Debug, Clone)]
+pub struct InspectionRow {
+    pub urn: String,
+    /// Days since 1970-01-01.
+    pub inspection_date: Option<i64>,
+    pub publication_date: Option<i64>,
+    /// 1 outstanding, 2 good, 3 requires improvement, 4 inadequate.
+    pub overall_effectiveness: Option<i32>,
+    pub ofsted_phase: Option<String>,
+    pub source_file: String,
+    pub source_row: u64,
+}
+
+/// Names and regions of LAs and regions: the `areas` table.
+#[derive(Debug, Clone)]
+pub struct AreaRow {
+    pub level: Level,
+    pub code: String,
+    pub name: String,
+    pub new_code: Option<String>,
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+    pub source_file: String,
+}
+
+/// Metadata about measures that came with data rather than from the catalogue (LAIT's dictionary).
+#[derive(Debug, Clone)]
+pub struct MeasureMetaRow {
+    pub measure: String,
+    pub description: String,
+    pub polarity: Option<String>,
+    pub topic: Option<String>,
+    pub year_type: Option<String>,
+    pub dps: Option<i32>,
+    pub source_file: String,
+}
+
+/// What one file contributed.
+#[derive(Debug, Clone)]
+pub struct SourceRow {
+    pub source_file: String,
+    pub sha256: String,
+    pub dataset: String,
+    pub year: Option<i32>,
+    pub year_from: String,
+    pub version: String,
+    pub rows: u64,
+}
+
+/// Everything read from one file, before it is merged into the store.
+#[derive(Debug, Default)]
+pub struct Batch {
+    pub results: Vec<ResultRow>,
+    pub schools: Vec<SchoolRow>,
+    pub neighbours: Vec<NeighbourRow>,
+    pub inspections: Vec<InspectionRow>,
+    pub areas: Vec<AreaRow>,
+    pub measures: Vec<MeasureMetaRow>,
+    pub sources: Vec<SourceRow>,
+}
+
+impl Batch {
+    pub fn append(&mut self, mut other: Batch) {
+        self.results.append(&mut other.results);
+        self.schools.append(&mut other.schools);
+        self.neighbours.append(&mut other.neighbours);
+        self.inspections.append(&mut other.inspections);
+        self.areas.append(&mut other.areas);
+        self.measures.append(&mut other.measures);
+        self.sources.append(&mut other.sources);
+    }
+}
+
+pub const TABLES: [&str; 7] = ["results", "schools", "neighbours", "inspections", "areas", "measures", "sources"];
