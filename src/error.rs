@@ -65,8 +65,8 @@ pub enum StoreError {
     Query(String),
 }
 
-impl From<polars::error::PolarsError> for StoreError {
-    fn from(e: polars::error::PolarsError) -> Self {
+impl From<polars::prelude::PolarsError> for StoreError {
+    fn from(e: polars::prelude::PolarsError) -> Self {
         StoreError::Query(e.to_string())
     }
 }

@@ -14,7 +14,7 @@ use attain::output::Format;
 #[command(name = "attain", version, about = "School-performance analysis for English local authorities")]
 struct Cli {
     /// Read the measure catalogue from this directory instead of the built-in one.
-    #[arg(long, global = true, env = "ATTAIN_CATALOGUE")]
+    #[arg(long, global = true)]
     catalogue: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,

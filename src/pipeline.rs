@@ -182,10 +182,6 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     Ok(manifest)
 }
 
-fn opt_str<'a>(stage: &'a Stage, key: &str) -> Option<&'a str> {
-    stage.options.get(key).and_then(|v| v.as_str())
-}
-
 fn run_stage(stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<String>) -> anyhow::Result<String> {
     match stage.run.as_str() {
         "demo" => {
@@ -208,7 +204,6 @@ fn run_stage(stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<Strin
         "ingest" => {
             let store = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/store"));
             let year = stage.options.get("year").and_then(|v| v.as_integer()).map(|y| y as i32);
-            let _ = opt_str(stage, "note");
             let summary = crate::commands::ingest::ingest(&stage.inputs, &store, catalogue.clone(), year)?;
             if summary.unrecognised > 0 {
                 warnings.push(format!("stage {}: {} file(s) not recognised", stage.name, summary.unrecognised));

@@ -146,6 +146,9 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
         });
     }
     report.data_rows = height;
+    report.dataset = ds.id.clone();
+    report.description = ds.description.clone();
+    report.results = batch.results.len();
     report.year = years.iter().next_back().copied();
     report.version = "per row (Years label)".into();
     if no_year > 0 {
@@ -160,7 +163,7 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
     Ok((report, batch))
 }
 
-pub fn read_dictionary(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+pub fn read_dictionary(t: &Table, _ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
     let col = |n: &str| t.col(n).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some(n), "key column missing".into()));
     let (short, pol, measure, topic, ytype, dps) = (col("Measure_short")?, col("Polarity")?, col("Measure")?, t.col("Topic"), t.col("Year_Type"), t.col("dps"));
     let lait = opts.catalogue.datasets.iter().find(|d| d.reader == "lait_long");

@@ -214,8 +214,11 @@ fn read_workbook_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestE
 fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
     let decoded = table::decode(path, bytes)?;
     let first_line = decoded.text.lines().next().unwrap_or("");
+    if first_line.starts_with("# ") {
+        return Ok(Read::Skip("a Markdown text document (notes), not data".into()));
+    }
     if !first_line.contains([',', ';', '\t']) && !decoded.text.lines().take(20).any(|l| l.contains([',', ';', '\t'])) {
-        return Ok(Read::Unrecognised("not a delimited data file (no commas, semicolons or tabs in its first lines)".into()));
+        return Ok(Read::Skip("a text document, not delimited data (no commas, semicolons or tabs in its first lines)".into()));
     }
     let mut notes = decoded.notes;
     let rows = table::parse_csv(path, &decoded.text, &mut notes)?;

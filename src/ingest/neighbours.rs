@@ -16,6 +16,21 @@ fn closeness(s: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The model year in a file name ("sn_april_2021.xlsx"): the lists' content does not say
+/// which model they are (LAIT's copies of both carry the 2023 Cumbria split).
+fn model_in_name(path: &std::path::Path) -> Option<i32> {
+    let stem = path.file_stem()?.to_string_lossy().to_string();
+    let b = stem.as_bytes();
+    let mut years = std::collections::BTreeSet::new();
+    for i in 0..b.len().saturating_sub(3) {
+        let boundary = |j: usize| j >= b.len() || !b[j].is_ascii_digit();
+        if (i == 0 || !b[i - 1].is_ascii_digit()) && boundary(i + 4) && b[i..i + 4].iter().all(u8::is_ascii_digit) && b[i] == b'2' && b[i + 1] == b'0' {
+            years.insert(stem[i..i + 4].parse::<i32>().ok()?);
+        }
+    }
+    (years.len() == 1).then(|| *years.iter().next().unwrap())
+}
+
 pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
     let la_col = t.col_any(&list(ds, "la_code")).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("LA num"), "key column missing".into()))?;
     let name_col = t.col_any(&list(ds, "la_name"));
@@ -34,7 +49,8 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         slots.push((n, nc, cc));
     }
     let codes: Vec<String> = t.rows.iter().map(|r| r.get(la_col).trim().to_string()).collect();
-    let model = match opts.year {
+    let named = model_in_name(&t.path);
+    let model = match opts.year.or(named) {
         Some(y) => y,
         None => {
             let rules = ds.settings.get("model_rules").and_then(|v| v.as_array()).cloned().unwrap_or_default();
@@ -52,7 +68,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     };
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
-    let mut report = TableReport { year: Some(model), year_from: if opts.year.is_some() { "--year".into() } else { "content (LA codes present)".into() }, version: "unknown".into(), ..Default::default() };
+    let mut report = TableReport { year: Some(model), year_from: if opts.year.is_some() { "--year".into() } else if named.is_some() { "file name (model year)".into() } else { "content (LA codes present)".into() }, version: "unknown".into(), ..Default::default() };
     for row in &t.rows {
         let la = row.get(la_col).trim();
         if la.is_empty() {
@@ -68,7 +84,8 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         *report.rows_by_record.entry("la".into()).or_default() += 1;
         for &(n, nc, cc) in &slots {
             let code = row.get(nc).trim();
-            if code.is_empty() {
+            // Some LAs have fewer than ten neighbours ("-" in LAIT's copy for the Isles of Scilly).
+            if code.is_empty() || crate::value::parse_cell(code).map(|c| c.value.is_none()).unwrap_or(false) {
                 continue;
             }
             if !code.bytes().all(|b| b.is_ascii_digit()) {

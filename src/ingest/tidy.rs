@@ -72,7 +72,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let mut versions: HashMap<String, Arc<str>> = HashMap::new();
     let mut report = TableReport { year_from: "content (time_period column)".into(), mapped_columns: mapped.clone(), ..Default::default() };
     let filter_names: BTreeSet<&str> = filters.iter().map(|&i| t.headers[i].as_str()).collect();
-    report.unmapped_columns = t.headers.iter().filter(|h| !mapped.contains(h) && !filter_names.contains(h.as_str())).cloned().collect();
+    report.unmapped_columns = t.headers.iter().filter(|h| !mapped.contains(*h) && !filter_names.contains(h.as_str())).cloned().collect();
     let mut years = BTreeSet::new();
     let mut batch = Batch::default();
     let mut areas_seen = BTreeSet::new();

@@ -72,16 +72,16 @@ pub fn schools_frame(rows: &[SchoolRow]) -> Result<DataFrame, StoreError> {
 }
 
 pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> {
-    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.into_iter().map(|o| o.map(str::to_string)).collect()) };
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
     let urn = st("urn")?;
     let (name, la_code, la_name, estab, phase, school_type) = (st("name")?, st("la_code")?, st("la_name")?, st("estab")?, st("phase")?, st("school_type")?);
     let (status, town, postcode, relig, gender, trust, source) = (st("status")?, st("town")?, st("postcode")?, st("religious_character")?, st("gender")?, st("trust")?, st("source_file")?);
-    let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.into_iter().collect();
-    let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.into_iter().collect();
-    let high: Vec<Option<i32>> = df.column("high_age")?.i32()?.into_iter().collect();
-    let pupils: Vec<Option<f64>> = df.column("pupils")?.f64()?.into_iter().collect();
-    let as_of: Vec<Option<i32>> = df.column("as_of_year")?.i32()?.into_iter().collect();
-    let prec: Vec<Option<i32>> = df.column("precedence")?.i32()?.into_iter().collect();
+    let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.iter().collect();
+    let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.iter().collect();
+    let high: Vec<Option<i32>> = df.column("high_age")?.i32()?.iter().collect();
+    let pupils: Vec<Option<f64>> = df.column("pupils")?.f64()?.iter().collect();
+    let as_of: Vec<Option<i32>> = df.column("as_of_year")?.i32()?.iter().collect();
+    let prec: Vec<Option<i32>> = df.column("precedence")?.i32()?.iter().collect();
     let mut out = Vec::with_capacity(df.height());
     for i in 0..df.height() {
         out.push(SchoolRow {
@@ -179,7 +179,7 @@ pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
 /// Write a frame as parquet to `path` (the caller handles atomic placement).
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
     let file = std::fs::File::create(path).map_err(|e| StoreError::Io { dir: path.to_path_buf(), message: e.to_string() })?;
-    ParquetWriter::new(file).with_statistics(StatisticsOptions::empty()).finish(df)?;
+    ParquetWriter::new(file).finish(df)?;
     Ok(())
 }
 
@@ -196,8 +196,8 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
 pub fn replace_sources(existing: Option<LazyFrame>, new: DataFrame, replaced: &[String]) -> Result<DataFrame, StoreError> {
     let Some(old) = existing else { return Ok(new) };
     let names = Series::new(s("replaced"), replaced.iter().map(String::as_str).collect::<Vec<&str>>());
-    let kept = old.filter(col("source_file").is_in(lit(names).implode(), false).not());
-    let args = UnionArgs { rechunk: true, to_supertypes: true, diagonal: true, ..Default::default() };
+    let kept = old.filter(col("source_file").is_in(lit(names).implode(false), false).not());
+    let args = UnionArgs { rechunk: true, to_supertypes: true, ..Default::default() };
     Ok(concat([kept, new.lazy()], args)?.collect()?)
 }
 
@@ -215,7 +215,7 @@ pub fn parquet_string_columns(path: &Path, names: &[&str]) -> Result<(usize, Vec
     let mut out = Vec::with_capacity(names.len());
     for n in names {
         let c = df.column(n)?.str()?;
-        out.push(c.into_iter().map(|o| o.map(str::to_string)).collect());
+        out.push(c.iter().map(|o| o.map(str::to_string)).collect());
     }
     Ok((df.height(), out))
 }
@@ -297,10 +297,10 @@ pub fn query_results(results: LazyFrame, filter: &ResultFilter) -> Result<Vec<Re
 }
 
 pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreError> {
-    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.into_iter().map(|o| o.map(str::to_string)).collect()) };
-    let f = |n: &str| -> Result<Vec<Option<f64>>, StoreError> { Ok(df.column(n)?.f64()?.into_iter().collect()) };
-    let year: Vec<Option<i32>> = df.column("year")?.i32()?.into_iter().collect();
-    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.into_iter().collect();
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
+    let f = |n: &str| -> Result<Vec<Option<f64>>, StoreError> { Ok(df.column(n)?.f64()?.iter().collect()) };
+    let year: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
+    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
     let (level, code, la, scope, phase, measure, group, status, version, dataset, scol, sfile) =
         (st("level")?, st("code")?, st("la_code")?, st("scope")?, st("phase")?, st("measure")?, st("group")?, st("status")?, st("version")?, st("dataset")?, st("source_column")?, st("source_file")?);
     let (value, cohort, num, lo, hi) = (f("value")?, f("cohort")?, f("numerator")?, f("ci_low")?, f("ci_high")?);
@@ -332,19 +332,19 @@ pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreErro
 
 /// Read the neighbours table: (model, la_code, position, neighbour_code, closeness).
 pub fn neighbour_rows(df: &DataFrame) -> Result<Vec<(i32, String, i32, String, Option<String>, String)>, StoreError> {
-    let model: Vec<Option<i32>> = df.column("model")?.i32()?.into_iter().collect();
-    let la: Vec<Option<&str>> = df.column("la_code")?.str()?.into_iter().collect();
-    let pos: Vec<Option<i32>> = df.column("position")?.i32()?.into_iter().collect();
-    let nb: Vec<Option<&str>> = df.column("neighbour_code")?.str()?.into_iter().collect();
-    let cl: Vec<Option<&str>> = df.column("closeness")?.str()?.into_iter().collect();
-    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.into_iter().collect();
+    let model: Vec<Option<i32>> = df.column("model")?.i32()?.iter().collect();
+    let la: Vec<Option<&str>> = df.column("la_code")?.str()?.iter().collect();
+    let pos: Vec<Option<i32>> = df.column("position")?.i32()?.iter().collect();
+    let nb: Vec<Option<&str>> = df.column("neighbour_code")?.str()?.iter().collect();
+    let cl: Vec<Option<&str>> = df.column("closeness")?.str()?.iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     Ok((0..df.height()).map(|i| (model[i].unwrap_or(0), la[i].unwrap_or("").to_string(), pos[i].unwrap_or(0), nb[i].unwrap_or("").to_string(), cl[i].map(str::to_string), sf[i].unwrap_or("").to_string())).collect())
 }
 
 /// Overall-effectiveness grades of the inspections table, with their source files.
 pub fn inspection_grades(df: &DataFrame) -> Result<Vec<(String, Option<i32>, String)>, StoreError> {
-    let urn: Vec<Option<&str>> = df.column("urn")?.str()?.into_iter().collect();
-    let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.into_iter().collect();
-    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.into_iter().collect();
+    let urn: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
+    let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     Ok((0..df.height()).map(|i| (urn[i].unwrap_or("").to_string(), g[i], sf[i].unwrap_or("").to_string())).collect())
 }

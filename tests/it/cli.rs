@@ -49,10 +49,13 @@ fn bad_inputs_fail_with_file_row_and_column() {
     assert!(!o.store_exists, "no store is written when an input fails");
 
     // Truncated mid-row: the last line stops part-way and has no line break.
-    let p = edited_ks2(&dir, "truncated.csv", |t| t[..t.len() * 2 / 3].to_string());
+    let p = edited_ks2(&dir, "truncated.csv", |t| {
+        let start_of_row_100: usize = t.split("\r\n").take(99).map(|l| l.len() + 2).sum();
+        t[..start_of_row_100 + 60].to_string()
+    });
     let o = ingest(&p, &dir);
     assert_eq!(o.code, Some(3), "{}", o.stderr);
-    assert!(o.stderr.contains("truncated.csv, row ") && o.stderr.contains("looks truncated"), "{}", o.stderr);
+    assert!(o.stderr.contains("truncated.csv, row 100: the last row has ") && o.stderr.contains("looks truncated"), "{}", o.stderr);
 
     // A key column missing.
     let p = edited_ks2(&dir, "no_urn.csv", |t| t.replacen(",URN,", ",URN_X,", 1));
