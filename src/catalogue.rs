@@ -474,3 +474,36 @@ impl Catalogue {
         self.datasets.iter().find(|d| d.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_catalogue_is_valid_and_matches_the_directory() {
+        let builtin = Catalogue::builtin();
+        let from_dir = Catalogue::from_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue"))).unwrap();
+        assert_eq!(builtin.datasets.len(), from_dir.datasets.len());
+        assert!(builtin.measure("ks2_rwm_expected").unwrap().high_is_good().unwrap());
+        assert_eq!(builtin.measure("absence_persistent").unwrap().high_is_good(), Some(false));
+        assert_eq!(builtin.school_types.la_maintained("CY"), Some(true));
+        assert_eq!(builtin.school_types.la_maintained("ACC"), Some(false));
+        assert_eq!(builtin.school_types.la_maintained("ZZZ"), None);
+    }
+
+    #[test]
+    fn a_mapping_to_an_unknown_measure_is_rejected() {
+        let bad = r#"
+id = "x"
+reader = "performance_table"
+description = "x"
+[recognise]
+all_of = ["A"]
+[[column]]
+source = "A"
+measure = "no_such_measure"
+"#;
+        let err = Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, vec![("bad.toml".into(), bad.into())], "test".into()).unwrap_err();
+        assert!(err.to_string().contains("unknown measure no_such_measure"), "{err}");
+    }
+}

@@ -129,15 +129,31 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>) -> Result<Vec
         .from_reader(text.as_bytes());
     let mut rows = Vec::new();
     let mut record = csv::StringRecord::new();
+    // Line numbers are counted from byte offsets: the csv crate's own line counter
+    // does not advance on CRLF line ends, which most DfE downloads use.
+    let bytes = text.as_bytes();
+    let (mut seen_byte, mut seen_line) = (0usize, 1u64);
+    let mut line_at = |byte: usize| -> u64 {
+        // A record's recorded start can sit on the line end before it (after a CR, before its LF).
+        let mut byte = byte.min(bytes.len());
+        while byte < bytes.len() && (bytes[byte] == b'\n' || bytes[byte] == b'\r') {
+            byte += 1;
+        }
+        if byte > seen_byte {
+            seen_line += bytes[seen_byte..byte].iter().filter(|&&b| b == b'\n').count() as u64;
+            seen_byte = byte;
+        }
+        seen_line
+    };
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {
-                let line = record.position().map(|p| p.line()).unwrap_or(rows.len() as u64 + 1);
+                let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(rows.len() as u64 + 1);
                 rows.push(Row { line, cells: record.clone() });
             }
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = e.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
                 return Err(IngestError::at(path, line, None, format!("unreadable CSV: {e}")));
             }
         }
