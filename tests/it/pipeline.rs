@@ -1,0 +1,55 @@
+//! `attain run`: stages run in order, write a manifest, and are skipped when unchanged.
+
+use crate::common::{bin, raw, raw_dir, scratch};
+
+#[test]
+fn a_second_run_with_unchanged_inputs_does_no_work() {
+    if raw_dir().is_none() {
+        return;
+    }
+    let dir = scratch("pipeline");
+    let input = dir.join("in");
+    std::fs::create_dir_all(&input).unwrap();
+    std::fs::copy(raw("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv"), input.join("2018-850-ks2.csv")).unwrap();
+    let toml = format!(
+        "name = \"t\"\noutput = \"{out}\"\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{inp}\"]\noutputs = [\"{store}\"]\n",
+        out = dir.join("out").display(),
+        inp = input.display(),
+        store = dir.join("store").display()
+    );
+    let p = dir.join("t.toml");
+    std::fs::write(&p, toml).unwrap();
+
+    let first = bin().arg("run").arg(&p).output().unwrap();
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let manifest: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("out/manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["stages"][0]["outcome"], "ran");
+    assert_eq!(manifest["inputs"][0]["path"].as_str().unwrap(), attain::ingest::display_path(&input.join("2018-850-ks2.csv")));
+    let sha = manifest["inputs"][0]["sha256"].as_str().unwrap();
+    assert_eq!(sha.len(), 64);
+    assert_eq!(manifest["tool_version"], attain::version());
+    assert!(dir.join("store/results.parquet").exists());
+
+    let second = bin().arg("run").arg(&p).output().unwrap();
+    assert!(second.status.success());
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert!(err.contains("stage ingest: inputs unchanged, skipped") && err.contains("nothing to do"), "{err}");
+
+    // Change an input: the stage runs again.
+    let mut text = std::fs::read(input.join("2018-850-ks2.csv")).unwrap();
+    text.extend_from_slice(b"\r\n");
+    std::fs::write(input.join("2018-850-ks2.csv"), text).unwrap();
+    let third = bin().arg("run").arg(&p).output().unwrap();
+    assert!(third.status.success());
+    assert!(String::from_utf8_lossy(&third.stderr).contains("stage ingest: running ingest"));
+}
+
+#[test]
+fn an_unknown_step_is_a_config_error() {
+    let dir = scratch("pipeline-bad");
+    let p = dir.join("bad.toml");
+    std::fs::write(&p, "name = \"b\"\n[[stage]]\nname = \"x\"\nrun = \"frobnicate\"\n").unwrap();
+    let out = bin().arg("run").arg(&p).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown step \"frobnicate\""));
+}
