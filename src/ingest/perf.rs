@@ -54,7 +54,18 @@ pub(crate) fn resolve_columns(t: &Table, ds: &Dataset, year: i32) -> (Vec<Resolv
             levels: c.levels.iter().filter_map(|l| Level::parse(l)).collect(),
         });
     }
-    let mapped: Vec<String> = out.iter().map(|r| t.headers[r.idx].clone()).collect();
+    // Every column a mapping reads: the value, and its cohort, numerator and confidence limits.
+    let mut idx: Vec<usize> = Vec::new();
+    for r in &out {
+        idx.push(r.idx);
+        idx.extend(r.cohort.iter().chain(r.numerator.iter()));
+        if let Some((lo, hi)) = r.ci {
+            idx.extend([lo, hi]);
+        }
+    }
+    let mut seen = HashSet::new();
+    idx.retain(|i| seen.insert(*i));
+    let mapped: Vec<String> = idx.iter().map(|&i| t.headers[i].clone()).collect();
     (out, mapped)
 }
 
@@ -125,6 +136,12 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let source_file: Arc<str> = Arc::from(super::display_path(&t.path));
     let dataset: Arc<str> = Arc::from(ds.id.as_str());
     let key_stage: Arc<str> = Arc::from(ds.key_stage.as_str());
+    let mut mapped = mapped;
+    for key in [rec_col, urn_col, la_col, estab_col, name_col, type_col].into_iter().flatten().chain(phase_cols.iter().copied()).chain(scope_cols.iter().copied()) {
+        if !mapped.contains(&t.headers[key]) {
+            mapped.push(t.headers[key].clone());
+        }
+    }
     let mut report = TableReport { year: Some(year), year_from, version: version.to_string(), mapped_columns: mapped.clone(), ..Default::default() };
     let mapped_set: HashSet<&str> = mapped.iter().map(String::as_str).collect();
     report.unmapped_columns = t.headers.iter().filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty()).cloned().collect();

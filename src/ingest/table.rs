@@ -238,3 +238,43 @@ pub fn excel_serial_to_iso(serial: f64) -> String {
     let days = serial.floor() as i64 - 25569;
     crate::dates::iso_from_days(days)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_of(bytes: &[u8]) -> Table {
+        let p = Path::new("t.csv");
+        let d = decode(p, bytes).unwrap();
+        let mut notes = d.notes;
+        let rows = parse_csv(p, &d.text, &mut notes).unwrap();
+        into_table(p, None, rows, 0, notes)
+    }
+
+    #[test]
+    fn bom_crlf_ragged_rows_and_repeated_headers() {
+        let t = table_of(b"\xEF\xBB\xBFURN,Estab,SNP,SNP\r\n100,2000,a,b\r\n101\r\n");
+        assert_eq!(t.headers[0], "URN");
+        assert_eq!(t.col("ESTAB"), Some(1), "case-insensitive lookup");
+        assert_eq!(t.col("SNP"), Some(2), "the first of repeated names");
+        assert_eq!(t.rows[1].get(1), "", "a ragged row reads as empty");
+        assert_eq!((t.rows[0].line, t.rows[1].line), (2, 3));
+    }
+
+    #[test]
+    fn windows_1252_and_utf16_decode() {
+        let t = table_of(b"URN,SCHNAME\n100,St Mary\x92s Caf\xe9\n");
+        assert_eq!(t.rows[0].get(1), "St Mary\u{2019}s Caf\u{e9}");
+        assert!(t.notes.iter().any(|n| n.contains("Windows-1252")));
+        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+        let t = table_of(&utf16);
+        assert_eq!(t.rows[0].get(1), "2");
+    }
+
+    #[test]
+    fn other_delimiters_are_noted() {
+        let t = table_of(b"URN;NOR\n100;25\n");
+        assert_eq!(t.rows[0].get(1), "25");
+        assert!(t.notes.iter().any(|n| n.contains("';'")));
+    }
+}
