@@ -341,6 +341,26 @@ impl SchoolTypes {
     }
 }
 
+/// A break in a time series (catalogue/breaks.toml).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeriesBreak {
+    #[serde(default)]
+    pub key_stages: Vec<String>,
+    #[serde(default)]
+    pub measures: Vec<String>,
+    pub years: Vec<i32>,
+    /// no_data | not_comparable
+    pub kind: String,
+    pub note: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct BreaksFile {
+    #[serde(rename = "break")]
+    breaks: Vec<SeriesBreak>,
+}
+
 #[derive(Debug, Deserialize)]
 struct MeasuresFile {
     measure: Vec<Measure>,
@@ -358,6 +378,7 @@ pub struct Catalogue {
     pub groups: Vec<Group>,
     pub datasets: Vec<Dataset>,
     pub school_types: SchoolTypes,
+    pub breaks: Vec<SeriesBreak>,
     by_measure: HashMap<String, usize>,
     pub origin: String,
 }
@@ -366,13 +387,14 @@ pub struct Catalogue {
 const BUILTIN_MEASURES: &str = include_str!("../catalogue/measures.toml");
 const BUILTIN_GROUPS: &str = include_str!("../catalogue/groups.toml");
 const BUILTIN_SCHOOL_TYPES: &str = include_str!("../catalogue/school_types.toml");
+const BUILTIN_BREAKS: &str = include_str!("../catalogue/breaks.toml");
 const BUILTIN_DATASETS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/datasets.rs"));
 
 impl Catalogue {
     /// The catalogue compiled into the binary.
     pub fn builtin() -> Catalogue {
         let datasets = BUILTIN_DATASETS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-        Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, datasets, "built-in catalogue".into())
+        Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, BUILTIN_BREAKS, datasets, "built-in catalogue".into())
             .expect("the shipped catalogue is valid (checked by tests)")
     }
 
@@ -390,6 +412,7 @@ impl Catalogue {
         let measures = read(dir.join("measures.toml"))?;
         let groups = read(dir.join("groups.toml"))?;
         let types = read(dir.join("school_types.toml"))?;
+        let breaks = read(dir.join("breaks.toml"))?;
         let mut datasets = Vec::new();
         let ddir = dir.join("datasets");
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&ddir)
@@ -401,13 +424,14 @@ impl Catalogue {
         for p in entries {
             datasets.push((p.display().to_string(), read(p)?));
         }
-        Catalogue::parse(&measures, &groups, &types, datasets, dir.display().to_string())
+        Catalogue::parse(&measures, &groups, &types, &breaks, datasets, dir.display().to_string())
     }
 
-    fn parse(measures: &str, groups: &str, types: &str, datasets: Vec<(String, String)>, origin: String) -> Result<Catalogue, ConfigError> {
+    fn parse(measures: &str, groups: &str, types: &str, breaks: &str, datasets: Vec<(String, String)>, origin: String) -> Result<Catalogue, ConfigError> {
         let m: MeasuresFile = toml::from_str(measures).map_err(|e| ConfigError::new("catalogue/measures.toml", e.to_string()))?;
         let g: GroupsFile = toml::from_str(groups).map_err(|e| ConfigError::new("catalogue/groups.toml", e.to_string()))?;
         let school_types: SchoolTypes = toml::from_str(types).map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
+        let breaks: BreaksFile = toml::from_str(breaks).map_err(|e| ConfigError::new("catalogue/breaks.toml", e.to_string()))?;
         let mut ds = Vec::new();
         for (name, text) in datasets {
             let d: Dataset = toml::from_str(&text).map_err(|e| ConfigError::new(name.clone(), e.to_string()))?;
@@ -415,7 +439,7 @@ impl Catalogue {
         }
         ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
         let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
-        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, by_measure, origin };
+        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin };
         cat.validate()?;
         Ok(cat)
     }
@@ -470,6 +494,12 @@ impl Catalogue {
         self.groups.iter().find(|g| g.id == id)
     }
 
+    /// The breaks that apply to a measure in a year.
+    pub fn breaks_for(&self, measure: &str, year: i32) -> Vec<&SeriesBreak> {
+        let ks = self.measure(measure).map(|m| m.key_stage.as_str()).unwrap_or("");
+        self.breaks.iter().filter(|b| b.years.contains(&year) && (b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks))).collect()
+    }
+
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {
         self.datasets.iter().find(|d| d.id == id)
     }
@@ -503,7 +533,7 @@ all_of = ["A"]
 source = "A"
 measure = "no_such_measure"
 "#;
-        let err = Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, vec![("bad.toml".into(), bad.into())], "test".into()).unwrap_err();
+        let err = Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, BUILTIN_BREAKS, vec![("bad.toml".into(), bad.into())], "test".into()).unwrap_err();
         assert!(err.to_string().contains("unknown measure no_such_measure"), "{err}");
     }
 }

@@ -5,6 +5,7 @@
 //! (canonical parquet tables) -> `analysis` -> `render`; the CLI (`src/main.rs`,
 //! `commands`) and the pipeline runner sit on top.
 
+pub mod analysis;
 pub mod catalogue;
 pub mod commands;
 pub mod dates;

@@ -9,6 +9,8 @@ use clap::{Parser, Subcommand};
 use attain::catalogue::Catalogue;
 use attain::error::{exit_code_for, ExitCode as Code};
 use attain::output::Format;
+use attain::store::schema::Level;
+use attain::store::Store;
 
 #[derive(Parser)]
 #[command(name = "attain", version, about = "School-performance analysis for English local authorities")]
@@ -63,6 +65,64 @@ enum Command {
         #[arg(long, default_value_t = 20190701)]
         seed: u64,
     },
+    /// Rank every LA for a measure: rank, quartile, top-10% position, statistical neighbours.
+    Rank {
+        #[arg(long)]
+        measure: String,
+        /// Summer-end year (2019 = 2018/19); default the latest in the store.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "all")]
+        group: String,
+        /// Only this LA's row (all LAs are still ranked).
+        #[arg(long)]
+        la: Option<String>,
+        /// Statistical-neighbour model: 2021 or 2025.
+        #[arg(long)]
+        neighbours: Option<i32>,
+        /// Top 10% by percentile value instead of rank <= floor(10% of LAs), e.g. 90.
+        #[arg(long)]
+        top10_percentile: Option<f64>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Gaps between a pupil group and its comparison (gap = group - comparison).
+    Gaps {
+        #[arg(long)]
+        measure: String,
+        #[arg(long)]
+        group: String,
+        #[arg(long, value_enum, default_value_t = Lvl::La)]
+        level: Lvl,
+        #[arg(long)]
+        la: Option<String>,
+        #[arg(long)]
+        year: Option<i32>,
+        /// within: the rest of the school/LA; national: national pupils of the other group (DIFFN); all: all pupils.
+        #[arg(long, value_enum, default_value_t = attain::analysis::gaps::Against::Within)]
+        against: attain::analysis::gaps::Against,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Rebuild LA figures from school rows and explain differences from DfE's LA rows.
+    Reconcile {
+        #[arg(long)]
+        measure: String,
+        #[arg(long, default_value = "all")]
+        group: String,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        la: Option<String>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -77,8 +137,30 @@ enum Command {
     },
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Lvl {
+    School,
+    La,
+    National,
+}
+
+impl From<Lvl> for Level {
+    fn from(l: Lvl) -> Level {
+        match l {
+            Lvl::School => Level::School,
+            Lvl::La => Level::La,
+            Lvl::National => Level::National,
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchWhat {
+    /// Rank every LA-level measure, group and year in a store, with and without neighbours.
+    Rank {
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+    },
     /// Ingest the demo national dataset (one directory per year) into a scratch store.
     Ingest {
         #[arg(long, default_value = "data/demo")]
@@ -97,6 +179,17 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(exit_code_for(&e) as u8)
         }
+    }
+}
+
+/// `--year`, or the latest year in the store with figures for the measure.
+fn resolve_year(data: &attain::analysis::data::Data, measure: &str, level: Level, year: Option<i32>) -> anyhow::Result<i32> {
+    if data.catalogue.measure(measure).is_none() && !measure.starts_with("lait:") {
+        anyhow::bail!(attain::error::ConfigError::new("--measure", format!("unknown measure {measure:?} (see `attain measures`)")));
+    }
+    match year {
+        Some(y) => Ok(y),
+        None => data.latest_year(measure, level)?.ok_or_else(|| anyhow::anyhow!(attain::error::ConfigError::new("--measure", format!("the store has no {} figures for {measure}", level.as_str())))),
     }
 }
 
@@ -140,6 +233,55 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                 eprintln!("warning: {w}");
             }
             Ok(if m.warnings.is_empty() { Code::Ok } else { Code::DataWarnings })
+        }
+        Command::Rank { measure, year, group, la, neighbours, top10_percentile, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let year = resolve_year(&data, measure, Level::La, *year)?;
+            let rule = match top10_percentile {
+                Some(p) => attain::analysis::rank::Top10Rule::Percentile(*p),
+                None => attain::analysis::rank::Top10Rule::RankCut,
+            };
+            let req = attain::analysis::ranking::RankRequest { measure, group, year, neighbours: *neighbours, rule };
+            let mut rows = attain::analysis::ranking::rank(&data, &req)?;
+            if let Some(la) = la {
+                rows.retain(|r| &r.la_code == la);
+                anyhow::ensure!(!rows.is_empty(), attain::error::ConfigError::new("--la", format!("LA {la} has no {measure} figure for {year}")));
+            }
+            print!("{}", attain::commands::analysis::print_rank(&rows, *format));
+            Ok(Code::Ok)
+        }
+        Command::Gaps { measure, group, level, la, year, against, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let level: Level = (*level).into();
+            let year = resolve_year(&data, measure, level, *year)?;
+            let req = attain::analysis::gaps::GapRequest { measure, group, level, la: la.as_deref(), year, against: *against, trend_years: 3 };
+            let rows = attain::analysis::gaps::gaps(&data, &req)?;
+            print!("{}", attain::commands::analysis::print_gaps(&rows, *format));
+            Ok(Code::Ok)
+        }
+        Command::Reconcile { measure, group, year, la, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let year = resolve_year(&data, measure, Level::La, *year)?;
+            let rows = attain::analysis::aggregate::reconcile(&data, measure, group, year, la.as_deref())?;
+            print!("{}", attain::commands::analysis::print_reconcile(&rows, *format));
+            Ok(Code::Ok)
+        }
+        Command::Bench { what: BenchWhat::Rank { store } } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            for model in [None, Some(2021)] {
+                let t = std::time::Instant::now();
+                let (sets, rows) = attain::analysis::ranking::rank_everything(&data, model)?;
+                println!("rank everything{}: {sets} measure-group-years, {rows} LA rows in {:.3} s", model.map(|m| format!(" with {m} neighbours")).unwrap_or_default(), t.elapsed().as_secs_f64());
+            }
+            Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Ingest { demo, repeat } } => {
             print!("{}", attain::commands::bench::ingest(demo, *repeat, catalogue()?)?);

@@ -3,3 +3,4 @@
 pub mod ingest;
 pub mod measures;
 pub mod bench;
+pub mod analysis;

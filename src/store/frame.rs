@@ -348,3 +348,49 @@ pub fn inspection_grades(df: &DataFrame) -> Result<Vec<(String, Option<i32>, Str
     let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     Ok((0..df.height()).map(|i| (urn[i].unwrap_or("").to_string(), g[i], sf[i].unwrap_or("").to_string())).collect())
 }
+
+/// (code, name) of every area.
+pub fn area_names(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
+    let c: Vec<Option<&str>> = df.column("code")?.str()?.iter().collect();
+    let n: Vec<Option<&str>> = df.column("name")?.str()?.iter().collect();
+    Ok(c.into_iter().zip(n).filter_map(|(c, n)| Some((c?.to_string(), n?.to_string()))).filter(|(_, n)| !n.is_empty()).collect())
+}
+
+/// (urn, name) of every school.
+pub fn school_names(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
+    let c: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
+    let n: Vec<Option<&str>> = df.column("name")?.str()?.iter().collect();
+    Ok(c.into_iter().zip(n).filter_map(|(c, n)| Some((c?.to_string(), n?.to_string()))).collect())
+}
+
+/// Years that have rows for a measure at a level.
+pub fn distinct_years(results: LazyFrame, measure: &str, level: &str) -> Result<Vec<i32>, StoreError> {
+    let df = results
+        .filter(col("measure").eq(lit(measure.to_string())).and(col("level").eq(lit(level.to_string()))))
+        .select([col("year")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["year"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(df.column("year")?.i32()?.iter().flatten().collect())
+}
+
+/// Every (measure, year) with LA-level rows: what a "rank everything" run covers.
+pub fn la_measure_years(results: LazyFrame) -> Result<Vec<(String, String, i32)>, StoreError> {
+    let df = results
+        .filter(col("level").eq(lit("la")))
+        .select([col("measure"), col("group"), col("year")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["measure", "group", "year"], SortMultipleOptions::default())
+        .collect()?;
+    let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
+    let g: Vec<Option<&str>> = df.column("group")?.str()?.iter().collect();
+    let y: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
+    Ok((0..df.height()).filter_map(|i| Some((m[i]?.to_string(), g[i]?.to_string(), y[i]?))).collect())
+}
+
+/// (measure, polarity) from the measures table (LAIT dictionary).
+pub fn measure_polarities(df: &DataFrame) -> Result<Vec<(String, Option<String>)>, StoreError> {
+    let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
+    let p: Vec<Option<&str>> = df.column("polarity")?.str()?.iter().collect();
+    Ok(m.into_iter().zip(p).filter_map(|(m, p)| Some((m?.to_string(), p.map(str::to_string)))).collect())
+}

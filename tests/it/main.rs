@@ -1,6 +1,7 @@
 //! Integration tests: one binary (linking polars once), one module per area.
 
 mod common;
+mod analysis;
 mod cli;
 mod pipeline;
 mod real_data;

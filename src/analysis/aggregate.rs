@@ -1,0 +1,115 @@
+//! LA and national figures rebuilt from school rows, and a reconciliation against DfE's
+//! own published LA and national rows that explains every difference.
+//!
+//! Weighting: each school's figure counts in proportion to its cohort (TELIG, TPUP, NOR:
+//! the cohort the catalogue names for the column). Withheld school figures (SUPP ...)
+//! cannot be included, so their pupils are missing from the rebuilt figure: the report
+//! says how many. Rounding is DfE's: half away from zero.
+
+use serde::Serialize;
+
+use super::data::Data;
+use crate::store::frame::{ResultFilter, ResultRecord};
+use crate::store::schema::Level;
+use crate::value::round_half_away;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reconciliation {
+    pub code: String,
+    pub name: String,
+    pub measure: String,
+    pub group: String,
+    pub year: i32,
+    /// Sum over schools (counts) or cohort-weighted mean (rates and averages), unrounded.
+    pub computed: Option<f64>,
+    pub computed_rounded: Option<f64>,
+    pub published: Option<f64>,
+    pub difference: Option<f64>,
+    pub schools: usize,
+    pub schools_withheld: usize,
+    pub cohort_included: f64,
+    pub cohort_withheld: f64,
+    pub cohort_published: Option<f64>,
+    /// "exact", "rounding", "suppression", "suppression (complementary)", "revision", "unexplained"
+    pub explanation: String,
+    pub source_file: String,
+}
+
+/// Rebuild the LA figure for `measure`/`group` from the school rows of each file that
+/// has an LA row, and compare.
+pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<&str>) -> anyhow::Result<Vec<Reconciliation>> {
+    let m = data.catalogue.measure(measure);
+    let dps = m.map(|m| m.dps).unwrap_or(0);
+    let sum = m.map(|m| m.aggregate == "sum").unwrap_or(false);
+    let rows = data.query(&ResultFilter { measure: Some(measure.into()), group: Some(group.into()), year: Some(year), la_code: la.map(str::to_string), ..Default::default() })?;
+    // One reconciliation per file that has both school rows and an LA row.
+    let mut by_file: std::collections::BTreeMap<(String, String), Vec<&ResultRecord>> = std::collections::BTreeMap::new();
+    for r in &rows {
+        if let Some(lac) = &r.la_code {
+            by_file.entry((r.source_file.clone(), lac.clone())).or_default().push(r);
+        }
+    }
+    let mut out = Vec::new();
+    for ((file, la_code), rs) in by_file {
+        let Some(la_row) = rs.iter().find(|r| r.level == Level::La.as_str()) else { continue };
+        let schools: Vec<&&ResultRecord> = rs.iter().filter(|r| r.level == Level::School.as_str() && r.scope == "state_funded").collect();
+        if schools.is_empty() {
+            continue;
+        }
+        let (mut num, mut den, mut withheld, mut cohort_withheld) = (0.0, 0.0, 0, 0.0);
+        for s in &schools {
+            match (s.value, s.cohort) {
+                (Some(v), Some(c)) if !sum => {
+                    num += v * c;
+                    den += c;
+                }
+                (Some(v), _) if sum => {
+                    num += v;
+                    den += 1.0;
+                }
+                _ => {
+                    withheld += 1;
+                    cohort_withheld += s.cohort.unwrap_or(0.0);
+                }
+            }
+        }
+        let computed = if sum { Some(num) } else { (den > 0.0).then(|| num / den) };
+        let computed_rounded = computed.map(|c| round_half_away(c, dps));
+        let published = la_row.value;
+        let difference = match (computed_rounded, published) {
+            (Some(c), Some(p)) => Some(round_half_away(c - p, dps + 2)),
+            _ => None,
+        };
+        let half_unit = 0.5 * 10f64.powi(-(dps as i32));
+        let explanation = match (computed, published, difference) {
+            (Some(c), Some(p), Some(d)) if d == 0.0 && (c - p).abs() < 1e-9 => "exact",
+            (Some(_), Some(_), Some(d)) if d == 0.0 => "rounding: the published figure is the rebuilt one, rounded half away from zero",
+            (Some(_), Some(_), Some(_)) if withheld > 0 => "suppression: withheld school figures cannot be included",
+            (Some(c), Some(p), Some(_)) if (c - p).abs() <= half_unit * 2.0 && la_row.version != "unknown" => "revision or rounding of school figures",
+            (Some(_), Some(_), Some(_)) => "complementary suppression or unpublished pupils: school figures do not cover the whole LA cohort",
+            (None, _, _) => "no school figures to rebuild from",
+            (_, None, _) => "no published LA figure",
+            _ => "unexplained",
+        }
+        .to_string();
+        out.push(Reconciliation {
+            code: la_code.clone(),
+            name: data.name(&la_code),
+            measure: measure.into(),
+            group: group.into(),
+            year,
+            computed,
+            computed_rounded,
+            published,
+            difference,
+            schools: schools.len(),
+            schools_withheld: withheld,
+            cohort_included: den,
+            cohort_withheld,
+            cohort_published: la_row.cohort,
+            explanation,
+            source_file: file,
+        });
+    }
+    Ok(out)
+}

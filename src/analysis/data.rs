@@ -1,0 +1,160 @@
+//! Reading figures out of the store for the analysis: which source to trust when
+//! several files give the same figure, and names for codes.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::catalogue::Catalogue;
+use crate::error::StoreError;
+use crate::store::frame::{self, ResultFilter, ResultRecord};
+use crate::store::schema::{Level, ENGLAND};
+use crate::store::Store;
+
+/// The store and catalogue, with lookups the analysis needs.
+pub struct Data<'a> {
+    pub store: &'a Store,
+    pub catalogue: &'a Catalogue,
+    names: HashMap<String, String>,
+}
+
+impl<'a> Data<'a> {
+    pub fn open(store: &'a Store, catalogue: &'a Catalogue) -> Result<Data<'a>, StoreError> {
+        let mut names = HashMap::new();
+        if store.table_path("areas").exists() {
+            for (code, name) in frame::area_names(&store.read("areas")?)? {
+                names.entry(code).or_insert(name);
+            }
+        }
+        if store.table_path("schools").exists() {
+            for (urn, name) in frame::school_names(&store.read("schools")?)? {
+                names.entry(urn).or_insert(name);
+            }
+        }
+        names.insert(ENGLAND.to_string(), "England".to_string());
+        Ok(Data { store, catalogue, names })
+    }
+
+    /// Is a higher value better? From the catalogue, or LAIT's dictionary for `lait:` measures.
+    pub fn polarity(&self, measure: &str) -> Result<Option<crate::analysis::rank::Polarity>, StoreError> {
+        use crate::analysis::rank::Polarity;
+        if let Some(m) = self.catalogue.measure(measure) {
+            return Ok(Polarity::from_catalogue(&m.polarity));
+        }
+        if self.store.table_path("measures").exists() {
+            for (m, p) in frame::measure_polarities(&self.store.read("measures")?)? {
+                if m == measure {
+                    return Ok(p.as_deref().and_then(Polarity::from_catalogue));
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    pub fn name(&self, code: &str) -> String {
+        self.names.get(code).cloned().unwrap_or_default()
+    }
+
+    pub fn query(&self, f: &ResultFilter) -> Result<Vec<ResultRecord>, StoreError> {
+        frame::query_results(self.store.scan("results")?, f)
+    }
+
+    /// Years with figures for a measure at a level.
+    pub fn years(&self, measure: &str, level: Level) -> Result<Vec<i32>, StoreError> {
+        frame::distinct_years(self.store.scan("results")?, measure, level.as_str())
+    }
+
+    /// The latest year with figures for the measure (the default for `--year`).
+    pub fn latest_year(&self, measure: &str, level: Level) -> Result<Option<i32>, StoreError> {
+        Ok(self.years(measure, level)?.into_iter().max())
+    }
+
+    /// One figure per code for `measure`/`group`/`year` at `level`, state-funded, all phases,
+    /// from the single best source: a dataset that is not provisional (revisions supersede
+    /// it), then the one that covers the most codes with values, then unrounded figures
+    /// (numerator and cohort given), then catalogue priority.
+    pub fn best(&self, measure: &str, group: &str, year: i32, level: Level, code: Option<&str>) -> Result<BTreeMap<String, ResultRecord>, StoreError> {
+        let f = ResultFilter {
+            measure: Some(measure.into()),
+            group: Some(group.into()),
+            year: Some(year),
+            level: Some(level),
+            code: code.map(str::to_string),
+            scope: Some("state_funded".into()),
+            phase: Some("all".into()),
+            ..Default::default()
+        };
+        let rows = self.query(&f)?;
+        Ok(self.pick(rows))
+    }
+
+    /// Group rows by dataset, choose one dataset, and keep one row per code.
+    pub fn pick(&self, rows: Vec<ResultRecord>) -> BTreeMap<String, ResultRecord> {
+        let mut by_ds: BTreeMap<String, Vec<ResultRecord>> = BTreeMap::new();
+        for r in rows {
+            by_ds.entry(r.dataset.clone()).or_default().push(r);
+        }
+        let priority = |ds: &str| self.catalogue.dataset(ds).map(|d| d.priority).unwrap_or(99);
+        let best = by_ds
+            .iter()
+            .max_by(|(a, ra), (b, rb)| {
+                let covered = |rs: &Vec<ResultRecord>| rs.iter().filter(|r| r.value.is_some()).map(|r| &r.code).collect::<std::collections::HashSet<_>>().len();
+                let unrounded = |rs: &Vec<ResultRecord>| rs.iter().any(|r| r.numerator.is_some() && r.cohort.is_some());
+                // Provisional figures are later revised: any other version is preferred.
+                let settled = |rs: &Vec<ResultRecord>| rs.iter().all(|r| r.version != "provisional");
+                settled(ra).cmp(&settled(rb)).then(covered(ra).cmp(&covered(rb))).then(unrounded(ra).cmp(&unrounded(rb))).then(priority(b).cmp(&priority(a)))
+            })
+            .map(|(k, _)| k.clone());
+        let mut out = BTreeMap::new();
+        if let Some(ds) = best {
+            let mut rows = by_ds.remove(&ds).unwrap_or_default();
+            // Within a dataset, a later version of the same figure wins (final > revised > provisional).
+            let rank = |v: &str| match v {
+                "final" => 3,
+                "revised" => 2,
+                "provisional" => 1,
+                _ => 0,
+            };
+            rows.sort_by(|a, b| a.code.cmp(&b.code).then(rank(&b.version).cmp(&rank(&a.version))).then(b.value.is_some().cmp(&a.value.is_some())).then(a.source_file.cmp(&b.source_file)).then(a.source_row.cmp(&b.source_row)));
+            for r in rows {
+                out.entry(r.code.clone()).or_insert(r);
+            }
+        }
+        out
+    }
+
+    /// The England (state-funded) figure.
+    pub fn national(&self, measure: &str, group: &str, year: i32) -> Result<Option<ResultRecord>, StoreError> {
+        Ok(self.best(measure, group, year, Level::National, Some(ENGLAND))?.remove(ENGLAND))
+    }
+
+    /// Statistical neighbours of an LA in a model, in order.
+    pub fn neighbours(&self, model: i32, la: &str) -> Result<Vec<String>, StoreError> {
+        if !self.store.table_path("neighbours").exists() {
+            return Ok(vec![]);
+        }
+        let rows = frame::neighbour_rows(&self.store.read("neighbours")?)?;
+        let mut v: Vec<(i32, String)> = rows.into_iter().filter(|r| r.0 == model && r.1 == la).map(|r| (r.2, r.3)).collect();
+        v.sort();
+        v.dedup();
+        Ok(v.into_iter().map(|x| x.1).collect())
+    }
+
+    /// All neighbour lists of a model: LA -> neighbours in order.
+    pub fn all_neighbours(&self, model: i32) -> Result<BTreeMap<String, Vec<String>>, StoreError> {
+        let mut out: BTreeMap<String, Vec<(i32, String)>> = BTreeMap::new();
+        if self.store.table_path("neighbours").exists() {
+            for r in frame::neighbour_rows(&self.store.read("neighbours")?)? {
+                if r.0 == model {
+                    out.entry(r.1).or_default().push((r.2, r.3));
+                }
+            }
+        }
+        Ok(out
+            .into_iter()
+            .map(|(k, mut v)| {
+                v.sort();
+                v.dedup();
+                (k, v.into_iter().map(|x| x.1).collect())
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,12 @@
+//! The arithmetic the booklets, committee charts and ad-hoc questions rest on:
+//! aggregation and reconciliation, gaps, rankings (LAIT's method), trends with breaks,
+//! significance, and school positions. Reads the store through `data::Data`.
+
+pub mod aggregate;
+pub mod data;
+pub mod gaps;
+pub mod position;
+pub mod rank;
+pub mod ranking;
+pub mod significance;
+pub mod trend;
