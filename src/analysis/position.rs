@@ -40,3 +40,29 @@ mod tests {
         assert_eq!(position(50.0, &all, Polarity::High).unwrap().quintile, 3);
     }
 }
+
+/// Every school's national position for a measure, group and year, where national
+/// school-level figures are in the store (schools with no value have no position).
+pub fn school_positions(data: &super::data::Data, measure: &str, group: &str, year: i32) -> anyhow::Result<Vec<(String, f64, Position)>> {
+    let Some(polarity) = data.polarity(measure)? else { return Ok(vec![]) };
+    let rows = data.best(measure, group, year, crate::store::schema::Level::School, None)?;
+    let all: Vec<f64> = rows.values().filter_map(|r| r.value).collect();
+    let mut sorted = all.clone();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    Ok(rows
+        .into_iter()
+        .filter_map(|(urn, r)| {
+            let v = r.value?;
+            // Binary search on the sorted values keeps this linear-logarithmic for 20,000 schools.
+            let below = sorted.partition_point(|x| *x < v) as f64;
+            let same = (sorted.partition_point(|x| *x <= v) as f64) - below;
+            let worse = match polarity {
+                Polarity::High => below,
+                Polarity::Low => sorted.len() as f64 - below - same,
+            };
+            let pct = 100.0 * (worse + 0.5 * same) / sorted.len() as f64;
+            let quintile = (5.0 - (pct / 20.0).floor()).clamp(1.0, 5.0) as u8;
+            Some((urn, v, Position { percentile: (pct * 10.0).round() / 10.0, quintile, of: sorted.len() }))
+        })
+        .collect())
+}

@@ -138,3 +138,34 @@ fn school_gaps_against_national_other_pupils_match_diffn() {
         assert!(["significantly above", "significantly below", "not significantly different", "not assessed"].contains(&r["significance"].as_str().unwrap()));
     }
 }
+
+#[test]
+fn school_positions_from_national_school_rows() {
+    if real_store().is_none() {
+        return;
+    }
+    // Recompute from the raw 2018/19 absence file: share of schools with higher (worse)
+    // overall absence, plus half the ties.
+    let text = std::fs::read_to_string(crate::common::raw("kspdeveloper-perf-tables/england_abs.csv")).unwrap();
+    let mut vals: Vec<(String, f64)> = Vec::new();
+    for line in text.lines().skip(1) {
+        let c: Vec<&str> = line.split(',').collect();
+        if c[0] != "NAT" {
+            if let Ok(v) = c[3].parse::<f64>() {
+                vals.push((c[2].to_string(), v));
+            }
+        }
+    }
+    let store = attain::store::Store::at(real_store().unwrap());
+    let cat = attain::catalogue::Catalogue::builtin();
+    let data = attain::analysis::data::Data::open(&store, &cat).unwrap();
+    let pos = attain::analysis::position::school_positions(&data, "absence_overall", "all", 2019).unwrap();
+    assert_eq!(pos.len(), vals.len());
+    let (urn, v) = vals[1000].clone();
+    let worse = vals.iter().filter(|(_, o)| *o > v).count() as f64;
+    let same = vals.iter().filter(|(_, o)| *o == v).count() as f64;
+    let expected = (1000.0 * (worse + 0.5 * same) / vals.len() as f64).round() / 10.0;
+    let p = pos.iter().find(|(u, _, _)| *u == urn).unwrap();
+    assert_eq!(p.2.percentile, expected);
+    assert_eq!(p.2.quintile, (5.0 - (expected / 20.0).floor()).clamp(1.0, 5.0) as u8);
+}
