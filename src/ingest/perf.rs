@@ -69,6 +69,41 @@ pub(crate) fn resolve_columns(t: &Table, ds: &Dataset, year: i32) -> (Vec<Resolv
     (out, mapped)
 }
 
+/// The figures one mapping reads from one row: value, cohort, numerator, confidence
+/// limits and status. `None` for a blank cell (the field does not apply to the row).
+pub(crate) struct Figures {
+    pub value: Option<f64>,
+    pub cohort: Option<f64>,
+    pub numerator: Option<f64>,
+    pub ci_low: Option<f64>,
+    pub ci_high: Option<f64>,
+    pub status: Status,
+}
+
+pub(crate) fn read_figures(t: &Table, row: &super::table::Row, r: &Resolved) -> Result<Option<Figures>, IngestError> {
+    let c = cell(t, row, r.idx)?;
+    if c.status == Status::Blank {
+        return Ok(None);
+    }
+    let num = |i: Option<usize>| -> Result<Option<f64>, IngestError> { i.map(|i| cell(t, row, i).map(|c| c.value)).transpose().map(Option::flatten) };
+    let cohort = num(r.cohort)?;
+    let (mut value, mut numerator) = (c.value, num(r.numerator)?);
+    if let Some(scale) = r.ratio {
+        // The source column is a count: the value is count / cohort x scale.
+        numerator = c.value;
+        value = match (c.value, cohort) {
+            (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
+            _ => None,
+        };
+    }
+    let (ci_low, ci_high) = match r.ci {
+        Some((lo, hi)) => (cell(t, row, lo)?.value, cell(t, row, hi)?.value),
+        None => (None, None),
+    };
+    let status = if value.is_none() && c.status == Status::Ok { Status::Blank } else { c.status };
+    Ok(Some(Figures { value, cohort, numerator, ci_low, ci_high, status }))
+}
+
 /// What a record-type value says a row is.
 #[derive(Clone, Copy)]
 enum Kind {
@@ -149,12 +184,6 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let mut batch = Batch::default();
     batch.results.reserve(t.rows.len() * cols.len() / 2);
     let mut seen_urns: HashMap<String, u64> = HashMap::new();
-    let opt_num = |row: &super::table::Row, c: Option<usize>| -> Result<Option<f64>, IngestError> {
-        match c {
-            Some(i) => Ok(cell(t, row, i)?.value),
-            None => Ok(None),
-        }
-    };
     for row in &t.rows {
         let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c))) {
             Kind::Row(l, s) => (l, s),
@@ -211,24 +240,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             if !r.levels.is_empty() && !r.levels.contains(&level) {
                 continue;
             }
-            let c = cell(t, row, r.idx)?;
-            if c.status == Status::Blank {
-                continue;
-            }
-            let cohort = opt_num(row, r.cohort)?;
-            let (mut value, mut numerator) = (c.value, opt_num(row, r.numerator)?);
-            if let Some(scale) = r.ratio {
-                numerator = c.value;
-                value = match (c.value, cohort) {
-                    (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
-                    _ => None,
-                };
-            }
-            let (ci_low, ci_high) = match r.ci {
-                Some((lo, hi)) => (cell(t, row, lo)?.value, cell(t, row, hi)?.value),
-                None => (None, None),
-            };
-            let status = if value.is_none() && c.status == Status::Ok { Status::Blank } else { c.status };
+            let Some(Figures { value, cohort, numerator, ci_low, ci_high, status }) = read_figures(t, row, r)? else { continue };
             count_status(&mut report, status);
             batch.results.push(ResultRow {
                 year,

@@ -5,13 +5,12 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use super::perf::{find, resolve_columns};
+use super::perf::{find, read_figures, resolve_columns, Figures};
 use super::table::Table;
-use super::{cell, count_record, count_status, IngestOptions, TableReport};
+use super::{count_record, count_status, IngestOptions, TableReport};
 use crate::catalogue::Dataset;
 use crate::error::IngestError;
 use crate::store::schema::{AreaRow, Batch, Level, ResultRow, ENGLAND};
-use crate::value::Status;
 use crate::year::parse_year_label;
 
 struct Rule {
@@ -127,31 +126,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             }
         }
         for r in &cols {
-            let c = cell(t, row, r.idx)?;
-            if c.status == Status::Blank {
-                continue;
-            }
-            let cohort = match r.cohort {
-                Some(i) => cell(t, row, i)?.value,
-                None => None,
-            };
-            let mut numerator = match r.numerator {
-                Some(i) => cell(t, row, i)?.value,
-                None => None,
-            };
-            let mut value = c.value;
-            if let Some(scale) = r.ratio {
-                numerator = c.value;
-                value = match (c.value, cohort) {
-                    (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
-                    _ => None,
-                };
-            }
-            let (ci_low, ci_high) = match r.ci {
-                Some((lo, hi)) => (cell(t, row, lo)?.value, cell(t, row, hi)?.value),
-                None => (None, None),
-            };
-            let status = if value.is_none() && c.status == Status::Ok { Status::Blank } else { c.status };
+            let Some(Figures { value, cohort, numerator, ci_low, ci_high, status }) = read_figures(t, row, r)? else { continue };
             count_status(&mut report, status);
             batch.results.push(ResultRow {
                 year,
