@@ -14,6 +14,7 @@ pub mod error;
 pub mod ingest;
 pub mod output;
 pub mod pipeline;
+pub mod render;
 pub mod store;
 pub mod value;
 pub mod year;

@@ -1,0 +1,3 @@
+//! Rendering: booklets (HTML and PDF), charts and workbooks from analysed figures.
+
+pub mod pdf;

@@ -1,0 +1,128 @@
+//! PDF through Typst used as a library: a small `World` of our own holding one main
+//! source, any number of in-memory files (charts as SVG), and the bundled fonts. No
+//! network, no system fonts, no clock: the same input gives the same PDF.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use typst::diag::{FileError, FileResult};
+use typst::foundations::{Bytes, Datetime, Duration};
+use typst_layout::PagedDocument;
+use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
+use typst::text::{Font, FontBook};
+use typst::utils::LazyHash;
+use typst::{Library, LibraryExt, World};
+
+/// The fonts every document may use: DejaVu Sans (bundled in assets/fonts) and Typst's own.
+struct Fonts {
+    book: LazyHash<FontBook>,
+    fonts: Vec<Font>,
+}
+
+fn fonts() -> &'static Fonts {
+    static FONTS: OnceLock<Fonts> = OnceLock::new();
+    FONTS.get_or_init(|| {
+        let bundled: [&'static [u8]; 3] = [
+            include_bytes!("../../assets/fonts/DejaVuSans.ttf"),
+            include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf"),
+            include_bytes!("../../assets/fonts/DejaVuSans-Oblique.ttf"),
+        ];
+        let mut fonts = Vec::new();
+        for data in bundled.into_iter().chain(typst_assets::fonts()) {
+            let bytes = Bytes::new(data);
+            for i in 0.. {
+                match Font::new(bytes.clone(), i) {
+                    Some(f) => fonts.push(f),
+                    None => break,
+                }
+            }
+        }
+        Fonts { book: LazyHash::new(FontBook::from_fonts(&fonts)), fonts }
+    })
+}
+
+fn library() -> &'static LazyHash<Library> {
+    static LIB: OnceLock<LazyHash<Library>> = OnceLock::new();
+    LIB.get_or_init(|| LazyHash::new(Library::default()))
+}
+
+fn file_id(path: &str) -> FileId {
+    let vpath = VirtualPath::new(path).expect("a valid virtual path");
+    RootedPath::new(VirtualRoot::Project, vpath).intern()
+}
+
+struct DocWorld {
+    main: Source,
+    files: HashMap<FileId, Bytes>,
+    today: Option<Datetime>,
+}
+
+impl World for DocWorld {
+    fn library(&self) -> &LazyHash<Library> {
+        library()
+    }
+    fn book(&self) -> &LazyHash<FontBook> {
+        &fonts().book
+    }
+    fn main(&self) -> FileId {
+        self.main.id()
+    }
+    fn source(&self, id: FileId) -> FileResult<Source> {
+        if id == self.main.id() {
+            Ok(self.main.clone())
+        } else {
+            Err(FileError::NotSource)
+        }
+    }
+    fn file(&self, id: FileId) -> FileResult<Bytes> {
+        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.get().vpath().get_without_slash().into()))
+    }
+    fn font(&self, index: usize) -> Option<Font> {
+        fonts().fonts.get(index).cloned()
+    }
+    fn today(&self, _offset: Option<Duration>) -> Option<Datetime> {
+        self.today
+    }
+}
+
+/// Compile Typst markup (plus named in-memory files, e.g. "chart1.svg") to PDF bytes.
+/// `date` (y, m, d) becomes the document date; nothing reads the clock.
+pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32, u8, u8)>) -> Result<Vec<u8>, String> {
+    let main = Source::new(file_id("/main.typ"), markup.to_string());
+    let files = files.iter().map(|(name, data)| (file_id(&format!("/{name}")), Bytes::new(data.clone()))).collect();
+    let today = date.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d));
+    let world = DocWorld { main, files, today };
+    let doc: PagedDocument = typst::compile(&world).output.map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))?;
+    let mut options = typst_pdf::PdfOptions::default();
+    options.timestamp = today.map(typst_pdf::Timestamp::new_utc);
+    options.ident = typst::foundations::Smart::Custom("attain".into());
+    typst_pdf::pdf(&doc, &options).map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
+}
+
+/// Escape text for Typst markup: every character with a markup meaning is backslashed.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if matches!(c, '\\' | '#' | '$' | '*' | '_' | '@' | '[' | ']' | '<' | '>' | '`' | '~' | '/' | '"' | '=' | '-' | '+' | '\'') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiles_markup_with_an_svg_and_awkward_text() {
+        let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec();
+        let name = escape("St Mary & St John's <CE> #1 $5 *bold* @ref [x]");
+        let markup = format!("#set text(font: \"DejaVu Sans\")\n= {name}\n#image(\"chart.svg\", width: 4cm)\n");
+        let pdf = typst_to_pdf(&markup, &[("chart.svg".into(), svg)], Some((2019, 9, 1))).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1))).unwrap();
+        assert_eq!(pdf, again, "the same input gives the same PDF");
+    }
+}
