@@ -53,3 +53,29 @@ fn an_unknown_step_is_a_config_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown step \"frobnicate\""));
 }
+
+#[test]
+fn the_demo_pipeline_runs_from_nothing_and_ranks_the_demo_la() {
+    let dir = scratch("demo-pipeline");
+    let toml = format!(
+        "name = \"demo\"\noutput = \"{out}\"\n[[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n",
+        out = dir.join("out").display(),
+        data = dir.join("data").display(),
+        store = dir.join("store").display()
+    );
+    let p = dir.join("demo.toml");
+    std::fs::write(&p, toml).unwrap();
+    let out = bin().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rank = bin().args(["rank", "--measure", "ks2_rwm_expected", "--la", "650", "--neighbours", "2021", "--format", "json", "--store"]).arg(dir.join("store")).output().unwrap();
+    assert!(rank.status.success(), "{}", String::from_utf8_lossy(&rank.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&rank.stdout).unwrap();
+    assert_eq!(v[0]["la_name"], "Borsetshire");
+    assert_eq!(v[0]["year"], 2019);
+    assert_eq!(v[0]["of"], 20, "every demo LA has a KS2 figure");
+    assert_eq!(v[0]["sn_of"], 11, "the LA and its ten neighbours");
+    // The demo's LA rows are rebuilt exactly from its school rows (TELIG).
+    let rec = bin().args(["reconcile", "--measure", "ks2_cohort", "--la", "650", "--format", "json", "--store"]).arg(dir.join("store")).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&rec.stdout).unwrap();
+    assert_eq!(r[0]["explanation"], "exact");
+}
