@@ -108,6 +108,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// A measure's trend for one school (URN), LA (code) or England, with breaks in the series marked.
+    Trend {
+        #[arg(long)]
+        measure: String,
+        /// URN, LA code, or "england".
+        #[arg(long)]
+        code: String,
+        #[arg(long, default_value = "all")]
+        group: String,
+        /// First and last year, e.g. --from 2017 --to 2019 (default: every year in the store).
+        #[arg(long)]
+        from: Option<i32>,
+        #[arg(long)]
+        to: Option<i32>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Rebuild LA figures from school rows and explain differences from DfE's LA rows.
     Reconcile {
         #[arg(long)]
@@ -261,6 +280,27 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             let req = attain::analysis::gaps::GapRequest { measure, group, level, la: la.as_deref(), year, against: *against, trend_years: 3 };
             let rows = attain::analysis::gaps::gaps(&data, &req)?;
             print!("{}", attain::commands::analysis::print_gaps(&rows, *format));
+            Ok(Code::Ok)
+        }
+        Command::Trend { measure, code, group, from, to, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let years = match (from, to) {
+                (Some(a), Some(b)) => Some((*a, *b)),
+                (None, None) => None,
+                _ => anyhow::bail!(attain::error::ConfigError::new("--from/--to", "give both or neither")),
+            };
+            let t = attain::commands::trend::series(&data, measure, group, code, years)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
+                f => {
+                    print!("{}", attain::commands::analysis::print(&t.trend.points, &["year", "value", "break_note"], *f));
+                    if *f == Format::Table {
+                        println!("{} {} ({}): {}{}", t.name, t.measure, t.group, t.trend.direction, t.trend.change.map(|c| format!(", change {c:+.1}")).unwrap_or_default());
+                    }
+                }
+            }
             Ok(Code::Ok)
         }
         Command::Reconcile { measure, group, year, la, store, format } => {

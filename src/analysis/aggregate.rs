@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::data::Data;
 use crate::store::frame::{ResultFilter, ResultRecord};
-use crate::store::schema::Level;
+use crate::store::schema::{Level, ENGLAND};
 use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -42,16 +42,28 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
     let dps = m.map(|m| m.dps).unwrap_or(0);
     let sum = m.map(|m| m.aggregate == "sum").unwrap_or(false);
     let rows = data.query(&ResultFilter { measure: Some(measure.into()), group: Some(group.into()), year: Some(year), la_code: la.map(str::to_string), ..Default::default() })?;
-    // One reconciliation per file that has both school rows and an LA row.
+    // One reconciliation per file and LA that has both school rows and an LA row, and one per
+    // file whose school rows cover the country (national downloads) against its England row.
     let mut by_file: std::collections::BTreeMap<(String, String), Vec<&ResultRecord>> = std::collections::BTreeMap::new();
+    let mut national: std::collections::BTreeMap<String, Vec<&ResultRecord>> = std::collections::BTreeMap::new();
     for r in &rows {
         if let Some(lac) = &r.la_code {
             by_file.entry((r.source_file.clone(), lac.clone())).or_default().push(r);
         }
+        if la.is_none() && (r.level == Level::School.as_str() || (r.level == Level::National.as_str() && r.scope == "state_funded" && r.phase == "all")) {
+            national.entry(r.source_file.clone()).or_default().push(r);
+        }
+    }
+    for (file, rs) in national {
+        let las: std::collections::HashSet<&str> = rs.iter().filter_map(|r| r.la_code.as_deref()).collect();
+        if las.len() >= 20 && rs.iter().any(|r| r.level == Level::National.as_str()) {
+            by_file.insert((file, ENGLAND.to_string()), rs);
+        }
     }
     let mut out = Vec::new();
     for ((file, la_code), rs) in by_file {
-        let Some(la_row) = rs.iter().find(|r| r.level == Level::La.as_str()) else { continue };
+        let published_level = if la_code == ENGLAND { Level::National } else { Level::La };
+        let Some(la_row) = rs.iter().find(|r| r.level == published_level.as_str()) else { continue };
         let schools: Vec<&&ResultRecord> = rs.iter().filter(|r| r.level == Level::School.as_str() && r.scope == "state_funded").collect();
         if schools.is_empty() {
             continue;

@@ -4,3 +4,4 @@ pub mod ingest;
 pub mod measures;
 pub mod bench;
 pub mod analysis;
+pub mod trend;

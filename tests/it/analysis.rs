@@ -169,3 +169,21 @@ fn school_positions_from_national_school_rows() {
     assert_eq!(p.2.percentile, expected);
     assert_eq!(p.2.quintile, (5.0 - (expected / 20.0).floor()).clamp(1.0, 5.0) as u8);
 }
+
+#[test]
+fn hampshire_ks2_trend_marks_the_covid_break() {
+    if real_store().is_none() {
+        return;
+    }
+    let v = json(&["trend", "--measure", "ks2_rwm_expected", "--code", "850", "--from", "2017", "--to", "2022"]);
+    let points = v["points"].as_array().unwrap();
+    let value = |y: i64| points.iter().find(|p| p["year"] == y).unwrap()["value"].as_f64();
+    // LAIT: Hampshire 2017 = 66, 2018 = 68, 2019 = 68.
+    assert_eq!((value(2017), value(2018), value(2019)), (Some(66.0), Some(68.0), Some(68.0)));
+    for y in [2020, 2021] {
+        let p = points.iter().find(|p| p["year"] == y).unwrap();
+        assert!(p["value"].is_null());
+        assert!(p["break_note"].as_str().unwrap().contains("COVID-19"));
+    }
+    assert_eq!(v["name"], "Hampshire");
+}

@@ -78,4 +78,10 @@ fn the_demo_pipeline_runs_from_nothing_and_ranks_the_demo_la() {
     let rec = bin().args(["reconcile", "--measure", "ks2_cohort", "--la", "650", "--format", "json", "--store"]).arg(dir.join("store")).output().unwrap();
     let r: serde_json::Value = serde_json::from_slice(&rec.stdout).unwrap();
     assert_eq!(r[0]["explanation"], "exact");
+    // National figures are rebuilt from every school in a national download.
+    let rec = bin().args(["reconcile", "--measure", "ks2_rwm_expected", "--format", "json", "--store"]).arg(dir.join("store")).output().unwrap();
+    let r: serde_json::Value = serde_json::from_slice(&rec.stdout).unwrap();
+    let england = r.as_array().unwrap().iter().find(|x| x["code"] == "E92000001").unwrap();
+    assert!(england["schools"].as_u64().unwrap() > 1000);
+    assert!(england["difference"].as_f64().unwrap().abs() <= 1.0);
 }
