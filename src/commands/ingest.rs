@@ -77,7 +77,20 @@ pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format
     };
     Ok(match format {
         Format::Json => serde_json::to_string_pretty(&v)? + "\n",
-        _ => inspect_text(&v),
+        Format::Csv => {
+            // One line per table read from the file.
+            let mut r = Report::new(&["file", "outcome", "sheet", "dataset", "year", "year_from", "version", "data_rows", "results", "mapped_columns", "unmapped_columns", "statuses"]);
+            for t in v["tables"].as_array().cloned().unwrap_or_default() {
+                let count = |k: &str| t[k].as_array().map(|a| a.len()).unwrap_or(0);
+                let statuses = t["status_counts"].as_object().map(|m| m.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(" ")).unwrap_or_default();
+                r.push(vec![v["file"].clone(), v["outcome"].clone(), t["sheet"].clone(), t["dataset"].clone(), t["year"].clone(), t["year_from"].clone(), t["version"].clone(), t["data_rows"].clone(), t["results"].clone(), json!(count("mapped_columns")), json!(count("unmapped_columns")), json!(statuses)]);
+            }
+            if r.rows.is_empty() {
+                r.push(vec![v["file"].clone(), v["outcome"].clone(), Value::Null, Value::Null, Value::Null, json!(v["reason"]), Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
+            }
+            r.render(Format::Csv)
+        }
+        Format::Table => inspect_text(&v),
     })
 }
 
