@@ -142,6 +142,41 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// Achievement and Target Setting Booklets (HTML and PDF) for an LA's schools.
+    Booklet {
+        /// Only these schools (URN); repeatable.
+        #[arg(long = "school")]
+        schools: Vec<String>,
+        /// The LA whose schools get booklets (default: every LA in the store).
+        #[arg(long)]
+        la: Option<String>,
+        /// Add academies, free schools and other schools the LA does not maintain.
+        #[arg(long)]
+        all_schools: bool,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 2021)]
+        neighbours: i32,
+        /// Directory with edited templates (booklet.html.j2, booklet.typ.j2, index.html.j2).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// The publishing authority's colour (#rrggbb) for headings and the cover.
+        #[arg(long, default_value = "#1f4e79")]
+        colour: String,
+        /// The publishing authority's name on the cover (default: the LA's name in the store).
+        #[arg(long)]
+        la_name: Option<String>,
+        /// The authority's logo for the cover (.svg or .png).
+        #[arg(long)]
+        logo: Option<PathBuf>,
+        /// Write HTML only (no PDF).
+        #[arg(long)]
+        html_only: bool,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -179,6 +214,16 @@ enum BenchWhat {
     Rank {
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
+    },
+    /// Render a booklet (HTML, then HTML + PDF) for every school in a store; schools/s and peak memory.
+    Booklet {
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long)]
+        year: Option<i32>,
+        /// Only this LA's schools (default: every school in the store).
+        #[arg(long)]
+        la: Option<String>,
     },
     /// Ingest the demo national dataset (one directory per year) into a scratch store.
     Ingest {
@@ -282,6 +327,17 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             print!("{}", attain::commands::analysis::print_gaps(&rows, *format));
             Ok(Code::Ok)
         }
+        Command::Booklet { schools, la, all_schools, year, out, neighbours, templates, colour, la_name, logo, html_only, store } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let year = resolve_year(&data, "ks2_rwm_expected", Level::School, *year).or_else(|_| resolve_year(&data, "ks4_attainment8", Level::School, None))?;
+            let sel = attain::render::booklet::Selection { urns: schools.clone(), la: la.clone(), all_schools: *all_schools || !schools.is_empty() };
+            let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only };
+            let s = attain::render::booklet::run(&data, &sel, &opts)?;
+            eprintln!("{} booklet(s) for {} in {} (figures {:.1} s, rendering {:.1} s); index {}", s.written, attain::year::academic_label(year), out.display(), s.seconds_prepare, s.seconds_render, out.join("index.html").display());
+            Ok(Code::Ok)
+        }
         Command::Trend { measure, code, group, from, to, store, format } => {
             let cat = catalogue()?;
             let store = Store::at(store);
@@ -321,6 +377,10 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                 let (sets, rows) = attain::analysis::ranking::rank_everything(&data, model)?;
                 println!("rank everything{}: {sets} measure-group-years, {rows} LA rows in {:.3} s", model.map(|m| format!(" with {m} neighbours")).unwrap_or_default(), t.elapsed().as_secs_f64());
             }
+            Ok(Code::Ok)
+        }
+        Command::Bench { what: BenchWhat::Booklet { store, year, la } } => {
+            print!("{}", attain::commands::bench::booklets(store, catalogue()?, *year, la.clone())?);
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Ingest { demo, repeat } } => {

@@ -86,7 +86,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -168,7 +168,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         }
         log(&format!("stage {}: running {}", stage.name, stage.run));
         let started = Instant::now();
-        let detail = run_stage(stage, &catalogue, &mut warnings)?;
+        let detail = run_stage(&p, stage, &catalogue, &mut warnings)?;
         let seconds = started.elapsed().as_secs_f64();
         log(&format!("stage {}: done in {seconds:.2} s{}", stage.name, if detail.is_empty() { String::new() } else { format!(" ({detail})") }));
         state.insert(stage.name.clone(), fingerprint.clone());
@@ -182,7 +182,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     Ok(manifest)
 }
 
-fn run_stage(stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<String>) -> anyhow::Result<String> {
+fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<String>) -> anyhow::Result<String> {
     match stage.run.as_str() {
         "demo" => {
             let mut opts = crate::demo::DemoOptions::default();
@@ -210,6 +210,35 @@ fn run_stage(stage: &Stage, catalogue: &Arc<Catalogue>, warnings: &mut Vec<Strin
             }
             let results = summary.run.store_rows.get("results").copied().unwrap_or(0);
             Ok(format!("{} files, store now holds {} results", summary.run.outcomes.len(), results))
+        }
+        "booklet" => {
+            let opt = |k: &str| stage.options.get(k).or_else(|| p.la.get(k));
+            let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let out = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/booklets"));
+            let store = crate::store::Store::at(&store_dir);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let year = match opt("year").and_then(|v| v.as_integer()) {
+                Some(y) => y as i32,
+                None => data.latest_year("ks2_rwm_expected", crate::store::schema::Level::School)?.or(data.latest_year("ks4_attainment8", crate::store::schema::Level::School)?).ok_or_else(|| ConfigError::new(&stage.name, "the store has no KS2 or KS4 school results"))?,
+            };
+            let sel = crate::render::booklet::Selection {
+                urns: vec![],
+                la: opt("code").and_then(|v| v.as_str()).map(str::to_string),
+                all_schools: opt("all_schools").and_then(|v| v.as_bool()).unwrap_or(false),
+            };
+            let opts = crate::render::booklet::Options {
+                out,
+                year,
+                neighbours_model: opt("neighbours").and_then(|v| v.as_integer()).unwrap_or(2021) as i32,
+                la_colour: opt("primary_colour").and_then(|v| v.as_str()).unwrap_or("#1f4e79").to_string(),
+                la_name: opt("name").and_then(|v| v.as_str()).map(str::to_string),
+                logo: opt("logo").and_then(|v| v.as_str()).map(PathBuf::from),
+                templates: stage.inputs.iter().find(|i| i.join("booklet.html.j2").exists()).cloned(),
+                html: true,
+                pdf: !opt("html_only").and_then(|v| v.as_bool()).unwrap_or(false),
+            };
+            let s = crate::render::booklet::run(&data, &sel, &opts)?;
+            Ok(format!("{} booklets for {}", s.written, crate::year::academic_label(year)))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::data::Data;
-use super::significance::{gap_significance, newcombe, Significance};
+use super::significance::{gap_significance, newcombe, percent_vs_reference, Significance};
 use super::trend::gap_trend;
 use crate::error::ConfigError;
 use crate::store::frame::ResultRecord;
@@ -110,19 +110,15 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
         };
         per_year.insert(y, (g, c));
     }
-    let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> {
-        Some(round_half_away(g?.value? - c?.value?, dps))
-    };
+    let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> { Some(gap_between(g?, c?, dps, percent)?.gap) };
     let Some((groups, comps)) = per_year.get(&req.year) else { return Ok(vec![]) };
     let mut out = Vec::new();
     for (code, g) in groups {
         let c = comps.get(code);
-        let gap = gap_of(Some(g), c);
-        let gap_ci = match (percent, g.value, g.cohort, c.and_then(|c| c.value), c.and_then(|c| c.cohort)) {
-            (true, Some(p1), Some(n1), Some(p2), Some(n2)) => newcombe(p1, n1, p2, n2),
-            _ => None,
-        };
-        let significance = if gap.is_some() { gap_significance(gap_ci) } else { Significance::NotAssessed };
+        let figure = c.and_then(|c| gap_between(g, c, dps, percent));
+        let gap = figure.as_ref().map(|f| f.gap);
+        let gap_ci = figure.as_ref().and_then(|f| f.ci);
+        let significance = figure.as_ref().map(|f| f.significance).unwrap_or(Significance::NotAssessed);
         let history: Vec<(i32, Option<f64>)> = window.iter().map(|y| (*y, per_year.get(y).and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))))).collect();
         let (trend, trend_change) = gap_trend(&history);
         out.push(GapRow {
@@ -150,4 +146,98 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
     // Widest gaps (most negative) first.
     out.sort_by(|a, b| a.gap.unwrap_or(f64::INFINITY).total_cmp(&b.gap.unwrap_or(f64::INFINITY)).then(a.code.cmp(&b.code)));
     Ok(out)
+}
+
+/// One gap with its interval and significance.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GapFigure {
+    /// group - comparison, rounded as the measure is published.
+    pub gap: f64,
+    /// 95% interval of the unrounded gap, where the figures allow one.
+    pub ci: Option<(f64, f64)>,
+    pub significance: Significance,
+}
+
+/// The gap between a group's figure and its comparison's (gap = group - comparison).
+///
+/// Significance: percentages with both cohorts use Newcombe's interval; with only the
+/// group's cohort (a national comparison, whose own uncertainty is negligible) the group's
+/// Wilson interval against the comparison figure; progress scores combine their published
+/// confidence intervals (half-widths added in quadrature). Other measures are not assessed.
+pub fn gap_between(group: &ResultRecord, comparison: &ResultRecord, dps: u32, percent: bool) -> Option<GapFigure> {
+    let (g, c) = (group.value?, comparison.value?);
+    let raw = g - c;
+    let ci = if percent {
+        match (group.cohort, comparison.cohort) {
+            (Some(n1), Some(n2)) if n1 > 0.0 && n2 > 0.0 => newcombe(g, n1, c, n2),
+            (Some(n1), _) if n1 > 0.0 => percent_vs_reference(g, n1, c).1.map(|(lo, hi)| (lo - c, hi - c)),
+            _ => None,
+        }
+    } else {
+        let half = |r: &ResultRecord| match (r.ci_low, r.ci_high) {
+            (Some(lo), Some(hi)) => Some((hi - lo) / 2.0),
+            _ => None,
+        };
+        match (half(group), half(comparison)) {
+            (Some(h1), Some(h2)) => Some((raw - (h1 * h1 + h2 * h2).sqrt(), raw + (h1 * h1 + h2 * h2).sqrt())),
+            // National progress is 0 by construction: the group's own interval is the gap's.
+            (Some(h1), None) if comparison.level == "national" => Some((raw - h1, raw + h1)),
+            _ => None,
+        }
+    };
+    Some(GapFigure { gap: round_half_away(raw, dps), ci, significance: gap_significance(ci) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(level: &str, value: f64, cohort: Option<f64>, ci: Option<(f64, f64)>) -> ResultRecord {
+        ResultRecord {
+            year: 2019,
+            level: level.into(),
+            code: "x".into(),
+            la_code: None,
+            scope: "state_funded".into(),
+            phase: "all".into(),
+            measure: "m".into(),
+            group: "g".into(),
+            value: Some(value),
+            cohort,
+            numerator: None,
+            ci_low: ci.map(|c| c.0),
+            ci_high: ci.map(|c| c.1),
+            status: "ok".into(),
+            version: "final".into(),
+            dataset: "d".into(),
+            source_column: "c".into(),
+            source_file: "f".into(),
+            source_row: 1,
+        }
+    }
+
+    #[test]
+    fn percentage_gaps_use_newcombe() {
+        // Newcombe (1998) example (c): 80% of 70 against 60% of 80: interval 5.24 to 33.39 points.
+        let f = gap_between(&rec("school", 80.0, Some(70.0), None), &rec("school", 60.0, Some(80.0), None), 0, true).unwrap();
+        assert_eq!(f.gap, 20.0);
+        let (lo, hi) = f.ci.unwrap();
+        assert!((lo - 5.24).abs() < 0.01 && (hi - 33.39).abs() < 0.01);
+        assert_eq!(f.significance, Significance::Above);
+        // Against a national figure with no cohort: the group's Wilson interval, shifted.
+        let n = gap_between(&rec("school", 49.0, Some(20.0), None), &rec("national", 71.0, None, None), 0, true).unwrap();
+        assert_eq!(n.gap, -22.0);
+        assert_eq!(n.significance, Significance::Below, "the Wilson interval for 49% of 20 pupils ends below 71%");
+    }
+
+    #[test]
+    fn progress_gaps_combine_published_intervals() {
+        let f = gap_between(&rec("school", -1.0, None, Some((-2.0, 0.0))), &rec("school", 1.0, None, Some((0.0, 2.0))), 1, false).unwrap();
+        assert_eq!(f.gap, -2.0);
+        let (lo, hi) = f.ci.unwrap();
+        assert!((lo - (-2.0 - 2f64.sqrt())).abs() < 1e-9 && (hi - (-2.0 + 2f64.sqrt())).abs() < 1e-9);
+        assert_eq!(f.significance, Significance::Below);
+        let avg = gap_between(&rec("la", 33.7, Some(2222.0), None), &rec("la", 50.5, Some(10596.0), None), 1, false).unwrap();
+        assert_eq!((avg.gap, avg.significance), (-16.8, Significance::NotAssessed));
+    }
 }

@@ -9,4 +9,5 @@ pub mod position;
 pub mod rank;
 pub mod ranking;
 pub mod significance;
+pub mod targets;
 pub mod trend;

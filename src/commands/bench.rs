@@ -34,3 +34,42 @@ pub fn ingest(demo: &Path, repeat: usize, catalogue: Arc<Catalogue>) -> anyhow::
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
 }
+
+/// Peak resident memory of this process so far (VmHWM), in MB, where /proc says.
+pub fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Render a booklet for every school in the store (every LA, academies too): HTML only,
+/// then HTML and PDF, into a scratch directory. Prints schools per second and peak memory.
+pub fn booklets(store: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, limit_la: Option<String>) -> anyhow::Result<String> {
+    let store = crate::store::Store::at(store);
+    let data = crate::analysis::data::Data::open(&store, &catalogue)?;
+    let year = match year {
+        Some(y) => y,
+        None => data.latest_year("ks2_rwm_expected", crate::store::schema::Level::School)?.ok_or_else(|| anyhow::anyhow!("the store has no KS2 school results"))?,
+    };
+    let scratch = std::env::temp_dir().join(format!("attain-bench-booklets-{}", std::process::id()));
+    let sel = crate::render::booklet::Selection { urns: vec![], la: limit_la, all_schools: true };
+    let mut out = String::new();
+    for (label, pdf) in [("HTML", false), ("HTML + PDF", true)] {
+        let _ = std::fs::remove_dir_all(&scratch);
+        let opts = crate::render::booklet::Options { out: scratch.clone(), year, neighbours_model: 2021, la_colour: "#1f4e79".into(), la_name: None, logo: None, templates: None, html: true, pdf };
+        let t = Instant::now();
+        let s = crate::render::booklet::run(&data, &sel, &opts)?;
+        let secs = t.elapsed().as_secs_f64();
+        out.push_str(&format!(
+            "booklets {label}: {} schools in {secs:.1} s ({:.0} schools/s; figures {:.1} s, rendering {:.1} s); peak memory {:.0} MB\n",
+            s.written,
+            s.written as f64 / secs,
+            s.seconds_prepare,
+            s.seconds_render,
+            peak_memory_mb().unwrap_or(f64::NAN)
+        ));
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
+}

@@ -1,3 +1,5 @@
 //! Rendering: booklets (HTML and PDF), charts and workbooks from analysed figures.
 
+pub mod booklet;
+pub mod chart;
 pub mod pdf;

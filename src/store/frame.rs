@@ -394,3 +394,23 @@ pub fn measure_polarities(df: &DataFrame) -> Result<Vec<(String, Option<String>)
     let p: Vec<Option<&str>> = df.column("polarity")?.str()?.iter().collect();
     Ok(m.into_iter().zip(p).filter_map(|(m, p)| Some((m?.to_string(), p.map(str::to_string)))).collect())
 }
+
+/// Result rows for any of `measures` in any of `years` (one scan for a whole booklet run).
+pub fn query_results_in(results: LazyFrame, measures: &[String], groups: &[&str], years: &[i32]) -> Result<Vec<ResultRecord>, StoreError> {
+    let m = Series::new(s("m"), measures.iter().map(String::as_str).collect::<Vec<&str>>());
+    let g = Series::new(s("g"), groups.to_vec());
+    let y = Series::new(s("y"), years.to_vec());
+    let df = results
+        .filter(col("measure").is_in(lit(m).implode(false), false).and(col("year").is_in(lit(y).implode(false), false)).and(col("group").is_in(lit(g).implode(false), false)).and(col("scope").eq(lit("state_funded"))))
+        .collect()?;
+    records_from_frame(&df)
+}
+
+/// Every inspection: (urn, inspection date as days since 1970, grade).
+pub fn inspection_rows(df: &DataFrame) -> Result<Vec<(String, Option<i64>, Option<i32>)>, StoreError> {
+    let urn: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
+    let d = df.column("inspection_date")?.cast(&DataType::Int32)?;
+    let days: Vec<Option<i32>> = d.i32()?.iter().collect();
+    let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
+    Ok((0..df.height()).filter_map(|i| Some((urn[i]?.to_string(), days[i].map(i64::from), g[i]))).collect())
+}

@@ -2,6 +2,7 @@
 
 mod common;
 mod analysis;
+mod booklet;
 mod cli;
 mod pipeline;
 mod real_data;

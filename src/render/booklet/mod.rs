@@ -1,0 +1,191 @@
+//! The Achievement and Target Setting Booklet: one per school, as self-contained HTML
+//! (charts inline as SVG, print stylesheet) and as PDF (Typst, fonts embedded), from one
+//! view model and editable minijinja templates.
+
+pub mod model;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::Environment;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::analysis::data::Data;
+use crate::error::RenderFailures;
+use crate::store::schema::SchoolRow;
+use model::{Booklet, LaInfo, Prepared};
+
+const HTML_TEMPLATE: &str = include_str!("../../../templates/booklet.html.j2");
+const TYP_TEMPLATE: &str = include_str!("../../../templates/booklet.typ.j2");
+const INDEX_TEMPLATE: &str = include_str!("../../../templates/index.html.j2");
+
+/// Escape text placed inside a Typst string literal ("...").
+pub fn typst_string(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")
+}
+
+/// The template environment: the shipped templates, or an LA's edited copies from `dir`.
+pub fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
+    let mut env = Environment::new();
+    // HTML templates escape every value; the Typst template escapes with `t` (markup) and `ts` (strings).
+    env.set_auto_escape_callback(|name| if name.ends_with(".html.j2") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
+    env.add_filter("t", |s: String| crate::render::pdf::escape(&s));
+    env.add_filter("ts", |s: String| typst_string(&s));
+    for (name, builtin) in [("booklet.html.j2", HTML_TEMPLATE), ("booklet.typ.j2", TYP_TEMPLATE), ("index.html.j2", INDEX_TEMPLATE)] {
+        let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
+            Some(p) => std::fs::read_to_string(&p).map_err(|e| crate::error::ConfigError::new(p.display().to_string(), e.to_string()))?,
+            None => builtin.to_string(),
+        };
+        env.add_template_owned(name.to_string(), text).map_err(|e| crate::error::ConfigError::new(name, e.to_string()))?;
+    }
+    Ok(env)
+}
+
+pub fn render_html(env: &Environment, b: &Booklet) -> Result<String, String> {
+    env.get_template("booklet.html.j2").and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b)))).map_err(|e| format!("HTML template: {e:#}"))
+}
+
+pub fn render_pdf(env: &Environment, b: &Booklet) -> Result<Vec<u8>, String> {
+    let markup = env.get_template("booklet.typ.j2").and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b)))).map_err(|e| format!("Typst template: {e:#}"))?;
+    let mut files: Vec<(String, Vec<u8>)> = b.key_stages.iter().flat_map(|k| k.charts.iter().map(|c| (format!("{}.svg", c.id), c.svg.clone().into_bytes()))).collect();
+    if let Some(logo) = &b.la.logo {
+        files.push((logo.file.clone(), logo.bytes.clone()));
+    }
+    // The document date is the end of the results' academic year, not the clock: same input, same PDF.
+    crate::render::pdf::typst_to_pdf(&markup, &files, Some((b.year, 8, 31))).map_err(|e| format!("PDF: {e}"))
+}
+
+/// Which schools get a booklet.
+pub struct Selection {
+    pub urns: Vec<String>,
+    pub la: Option<String>,
+    /// Include academies and other schools the LA does not maintain.
+    pub all_schools: bool,
+}
+
+pub struct Options {
+    pub out: PathBuf,
+    pub year: i32,
+    pub neighbours_model: i32,
+    pub la_colour: String,
+    /// The publishing authority's name (default: the LA's name in the store).
+    pub la_name: Option<String>,
+    pub logo: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
+    pub html: bool,
+    pub pdf: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct IndexRow {
+    urn: String,
+    name: String,
+    phase: String,
+    headline: String,
+    value: String,
+    national: String,
+    ofsted: String,
+    html: String,
+    pdf: String,
+}
+
+#[derive(Debug, Default)]
+pub struct RunSummary {
+    pub written: usize,
+    pub failed: Vec<String>,
+    pub seconds_prepare: f64,
+    pub seconds_render: f64,
+}
+
+/// Output path for a school: `<out>/<LA code>/<URN>-<slug>.<ext>` (safe for any name).
+pub fn output_path(out: &Path, b: &Booklet, ext: &str) -> PathBuf {
+    let la: String = b.school.la_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let urn: String = b.school.urn.chars().filter(|c| c.is_ascii_digit()).collect();
+    out.join(if la.is_empty() { "unknown".into() } else { la }).join(format!("{urn}-{}.{ext}", b.school.slug))
+}
+
+/// Choose the schools, prepare the figures once, then render every booklet in parallel.
+pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSummary> {
+    let t0 = std::time::Instant::now();
+    let prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
+    let mut chosen: Vec<&SchoolRow> = prepared
+        .schools
+        .iter()
+        .filter(|s| {
+            if !sel.urns.is_empty() {
+                return sel.urns.contains(&s.urn);
+            }
+            let in_la = sel.la.as_ref().map(|la| s.la_code.as_deref() == Some(la.as_str())).unwrap_or(true);
+            in_la && (sel.all_schools || s.la_maintained == Some(true))
+        })
+        .filter(|s| prepared.years.iter().any(|&y| ["ks2_rwm_expected", "ks4_attainment8", "census_pupils"].iter().any(|m| prepared.get(m, "all", y, "school", &s.urn).is_some())))
+        .collect();
+    chosen.sort_by(|a, b| a.urn.cmp(&b.urn));
+    if !sel.urns.is_empty() {
+        let missing: Vec<&String> = sel.urns.iter().filter(|u| !chosen.iter().any(|s| &&s.urn == u)).collect();
+        anyhow::ensure!(missing.is_empty(), crate::error::ConfigError::new("--school", format!("no results in the store for URN {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+    }
+    let la_name = opts.la_name.clone().or_else(|| sel.la.as_ref().map(|c| data.name(c))).unwrap_or_default();
+    let logo = opts.logo.as_deref().map(model::Logo::read).transpose()?;
+    let la_info = LaInfo { code: sel.la.clone().unwrap_or_default(), name: la_name.clone(), colour: safe_colour(&opts.la_colour), neighbours_model: opts.neighbours_model, logo };
+    // Build every view model first (reads only prepared data), then render in parallel.
+    let booklets: Vec<Booklet> = chosen.par_iter().map(|s| prepared.booklet(s, &la_info)).collect();
+    let seconds_prepare = t0.elapsed().as_secs_f64();
+    let t1 = std::time::Instant::now();
+    let env = Arc::new(environment(opts.templates.as_deref())?);
+    // Typst's layout recurses deeply: render on threads with large stacks.
+    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build()?;
+    let results: Vec<Result<IndexRow, String>> = pool.install(|| booklets
+        .par_iter()
+        .map(|b| {
+            let who = format!("URN {} {}", b.school.urn, b.school.name);
+            let html_path = output_path(&opts.out, b, "html");
+            let pdf_path = output_path(&opts.out, b, "pdf");
+            if opts.html {
+                let html = render_html(&env, b).map_err(|e| format!("{who}: {e}"))?;
+                crate::pipeline::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
+            }
+            if opts.pdf {
+                let pdf = render_pdf(&env, b).map_err(|e| format!("{who}: {e}"))?;
+                crate::pipeline::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
+            }
+            let head = b.key_stages.first().and_then(|k| k.rows.first());
+            let rel = |p: &Path| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string();
+            Ok(IndexRow {
+                urn: b.school.urn.clone(),
+                name: b.school.name.clone(),
+                phase: b.school.phase.clone(),
+                headline: head.map(|h| h.label.clone()).unwrap_or_default(),
+                value: head.map(|h| h.school.clone()).unwrap_or_default(),
+                national: head.map(|h| h.national.clone()).unwrap_or_default(),
+                ofsted: b.ofsted.as_ref().map(|o| o.judgement.clone()).unwrap_or_default(),
+                html: rel(&html_path),
+                pdf: rel(&pdf_path),
+            })
+        })
+        .collect());
+    let mut rows = Vec::new();
+    let mut failed = Vec::new();
+    for r in results {
+        match r {
+            Ok(row) => rows.push(row),
+            Err(e) => failed.push(e),
+        }
+    }
+    let index = env
+        .get_template("index.html.j2")?
+        .render(minijinja::context! { la_name => if la_info.name.is_empty() { "All local authorities".to_string() } else { la_info.name.clone() }, year_label => crate::year::academic_label(opts.year), colour => la_info.colour, schools => minijinja::Value::from(minijinja::value::Serde(&rows)), failed => failed.len() })?;
+    crate::pipeline::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
+    let summary = RunSummary { written: rows.len(), failed, seconds_prepare, seconds_render: t1.elapsed().as_secs_f64() };
+    if !summary.failed.is_empty() {
+        return Err(RenderFailures { total: summary.written + summary.failed.len(), failures: summary.failed.clone() }.into());
+    }
+    Ok(summary)
+}
+
+/// Only a #rrggbb colour reaches the templates (it is written into CSS and Typst).
+pub fn safe_colour(c: &str) -> String {
+    let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit());
+    if ok { c.to_string() } else { "#1f4e79".into() }
+}

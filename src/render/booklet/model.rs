@@ -1,0 +1,631 @@
+//! The booklet's view model: one serde structure per school that both the HTML and the
+//! PDF templates read. Everything printed is computed here (or in `analysis`), so a
+//! figure traces back: template field -> this builder -> measure id -> catalogue.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use crate::analysis::data::Data;
+use crate::analysis::gaps::gap_between;
+use crate::analysis::rank::{neighbour_standing, standings, Polarity, Top10Rule};
+use crate::analysis::targets::{ambitious, fifth, fit, pupils_needed, shortfall, TargetModel};
+use crate::analysis::significance::{percent_vs_reference, progress_significance, Significance};
+use crate::analysis::trend::gap_trend;
+use crate::catalogue::Measure;
+use crate::store::frame::{self, ResultRecord};
+use crate::store::schema::{SchoolRow, ENGLAND};
+use crate::value::round_half_away;
+use crate::year::academic_label;
+
+/// The smallest group whose figures a booklet prints (DfE withholds 1-5 pupils the same way).
+pub const MIN_GROUP: f64 = 6.0;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Booklet {
+    pub school: SchoolInfo,
+    pub la: LaInfo,
+    pub year: i32,
+    pub year_label: String,
+    pub next_year_label: String,
+    pub versions: Vec<String>,
+    pub context: Vec<CompareRow>,
+    pub key_stages: Vec<KeyStageSection>,
+    pub gaps: Vec<GapView>,
+    pub attendance: Vec<CompareRow>,
+    pub ofsted: Option<OfstedView>,
+    pub targets: Vec<TargetRow>,
+    pub notes: Notes,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SchoolInfo {
+    pub urn: String,
+    pub name: String,
+    pub la_code: String,
+    pub la_name: String,
+    pub phase: String,
+    pub school_type: String,
+    pub maintained: String,
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LaInfo {
+    pub code: String,
+    /// The authority publishing the booklets (empty: each school's own LA).
+    pub name: String,
+    pub colour: String,
+    pub neighbours_model: i32,
+    pub logo: Option<Logo>,
+}
+
+/// The LA's logo (SVG or PNG from the pipeline's `[la] logo`), inline in HTML, embedded in the PDF.
+#[derive(Debug, Clone, Serialize)]
+pub struct Logo {
+    /// Name the PDF template loads it by (`logo.svg` / `logo.png`).
+    pub file: String,
+    /// `data:` URI for the HTML template.
+    pub data_uri: String,
+    #[serde(skip)]
+    pub bytes: Vec<u8>,
+}
+
+impl Logo {
+    pub fn read(path: &std::path::Path) -> Result<Logo, crate::error::ConfigError> {
+        use base64::Engine as _;
+        let err = |m: String| crate::error::ConfigError::new(path.display().to_string(), m);
+        let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        let mime = match ext.as_str() {
+            "svg" => "image/svg+xml",
+            "png" => "image/png",
+            _ => return Err(err("the logo must be an .svg or .png file".into())),
+        };
+        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        let data_uri = format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes));
+        Ok(Logo { file: format!("logo.{ext}"), data_uri, bytes })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct CompareRow {
+    pub measure: String,
+    pub label: String,
+    pub school: String,
+    pub la: String,
+    pub national: String,
+    pub sn_average: String,
+    pub percentile: String,
+    pub significance: String,
+    pub cohort: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChartView {
+    pub id: String,
+    pub title: String,
+    pub svg: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct KeyStageSection {
+    pub key_stage: String,
+    pub title: String,
+    pub rows: Vec<CompareRow>,
+    pub charts: Vec<ChartView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GapView {
+    pub measure: String,
+    pub label: String,
+    pub group: String,
+    pub comparison: String,
+    pub group_value: String,
+    pub comparison_value: String,
+    pub gap: String,
+    pub significance: String,
+    pub trend: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OfstedView {
+    pub grade: i32,
+    pub judgement: String,
+    pub date: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetRow {
+    pub measure: String,
+    pub label: String,
+    pub current: String,
+    pub estimate: String,
+    pub interval: String,
+    pub best20: String,
+    pub best5: String,
+    pub to_top10: String,
+    pub to_sn_top_quartile: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Notes {
+    pub sources: Vec<String>,
+    pub symbols: Vec<(String, String)>,
+    pub methods: Vec<String>,
+}
+
+/// Format a figure for print by its measure's unit and decimal places.
+pub fn fmt(m: Option<&Measure>, v: Option<f64>) -> String {
+    let Some(v) = v else { return String::new() };
+    let dps = m.map(|m| m.dps).unwrap_or(1);
+    let r = round_half_away(v, dps);
+    let s = format!("{:.*}", dps as usize, r);
+    match m.map(|m| m.unit.as_str()) {
+        Some("percent") => format!("{s}%"),
+        Some("progress") if r > 0.0 => format!("+{s}"),
+        Some("count") => format!("{}", r as i64),
+        _ => s,
+    }
+}
+
+fn shown(m: Option<&Measure>, r: Option<&ResultRecord>) -> String {
+    match r {
+        Some(r) if r.value.is_some() => fmt(m, r.value),
+        Some(r) if r.status != "ok" && r.status != "blank" => r.status.clone(),
+        _ => "–".into(),
+    }
+}
+
+type Key = (String, String, i32, &'static str);
+
+/// Everything a run of booklets needs, read from the store once.
+pub struct Prepared<'a> {
+    pub data: &'a Data<'a>,
+    pub year: i32,
+    pub years: Vec<i32>,
+    pub model: i32,
+    rows: HashMap<Key, BTreeMap<String, ResultRecord>>,
+    by_phase: HashMap<(String, i32, String), ResultRecord>,
+    pub schools: Vec<SchoolRow>,
+    inspections: HashMap<String, (i64, i32)>,
+    neighbours: BTreeMap<String, Vec<String>>,
+    positions: HashMap<(String, i32), HashMap<String, crate::analysis::position::Position>>,
+    targets: HashMap<String, TargetModel>,
+    /// LA figures rebuilt from school rows, by (measure, year, LA, phase), for files with no LA rows.
+    la_built: HashMap<(String, i32, String, String), f64>,
+    /// Per measure: sorted %FSM6 of schools (to find a school's fifth), and the 80th/95th
+    /// percentiles of this year's figure among schools of each phase and fifth.
+    similar: HashMap<String, (Vec<f64>, HashMap<(String, usize), (Option<f64>, Option<f64>)>)>,
+    pub sources: Vec<String>,
+}
+
+pub const KS2_HEADLINES: [&str; 7] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress", "ks2_read_avg_score", "ks2_mat_avg_score"];
+pub const KS4_HEADLINES: [&str; 5] = ["ks4_attainment8", "ks4_progress8", "ks4_em_grade5", "ks4_em_grade4", "ks4_ebacc_aps"];
+pub const CONTEXT: [&str; 6] = ["census_pupils", "census_fsm_pct", "census_fsm6_pct", "census_eal_pct", "census_sen_support_pct", "census_ehcp_pct"];
+pub const ATTENDANCE: [&str; 2] = ["absence_overall", "absence_persistent"];
+/// Measures whose gaps between groups the booklet shows.
+pub const GAP_MEASURES: [&str; 8] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress", "ks4_attainment8", "ks4_progress8", "ks4_em_grade5"];
+const GROUPS: [&str; 13] = ["all", "disadvantaged", "not_disadvantaged", "fsm", "not_fsm", "sen", "no_sen", "eal", "not_eal", "boys", "girls", "lac", "cin"];
+
+impl<'a> Prepared<'a> {
+    pub fn new(data: &'a Data<'a>, year: i32, model: i32) -> anyhow::Result<Prepared<'a>> {
+        let years: Vec<i32> = (year - 2..=year).collect();
+        let measures: Vec<String> = KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(CONTEXT.iter()).chain(ATTENDANCE.iter()).map(|s| s.to_string()).collect();
+        let t = std::time::Instant::now();
+        let all = frame::query_results_in(data.store.scan("results")?, &measures, &GROUPS, &years)?;
+        tracing::info!("booklet figures: {} rows read in {:.2} s", all.len(), t.elapsed().as_secs_f64());
+        let mut raw: HashMap<Key, Vec<ResultRecord>> = HashMap::new();
+        let mut by_phase = HashMap::new();
+        let mut sources = std::collections::BTreeSet::new();
+        for r in all {
+            if r.level == "national" && r.phase != "all" && r.scope == "state_funded" && r.group == "all" {
+                by_phase.entry((r.measure.clone(), r.year, r.phase.clone())).or_insert_with(|| r.clone());
+            }
+            if r.scope != "state_funded" || !GROUPS.contains(&r.group.as_str()) {
+                continue;
+            }
+            let level: &'static str = match r.level.as_str() {
+                "school" => "school",
+                "la" => "la",
+                "national" if r.phase == "all" => "national",
+                _ => continue,
+            };
+            sources.insert(format!("{} ({}, {})", r.source_file, r.dataset, r.version));
+            raw.entry((r.measure.clone(), r.group.clone(), r.year, level)).or_default().push(r);
+        }
+        let rows: HashMap<Key, BTreeMap<String, ResultRecord>> = raw.into_iter().map(|(k, v)| (k, data.pick(v))).collect();
+        tracing::info!("booklet figures: sources chosen after {:.2} s", t.elapsed().as_secs_f64());
+        let schools = frame::schools_from_frame(&data.store.read("schools")?)?;
+        let mut inspections: HashMap<String, (i64, i32)> = HashMap::new();
+        if data.store.table_path("inspections").exists() {
+            for (urn, d, g) in frame::inspection_rows(&data.store.read("inspections")?)? {
+                if let (Some(d), Some(g)) = (d, g) {
+                    let e = inspections.entry(urn).or_insert((d, g));
+                    if d > e.0 {
+                        *e = (d, g);
+                    }
+                }
+            }
+        }
+        let neighbours = data.all_neighbours(model)?;
+        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), sources: sources.into_iter().collect() };
+        p.la_built = p.build_la_figures();
+        for m in KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(ATTENDANCE.iter()) {
+            let pol = data.polarity(m)?.unwrap_or(Polarity::High);
+            let Some(rows) = p.rows.get(&(m.to_string(), "all".into(), year, "school")) else { continue };
+            let mut vals: Vec<f64> = rows.values().filter_map(|r| r.value).collect();
+            vals.sort_by(|a, b| a.total_cmp(b));
+            let pos: HashMap<String, _> = rows.iter().filter_map(|(u, r)| Some((u.clone(), crate::analysis::position::position(r.value?, &vals, pol)?))).collect();
+            p.positions.insert((m.to_string(), year), pos);
+            if let Some(model) = p.fit_target(m) {
+                p.targets.insert(m.to_string(), model);
+            }
+            let similar = p.similar_schools(m, pol);
+            p.similar.insert(m.to_string(), similar);
+        }
+        tracing::info!("booklet figures: positions and target models after {:.2} s", t.elapsed().as_secs_f64());
+        Ok(p)
+    }
+
+    pub fn get(&self, m: &str, g: &str, y: i32, level: &'static str, code: &str) -> Option<&ResultRecord> {
+        self.rows.get(&(m.to_string(), g.to_string(), y, level)).and_then(|x| x.get(code))
+    }
+
+    fn value(&self, m: &str, y: i32, code: &str) -> Option<f64> {
+        self.get(m, "all", y, "school", code).and_then(|r| r.value)
+    }
+
+    fn context_x(&self, urn: &str, y: i32) -> Option<[f64; 3]> {
+        Some([self.value("census_fsm6_pct", y, urn)?, self.value("census_eal_pct", y, urn)?, self.value("census_sen_support_pct", y, urn)? + self.value("census_ehcp_pct", y, urn).unwrap_or(0.0)])
+    }
+
+    fn fit_target(&self, m: &str) -> Option<TargetModel> {
+        let (t0, t1) = (self.year - 1, self.year);
+        let now = self.rows.get(&(m.to_string(), "all".into(), t1, "school"))?;
+        let mut rows = Vec::new();
+        for (urn, r) in now {
+            let (Some(y1), Some(y0)) = (r.value, self.value(m, t0, urn)) else { continue };
+            let Some(c) = self.context_x(urn, t1) else { continue };
+            rows.push(([1.0, y0, c[0], c[1], c[2]], y1));
+        }
+        fit(&rows)
+    }
+
+    /// LA-level figure: the LA row where files have one, else rebuilt from the LA's school rows.
+    fn la_value(&self, m: &str, y: i32, la: &str, phase: &str) -> Option<f64> {
+        if let Some(v) = self.get(m, "all", y, "la", la).and_then(|r| r.value) {
+            return Some(v);
+        }
+        self.la_built.get(&(m.to_string(), y, la.to_string(), phase.to_string())).or_else(|| self.la_built.get(&(m.to_string(), y, la.to_string(), "all".to_string()))).copied()
+    }
+
+    /// For measures whose files have no LA rows (census, absence): each LA's figure from its
+    /// school rows, for each phase and for all phases. Counts are summed; rates use numerator
+    /// over cohort where given, else are weighted by the school's cohort or pupils on roll.
+    fn build_la_figures(&self) -> HashMap<(String, i32, String, String), f64> {
+        let mut acc: HashMap<(String, i32, String, String), (f64, f64)> = HashMap::new();
+        for ((m, g, y, level), rows) in &self.rows {
+            if g != "all" || *level != "school" {
+                continue;
+            }
+            let sum = self.data.catalogue.measure(m).map(|x| x.aggregate == "sum").unwrap_or(false);
+            for r in rows.values() {
+                let (Some(v), Some(la)) = (r.value, r.la_code.as_ref()) else { continue };
+                let (n, d) = if sum {
+                    (v, 1.0)
+                } else if let (Some(n), Some(c)) = (r.numerator, r.cohort) {
+                    (n, c / 100.0)
+                } else {
+                    let w = r.cohort.or_else(|| self.value("census_pupils", *y, &r.code)).unwrap_or(1.0);
+                    (v * w, w)
+                };
+                for phase in [r.phase.as_str(), "all"] {
+                    let e = acc.entry((m.clone(), *y, la.clone(), phase.to_string())).or_insert((0.0, 0.0));
+                    e.0 += n;
+                    e.1 += d;
+                }
+            }
+        }
+        acc.into_iter()
+            .filter(|(_, (_, d))| *d > 0.0)
+            .map(|(k, (n, d))| {
+                let sum = self.data.catalogue.measure(&k.0).map(|x| x.aggregate == "sum").unwrap_or(false);
+                (k, if sum { n } else { n / d })
+            })
+            .collect()
+    }
+
+    fn similar_schools(&self, m: &str, pol: Polarity) -> (Vec<f64>, HashMap<(String, usize), (Option<f64>, Option<f64>)>) {
+        let Some(rows) = self.rows.get(&(m.to_string(), "all".into(), self.year, "school")) else { return (vec![], HashMap::new()) };
+        let mut fs: Vec<f64> = rows.keys().filter_map(|u| self.value("census_fsm6_pct", self.year, u)).collect();
+        fs.sort_by(|a, b| a.total_cmp(b));
+        let mut groups: HashMap<(String, usize), Vec<f64>> = HashMap::new();
+        for (u, r) in rows {
+            if let (Some(v), Some(f)) = (r.value, self.value("census_fsm6_pct", self.year, u)) {
+                groups.entry((r.phase.clone(), fifth(&fs, f))).or_default().push(v);
+            }
+        }
+        let q = ambitious(groups, pol);
+        (fs, q)
+    }
+
+    fn national_value(&self, m: &str, y: i32, phase: &str) -> Option<f64> {
+        self.get(m, "all", y, "national", ENGLAND).and_then(|r| r.value).or_else(|| self.by_phase.get(&(m.to_string(), y, phase.to_string())).and_then(|r| r.value))
+    }
+
+    fn sn_values(&self, m: &str, y: i32, la: &str) -> Vec<Option<f64>> {
+        self.neighbours.get(la).map(|l| l.iter().map(|n| self.get(m, "all", y, "la", n).and_then(|r| r.value)).collect()).unwrap_or_default()
+    }
+
+    fn compare_row(&self, m: &str, urn: &str, la: &str, phase: &str) -> CompareRow {
+        let meas = self.data.catalogue.measure(m);
+        let y = self.year;
+        let rec = self.get(m, "all", y, "school", urn);
+        let la_v = self.la_value(m, y, la, phase);
+        let nat = self.national_value(m, y, phase);
+        let sn = self.sn_values(m, y, la);
+        let sn_avg = (!sn.is_empty()).then(|| neighbour_standing(la_v, &sn, Polarity::High).sn_average).flatten();
+        let pos = self.positions.get(&(m.to_string(), y)).and_then(|p| p.get(urn));
+        let sig = match (meas.map(|m| m.unit.as_str()), rec) {
+            (Some("percent"), Some(r)) => match (r.value, r.cohort, nat) {
+                (Some(v), Some(c), Some(n)) if c >= MIN_GROUP => percent_vs_reference(v, c, n).0,
+                _ => Significance::NotAssessed,
+            },
+            (Some("progress"), Some(r)) if r.value.is_some() => progress_significance(r.ci_low, r.ci_high),
+            _ => Significance::NotAssessed,
+        };
+        CompareRow {
+            measure: m.into(),
+            label: meas.map(|m| m.short_label().to_string()).unwrap_or_else(|| m.into()),
+            school: shown(meas, rec),
+            la: fmt(meas, la_v),
+            national: fmt(meas, nat),
+            sn_average: fmt(meas, sn_avg),
+            percentile: pos.map(|p| format!("{:.0} (quintile {})", p.percentile, p.quintile)).unwrap_or_default(),
+            significance: if sig == Significance::NotAssessed { String::new() } else { sig.label().to_string() },
+            cohort: rec.and_then(|r| r.cohort).map(|c| format!("{}", c as i64)).unwrap_or_default(),
+        }
+    }
+
+    fn chart(&self, m: &str, urn: &str, la: &str, la_name: &str, phase: &str) -> Option<ChartView> {
+        let meas = self.data.catalogue.measure(m)?;
+        let series = vec![
+            crate::render::chart::Series { label: "School".into(), points: self.years.iter().map(|&y| (y, self.value(m, y, urn))).collect() },
+            crate::render::chart::Series { label: la_name.to_string(), points: self.years.iter().map(|&y| (y, self.la_value(m, y, la, phase))).collect() },
+            crate::render::chart::Series { label: "England".into(), points: self.years.iter().map(|&y| (y, self.national_value(m, y, phase))).collect() },
+        ];
+        if series[0].points.iter().all(|p| p.1.is_none()) {
+            return None;
+        }
+        let breaks: Vec<(i32, String)> = self.years.iter().flat_map(|&y| self.data.catalogue.breaks_for(m, y).into_iter().map(move |b| (y, b.note.clone()))).collect();
+        let unit = match meas.unit.as_str() {
+            "percent" => "% of pupils",
+            "progress" => "progress score",
+            _ => "score",
+        };
+        let (svg, alt) = crate::render::chart::trend_svg(meas.short_label(), unit, &series, &breaks, 460, 250).ok()?;
+        Some(ChartView { id: format!("chart-{m}"), title: meas.short_label().into(), svg, alt })
+    }
+
+    /// One gap row: `group` against `comparison` in the same school, or against England's
+    /// `comparison` pupils (DfE's DIFFN convention) when `national`. Figures about groups of
+    /// fewer than MIN_GROUP pupils are not printed, nor any gap built on them.
+    fn gap(&self, m: &str, urn: &str, group: &str, comparison: &str, national: bool) -> Option<GapView> {
+        let meas = self.data.catalogue.measure(m)?;
+        let percent = meas.unit == "percent";
+        let small = |r: Option<&ResultRecord>| r.and_then(|r| r.cohort).is_some_and(|n| n < MIN_GROUP);
+        let pair = |y: i32| -> (Option<&ResultRecord>, Option<&ResultRecord>) {
+            let g = self.get(m, group, y, "school", urn);
+            let c = if national { self.get(m, comparison, y, "national", ENGLAND) } else { self.get(m, comparison, y, "school", urn) };
+            (g, c)
+        };
+        let gap_in = |y: i32| {
+            let (g, c) = pair(y);
+            if small(g) || (!national && small(c)) {
+                return None;
+            }
+            gap_between(g?, c?, meas.dps, percent)
+        };
+        let (g_now, c_now) = pair(self.year);
+        let g_now = g_now?;
+        let now = gap_in(self.year);
+        let history: Vec<(i32, Option<f64>)> = self.years.iter().map(|&y| (y, gap_in(y).map(|f| f.gap))).collect();
+        let (trend, _) = gap_trend(&history);
+        let label = |g: &str| self.data.catalogue.group(g).map(|x| x.description.clone()).unwrap_or_else(|| g.into());
+        let comparison_shown = match c_now {
+            Some(c) if !national && small(Some(c)) => "SUPP".to_string(),
+            other => shown(Some(meas), other),
+        };
+        Some(GapView {
+            measure: m.into(),
+            label: meas.short_label().into(),
+            group: label(group),
+            comparison: if national { format!("{} (England)", label(comparison)) } else { label(comparison) },
+            group_value: if small(Some(g_now)) { "SUPP".into() } else { shown(Some(meas), Some(g_now)) },
+            comparison_value: comparison_shown,
+            gap: now.as_ref().map(|f| format!("{:+.*}", meas.dps as usize, f.gap)).unwrap_or_else(|| "–".into()),
+            significance: now.as_ref().map(|f| f.significance).filter(|s| *s != Significance::NotAssessed).map(|s| s.label().to_string()).unwrap_or_default(),
+            trend,
+        })
+    }
+
+    /// The gaps a school's data supports for one measure: disadvantaged (within the school
+    /// and against England's other pupils), FSM, SEN, EAL and gender, where published.
+    fn gaps_for(&self, m: &str, urn: &str) -> Vec<GapView> {
+        let mut out = Vec::new();
+        out.extend(self.gap(m, urn, "disadvantaged", "not_disadvantaged", false));
+        out.extend(self.gap(m, urn, "disadvantaged", "not_disadvantaged", true));
+        for (group, complement) in [("fsm", "not_fsm"), ("sen", "no_sen"), ("eal", "not_eal"), ("boys", "girls")] {
+            // Where the complement is not published (EAL in performance tables), compare with all pupils.
+            let has_complement = self.years.iter().any(|&y| self.get(m, complement, y, "school", urn).is_some());
+            out.extend(self.gap(m, urn, group, if has_complement { complement } else { "all" }, false));
+        }
+        out
+    }
+
+    fn target(&self, m: &str, urn: &str, la: &str) -> Option<TargetRow> {
+        let meas = self.data.catalogue.measure(m)?;
+        let pol = Polarity::from_catalogue(&meas.polarity).unwrap_or(Polarity::High);
+        let rec = self.get(m, "all", self.year, "school", urn)?;
+        let current = rec.value?;
+        let model = self.targets.get(m);
+        let estimate = match (model, self.context_x(urn, self.year)) {
+            (Some(md), Some(c)) => Some(md.estimate(&[1.0, current, c[0], c[1], c[2]])),
+            _ => None,
+        };
+        let clamp = |v: f64| if meas.unit == "percent" { v.clamp(0.0, 100.0) } else { v };
+        // Similar schools: same phase and the same fifth of schools by % disadvantaged.
+        let (best20, best5) = match (self.value("census_fsm6_pct", self.year, urn), self.similar.get(m)) {
+            (Some(f), Some((fs, q))) => q.get(&(rec.phase.clone(), fifth(fs, f))).copied().unwrap_or((None, None)),
+            _ => (None, None),
+        };
+        // LA-level aspirations: the national top-10% threshold and the neighbours' top quartile.
+        let las: Vec<Option<f64>> = self.rows.get(&(m.to_string(), "all".into(), self.year, "la")).map(|r| r.values().map(|x| x.value).collect()).unwrap_or_default();
+        let top10 = standings(&las, pol, Top10Rule::RankCut).first().and_then(|s| s.top10_threshold);
+        let sn_top = neighbour_standing(None, &self.sn_values(m, self.year, la), pol).sn_top_quartile;
+        let need = |target: Option<f64>| -> String {
+            let Some(t) = target else { return String::new() };
+            let diff = shortfall(current, t, pol);
+            if diff <= 0.0 {
+                return format!("already there ({})", fmt(Some(meas), Some(t)));
+            }
+            let mut s = format!("{} (+{:.*} points)", fmt(Some(meas), Some(t)), meas.dps.max(1) as usize, diff);
+            if meas.unit == "percent" {
+                if let Some(c) = rec.cohort {
+                    let pupils = pupils_needed(diff, c);
+                    s.push_str(&format!(": {pupils} more pupil{} reaching it", if pupils == 1 { "" } else { "s" }));
+                }
+            }
+            s
+        };
+        Some(TargetRow {
+            measure: m.into(),
+            label: meas.short_label().into(),
+            current: fmt(Some(meas), Some(current)),
+            estimate: estimate.map(|e| format!("{} (estimate)", fmt(Some(meas), Some(clamp(e))))).unwrap_or_else(|| "no estimate".into()),
+            interval: match (estimate, model) {
+                (Some(e), Some(md)) => {
+                    let (lo, hi) = md.range(e);
+                    format!("{} to {}", fmt(Some(meas), Some(clamp(lo))), fmt(Some(meas), Some(clamp(hi))))
+                }
+                _ => String::new(),
+            },
+            best20: fmt(Some(meas), best20),
+            best5: fmt(Some(meas), best5),
+            to_top10: need(top10),
+            to_sn_top_quartile: need(sn_top),
+        })
+    }
+
+    /// The booklet for one school.
+    pub fn booklet(&self, s: &SchoolRow, la_info: &LaInfo) -> Booklet {
+        let urn = s.urn.as_str();
+        let la = s.la_code.clone().unwrap_or_default();
+        let la_name = s.la_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| self.data.name(&la));
+        let has = |ms: &[&str]| ms.iter().any(|m| self.years.iter().any(|&y| self.get(m, "all", y, "school", urn).is_some()));
+        let (ks2, ks4) = (has(&KS2_HEADLINES), has(&KS4_HEADLINES));
+        let phase = s.phase.clone().unwrap_or_else(|| if ks4 { "secondary".into() } else { "primary".into() });
+        let census_phase = self.get("census_pupils", "all", self.year, "school", urn).map(|r| r.phase.clone()).unwrap_or_else(|| phase.clone());
+        let mut key_stages = Vec::new();
+        for (on, ks, title, list) in [(ks2, "ks2", "Key stage 2 (end of Year 6)", &KS2_HEADLINES[..]), (ks4, "ks4", "Key stage 4 (end of Year 11)", &KS4_HEADLINES[..])] {
+            if !on {
+                continue;
+            }
+            let rows: Vec<CompareRow> = list.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect();
+            let charts: Vec<ChartView> = list.iter().filter(|m| self.data.catalogue.measure(m).is_some_and(|x| x.headline)).filter_map(|m| self.chart(m, urn, &la, &la_name, &census_phase)).collect();
+            key_stages.push(KeyStageSection { key_stage: ks.into(), title: title.into(), rows, charts });
+        }
+        let gaps: Vec<GapView> = key_stages.iter().flat_map(|k| GAP_MEASURES.iter().filter(move |m| m.starts_with(&k.key_stage))).flat_map(|m| self.gaps_for(m, urn)).collect();
+        let targets: Vec<TargetRow> = key_stages.iter().flat_map(|k| k.rows.iter().map(|r| r.measure.clone())).filter(|m| self.data.catalogue.measure(m).is_some_and(|x| x.headline)).filter_map(|m| self.target(&m, urn, &la)).collect();
+        let ofsted = self.inspections.get(urn).map(|(d, g)| OfstedView {
+            grade: *g,
+            judgement: ["", "Outstanding", "Good", "Requires improvement", "Inadequate"].get(*g as usize).unwrap_or(&"").to_string(),
+            date: crate::dates::iso_from_days(*d),
+        });
+        let mut versions = std::collections::BTreeSet::new();
+        for k in &key_stages {
+            for r in &k.rows {
+                if let Some(rec) = self.get(&r.measure, "all", self.year, "school", urn) {
+                    versions.insert(format!("{}: {}", k.key_stage.to_uppercase(), rec.version));
+                }
+            }
+        }
+        let maintained = match s.la_maintained {
+            Some(true) => "LA maintained",
+            Some(false) => "academy, free school or other",
+            None => "not known",
+        };
+        Booklet {
+            school: SchoolInfo { urn: urn.into(), name: s.name.clone().unwrap_or_default(), la_code: la.clone(), la_name: la_name.clone(), phase, school_type: s.school_type.clone().unwrap_or_default(), maintained: maintained.into(), slug: slug(s.name.as_deref().unwrap_or("school")) },
+            la: LaInfo { name: if la_info.name.is_empty() { la_name.clone() } else { la_info.name.clone() }, ..la_info.clone() },
+            year: self.year,
+            year_label: academic_label(self.year),
+            next_year_label: academic_label(self.year + 1),
+            versions: versions.into_iter().collect(),
+            context: CONTEXT.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
+            key_stages,
+            gaps,
+            attendance: ATTENDANCE.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
+            ofsted,
+            targets,
+            notes: self.notes(),
+        }
+    }
+
+    fn notes(&self) -> Notes {
+        let symbols = crate::value::Status::ALL.iter().filter(|s| **s != crate::value::Status::Ok && **s != crate::value::Status::Blank).map(|s| (s.token().to_string(), s.meaning().to_string())).chain(std::iter::once(("–".to_string(), "no figure for this school, LA or year".to_string()))).collect();
+        let model_note = self.targets.iter().map(|(m, t)| format!("{m}: {}", t.describe())).collect::<std::collections::BTreeSet<_>>();
+        let mut methods = vec![
+            "LA figures are DfE's LA rows where published; otherwise they are rebuilt from the LA's school rows, weighted by each school's cohort. National figures are for state-funded schools in England.".to_string(),
+            "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap between two groups with a 95% Newcombe interval; progress scores with their published 95% confidence intervals.".to_string(),
+            "Gaps are the group's figure minus the comparison's: a negative gap means the group is behind. 'England' gaps compare with national pupils of the other group, as DfE's DIFFN measure does.".to_string(),
+            format!("Percentile: the school's position among all schools in England with a figure (100 = highest, or lowest where lower is better). Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
+            "Targets: the estimate for next year comes from a linear model fitted across all schools in England with figures in both of the last two years: next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
+        ];
+        methods.extend(model_note);
+        Notes { sources: self.sources.clone(), symbols, methods }
+    }
+}
+
+/// A file-name-safe slug: ASCII letters and digits joined by hyphens, at most 60 characters.
+pub fn slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+        if out.len() >= 60 {
+            break;
+        }
+    }
+    let s = out.trim_matches('-').to_string();
+    if s.is_empty() { "school".into() } else { s }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_safe() {
+        assert_eq!(slug("St Mary & St John's CE Primary"), "st-mary-st-john-s-ce-primary");
+        assert_eq!(slug("../../etc/passwd"), "etc-passwd");
+        assert_eq!(slug("<script>"), "script");
+        assert_eq!(slug("مدرسة"), "school");
+        assert!(slug(&"a".repeat(500)).len() <= 60);
+    }
+
+    #[test]
+    fn formatting_by_unit() {
+        let cat = crate::catalogue::Catalogue::builtin();
+        assert_eq!(fmt(cat.measure("ks2_rwm_expected"), Some(67.75)), "68%");
+        assert_eq!(fmt(cat.measure("ks4_attainment8"), Some(47.576)), "47.6");
+        assert_eq!(fmt(cat.measure("ks2_read_progress"), Some(1.25)), "+1.3");
+        assert_eq!(fmt(cat.measure("ks4_progress8"), Some(-0.184)), "-0.18");
+        assert_eq!(fmt(cat.measure("census_pupils"), Some(285.0)), "285");
+    }
+}

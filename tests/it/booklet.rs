@@ -1,0 +1,113 @@
+//! Booklets for real Hampshire and Surrey schools: the school's own figure, the LA figure and
+//! the national figure from the 2018/19 files appear in the HTML and in the PDF's text; the
+//! PDF's pages, turned into images, are counted and none is blank.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::common::{bin, raw, real_store, scratch};
+
+/// A school row from a real KS2 file: (URN, name, PTRWM_EXP as printed, TELIG).
+fn a_school(file: &str) -> (String, String, String) {
+    let text = std::fs::read_to_string(raw(file)).unwrap();
+    let mut lines = text.split("\r\n");
+    let header: Vec<&str> = lines.next().unwrap().trim_start_matches('\u{feff}').split(',').collect();
+    let col = |n: &str| header.iter().position(|h| *h == n).unwrap();
+    for line in lines {
+        if line.contains('"') {
+            continue; // keep the test's own CSV reading simple: no quoted commas
+        }
+        let c: Vec<&str> = line.split(',').collect();
+        if c.len() > col("PTRWM_EXP") && c[col("RECTYPE")] == "1" && c[col("PTRWM_EXP")].ends_with('%') && c[col("TELIG")].parse::<u32>().unwrap_or(0) > 20 {
+            return (c[col("URN")].to_string(), c[col("SCHNAME")].to_string(), c[col("PTRWM_EXP")].to_string());
+        }
+    }
+    panic!("no school found in {file}");
+}
+
+fn tool(name: &str) -> bool {
+    let ok = Command::new(name).arg("-v").output().is_ok();
+    if !ok && std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
+        panic!("{name} (poppler-utils) is missing: .ci/run installs it");
+    }
+    ok
+}
+
+/// Share of dark pixels in a greyscale PGM (P5) image.
+fn ink(pgm: &[u8]) -> f64 {
+    // Header: "P5\n<w> <h>\n<max>\n" then w*h bytes.
+    let mut fields = 0;
+    let mut i = 0;
+    while fields < 4 {
+        while pgm[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        while !pgm[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        fields += 1;
+    }
+    let pixels = &pgm[i + 1..];
+    pixels.iter().filter(|&&p| p < 128).count() as f64 / pixels.len() as f64
+}
+
+fn check(file: &str, la: &str, la_figure: &str, national: &str) {
+    let (urn, name, own) = a_school(file);
+    let out = scratch(&format!("booklet-{urn}"));
+    let run = bin().args(["booklet", "--school", &urn, "--year", "2019", "--out"]).arg(&out).arg("--store").arg(real_store().unwrap()).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let dir = std::fs::read_dir(out.join(la)).unwrap().map(|e| e.unwrap().path()).collect::<Vec<_>>();
+    let html_path = dir.iter().find(|p| p.extension().unwrap() == "html").unwrap();
+    assert!(html_path.file_name().unwrap().to_string_lossy().starts_with(&format!("{urn}-")));
+    let html = std::fs::read_to_string(html_path).unwrap();
+    let escaped = name.replace('&', "&amp;").replace('\'', "&#x27;");
+    assert!(html.contains(&escaped), "school name {name}");
+    let ks2 = &html[html.find("id=\"ks2\"").unwrap()..];
+    let rwm_row = &ks2[ks2.find("KS2 RWM expected standard").unwrap()..];
+    let rwm_row = &rwm_row[..rwm_row.find("</tr>").unwrap()];
+    for fig in [&own, la_figure, national] {
+        assert!(rwm_row.contains(&format!("<td>{fig}</td>")), "{fig} missing from the RWM row: {rwm_row}");
+    }
+    assert!(Path::new(&out.join("index.html")).exists());
+    if !tool("pdftotext") {
+        return;
+    }
+    let pdf = dir.iter().find(|p| p.extension().unwrap() == "pdf").unwrap();
+    let text = String::from_utf8(Command::new("pdftotext").args(["-layout"]).arg(pdf).arg("-").output().unwrap().stdout).unwrap();
+    let line = text.lines().find(|l| l.contains("KS2 RWM expected")).unwrap();
+    for fig in [&own, la_figure, national] {
+        assert!(line.contains(fig.as_str()), "{fig} missing from the PDF line: {line}");
+    }
+    let pages = Command::new("pdfinfo").arg(pdf).output().unwrap();
+    let info = String::from_utf8_lossy(&pages.stdout).to_string();
+    let n: usize = info.lines().find(|l| l.starts_with("Pages:")).unwrap().split_whitespace().last().unwrap().parse().unwrap();
+    assert_eq!(n, 8, "cover, contents, context, KS2, gaps+attendance+Ofsted, targets, notes (2)");
+    let prefix = out.join("page");
+    assert!(Command::new("pdftoppm").args(["-gray", "-r", "20"]).arg(pdf).arg(&prefix).status().unwrap().success());
+    let mut seen = 0;
+    for e in std::fs::read_dir(&out).unwrap() {
+        let p = e.unwrap().path();
+        if p.file_name().unwrap().to_string_lossy().starts_with("page") {
+            let share = ink(&std::fs::read(&p).unwrap());
+            assert!(share > 0.001, "{} is blank", p.display());
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, n);
+}
+
+#[test]
+fn hampshire_booklet_shows_school_la_and_national_figures() {
+    if real_store().is_none() {
+        return;
+    }
+    check("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv", "850", "68%", "65%");
+}
+
+#[test]
+fn surrey_booklet_shows_school_la_and_national_figures() {
+    if real_store().is_none() {
+        return;
+    }
+    check("clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv", "936", "70%", "65%");
+}
