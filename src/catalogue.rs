@@ -89,6 +89,8 @@ impl Measure {
 #[serde(deny_unknown_fields)]
 pub struct Group {
     pub id: String,
+    /// Short name for print (booklet tables, chart legends).
+    pub label: String,
     pub description: String,
     /// The group's complement, where one exists (disadvantaged <-> not_disadvantaged).
     #[serde(default)]

@@ -31,6 +31,7 @@ pub struct Series {
 
 /// A trend chart: one line per series over the years; gaps where a year has no value;
 /// breaks in the series drawn as dashed vertical lines with their note in the alt text.
+/// The legend sits in a strip to the right so that it never hides a line.
 /// Returns (svg, alt text).
 pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, String)], width: u32, height: u32) -> Result<(String, String), String> {
     fonts();
@@ -41,16 +42,20 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
-    let pad = ((hi - lo) * 0.15).max(1.0);
+    let pad = ((hi - lo) * 0.15).max(if hi - lo < 2.0 { 0.5 } else { 1.0 });
     let (lo, hi) = (lo - pad, hi + pad);
+    // Whole numbers on the axis unless the range is small (progress scores).
+    let dps = if hi - lo >= 8.0 { 0 } else { 1 };
+    let legend_width = 118;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, (FONT, 15).into_font().style(FontStyle::Bold))
-            .margin(10)
-            .x_label_area_size(30)
+        let root = root.titled(title, (FONT, 15).into_font().style(FontStyle::Bold)).map_err(|e| e.to_string())?;
+        let (plot, legend) = root.split_horizontally(width.saturating_sub(legend_width));
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(8)
+            .x_label_area_size(28)
             .y_label_area_size(48)
             .build_cartesian_2d((y0 as f64 - 0.3)..(y1 as f64 + 0.3), lo..hi)
             .map_err(|e| e.to_string())?;
@@ -58,10 +63,14 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
             .configure_mesh()
             .x_labels((y1 - y0 + 1) as usize)
             .x_label_formatter(&|x| crate::year::academic_label(x.round() as i32))
+            .y_labels(6)
+            .y_label_formatter(&|v| format!("{v:.dps$}"))
             .y_desc(y_label)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 12))
-            .light_line_style(RGBColor(235, 235, 235))
+            .disable_x_mesh()
+            .bold_line_style(RGBColor(225, 225, 225))
+            .light_line_style(TRANSPARENT)
             .draw()
             .map_err(|e| e.to_string())?;
         for (y, _) in breaks {
@@ -84,27 +93,35 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
                 }
             }
             runs.push(run);
-            let mut first = true;
             for run in runs.into_iter().filter(|r| !r.is_empty()) {
-                let line = chart.draw_series(LineSeries::new(run.clone(), colour.stroke_width(width))).map_err(|e| e.to_string())?;
-                if first {
-                    line.label(s.label.clone()).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(3)));
-                    first = false;
-                }
-                chart.draw_series(run.iter().map(|p| Circle::new(*p, 4, colour.filled()))).map_err(|e| e.to_string())?;
+                chart.draw_series(LineSeries::new(run.clone(), colour.stroke_width(width))).map_err(|e| e.to_string())?;
+                chart.draw_series(run.iter().map(|p| Circle::new(*p, if i == 0 { 4 } else { 3 }, colour.filled()))).map_err(|e| e.to_string())?;
             }
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(200, 200, 200))
-            .label_font((FONT, 12))
-            .draw()
-            .map_err(|e| e.to_string())?;
+        // The legend: a swatch and the series' name, one per line.
+        for (i, s) in series.iter().enumerate() {
+            let (r, g, b) = PALETTE[i % PALETTE.len()];
+            let y = 24 + 20 * i as i32;
+            legend.draw(&PathElement::new(vec![(4, y), (22, y)], RGBColor(r, g, b).stroke_width(if i == 0 { 4 } else { 3 }))).map_err(|e| e.to_string())?;
+            legend.draw(&Text::new(shorten(&s.label, 15), (27, y - 6), (FONT, 12))).map_err(|e| e.to_string())?;
+        }
+        if !breaks.is_empty() {
+            let y = 24 + 20 * series.len() as i32;
+            legend.draw(&PathElement::new(vec![(13, y - 7), (13, y + 7)], RGBColor(150, 150, 150).stroke_width(1))).map_err(|e| e.to_string())?;
+            legend.draw(&Text::new("break in series", (27, y - 6), (FONT, 11))).map_err(|e| e.to_string())?;
+        }
         root.present().map_err(|e| e.to_string())?;
     }
     Ok((svg, alt_text(title, series, breaks)))
+}
+
+/// A label cut to `max` characters with an ellipsis (the alt text keeps the full name).
+fn shorten(label: &str, max: usize) -> String {
+    if label.chars().count() <= max {
+        label.to_string()
+    } else {
+        format!("{}…", label.chars().take(max - 1).collect::<String>())
+    }
 }
 
 /// A sentence per series: what a screen-reader user needs from the chart.

@@ -120,6 +120,9 @@ pub struct KeyStageSection {
 pub struct GapView {
     pub measure: String,
     pub label: String,
+    /// Group ids (catalogue), for tracing and the notes' glossary.
+    pub group_id: String,
+    pub comparison_id: String,
     pub group: String,
     pub comparison: String,
     pub group_value: String,
@@ -198,7 +201,6 @@ pub struct Prepared<'a> {
     /// Per measure: sorted %FSM6 of schools (to find a school's fifth), and the 80th/95th
     /// percentiles of this year's figure among schools of each phase and fifth.
     similar: HashMap<String, (Vec<f64>, HashMap<(String, usize), (Option<f64>, Option<f64>)>)>,
-    pub sources: Vec<String>,
 }
 
 pub const KS2_HEADLINES: [&str; 7] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress", "ks2_read_avg_score", "ks2_mat_avg_score"];
@@ -218,7 +220,6 @@ impl<'a> Prepared<'a> {
         tracing::info!("booklet figures: {} rows read in {:.2} s", all.len(), t.elapsed().as_secs_f64());
         let mut raw: HashMap<Key, Vec<ResultRecord>> = HashMap::new();
         let mut by_phase = HashMap::new();
-        let mut sources = std::collections::BTreeSet::new();
         for r in all {
             if r.level == "national" && r.phase != "all" && r.scope == "state_funded" && r.group == "all" {
                 by_phase.entry((r.measure.clone(), r.year, r.phase.clone())).or_insert_with(|| r.clone());
@@ -232,7 +233,6 @@ impl<'a> Prepared<'a> {
                 "national" if r.phase == "all" => "national",
                 _ => continue,
             };
-            sources.insert(format!("{} ({}, {})", r.source_file, r.dataset, r.version));
             raw.entry((r.measure.clone(), r.group.clone(), r.year, level)).or_default().push(r);
         }
         let rows: HashMap<Key, BTreeMap<String, ResultRecord>> = raw.into_iter().map(|(k, v)| (k, data.pick(v))).collect();
@@ -250,7 +250,7 @@ impl<'a> Prepared<'a> {
             }
         }
         let neighbours = data.all_neighbours(model)?;
-        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), sources: sources.into_iter().collect() };
+        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new() };
         p.la_built = p.build_la_figures();
         for m in KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(ATTENDANCE.iter()) {
             let pol = data.polarity(m)?.unwrap_or(Polarity::High);
@@ -383,7 +383,7 @@ impl<'a> Prepared<'a> {
             la: fmt(meas, la_v),
             national: fmt(meas, nat),
             sn_average: fmt(meas, sn_avg),
-            percentile: pos.map(|p| format!("{:.0} (quintile {})", p.percentile, p.quintile)).unwrap_or_default(),
+            percentile: pos.map(|p| format!("{:.0} (Q{})", p.percentile, p.quintile)).unwrap_or_default(),
             significance: if sig == Significance::NotAssessed { String::new() } else { sig.label().to_string() },
             cohort: rec.and_then(|r| r.cohort).map(|c| format!("{}", c as i64)).unwrap_or_default(),
         }
@@ -396,6 +396,11 @@ impl<'a> Prepared<'a> {
             crate::render::chart::Series { label: la_name.to_string(), points: self.years.iter().map(|&y| (y, self.la_value(m, y, la, phase))).collect() },
             crate::render::chart::Series { label: "England".into(), points: self.years.iter().map(|&y| (y, self.national_value(m, y, phase))).collect() },
         ];
+        let mut series = series;
+        let neighbours: Vec<(i32, Option<f64>)> = self.years.iter().map(|&y| (y, neighbour_standing(None, &self.sn_values(m, y, la), Polarity::High).sn_average)).collect();
+        if neighbours.iter().any(|p| p.1.is_some()) {
+            series.push(crate::render::chart::Series { label: "Neighbours".into(), points: neighbours });
+        }
         if series[0].points.iter().all(|p| p.1.is_none()) {
             return None;
         }
@@ -433,7 +438,7 @@ impl<'a> Prepared<'a> {
         let now = gap_in(self.year);
         let history: Vec<(i32, Option<f64>)> = self.years.iter().map(|&y| (y, gap_in(y).map(|f| f.gap))).collect();
         let (trend, _) = gap_trend(&history);
-        let label = |g: &str| self.data.catalogue.group(g).map(|x| x.description.clone()).unwrap_or_else(|| g.into());
+        let label = |g: &str| self.data.catalogue.group(g).map(|x| x.label.clone()).unwrap_or_else(|| g.into());
         let comparison_shown = match c_now {
             Some(c) if !national && small(Some(c)) => "SUPP".to_string(),
             other => shown(Some(meas), other),
@@ -441,6 +446,8 @@ impl<'a> Prepared<'a> {
         Some(GapView {
             measure: m.into(),
             label: meas.short_label().into(),
+            group_id: group.into(),
+            comparison_id: comparison.into(),
             group: label(group),
             comparison: if national { format!("{} (England)", label(comparison)) } else { label(comparison) },
             group_value: if small(Some(g_now)) { "SUPP".into() } else { shown(Some(meas), Some(g_now)) },
@@ -539,6 +546,10 @@ impl<'a> Prepared<'a> {
         }
         let gaps: Vec<GapView> = key_stages.iter().flat_map(|k| GAP_MEASURES.iter().filter(move |m| m.starts_with(&k.key_stage))).flat_map(|m| self.gaps_for(m, urn)).collect();
         let targets: Vec<TargetRow> = key_stages.iter().flat_map(|k| k.rows.iter().map(|r| r.measure.clone())).filter(|m| self.data.catalogue.measure(m).is_some_and(|x| x.headline)).filter_map(|m| self.target(&m, urn, &la)).collect();
+        let printed: Vec<String> = key_stages.iter().flat_map(|k| k.rows.iter().map(|r| r.measure.clone())).chain(CONTEXT.iter().chain(&ATTENDANCE).map(|m| m.to_string())).collect();
+        let sources = self.sources_for(&printed, urn, &la);
+        let measures_shown: Vec<String> = targets.iter().map(|t| t.measure.clone()).collect();
+        let groups_shown: Vec<String> = gaps.iter().flat_map(|g| [g.group_id.clone(), g.comparison_id.clone()]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let ofsted = self.inspections.get(urn).map(|(d, g)| OfstedView {
             grade: *g,
             judgement: ["", "Outstanding", "Good", "Requires improvement", "Inadequate"].get(*g as usize).unwrap_or(&"").to_string(),
@@ -548,7 +559,7 @@ impl<'a> Prepared<'a> {
         for k in &key_stages {
             for r in &k.rows {
                 if let Some(rec) = self.get(&r.measure, "all", self.year, "school", urn) {
-                    versions.insert(format!("{}: {}", k.key_stage.to_uppercase(), rec.version));
+                    versions.insert(format!("{}: {}", k.key_stage.to_uppercase(), version_label(&rec.version)));
                 }
             }
         }
@@ -570,13 +581,28 @@ impl<'a> Prepared<'a> {
             attendance: ATTENDANCE.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
             ofsted,
             targets,
-            notes: self.notes(),
+            notes: self.notes(&measures_shown, &groups_shown, &sources),
         }
     }
 
-    fn notes(&self) -> Notes {
+    /// The files behind the figures printed for a school: its own rows, its LA's and England's.
+    fn sources_for(&self, measures: &[String], urn: &str, la: &str) -> Vec<String> {
+        let mut out = std::collections::BTreeSet::new();
+        for m in measures {
+            for y in &self.years {
+                for r in [self.get(m, "all", *y, "school", urn), self.get(m, "all", *y, "la", la), self.get(m, "all", *y, "national", ENGLAND)].into_iter().flatten() {
+                    let file = std::path::Path::new(&r.source_file).file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_else(|| r.source_file.clone());
+                    out.insert(format!("{file} ({}, {})", r.dataset.replace('_', " "), version_label(&r.version)));
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    fn notes(&self, measures: &[String], groups: &[String], sources: &[String]) -> Notes {
         let symbols = crate::value::Status::ALL.iter().filter(|s| **s != crate::value::Status::Ok && **s != crate::value::Status::Blank).map(|s| (s.token().to_string(), s.meaning().to_string())).chain(std::iter::once(("–".to_string(), "no figure for this school, LA or year".to_string()))).collect();
-        let model_note = self.targets.iter().map(|(m, t)| format!("{m}: {}", t.describe())).collect::<std::collections::BTreeSet<_>>();
+        let model_note = self.targets.iter().filter(|(m, _)| measures.contains(m)).map(|(m, t)| format!("{}: {}", self.data.catalogue.measure(m).map(|x| x.short_label()).unwrap_or(m), t.describe())).collect::<std::collections::BTreeSet<_>>();
+        let group_notes = groups.iter().filter_map(|g| self.data.catalogue.group(g)).map(|g| format!("{}: {}", g.label, g.description));
         let mut methods = vec![
             "LA figures are DfE's LA rows where published; otherwise they are rebuilt from the LA's school rows, weighted by each school's cohort. National figures are for state-funded schools in England.".to_string(),
             "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap between two groups with a 95% Newcombe interval; progress scores with their published 95% confidence intervals.".to_string(),
@@ -585,7 +611,16 @@ impl<'a> Prepared<'a> {
             "Targets: the estimate for next year comes from a linear model fitted across all schools in England with figures in both of the last two years: next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
         ];
         methods.extend(model_note);
-        Notes { sources: self.sources.clone(), symbols, methods }
+        methods.extend(group_notes);
+        Notes { sources: sources.to_vec(), symbols, methods }
+    }
+}
+
+/// How a data version is printed.
+fn version_label(v: &str) -> &str {
+    match v {
+        "unknown" => "version not stated in the file",
+        other => other,
     }
 }
 
