@@ -3,5 +3,6 @@
 mod common;
 mod analysis;
 mod cli;
+mod council;
 mod pipeline;
 mod real_data;
