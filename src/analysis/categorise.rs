@@ -65,7 +65,7 @@ pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Re
             if la.is_some_and(|l| l != lac) {
                 continue;
             }
-            population.entry(urn).or_insert((lac, phase));
+            population.entry(urn).or_insert((lac, *phase));
         }
     }
     let mut info: BTreeMap<String, (Option<String>, Option<String>)> = BTreeMap::new();

@@ -99,13 +99,13 @@ pub fn kind(fact: &str) -> Option<FactKind> {
 }
 
 fn parse(fact: &str) -> Option<(&'static str, Derived)> {
-    for (m, gap) in MEASURES {
-        if fact == *m {
+    for &(m, gap) in MEASURES {
+        if fact == m {
             return Some((m, Derived::Value));
         }
         if let Some(rest) = fact.strip_prefix(m) {
             for (suf, d, needs_gap) in SUFFIXES {
-                if rest == *suf && (!needs_gap || *gap) {
+                if rest == *suf && (!needs_gap || gap) {
                     return Some((m, *d));
                 }
             }
@@ -157,7 +157,7 @@ impl FactTable {
                 needed.insert(p);
             }
         }
-        let mut load_school = |t: &mut FactTable, m: &str, g: &str, y: i32| -> Result<(), StoreError> {
+        let load_school = |t: &mut FactTable, m: &str, g: &str, y: i32| -> Result<(), StoreError> {
             let key = (m.to_string(), g.to_string(), y);
             if !t.school.contains_key(&key) {
                 let rows = data.best(m, g, y, Level::School, None)?;

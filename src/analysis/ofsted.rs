@@ -197,8 +197,8 @@ pub struct OfstedRow {
     pub pct_schools_good_or_better: Option<f64>,
     pub rank_schools: Option<usize>,
     /// Pupils (census NOR) in those schools.
-    pub pupils: f64,
-    pub pupils_good_or_better: f64,
+    pub pupils: u64,
+    pub pupils_good_or_better: u64,
     pub pct_pupils_good_or_better: Option<f64>,
     pub rank_pupils: Option<usize>,
     /// LAs ranked (LAs with at least one graded school in the phase).
@@ -206,7 +206,7 @@ pub struct OfstedRow {
     /// LAs ranked on pupils (fewer than `of` only if an LA's schools all lack pupil counts).
     pub of_pupils: usize,
     pub schools_ri_or_inadequate: usize,
-    pub pupils_in_ri_or_inadequate: f64,
+    pub pupils_in_ri_or_inadequate: u64,
     pub schools_without_pupil_numbers: usize,
     /// Census schools of the LA and phase with no inspection in the snapshot.
     pub census_schools_not_inspected: usize,
@@ -293,14 +293,14 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
                 schools_good_or_better: t.schools_good,
                 pct_schools_good_or_better: school_pcts[i],
                 rank_schools: rank_s[i],
-                pupils: t.pupils,
-                pupils_good_or_better: t.pupils_good,
+                pupils: t.pupils.round() as u64,
+                pupils_good_or_better: t.pupils_good.round() as u64,
                 pct_pupils_good_or_better: pupil_pcts[i],
                 rank_pupils: rank_p[i],
                 of,
                 of_pupils,
                 schools_ri_or_inadequate: t.schools_ri_or_inadequate,
-                pupils_in_ri_or_inadequate: t.pupils_ri_or_inadequate,
+                pupils_in_ri_or_inadequate: t.pupils_ri_or_inadequate.round() as u64,
                 schools_without_pupil_numbers: t.schools_without_pupils,
                 census_schools_not_inspected: not_inspected.get(la).copied().unwrap_or(0),
                 region,
@@ -461,7 +461,7 @@ mod tests {
         // Pupils: LA 100 has one school without NOR, so 100 of 100 pupils; LA 200 300/400 = 75%; LA 300 150/200 = 75%.
         assert_eq!(get("100").schools_without_pupil_numbers, 1);
         assert_eq!((get("200").pct_pupils_good_or_better, get("300").pct_pupils_good_or_better), (Some(75.0), Some(75.0)));
-        assert_eq!((get("200").pupils_in_ri_or_inadequate, get("300").pupils_in_ri_or_inadequate), (100.0, 50.0));
+        assert_eq!((get("200").pupils_in_ri_or_inadequate, get("300").pupils_in_ri_or_inadequate), (100, 50));
         let none = get("400");
         assert_eq!((none.schools, none.pct_schools_good_or_better, none.rank_schools, none.rank_pupils), (0, None, None, None));
         assert_eq!(none.census_schools_not_inspected, 1);

@@ -48,7 +48,10 @@ pub fn print(report: &OfstedReport, format: Format) -> String {
     ];
     match format {
         Format::Json => super::analysis::print(&report.rows, &cols, format),
-        Format::Csv => super::analysis::print(&report.rows, &[&cols[..], &["schools_without_pupil_numbers", "census_schools_not_inspected", "snapshot_year", "census_year", "sentence"]].concat(), format),
+        Format::Csv => {
+            let extra = ["schools_without_pupil_numbers", "census_schools_not_inspected", "snapshot_year", "census_year", "sentence"];
+            super::analysis::print(&report.rows, &[&cols[..], &extra[..]].concat(), format)
+        }
         Format::Table => {
             let mut out = super::analysis::print(&report.rows, &cols[..11], format);
             out.push('\n');
