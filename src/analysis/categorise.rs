@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::data::Data;
-use super::facts::FactTable;
+use super::facts::{FactTable, FactValue};
 use super::rules::Rules;
 use crate::error::StoreError;
 use crate::store::frame;
@@ -41,6 +41,16 @@ impl SchoolCategory {
     /// "ks2_rwm_expected = 58; ofsted_grade = no data; ..."
     pub fn evidence_text(&self) -> String {
         self.evidence.iter().map(|(k, v)| format!("{k} = {}", crate::output::plain(v))).collect::<Vec<_>>().join("; ")
+    }
+}
+
+/// A fact as shown in the evidence: whole numbers without ".0" (an Ofsted grade is 2, not 2.0).
+fn evidence_value(v: Option<FactValue>) -> Value {
+    match v {
+        None => Value::String("no data".into()),
+        Some(FactValue::Num(x)) if x.fract() == 0.0 && x.abs() < 1e15 => Value::from(x as i64),
+        Some(FactValue::Num(x)) => Value::from(x),
+        Some(FactValue::Bool(b)) => Value::Bool(b),
     }
 }
 
@@ -83,7 +93,7 @@ pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Re
         let phase = phase.unwrap_or_else(|| ks_phase.to_string());
         let o = rules.categorise(&phase, &|f| facts.get(&urn, &phase, f));
         let c = &rules.categories[o.category];
-        let evidence = o.evidence.into_iter().map(|(k, v)| (k, v.map(|v| serde_json::to_value(v).unwrap_or(Value::Null)).unwrap_or_else(|| Value::String("no data".into())))).collect();
+        let evidence = o.evidence.into_iter().map(|(k, v)| (k, evidence_value(v))).collect();
         out.push(SchoolCategory {
             urn,
             school_name: name.unwrap_or_default(),
