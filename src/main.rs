@@ -147,8 +147,9 @@ enum Command {
         /// Only this LA's rows (all LAs are still ranked).
         #[arg(long)]
         la: Option<String>,
-        #[arg(long, value_enum, default_value_t = attain::analysis::ofsted::Phase::All)]
-        phase: attain::analysis::ofsted::Phase,
+        /// One phase only (default: primary, secondary and all phases).
+        #[arg(long, value_enum)]
+        phase: Option<attain::analysis::ofsted::Phase>,
         /// Year of the Ofsted snapshot (2018 = the workbook as at 31 July 2018); default the latest.
         #[arg(long)]
         year: Option<i32>,

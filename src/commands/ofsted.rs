@@ -7,15 +7,16 @@ use crate::output::Format;
 
 pub struct OfstedRequest<'r> {
     pub la: Option<&'r str>,
-    pub phase: Phase,
+    /// None: primary, secondary and all phases.
+    pub phase: Option<Phase>,
     pub year: Option<i32>,
 }
 
 /// The report, with rows kept for the LA asked for (every LA is still ranked).
 pub fn run(data: &Data, req: &OfstedRequest) -> anyhow::Result<OfstedReport> {
     let phases: Vec<Phase> = match req.phase {
-        Phase::All => vec![Phase::Primary, Phase::Secondary, Phase::All],
-        p => vec![p],
+        None => vec![Phase::Primary, Phase::Secondary, Phase::All],
+        Some(p) => vec![p],
     };
     let mut report = ofsted(data, req.year, &phases)?;
     if let Some(la) = req.la {
