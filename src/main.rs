@@ -177,6 +177,39 @@ enum Command {
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
     },
+    /// Ofsted standing of every LA: % of schools good or outstanding and % of pupils in them, ranked.
+    Ofsted {
+        /// Only this LA's rows (all LAs are still ranked).
+        #[arg(long)]
+        la: Option<String>,
+        /// One phase only (default: primary, secondary and all phases).
+        #[arg(long, value_enum)]
+        phase: Option<attain::analysis::ofsted::Phase>,
+        /// Year of the Ofsted snapshot (2018 = the workbook as at 31 July 2018); default the latest.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Categorise schools with a rules file; --out writes the schools-causing-concern register.
+    Categorise {
+        #[arg(long)]
+        rules: PathBuf,
+        #[arg(long)]
+        la: Option<String>,
+        /// Summer-end year of the results (2019 = 2018/19); default the latest.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// Write schools-causing-concern.csv and .xlsx into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -366,6 +399,32 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             let year = resolve_year(&data, measure, Level::La, *year)?;
             let rows = attain::analysis::aggregate::reconcile(&data, measure, group, year, la.as_deref())?;
             print!("{}", attain::commands::analysis::print_reconcile(&rows, *format));
+            Ok(Code::Ok)
+        }
+        Command::Ofsted { la, phase, year, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let req = attain::commands::ofsted::OfstedRequest { la: la.as_deref(), phase: *phase, year: *year };
+            let report = attain::commands::ofsted::run(&data, &req)?;
+            for line in report.matching.lines() {
+                eprintln!("{line}");
+            }
+            print!("{}", attain::commands::ofsted::print(&report, *format));
+            Ok(Code::Ok)
+        }
+        Command::Categorise { rules, la, year, store, format, out } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let req = attain::commands::categorise::CategoriseRequest { rules, la: la.as_deref(), year: *year };
+            let (rules, results) = attain::commands::categorise::run(&data, &req)?;
+            print!("{}", attain::commands::categorise::print(&results, *format));
+            if let Some(dir) = out {
+                for p in attain::commands::categorise::write_register(dir, &rules, &results)? {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Rank { store } } => {

@@ -86,7 +86,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -239,6 +239,21 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             };
             let s = crate::render::booklet::run(&data, &sel, &opts)?;
             Ok(format!("{} booklets for {}", s.written, crate::year::academic_label(year)))
+        }
+        "categorise" => {
+            // options: rules (required), store (default output/store), la, year; outputs[0] = register directory.
+            let opt_str = |k: &str| stage.options.get(k).and_then(|v| v.as_str()).map(str::to_string);
+            let rules = opt_str("rules").ok_or_else(|| ConfigError::new(&stage.name, "the categorise step needs options.rules (a rules file, e.g. pipelines/rules/merton.toml)"))?;
+            let out = stage.outputs.first().cloned().ok_or_else(|| ConfigError::new(&stage.name, "the categorise step needs an output directory for the register"))?;
+            let store = crate::store::Store::at(opt_str("store").unwrap_or_else(|| "output/store".into()));
+            let la = opt_str("la");
+            let year = stage.options.get("year").and_then(|v| v.as_integer()).map(|y| y as i32);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let req = crate::commands::categorise::CategoriseRequest { rules: Path::new(&rules), la: la.as_deref(), year };
+            let (rules, results) = crate::commands::categorise::run(&data, &req)?;
+            crate::commands::categorise::write_register(&out, &rules, &results)?;
+            let on = crate::analysis::categorise::register(&rules, &results).len();
+            Ok(format!("{} schools categorised with {}, {on} on the register", results.len(), rules.name))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

@@ -126,6 +126,60 @@ impl<'a> Data<'a> {
         Ok(self.best(measure, group, year, Level::National, Some(ENGLAND))?.remove(ENGLAND))
     }
 
+    /// Every row of the inspections table (none if no Ofsted file was ingested).
+    pub fn inspections(&self) -> Result<Vec<frame::InspectionRecord>, StoreError> {
+        if !self.store.table_path("inspections").exists() {
+            return Ok(vec![]);
+        }
+        frame::inspection_rows(self.store.scan("inspections")?)
+    }
+
+    /// Each school's latest inspection on or before `as_of` (days since 1970-01-01):
+    /// URN -> (grade, inspection day). A later inspection on the same day from another
+    /// file does not replace the first one read.
+    pub fn latest_inspections(&self, as_of: Option<i64>) -> Result<HashMap<String, (Option<i32>, i64)>, StoreError> {
+        let mut out: HashMap<String, (Option<i32>, i64)> = HashMap::new();
+        for i in self.inspections()? {
+            let Some(d) = i.inspection_date.filter(|d| as_of.is_none_or(|a| *d <= a)) else { continue };
+            let e = out.entry(i.urn).or_insert((i.overall_effectiveness, d));
+            if d > e.1 {
+                *e = (i.overall_effectiveness, d);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dataset each ingested file was read as.
+    pub fn source_datasets(&self) -> Result<HashMap<String, String>, StoreError> {
+        if !self.store.table_path("sources").exists() {
+            return Ok(HashMap::new());
+        }
+        Ok(frame::source_datasets(&self.store.read("sources")?)?.into_iter().collect())
+    }
+
+    /// LA code -> English region. The code lists disagree on what a region is (the
+    /// performance tables' list has 27 sub-regions such as "South East B"; LAIT's has the
+    /// government office regions): the coarsest list that names the LA wins.
+    pub fn la_regions(&self) -> Result<BTreeMap<String, String>, StoreError> {
+        if !self.store.table_path("areas").exists() {
+            return Ok(BTreeMap::new());
+        }
+        let rows = frame::la_region_names(&self.store.read("areas")?)?;
+        let mut per_source: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
+        for (_, region, source) in &rows {
+            per_source.entry(source.as_str()).or_default().insert(region.as_str());
+        }
+        let mut best: BTreeMap<String, (usize, String)> = BTreeMap::new();
+        for (la, region, source) in &rows {
+            let n = per_source[source.as_str()].len();
+            let e = best.entry(la.clone()).or_insert((usize::MAX, String::new()));
+            if n > 1 && n < e.0 {
+                *e = (n, region.clone());
+            }
+        }
+        Ok(best.into_iter().filter(|(_, (n, _))| *n != usize::MAX).map(|(k, (_, r))| (k, r)).collect())
+    }
+
     /// Statistical neighbours of an LA in a model, in order.
     pub fn neighbours(&self, model: i32, la: &str) -> Result<Vec<String>, StoreError> {
         if !self.store.table_path("neighbours").exists() {

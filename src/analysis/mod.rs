@@ -3,11 +3,15 @@
 //! significance, and school positions. Reads the store through `data::Data`.
 
 pub mod aggregate;
+pub mod categorise;
 pub mod data;
+pub mod facts;
 pub mod gaps;
+pub mod ofsted;
 pub mod position;
 pub mod rank;
 pub mod ranking;
+pub mod rules;
 pub mod significance;
 pub mod targets;
 pub mod trend;

@@ -5,3 +5,5 @@ pub mod measures;
 pub mod bench;
 pub mod analysis;
 pub mod trend;
+pub mod ofsted;
+pub mod categorise;

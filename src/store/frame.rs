@@ -406,11 +406,55 @@ pub fn query_results_in(results: LazyFrame, measures: &[String], groups: &[&str]
     records_from_frame(&df)
 }
 
-/// Every inspection: (urn, inspection date as days since 1970, grade).
-pub fn inspection_rows(df: &DataFrame) -> Result<Vec<(String, Option<i64>, Option<i32>)>, StoreError> {
+/// One row of the inspections table as read back (dates as days since 1970-01-01).
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectionRecord {
+    pub urn: String,
+    pub inspection_date: Option<i64>,
+    pub overall_effectiveness: Option<i32>,
+    pub ofsted_phase: Option<String>,
+    pub source_file: String,
+    pub source_row: u64,
+}
+
+/// Every row of the inspections table.
+pub fn inspection_rows(inspections: LazyFrame) -> Result<Vec<InspectionRecord>, StoreError> {
+    let df = inspections
+        .select([col("urn"), col("inspection_date").cast(DataType::Int32).alias("days"), col("overall_effectiveness"), col("ofsted_phase"), col("source_file"), col("source_row")])
+        .collect()?;
     let urn: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
-    let d = df.column("inspection_date")?.cast(&DataType::Int32)?;
-    let days: Vec<Option<i32>> = d.i32()?.iter().collect();
+    let days: Vec<Option<i32>> = df.column("days")?.i32()?.iter().collect();
     let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
-    Ok((0..df.height()).filter_map(|i| Some((urn[i]?.to_string(), days[i].map(i64::from), g[i]))).collect())
+    let ph: Vec<Option<&str>> = df.column("ofsted_phase")?.str()?.iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
+    Ok((0..df.height())
+        .map(|i| InspectionRecord {
+            urn: urn[i].unwrap_or("").to_string(),
+            inspection_date: days[i].map(i64::from),
+            overall_effectiveness: g[i],
+            ofsted_phase: ph[i].map(str::to_string),
+            source_file: sf[i].unwrap_or("").to_string(),
+            source_row: row[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+/// (la_code, region_name, source_file) of every LA row of the areas table that names a region.
+pub fn la_region_names(df: &DataFrame) -> Result<Vec<(String, String, String)>, StoreError> {
+    let lv: Vec<Option<&str>> = df.column("level")?.str()?.iter().collect();
+    let c: Vec<Option<&str>> = df.column("code")?.str()?.iter().collect();
+    let r: Vec<Option<&str>> = df.column("region_name")?.str()?.iter().collect();
+    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    Ok((0..df.height())
+        .filter(|&i| lv[i] == Some("la"))
+        .filter_map(|i| Some((c[i]?.to_string(), r[i].filter(|s| !s.trim().is_empty())?.trim().to_string(), sf[i].unwrap_or("").to_string())))
+        .collect())
+}
+
+/// (source_file, dataset) of every ingested file.
+pub fn source_datasets(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
+    let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    let d: Vec<Option<&str>> = df.column("dataset")?.str()?.iter().collect();
+    Ok(f.into_iter().zip(d).filter_map(|(f, d)| Some((f?.to_string(), d?.to_string()))).collect())
 }

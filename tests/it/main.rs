@@ -4,5 +4,6 @@ mod common;
 mod analysis;
 mod booklet;
 mod cli;
+mod council;
 mod pipeline;
 mod real_data;

@@ -238,17 +238,8 @@ impl<'a> Prepared<'a> {
         let rows: HashMap<Key, BTreeMap<String, ResultRecord>> = raw.into_iter().map(|(k, v)| (k, data.pick(v))).collect();
         tracing::info!("booklet figures: sources chosen after {:.2} s", t.elapsed().as_secs_f64());
         let schools = frame::schools_from_frame(&data.store.read("schools")?)?;
-        let mut inspections: HashMap<String, (i64, i32)> = HashMap::new();
-        if data.store.table_path("inspections").exists() {
-            for (urn, d, g) in frame::inspection_rows(&data.store.read("inspections")?)? {
-                if let (Some(d), Some(g)) = (d, g) {
-                    let e = inspections.entry(urn).or_insert((d, g));
-                    if d > e.0 {
-                        *e = (d, g);
-                    }
-                }
-            }
-        }
+        // The latest graded inspection known by the end of the booklet's academic year.
+        let inspections: HashMap<String, (i64, i32)> = data.latest_inspections(Some(crate::dates::days_from_civil(year as i64, 8, 31)))?.into_iter().filter_map(|(u, (g, d))| Some((u, (d, g?)))).collect();
         let neighbours = data.all_neighbours(model)?;
         let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new() };
         p.la_built = p.build_la_figures();

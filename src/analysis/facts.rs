@@ -1,0 +1,249 @@
+//! Facts about a school that categorisation rules test: its Ofsted grade and how long ago it
+//! was inspected, and for each outcome measure its value, the national figure, the
+//! difference from national, the change over three years, whether it declined in each of
+//! those years, and (for headline attainment) the disadvantaged gap.
+//!
+//! A fact the store cannot give (no row, a withheld value, a year missing from a trend) is
+//! `None`: the rules engine records it as "no data", it never counts as passing or failing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::Serialize;
+
+use super::data::Data;
+use super::rank::Polarity;
+use crate::dates::days_from_civil;
+use crate::error::StoreError;
+use crate::store::frame::ResultFilter;
+use crate::store::schema::{Level, ENGLAND};
+use crate::value::round_half_away;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactKind {
+    Number,
+    Bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum FactValue {
+    Num(f64),
+    Bool(bool),
+}
+
+impl std::fmt::Display for FactValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FactValue::Num(x) => write!(f, "{}", round_half_away(*x, 2)),
+            FactValue::Bool(b) => write!(f, "{b}"),
+        }
+    }
+}
+
+/// Outcome measures with facts, and whether they have a disadvantaged gap.
+pub const MEASURES: &[(&str, bool)] = &[
+    ("ks2_rwm_expected", true),
+    ("ks2_read_progress", false),
+    ("ks2_writ_progress", false),
+    ("ks2_mat_progress", false),
+    ("ks4_attainment8", true),
+    ("ks4_progress8", true),
+    ("ks4_em_grade4", false),
+    ("absence_overall", false),
+    ("absence_persistent", false),
+];
+
+/// What a fact is derived from a measure by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Derived {
+    Value,
+    National,
+    VsNational,
+    Change3y,
+    Declining3y,
+    Disadvantaged,
+    DisadvantagedGap,
+}
+
+const SUFFIXES: &[(&str, Derived, bool)] = &[
+    ("_national", Derived::National, false),
+    ("_vs_national", Derived::VsNational, false),
+    ("_change_3y", Derived::Change3y, false),
+    ("_declining_3y", Derived::Declining3y, false),
+    ("_disadvantaged_gap", Derived::DisadvantagedGap, true),
+    ("_disadvantaged", Derived::Disadvantaged, true),
+];
+
+/// Every fact name, with what it means (for `--help`-style listings and error messages).
+pub fn catalogue() -> Vec<(String, FactKind, String)> {
+    let mut v = vec![
+        ("ofsted_grade".to_string(), FactKind::Number, "latest Ofsted overall effectiveness, 1 outstanding - 4 inadequate".to_string()),
+        ("years_since_inspection".to_string(), FactKind::Number, "years from the latest inspection to 31 August of the year".to_string()),
+    ];
+    for (m, gap) in MEASURES {
+        v.push((m.to_string(), FactKind::Number, format!("the school's {m}")));
+        v.push((format!("{m}_national"), FactKind::Number, format!("England's {m} (state-funded, the school's phase where published by phase)")));
+        v.push((format!("{m}_vs_national"), FactKind::Number, format!("school minus England for {m}")));
+        v.push((format!("{m}_change_3y"), FactKind::Number, format!("{m} this year minus two years before")));
+        v.push((format!("{m}_declining_3y"), FactKind::Bool, format!("{m} worse in each of the last two years")));
+        if *gap {
+            v.push((format!("{m}_disadvantaged"), FactKind::Number, format!("{m} of the school's disadvantaged pupils")));
+            v.push((format!("{m}_disadvantaged_gap"), FactKind::Number, format!("school disadvantaged minus England's other pupils for {m} (DfE's DIFFN)")));
+        }
+    }
+    v
+}
+
+pub fn kind(fact: &str) -> Option<FactKind> {
+    catalogue().into_iter().find(|(n, _, _)| n == fact).map(|(_, k, _)| k)
+}
+
+fn parse(fact: &str) -> Option<(&'static str, Derived)> {
+    for &(m, gap) in MEASURES {
+        if fact == m {
+            return Some((m, Derived::Value));
+        }
+        if let Some(rest) = fact.strip_prefix(m) {
+            for (suf, d, needs_gap) in SUFFIXES {
+                if rest == *suf && (!needs_gap || gap) {
+                    return Some((m, *d));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Facts shown beside a fact in the evidence, so a reader sees where a difference came from.
+pub fn supporting(fact: &str) -> Vec<String> {
+    match parse(fact) {
+        Some((m, Derived::VsNational)) => vec![m.to_string(), format!("{m}_national")],
+        Some((m, Derived::DisadvantagedGap)) => vec![format!("{m}_disadvantaged")],
+        _ => vec![],
+    }
+}
+
+/// Everything needed to answer facts for schools in one year, read once.
+pub struct FactTable {
+    pub year: i32,
+    /// (measure, group, year) -> URN -> value
+    school: HashMap<(String, String, i32), HashMap<String, Option<f64>>>,
+    /// (measure, group) -> phase -> national value this year
+    national: HashMap<(String, String), HashMap<String, Option<f64>>>,
+    polarity: HashMap<String, Polarity>,
+    /// URN -> (grade, inspection date) of the latest inspection on or before 31 August of the year.
+    inspections: HashMap<String, (Option<i32>, i64)>,
+    /// 31 August of the year, days since 1970-01-01.
+    pub reference_day: i64,
+}
+
+impl FactTable {
+    /// Read what the `facts` need for `year`.
+    pub fn load(data: &Data, year: i32, facts: &BTreeSet<String>) -> Result<FactTable, StoreError> {
+        let reference_day = days_from_civil(year as i64, 8, 31);
+        let mut t = FactTable { year, school: HashMap::new(), national: HashMap::new(), polarity: HashMap::new(), inspections: HashMap::new(), reference_day };
+        if facts.iter().any(|f| f == "ofsted_grade" || f == "years_since_inspection") {
+            t.inspections = data.latest_inspections(Some(reference_day))?;
+        }
+        let mut needed: BTreeSet<(&str, Derived)> = BTreeSet::new();
+        for f in facts {
+            if let Some(p) = parse(f) {
+                needed.insert(p);
+            }
+        }
+        let load_school = |t: &mut FactTable, m: &str, g: &str, y: i32| -> Result<(), StoreError> {
+            let key = (m.to_string(), g.to_string(), y);
+            if !t.school.contains_key(&key) {
+                let rows = data.best(m, g, y, Level::School, None)?;
+                t.school.insert(key, rows.into_iter().map(|(c, r)| (c, r.value)).collect());
+            }
+            Ok(())
+        };
+        for (m, d) in &needed {
+            if let Some(p) = data.polarity(m)? {
+                t.polarity.insert(m.to_string(), p);
+            }
+            match d {
+                Derived::Value | Derived::National | Derived::VsNational => load_school(&mut t, m, "all", year)?,
+                Derived::Change3y | Derived::Declining3y => {
+                    for y in year - 2..=year {
+                        load_school(&mut t, m, "all", y)?;
+                    }
+                }
+                Derived::Disadvantaged | Derived::DisadvantagedGap => load_school(&mut t, m, "disadvantaged", year)?,
+            }
+            let group = match d {
+                Derived::National | Derived::VsNational => Some("all"),
+                Derived::DisadvantagedGap => Some("not_disadvantaged"),
+                _ => None,
+            };
+            if let Some(g) = group {
+                let key = (m.to_string(), g.to_string());
+                if !t.national.contains_key(&key) {
+                    t.national.insert(key, national_by_phase(data, m, g, year)?);
+                }
+            }
+        }
+        Ok(t)
+    }
+
+    fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
+        self.school.get(&(m.to_string(), g.to_string(), y))?.get(urn).copied().flatten()
+    }
+
+    /// England's figure for the school's phase where the file splits by phase (absence), else all phases.
+    fn national(&self, m: &str, g: &str, phase: &str) -> Option<f64> {
+        let by = self.national.get(&(m.to_string(), g.to_string()))?;
+        by.get(phase).copied().flatten().or_else(|| by.get("all").copied().flatten())
+    }
+
+    /// The value of `fact` for a school; `None` when the store cannot say.
+    pub fn get(&self, urn: &str, phase: &str, fact: &str) -> Option<FactValue> {
+        match fact {
+            "ofsted_grade" => return self.inspections.get(urn).and_then(|(g, _)| *g).map(|g| FactValue::Num(g as f64)),
+            "years_since_inspection" => return self.inspections.get(urn).map(|(_, d)| FactValue::Num(round_half_away((self.reference_day - d) as f64 / 365.25, 1))),
+            _ => {}
+        }
+        let (m, d) = parse(fact)?;
+        let y = self.year;
+        let num = |v: Option<f64>| v.map(FactValue::Num);
+        match d {
+            Derived::Value => num(self.value(m, "all", y, urn)),
+            Derived::National => num(self.national(m, "all", phase)),
+            Derived::VsNational => num(Some(round_half_away(self.value(m, "all", y, urn)? - self.national(m, "all", phase)?, 2))),
+            Derived::Change3y => num(Some(round_half_away(self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?, 2))),
+            Derived::Declining3y => {
+                let pol = *self.polarity.get(m)?;
+                let (a, b, c) = (self.value(m, "all", y - 2, urn)?, self.value(m, "all", y - 1, urn)?, self.value(m, "all", y, urn)?);
+                Some(FactValue::Bool(pol.better(a, b) && pol.better(b, c)))
+            }
+            Derived::Disadvantaged => num(self.value(m, "disadvantaged", y, urn)),
+            Derived::DisadvantagedGap => num(Some(round_half_away(self.value(m, "disadvantaged", y, urn)? - self.national(m, "not_disadvantaged", phase)?, 2))),
+        }
+    }
+}
+
+/// England's state-funded figure for a measure and group, one per phase the files give.
+fn national_by_phase(data: &Data, measure: &str, group: &str, year: i32) -> Result<HashMap<String, Option<f64>>, StoreError> {
+    let rows = data.query(&ResultFilter { measure: Some(measure.into()), group: Some(group.into()), year: Some(year), level: Some(Level::National), code: Some(ENGLAND.into()), scope: Some("state_funded".into()), ..Default::default() })?;
+    let mut by_phase: BTreeMap<String, Vec<_>> = BTreeMap::new();
+    for r in rows {
+        by_phase.entry(r.phase.clone()).or_default().push(r);
+    }
+    Ok(by_phase.into_iter().map(|(p, rs)| (p, data.pick(rs).remove(ENGLAND).and_then(|r| r.value))).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fact_names_parse() {
+        assert_eq!(parse("ks2_rwm_expected_vs_national"), Some(("ks2_rwm_expected", Derived::VsNational)));
+        assert_eq!(parse("ks2_rwm_expected_disadvantaged_gap"), Some(("ks2_rwm_expected", Derived::DisadvantagedGap)));
+        assert_eq!(parse("ks2_read_progress_disadvantaged_gap"), None, "no gap fact for progress");
+        assert_eq!(kind("ks4_progress8_declining_3y"), Some(FactKind::Bool));
+        assert_eq!(kind("ofsted_grade"), Some(FactKind::Number));
+        assert_eq!(kind("ks2_rwm"), None);
+    }
+}

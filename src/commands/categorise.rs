@@ -1,0 +1,119 @@
+//! `attain categorise`: every school's category under a rules file, and the
+//! schools-causing-concern register (CSV and xlsx).
+
+use std::path::{Path, PathBuf};
+
+use rust_xlsxwriter::{Format, FormatAlign, Workbook};
+use serde_json::{json, Value};
+
+use crate::analysis::categorise::{categorise, latest_year, register, SchoolCategory};
+use crate::analysis::data::Data;
+use crate::analysis::rules::Rules;
+use crate::error::ConfigError;
+use crate::output::{self, Report};
+
+pub struct CategoriseRequest<'r> {
+    pub rules: &'r Path,
+    pub la: Option<&'r str>,
+    pub year: Option<i32>,
+}
+
+/// Load the rules (a bad file is a config error naming it) and categorise the schools.
+pub fn run(data: &Data, req: &CategoriseRequest) -> anyhow::Result<(Rules, Vec<SchoolCategory>)> {
+    let rules = Rules::load(req.rules)?;
+    let year = match req.year {
+        Some(y) => y,
+        None => latest_year(data)?.ok_or_else(|| ConfigError::new("--year", "the store has no school KS2 or KS4 results to categorise"))?,
+    };
+    let results = categorise(data, &rules, year, req.la)?;
+    if results.is_empty() {
+        anyhow::bail!(ConfigError::new(if req.la.is_some() { "--la" } else { "--year" }, format!("no school KS2 or KS4 results for {year}{}", req.la.map(|l| format!(" in LA {l}")).unwrap_or_default())));
+    }
+    Ok((rules, results))
+}
+
+const COLUMNS: &[&str] = &["urn", "school_name", "la_code", "phase", "category", "level_of_support", "rules_fired", "no_data", "evidence"];
+
+fn cells(r: &SchoolCategory) -> Vec<Value> {
+    vec![json!(r.urn), json!(r.school_name), json!(r.la_code), json!(r.phase), json!(r.category), json!(r.level_of_support), json!(r.rules_fired.join("; ")), json!(r.no_data.join("; ")), json!(r.evidence_text())]
+}
+
+pub fn print(results: &[SchoolCategory], format: output::Format) -> String {
+    match format {
+        output::Format::Json => serde_json::to_string_pretty(results).unwrap_or_default() + "\n",
+        f => {
+            let mut rep = Report::new(COLUMNS);
+            for r in results {
+                rep.push(cells(r));
+            }
+            rep.render(f)
+        }
+    }
+}
+
+/// The register's rows as a report: the fixed columns, then one column per fact the rules use.
+pub fn register_report(rules: &Rules, results: &[SchoolCategory]) -> Report {
+    let facts: Vec<String> = rules.facts().into_iter().collect();
+    let columns: Vec<&str> = COLUMNS.iter().copied().chain(facts.iter().map(String::as_str)).collect();
+    let mut rep = Report::new(&columns);
+    for r in register(rules, results) {
+        let mut row = cells(r);
+        // Facts a school's phase did not need were not looked at: blank, not "no data".
+        row.extend(facts.iter().map(|f| r.evidence.get(f).cloned().unwrap_or(Value::Null)));
+        rep.push(row);
+    }
+    rep
+}
+
+/// Write `schools-causing-concern.csv` and `.xlsx` into `dir` (each atomically). Returns the paths.
+pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> anyhow::Result<Vec<PathBuf>> {
+    let rep = register_report(rules, results);
+    let csv_path = dir.join("schools-causing-concern.csv");
+    crate::pipeline::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", csv_path.display()))?;
+    let xlsx_path = dir.join("schools-causing-concern.xlsx");
+    let bytes = xlsx(&rep, &rules.name).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
+    crate::pipeline::write_atomic(&xlsx_path, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", xlsx_path.display()))?;
+    Ok(vec![csv_path, xlsx_path])
+}
+
+/// The register as a workbook: bold header row, frozen header and URN/name columns,
+/// column widths from the content, numbers stored as numbers with a number format.
+fn xlsx(rep: &Report, title: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name("Register")?;
+    let header = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top);
+    let text = Format::new().set_align(FormatAlign::Top);
+    let whole = Format::new().set_num_format("0").set_align(FormatAlign::Top);
+    let decimal = Format::new().set_num_format("0.0#").set_align(FormatAlign::Top);
+    for (c, name) in rep.columns.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, name, &header)?;
+        let longest = rep.rows.iter().map(|r| output::plain(&r[c]).chars().count()).max().unwrap_or(0).max(name.chars().count());
+        ws.set_column_width(c as u16, (longest as f64 + 2.0).clamp(8.0, 60.0))?;
+    }
+    for (i, r) in rep.rows.iter().enumerate() {
+        let row = i as u32 + 1;
+        for (c, v) in r.iter().enumerate() {
+            let col = c as u16;
+            match v {
+                Value::Number(n) => {
+                    let x = n.as_f64().unwrap_or(0.0);
+                    ws.write_number_with_format(row, col, x, if x.fract() == 0.0 { &whole } else { &decimal })?;
+                }
+                Value::Bool(b) => {
+                    ws.write_boolean_with_format(row, col, *b, &text)?;
+                }
+                Value::Null => {}
+                other => {
+                    ws.write_string_with_format(row, col, output::plain(other), &text)?;
+                }
+            }
+        }
+    }
+    ws.set_freeze_panes(1, 2)?;
+    if !rep.rows.is_empty() {
+        ws.autofilter(0, 0, rep.rows.len() as u32, rep.columns.len().saturating_sub(1) as u16)?;
+    }
+    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(title));
+    wb.save_to_buffer()
+}

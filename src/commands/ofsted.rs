@@ -1,0 +1,66 @@
+//! `attain ofsted`: Ofsted standing of every LA (or one), by phase.
+
+use crate::analysis::data::Data;
+use crate::analysis::ofsted::{ofsted, OfstedReport, Phase};
+use crate::error::ConfigError;
+use crate::output::Format;
+
+pub struct OfstedRequest<'r> {
+    pub la: Option<&'r str>,
+    /// None: primary, secondary and all phases.
+    pub phase: Option<Phase>,
+    pub year: Option<i32>,
+}
+
+/// The report, with rows kept for the LA asked for (every LA is still ranked).
+pub fn run(data: &Data, req: &OfstedRequest) -> anyhow::Result<OfstedReport> {
+    let phases: Vec<Phase> = match req.phase {
+        None => vec![Phase::Primary, Phase::Secondary, Phase::All],
+        Some(p) => vec![p],
+    };
+    let mut report = ofsted(data, req.year, &phases)?;
+    if let Some(la) = req.la {
+        report.rows.retain(|r| r.la_code == la);
+        if report.rows.is_empty() {
+            anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no schools in the January {} census", report.matching.census_year)));
+        }
+    }
+    Ok(report)
+}
+
+pub fn print(report: &OfstedReport, format: Format) -> String {
+    let cols = [
+        "la_code",
+        "la_name",
+        "phase",
+        "schools",
+        "pct_schools_good_or_better",
+        "rank_schools",
+        "pupils",
+        "pct_pupils_good_or_better",
+        "rank_pupils",
+        "of",
+        "pupils_in_ri_or_inadequate",
+        "region",
+        "region_pct_schools_good_or_better",
+        "region_pct_pupils_good_or_better",
+        "england_pct_schools_good_or_better",
+        "england_pct_pupils_good_or_better",
+    ];
+    match format {
+        Format::Json => super::analysis::print(&report.rows, &cols, format),
+        Format::Csv => {
+            let extra = ["schools_without_pupil_numbers", "census_schools_not_inspected", "snapshot_year", "census_year", "sentence"];
+            super::analysis::print(&report.rows, &[&cols[..], &extra[..]].concat(), format)
+        }
+        Format::Table => {
+            let mut out = super::analysis::print(&report.rows, &cols[..11], format);
+            out.push('\n');
+            for r in &report.rows {
+                out.push_str(&r.sentence);
+                out.push('\n');
+            }
+            out
+        }
+    }
+}
