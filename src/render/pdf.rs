@@ -93,6 +93,9 @@ pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32
     let today = date.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d));
     let world = DocWorld { main, files, today };
     let doc: PagedDocument = typst::compile(&world).output.map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))?;
+    // Typst memoises across compilations; entries unused for 10 rounds are dropped so that
+    // thousands of booklets in one run do not grow memory without bound (as typst-cli does).
+    typst::comemo::evict(10);
     let mut options = typst_pdf::PdfOptions::default();
     options.timestamp = today.map(typst_pdf::Timestamp::new_utc);
     options.ident = typst::foundations::Smart::Custom("attain".into());

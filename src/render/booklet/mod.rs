@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use minijinja::Environment;
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::analysis::data::Data;
@@ -129,42 +128,30 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     let la_name = opts.la_name.clone().or_else(|| sel.la.as_ref().map(|c| data.name(c))).unwrap_or_default();
     let logo = opts.logo.as_deref().map(model::Logo::read).transpose()?;
     let la_info = LaInfo { code: sel.la.clone().unwrap_or_default(), name: la_name.clone(), colour: safe_colour(&opts.la_colour), neighbours_model: opts.neighbours_model, logo };
-    // Build every view model first (reads only prepared data), then render in parallel.
-    let booklets: Vec<Booklet> = chosen.par_iter().map(|s| prepared.booklet(s, &la_info)).collect();
     let seconds_prepare = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();
     let env = Arc::new(environment(opts.templates.as_deref())?);
-    // Typst's layout recurses deeply: render on threads with large stacks.
+    // Every figure is in `prepared` (no polars from here on). Each school's view model is
+    // built, rendered and dropped in turn, so memory stays flat however many schools there
+    // are. Typst's layout recurses deeply: render on threads with large stacks.
+    //
+    // Each worker takes the next school from a shared counter rather than from a split
+    // `par_iter`: Typst parallelises its own layout on the same pool, and a worker waiting
+    // on that would otherwise steal whole booklets and nest them without end.
     let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build()?;
-    let results: Vec<Result<IndexRow, String>> = pool.install(|| booklets
-        .par_iter()
-        .map(|b| {
-            let who = format!("URN {} {}", b.school.urn, b.school.name);
-            let html_path = output_path(&opts.out, b, "html");
-            let pdf_path = output_path(&opts.out, b, "pdf");
-            if opts.html {
-                let html = render_html(&env, b).map_err(|e| format!("{who}: {e}"))?;
-                crate::pipeline::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
-            }
-            if opts.pdf {
-                let pdf = render_pdf(&env, b).map_err(|e| format!("{who}: {e}"))?;
-                crate::pipeline::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
-            }
-            let head = b.key_stages.first().and_then(|k| k.rows.first());
-            let rel = |p: &Path| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string();
-            Ok(IndexRow {
-                urn: b.school.urn.clone(),
-                name: b.school.name.clone(),
-                phase: b.school.phase.clone(),
-                headline: head.map(|h| h.label.clone()).unwrap_or_default(),
-                value: head.map(|h| h.school.clone()).unwrap_or_default(),
-                national: head.map(|h| h.national.clone()).unwrap_or_default(),
-                ofsted: b.ofsted.as_ref().map(|o| o.judgement.clone()).unwrap_or_default(),
-                html: rel(&html_path),
-                pdf: rel(&pdf_path),
-            })
-        })
-        .collect());
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: std::sync::Mutex<Vec<(usize, Result<IndexRow, String>)>> = std::sync::Mutex::new(Vec::with_capacity(chosen.len()));
+    pool.broadcast(|_| loop {
+        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(s) = chosen.get(i) else { break };
+        // A panic in one school's rendering is that school's failure, not the run's.
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_one(&prepared.booklet(s, &la_info), &env, opts))).unwrap_or_else(|_| Err(format!("URN {}: rendering panicked", s.urn)));
+        done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+    });
+    let mut results = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    results.sort_by_key(|(i, _)| *i);
+    let results = results.into_iter().map(|(_, r)| r);
+
     let mut rows = Vec::new();
     let mut failed = Vec::new();
     for r in results {
@@ -182,6 +169,34 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         return Err(RenderFailures { total: summary.written + summary.failed.len(), failures: summary.failed.clone() }.into());
     }
     Ok(summary)
+}
+
+/// Write one school's HTML and PDF; the row for the index, or what went wrong.
+fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow, String> {
+    let who = format!("URN {} {}", b.school.urn, b.school.name);
+    let html_path = output_path(&opts.out, b, "html");
+    let pdf_path = output_path(&opts.out, b, "pdf");
+    if opts.html {
+        let html = render_html(env, b).map_err(|e| format!("{who}: {e}"))?;
+        crate::pipeline::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
+    }
+    if opts.pdf {
+        let pdf = render_pdf(env, b).map_err(|e| format!("{who}: {e}"))?;
+        crate::pipeline::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
+    }
+    let head = b.key_stages.first().and_then(|k| k.rows.first());
+    let rel = |p: &Path| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string();
+    Ok(IndexRow {
+        urn: b.school.urn.clone(),
+        name: b.school.name.clone(),
+        phase: b.school.phase.clone(),
+        headline: head.map(|h| h.label.clone()).unwrap_or_default(),
+        value: head.map(|h| h.school.clone()).unwrap_or_default(),
+        national: head.map(|h| h.national.clone()).unwrap_or_default(),
+        ofsted: b.ofsted.as_ref().map(|o| o.judgement.clone()).unwrap_or_default(),
+        html: if opts.html { rel(&html_path) } else { String::new() },
+        pdf: if opts.pdf { rel(&pdf_path) } else { String::new() },
+    })
 }
 
 /// Only a #rrggbb colour reaches the templates (it is written into CSS and Typst).
