@@ -80,6 +80,14 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
         assert!(rwm_row.contains(&format!("<td>{fig}</td>")), "{fig} missing from the RWM row: {rwm_row}");
     }
     assert!(Path::new(&out.join("index.html")).exists());
+    // The same inputs give the same bytes, HTML and PDF.
+    let again = scratch(&format!("booklet-again-{urn}"));
+    let run = bin().args(["booklet", "--school", &urn, "--year", "2019", "--out"]).arg(&again).arg("--store").arg(real_store().unwrap()).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    for p in &dir {
+        let twin = again.join(la).join(p.file_name().unwrap());
+        assert!(std::fs::read(p).unwrap() == std::fs::read(&twin).unwrap(), "{} differs between two runs", p.display());
+    }
     if !tool("pdftotext") {
         return;
     }

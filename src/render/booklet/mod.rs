@@ -204,3 +204,43 @@ pub fn safe_colour(c: &str) -> String {
     let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit());
     if ok { c.to_string() } else { "#1f4e79".into() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::model::*;
+    use super::*;
+
+    fn awkward() -> Booklet {
+        let name = "St Mary & St John's <script>alert(1)</script> \"#1\" $5 *x* @y [z] مدرسة";
+        Booklet {
+            school: SchoolInfo { urn: "100001".into(), name: name.into(), la_code: "../850".into(), la_name: "Hants & <b>Co</b>".into(), phase: "primary".into(), school_type: "#type".into(), maintained: "LA maintained".into(), slug: slug(name) },
+            la: LaInfo { code: "850".into(), name: "A \"quoted\" $LA".into(), colour: safe_colour("red;}</style>"), neighbours_model: 2021, logo: None },
+            year: 2019,
+            year_label: "2018/19".into(),
+            next_year_label: "2019/20".into(),
+            versions: vec!["KS2: final".into()],
+            context: vec![],
+            key_stages: vec![],
+            gaps: vec![],
+            attendance: vec![],
+            ofsted: None,
+            targets: vec![],
+            notes: Notes { sources: vec!["a_b*c#.csv".into()], symbols: vec![("SUPP".into(), "suppressed".into())], methods: vec!["gap = group - comparison [sic]".into()] },
+        }
+    }
+
+    #[test]
+    fn markup_in_names_is_escaped_in_html_and_pdf() {
+        let env = environment(None).unwrap();
+        let b = awkward();
+        let html = render_html(&env, &b).unwrap();
+        assert!(!html.contains("<script>alert"), "script tag escaped");
+        assert!(html.contains("St Mary &amp; St John&#x27;s &lt;script&gt;"));
+        assert!(!html.contains("red;}</style>"), "only #rrggbb colours reach the CSS");
+        let pdf = render_pdf(&env, &b).unwrap();
+        assert!(pdf.starts_with(b"%PDF-"));
+        // The path stays inside the output directory whatever the codes and name contain.
+        let p = output_path(Path::new("/out"), &b, "pdf");
+        assert_eq!(p, Path::new("/out/850/100001-st-mary-st-john-s-script-alert-1-script-1-5-x-y-z.pdf"));
+    }
+}
