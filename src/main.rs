@@ -210,6 +210,21 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Committee chart pack for one LA: PNG (print) and SVG per chart, and charts.json.
+    Charts {
+        #[arg(long)]
+        la: String,
+        /// TOML with a [charts] section: measures, year, years, neighbours, gaps.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value = "output/charts")]
+        out: PathBuf,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        /// Statistical-neighbour model (2021 or 2025); overrides the config.
+        #[arg(long)]
+        neighbours: Option<i32>,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -425,6 +440,25 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                     eprintln!("wrote {}", p.display());
                 }
             }
+            Ok(Code::Ok)
+        }
+        Command::Charts { la, config, out, store, neighbours } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let mut cfg = match config {
+                Some(p) => attain::commands::charts::ChartsConfig::load(p)?,
+                None => attain::commands::charts::ChartsConfig::default(),
+            };
+            if let Some(m) = neighbours {
+                cfg.neighbours = *m;
+            }
+            cfg.check("--neighbours")?;
+            let pack = attain::commands::charts::run(&data, la, &cfg, out)?;
+            for s in &pack.skipped {
+                eprintln!("skipped: {s}");
+            }
+            eprintln!("{} chart(s) for {} {} in {} (PNG and SVG; list in charts.json)", pack.charts.len(), pack.la_code, pack.la_name, out.display());
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Rank { store } } => {

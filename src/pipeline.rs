@@ -28,6 +28,9 @@ pub struct Pipeline {
     pub la: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub catalogue: Option<PathBuf>,
+    /// Settings of the charts step (see `commands::charts::ChartsConfig`).
+    #[serde(default)]
+    pub charts: Option<toml::Table>,
     #[serde(rename = "stage")]
     pub stages: Vec<Stage>,
 }
@@ -86,7 +89,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -254,6 +257,27 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             crate::commands::categorise::write_register(&out, &rules, &results)?;
             let on = crate::analysis::categorise::register(&rules, &results).len();
             Ok(format!("{} schools categorised with {}, {on} on the register", results.len(), rules.name))
+        }
+        "charts" => {
+            // The LA from options.la or [la].code; settings from options.config (a file) or the
+            // pipeline's [charts] section; store = the input holding results.parquet.
+            let la = stage.options.get("la").or_else(|| p.la.get("code")).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| ConfigError::new(&stage.name, "the charts step needs options.la or [la] code"))?;
+            let cfg = match stage.options.get("config").and_then(|v| v.as_str()) {
+                Some(f) => crate::commands::charts::ChartsConfig::load(Path::new(f))?,
+                None => match &p.charts {
+                    Some(t) => crate::commands::charts::ChartsConfig::from_table("[charts]", t)?,
+                    None => crate::commands::charts::ChartsConfig::default(),
+                },
+            };
+            let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let out = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/charts"));
+            let store = crate::store::Store::at(&store_dir);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let pack = crate::commands::charts::run(&data, &la, &cfg, &out)?;
+            for s in &pack.skipped {
+                warnings.push(format!("stage {}: skipped {s}", stage.name));
+            }
+            Ok(format!("{} charts for {} {}", pack.charts.len(), pack.la_code, pack.la_name))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

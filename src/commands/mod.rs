@@ -7,3 +7,4 @@ pub mod analysis;
 pub mod trend;
 pub mod ofsted;
 pub mod categorise;
+pub mod charts;

@@ -2,4 +2,5 @@
 
 pub mod booklet;
 pub mod chart;
+pub mod committee;
 pub mod pdf;
