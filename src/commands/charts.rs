@@ -250,7 +250,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
                 me.of,
                 if missing > 0 { format!(" {missing} area(s) have no published figure.") } else { String::new() }
             ),
-            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour average".to_string(), v)) },
+            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour average".to_string(), round_half_away(v, dps.unwrap_or(1) + 1))) },
         });
 
         // 2. Trends and 3. ranks, from the ranking of each year.
@@ -267,7 +267,8 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
                 trend_sources.insert(r.source.clone());
             }
             la_v.push((y, mine.and_then(|r| r.value)));
-            sn_v.push((y, mine.and_then(|r| r.sn_average)));
+            // One more decimal place than the published figures (averages of rounded figures).
+            sn_v.push((y, mine.and_then(|r| r.sn_average).map(|v| round_half_away(v, dps.unwrap_or(1) + 1))));
             top_v.push((y, top));
             let rk = mine.and_then(|r| r.rank);
             ranks.push((y, rk.map(|r| r as f64)));
@@ -302,7 +303,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             x_label: "Academic year".into(),
             y_label: format!("Rank (1 = best, of up to {of_max})"),
             caption: format!("Source: {src} (DfE), {}. LAs ranked on published figures; LAs with the same figure share a rank.{one}", years_label(&window)),
-            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name} (rank of N)"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max) },
+            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name}'s rank"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max) },
         });
     }
     if !any_figure && !cfg.measures.is_empty() {

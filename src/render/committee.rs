@@ -284,10 +284,13 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, line
             let r = px(if l.role == Role::La { 6.0 } else { 4.5 }) as u32;
             chart.draw_series(run.iter().map(|p| Circle::new(*p, r, col.filled()))).map_err(e)?;
         }
-        let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col)).pos(Pos::new(HPos::Center, VPos::Bottom));
+        // Notes sit above their point; at the ends of the axis they lean inwards so that
+        // they are not cut off or drawn over the axis labels.
         for ((y, v), note) in l.points.iter().zip(&l.notes) {
             if let Some(v) = v {
-                chart.draw_series(std::iter::once(EmptyElement::at((*y as f64, v * sign)) + Text::new(note.clone(), (0, -px(10.0)), ts.clone()))).map_err(e)?;
+                let h = if *y == y0 && y0 != y1 { HPos::Left } else if *y == y1 && y0 != y1 { HPos::Right } else { HPos::Center };
+                let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col)).pos(Pos::new(h, VPos::Bottom));
+                chart.draw_series(std::iter::once(EmptyElement::at((*y as f64, v * sign)) + Text::new(note.clone(), (0, -px(10.0)), ts))).map_err(e)?;
             }
         }
     }

@@ -4,6 +4,7 @@ mod common;
 mod analysis;
 mod booklet;
 mod cli;
+mod charts;
 mod council;
 mod pipeline;
 mod real_data;
