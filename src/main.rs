@@ -225,6 +225,29 @@ enum Command {
         #[arg(long)]
         neighbours: Option<i32>,
     },
+    /// Partnership (cluster) figures from a CSV map (urn,partnership), built from pupil counts.
+    Partnerships {
+        /// The map: a header row `urn,partnership`, then one school a line.
+        #[arg(long, required_unless_present = "write_map")]
+        map: Option<PathBuf>,
+        /// Measures (repeatable; default ks2_rwm_expected).
+        #[arg(long = "measure")]
+        measures: Vec<String>,
+        #[arg(long)]
+        year: Option<i32>,
+        /// Also draw a bar chart per measure (PNG and SVG) into this directory.
+        #[arg(long)]
+        chart_dir: Option<PathBuf>,
+        /// Instead: write a starting map for --la (its schools in blocks by URN) to this file.
+        #[arg(long)]
+        write_map: Option<PathBuf>,
+        #[arg(long)]
+        la: Option<String>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -459,6 +482,33 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                 eprintln!("skipped: {s}");
             }
             eprintln!("{} chart(s) for {} {} in {} (PNG and SVG; list in charts.json)", pack.charts.len(), pack.la_code, pack.la_name, out.display());
+            Ok(Code::Ok)
+        }
+        Command::Partnerships { map, measures, year, chart_dir, write_map, la, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let measures = if measures.is_empty() { vec!["ks2_rwm_expected".to_string()] } else { measures.clone() };
+            if let Some(path) = write_map {
+                let la = la.as_deref().ok_or_else(|| attain::error::ConfigError::new("--write-map", "give --la for the starting map"))?;
+                let y = resolve_year(&data, &measures[0], Level::School, *year)?;
+                attain::pipeline::write_atomic(path, attain::analysis::partnerships::starter_map(&data, la, &measures[0], y, 5)?.as_bytes())?;
+                eprintln!("wrote {}", path.display());
+                return Ok(Code::Ok);
+            }
+            let map = map.as_deref().expect("clap requires --map without --write-map");
+            let rows = attain::commands::partnerships::run(&data, &attain::commands::partnerships::PartnershipRequest { map, measures: &measures, year: *year })?;
+            print!("{}", attain::commands::partnerships::print(&rows, *format));
+            let excluded: usize = rows.iter().filter(|r| r.partnership != "All mapped schools").map(|r| r.schools_excluded).sum();
+            if excluded > 0 {
+                eprintln!("{excluded} school figure(s) withheld and excluded (listed in --format json)");
+            }
+            if let Some(dir) = chart_dir {
+                let charts = attain::commands::partnerships::charts(&data, &rows, map);
+                for p in attain::commands::partnerships::write_charts(&charts, dir)? {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Rank { store } } => {

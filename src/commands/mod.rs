@@ -8,3 +8,4 @@ pub mod trend;
 pub mod ofsted;
 pub mod categorise;
 pub mod charts;
+pub mod partnerships;
