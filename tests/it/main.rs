@@ -6,5 +6,6 @@ mod booklet;
 mod cli;
 mod charts;
 mod council;
+mod partnerships;
 mod pipeline;
 mod real_data;
