@@ -296,6 +296,14 @@ enum BenchWhat {
         #[arg(long)]
         la: Option<String>,
     },
+    /// The committee chart pack for one LA and for every LA in a store.
+    Charts {
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        /// The one LA timed alone (default: the first ranked).
+        #[arg(long)]
+        la: Option<String>,
+    },
     /// Ingest the demo national dataset (one directory per year) into a scratch store.
     Ingest {
         #[arg(long, default_value = "data/demo")]
@@ -524,6 +532,10 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
         }
         Command::Bench { what: BenchWhat::Booklet { store, year, la } } => {
             print!("{}", attain::commands::bench::booklets(store, catalogue()?, *year, la.clone())?);
+            Ok(Code::Ok)
+        }
+        Command::Bench { what: BenchWhat::Charts { store, la } } => {
+            print!("{}", attain::commands::bench::charts(store, catalogue()?, la.clone())?);
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Ingest { demo, repeat } } => {

@@ -9,13 +9,14 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::data::Data;
-use crate::analysis::ofsted::{ofsted, snapshots, Phase};
+use crate::analysis::ofsted::{ofsted, snapshots, OfstedReport, Phase};
 use crate::analysis::rank::Top10Rule;
 use crate::analysis::ranking::{rank, RankRequest, RankRow};
 use crate::error::{ConfigError, RenderFailures};
 use crate::pipeline::write_atomic;
 use crate::render::committee::{self, Bar, Chart, Figure, Line, Role};
-use crate::store::schema::Level;
+use crate::store::frame::ResultRecord;
+use crate::store::schema::{Level, ENGLAND};
 use crate::value::round_half_away;
 
 /// The `[charts]` settings: which measures, years and gaps.
@@ -134,18 +135,39 @@ pub struct ChartPack {
     pub skipped: Vec<String>,
 }
 
-/// Ranks per (measure, year), kept across LAs (the all-LA benchmark ranks each set once).
+/// Figures kept across LAs (the all-LA pack reads and ranks each set once): ranks per
+/// (measure, year, model), LA and England figures per (measure, group, year), Ofsted
+/// standing per snapshot year.
 #[derive(Default)]
-pub struct RankCache(BTreeMap<(String, i32, i32), Vec<RankRow>>);
+pub struct RankCache {
+    ranks: BTreeMap<(String, i32, i32), Vec<RankRow>>,
+    best: BTreeMap<(String, String, i32, bool), BTreeMap<String, ResultRecord>>,
+    ofsted: BTreeMap<i32, Option<OfstedReport>>,
+    snapshot_years: Option<Vec<i32>>,
+}
 
 impl RankCache {
     fn get(&mut self, data: &Data, measure: &str, year: i32, model: i32) -> anyhow::Result<&Vec<RankRow>> {
         let key = (measure.to_string(), year, model);
-        if !self.0.contains_key(&key) {
+        if !self.ranks.contains_key(&key) {
             let req = RankRequest { measure, group: "all", year, neighbours: Some(model), rule: Top10Rule::RankCut };
-            self.0.insert(key.clone(), rank(data, &req)?);
+            self.ranks.insert(key.clone(), rank(data, &req)?);
         }
-        Ok(&self.0[&key])
+        Ok(&self.ranks[&key])
+    }
+
+    /// One LA's (or England's, `national`) figure from the best source for every LA.
+    fn figure(&mut self, data: &Data, measure: &str, group: &str, year: i32, code: &str, national: bool) -> anyhow::Result<Option<ResultRecord>> {
+        let key = (measure.to_string(), group.to_string(), year, national);
+        if !self.best.contains_key(&key) {
+            let rows = if national { data.national(measure, group, year)?.into_iter().map(|r| (r.code.clone(), r)).collect() } else { data.best(measure, group, year, Level::La, None)? };
+            self.best.insert(key.clone(), rows);
+        }
+        Ok(self.best[&key].get(code).cloned())
+    }
+
+    fn ofsted(&mut self, data: &Data, year: i32) -> Option<&OfstedReport> {
+        self.ofsted.entry(year).or_insert_with(|| ofsted(data, Some(year), &[Phase::All]).ok()).as_ref()
     }
 }
 
@@ -273,7 +295,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             let rk = mine.and_then(|r| r.rank);
             ranks.push((y, rk.map(|r| r as f64)));
             notes.push(rk.map(|r| format!("{} of {of}", crate::analysis::ofsted::ordinal(r))).unwrap_or_default());
-            let nat = data.national(m, "all", y)?;
+            let nat = cache.figure(data, m, "all", y, ENGLAND, true)?;
             if let Some(n) = &nat {
                 trend_sources.insert(n.source_file.clone());
             }
@@ -312,7 +334,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
 
     // 4. Gaps: the LA and England, over the years with figures.
     for g in &cfg.gaps {
-        match gap_chart(data, la, &la_name, g, cfg)? {
+        match gap_chart(data, la, &la_name, g, cfg, cache)? {
             Some(c) => charts.push(c),
             None => skipped.push(format!("{}: no figures for LA {la}", g.title)),
         }
@@ -320,7 +342,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
 
     // 5. Ofsted: every snapshot in the store.
     if cfg.ofsted {
-        match ofsted_chart(data, la, &la_name)? {
+        match ofsted_chart(data, la, &la_name, cache)? {
             Some(c) => charts.push(c),
             None => skipped.push("Ofsted: the store has no Ofsted snapshot with a census to match".into()),
         }
@@ -330,7 +352,7 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
     Ok(ChartPack { la_code: la.to_string(), la_name, neighbours_model: cfg.neighbours, charts, skipped })
 }
 
-fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConfig) -> anyhow::Result<Option<Chart>> {
+fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConfig, cache: &mut RankCache) -> anyhow::Result<Option<Chart>> {
     let cm = g.comparison_measure.clone().unwrap_or_else(|| g.measure.clone());
     let mut years: Vec<i32> = data.years(&g.measure, Level::La)?;
     years.sort_unstable();
@@ -342,10 +364,10 @@ fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConf
     let diff = |a: Option<f64>, b: Option<f64>| Some(round_half_away(a? - b?, dps));
     let (mut la_gap, mut en_gap, mut srcs) = (vec![], vec![], BTreeSet::new());
     for &y in &window {
-        let mine = data.best(&g.measure, &g.group, y, Level::La, Some(la))?.remove(la);
-        let theirs = data.best(&cm, &g.comparison_group, y, Level::La, Some(la))?.remove(la);
-        let ng = data.national(&g.measure, &g.group, y)?;
-        let nc = data.national(&cm, &g.comparison_group, y)?;
+        let mine = cache.figure(data, &g.measure, &g.group, y, la, false)?;
+        let theirs = cache.figure(data, &cm, &g.comparison_group, y, la, false)?;
+        let ng = cache.figure(data, &g.measure, &g.group, y, ENGLAND, true)?;
+        let nc = cache.figure(data, &cm, &g.comparison_group, y, ENGLAND, true)?;
         for r in [&mine, &theirs, &ng, &nc].into_iter().flatten() {
             srcs.insert(r.source_file.clone());
         }
@@ -375,15 +397,18 @@ fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConf
     }))
 }
 
-fn ofsted_chart(data: &Data, la: &str, la_name: &str) -> anyhow::Result<Option<Chart>> {
-    let snaps = snapshots(&data.inspections()?);
-    let mut years: Vec<i32> = snaps.iter().map(|s| s.year).collect();
-    years.dedup();
+fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> anyhow::Result<Option<Chart>> {
+    if cache.snapshot_years.is_none() {
+        let mut years: Vec<i32> = snapshots(&data.inspections()?).iter().map(|s| s.year).collect();
+        years.dedup();
+        cache.snapshot_years = Some(years);
+    }
+    let years = cache.snapshot_years.clone().unwrap_or_default();
     let (mut sch, mut pup, mut en_sch, mut en_pup) = (vec![], vec![], vec![], vec![]);
     let mut files = BTreeSet::new();
     let mut census = BTreeSet::new();
     for &y in &years {
-        let Ok(report) = ofsted(data, Some(y), &[Phase::All]) else { continue };
+        let Some(report) = cache.ofsted(data, y) else { continue };
         let Some(row) = report.rows.iter().find(|r| r.la_code == la) else { continue };
         files.insert(report.matching.snapshot.clone());
         census.insert(report.matching.census_year);
