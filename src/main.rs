@@ -248,6 +248,23 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
+    /// One LA's workbook (.xlsx): rankings, gaps, Ofsted standing, categories, partnerships.
+    Workbook {
+        #[arg(long)]
+        la: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Categorisation rules for the categories sheet.
+        #[arg(long, default_value = "pipelines/rules/merton.toml")]
+        rules: PathBuf,
+        /// Partnership map (urn,partnership) for the partnerships sheet.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        #[arg(long, default_value_t = 2021)]
+        neighbours: i32,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -517,6 +534,15 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                     eprintln!("wrote {}", p.display());
                 }
             }
+            Ok(Code::Ok)
+        }
+        Command::Workbook { la, out, rules, map, neighbours, store } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let req = attain::commands::workbook::WorkbookRequest { la, out, rules, map: map.as_deref(), neighbours: *neighbours };
+            let sheets = attain::commands::workbook::run(&data, &req)?;
+            eprintln!("wrote {}: {}", out.display(), sheets.iter().map(|(n, r)| format!("{n} {r} rows")).collect::<Vec<_>>().join(", "));
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Rank { store } } => {

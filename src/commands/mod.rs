@@ -9,3 +9,4 @@ pub mod ofsted;
 pub mod categorise;
 pub mod charts;
 pub mod partnerships;
+pub mod workbook;

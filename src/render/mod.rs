@@ -4,3 +4,4 @@ pub mod booklet;
 pub mod chart;
 pub mod committee;
 pub mod pdf;
+pub mod workbook;

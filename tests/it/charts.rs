@@ -101,3 +101,37 @@ fn charts_config_errors_exit_2() {
     let o = bin().args(["charts", "--la", "999", "--store"]).arg(store).arg("--out").arg(scratch("charts-bad2")).output().unwrap();
     assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+#[test]
+fn the_la_workbook_reopens_and_its_ranks_match_attain_rank() {
+    use calamine::{open_workbook, DataType, Reader, Xlsx};
+    let Some(store) = real_store() else { return };
+    let out = scratch("workbook").join("850.xlsx");
+    let o = bin().args(["workbook", "--la", "850", "--out"]).arg(&out).args(["--rules", concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/rules/merton.toml"), "--store"]).arg(store).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
+    assert_eq!(wb.sheet_names(), vec!["Rankings", "Gaps", "Ofsted", "Categories", "Partnerships"]);
+    let range = wb.worksheet_range("Rankings").unwrap();
+    let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
+    // A note line, then the header row, then one row per headline measure.
+    let header: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    assert!(rows.len() > 5, "headline measures with LA figures");
+    for r in &rows[2..] {
+        let measure = r[col("measure")].to_string();
+        let year = r[col("year")].to_string();
+        let o = bin().args(["rank", "--measure", &measure, "--year", &year, "--la", "850", "--neighbours", "2021", "--format", "json", "--store"]).arg(store).output().unwrap();
+        assert!(o.status.success(), "{measure}: {}", String::from_utf8_lossy(&o.stderr));
+        let json: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let j = &json[0];
+        let num = |c: &calamine::Data| c.as_f64();
+        assert_eq!(num(&r[col("value")]), j["value"].as_f64(), "{measure} value");
+        assert_eq!(num(&r[col("rank")]), j["rank"].as_f64(), "{measure} rank");
+        assert_eq!(num(&r[col("of")]), j["of"].as_f64(), "{measure} of");
+        assert_eq!(num(&r[col("sn_rank")]), j["sn_rank"].as_f64(), "{measure} sn_rank");
+        assert_eq!(r[col("quartile")].to_string(), j["quartile"].as_str().unwrap_or(""), "{measure} quartile");
+        let sn = num(&r[col("sn_average")]);
+        assert!(match (sn, j["sn_average"].as_f64()) { (Some(a), Some(b)) => (a - b).abs() < 1e-9, (None, None) => true, _ => false }, "{measure} sn_average");
+    }
+    assert!(rows[2..].iter().any(|r| r[col("measure")].to_string() == "ks2_rwm_expected"));
+}
