@@ -302,7 +302,12 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             en_v.push((y, publish(nat.and_then(|r| r.value))));
         }
         let src = sources(trend_sources.iter().map(String::as_str));
-        let one = if window.len() == 1 { " The store has one year of LA figures, so each line is a single point." } else { "" };
+        let gaps_in: Vec<String> = la_v.iter().filter(|p| p.1.is_none()).map(|p| crate::year::academic_label(p.0)).collect();
+        let one = format!(
+            "{}{}",
+            if window.len() == 1 { " The store has one year of LA figures, so each line is a single point." } else { "" },
+            if gaps_in.is_empty() { String::new() } else { format!(" No {la_name} figure for {}.", gaps_in.join(", ")) }
+        );
         charts.push(Chart {
             name: format!("{la}-{}-trend", slug(m)),
             title: format!("{name}: {la_name}, neighbours, England and the top 10%"),
