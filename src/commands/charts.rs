@@ -385,7 +385,7 @@ fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConf
     let what = |m: &str, grp: &str| if grp == "all" { label(data, m) } else { format!("{} ({})", label(data, m), data.catalogue.group(grp).map(|x| x.label.clone()).unwrap_or_else(|| grp.to_string())) };
     Ok(Some(Chart {
         name: format!("{la}-gap-{}", slug(&g.title)),
-        title: format!("{}: {la_name} and England", g.title),
+        title: format!("{} ({la_name} and England)", g.title),
         x_label: "Academic year".into(),
         y_label: "Gap (percentage points)".into(),
         caption: format!(
