@@ -48,7 +48,7 @@ fn partnership_figures_come_from_pupil_counts_and_withheld_schools_are_excluded(
         }
         ((num / den * 1000.0).round() / 10.0, inc, exc)
     };
-    let o = bin().args(["partnerships", "--map"]).arg(&map_path).args(["--measure", "ks2_rwm_expected", "--year", "2019", "--format", "json", "--store"]).arg(store).output().unwrap();
+    let o = bin().args(["partnerships", "--map"]).arg(&map_path).args(["--measure", "ks2_rwm_expected", "--year", "2019", "--format", "json", "--store"]).arg(store).arg("--chart-dir").arg(dir.join("charts")).output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let rows: Vec<Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(rows.len(), 3, "North, South, all mapped schools");
@@ -61,6 +61,11 @@ fn partnership_figures_come_from_pupil_counts_and_withheld_schools_are_excluded(
     }
     let north = rows.iter().find(|r| r["partnership"] == "North").unwrap();
     assert_eq!(north["excluded"][0].as_str().unwrap(), format!("{} (SUPP)", supp[0]["URN"]));
+    // The chart: one bar per partnership, drawn at print size.
+    let svg = std::fs::read_to_string(dir.join("charts/partnerships-ks2-rwm-expected-2019.svg")).unwrap();
+    assert_eq!(svg.matches("<rect").count(), 3, "background and two bars");
+    let png = std::fs::read(dir.join("charts/partnerships-ks2-rwm-expected-2019.png")).unwrap();
+    assert_eq!(&png[12..24], b"IHDR\0\0\x09\x60\0\0\x05\xdc", "2400 x 1500");
     let all = rows.iter().find(|r| r["partnership"] == "All mapped schools").unwrap();
     assert_eq!(all["schools"].as_u64(), Some(41));
 
