@@ -179,7 +179,14 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, bars:
             }
             None => "no figure".to_string(),
         };
-        let at = (b.value.unwrap_or(0.0).max(0.0), SegmentValue::CenterOf(n - 1 - i as i32));
+        // The value sits past the bar's end, and past the reference line if that is just beyond it.
+        let mut x = b.value.unwrap_or(0.0).max(0.0);
+        if let Some((_, r)) = reference {
+            if *r >= x && *r - x < 0.06 * (hi - lo) {
+                x = *r;
+            }
+        }
+        let at = (x, SegmentValue::CenterOf(n - 1 - i as i32));
         let bold = if b.role == Role::La { FontStyle::Bold } else { FontStyle::Normal };
         let ts = TextStyle::from((FONT, 17.0 * s).into_font().style(bold)).pos(Pos::new(HPos::Left, VPos::Center));
         chart.draw_series(std::iter::once(EmptyElement::at(at) + Text::new(text, (px(6.0), 0), ts))).map_err(e)?;
