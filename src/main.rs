@@ -210,6 +210,61 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Committee chart pack for one LA: PNG (print) and SVG per chart, and charts.json.
+    Charts {
+        #[arg(long)]
+        la: String,
+        /// TOML with a [charts] section: measures, year, years, neighbours, gaps.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long, default_value = "output/charts")]
+        out: PathBuf,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        /// Statistical-neighbour model (2021 or 2025); overrides the config.
+        #[arg(long)]
+        neighbours: Option<i32>,
+    },
+    /// Partnership (cluster) figures from a CSV map (urn,partnership), built from pupil counts.
+    Partnerships {
+        /// The map: a header row `urn,partnership`, then one school a line.
+        #[arg(long, required_unless_present = "write_map")]
+        map: Option<PathBuf>,
+        /// Measures (repeatable; default ks2_rwm_expected).
+        #[arg(long = "measure")]
+        measures: Vec<String>,
+        #[arg(long)]
+        year: Option<i32>,
+        /// Also draw a bar chart per measure (PNG and SVG) into this directory.
+        #[arg(long)]
+        chart_dir: Option<PathBuf>,
+        /// Instead: write a starting map for --la (its schools in blocks by URN) to this file.
+        #[arg(long)]
+        write_map: Option<PathBuf>,
+        #[arg(long)]
+        la: Option<String>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// One LA's workbook (.xlsx): rankings, gaps, Ofsted standing, categories, partnerships.
+    Workbook {
+        #[arg(long)]
+        la: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// Categorisation rules for the categories sheet.
+        #[arg(long, default_value = "pipelines/rules/merton.toml")]
+        rules: PathBuf,
+        /// Partnership map (urn,partnership) for the partnerships sheet.
+        #[arg(long)]
+        map: Option<PathBuf>,
+        #[arg(long, default_value_t = 2021)]
+        neighbours: i32,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -255,6 +310,14 @@ enum BenchWhat {
         #[arg(long)]
         year: Option<i32>,
         /// Only this LA's schools (default: every school in the store).
+        #[arg(long)]
+        la: Option<String>,
+    },
+    /// The committee chart pack for one LA and for every LA in a store.
+    Charts {
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        /// The one LA timed alone (default: the first ranked).
         #[arg(long)]
         la: Option<String>,
     },
@@ -427,6 +490,61 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             }
             Ok(Code::Ok)
         }
+        Command::Charts { la, config, out, store, neighbours } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let mut cfg = match config {
+                Some(p) => attain::commands::charts::ChartsConfig::load(p)?,
+                None => attain::commands::charts::ChartsConfig::default(),
+            };
+            if let Some(m) = neighbours {
+                cfg.neighbours = *m;
+            }
+            cfg.check("--neighbours")?;
+            let pack = attain::commands::charts::run(&data, la, &cfg, out)?;
+            for s in &pack.skipped {
+                eprintln!("skipped: {s}");
+            }
+            eprintln!("{} chart(s) for {} {} in {} (PNG and SVG; list in charts.json)", pack.charts.len(), pack.la_code, pack.la_name, out.display());
+            Ok(Code::Ok)
+        }
+        Command::Partnerships { map, measures, year, chart_dir, write_map, la, store, format } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let measures = if measures.is_empty() { vec!["ks2_rwm_expected".to_string()] } else { measures.clone() };
+            if let Some(path) = write_map {
+                let la = la.as_deref().ok_or_else(|| attain::error::ConfigError::new("--write-map", "give --la for the starting map"))?;
+                let y = resolve_year(&data, &measures[0], Level::School, *year)?;
+                attain::pipeline::write_atomic(path, attain::analysis::partnerships::starter_map(&data, la, &measures[0], y, 5)?.as_bytes())?;
+                eprintln!("wrote {}", path.display());
+                return Ok(Code::Ok);
+            }
+            let map = map.as_deref().expect("clap requires --map without --write-map");
+            let rows = attain::commands::partnerships::run(&data, &attain::commands::partnerships::PartnershipRequest { map, measures: &measures, year: *year })?;
+            print!("{}", attain::commands::partnerships::print(&rows, *format));
+            let excluded: usize = rows.iter().filter(|r| r.partnership != "All mapped schools").map(|r| r.schools_excluded).sum();
+            if excluded > 0 {
+                eprintln!("{excluded} school figure(s) withheld and excluded (listed in --format json)");
+            }
+            if let Some(dir) = chart_dir {
+                let charts = attain::commands::partnerships::charts(&data, &rows, map);
+                for p in attain::commands::partnerships::write_charts(&charts, dir)? {
+                    eprintln!("wrote {}", p.display());
+                }
+            }
+            Ok(Code::Ok)
+        }
+        Command::Workbook { la, out, rules, map, neighbours, store } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let req = attain::commands::workbook::WorkbookRequest { la, out, rules, map: map.as_deref(), neighbours: *neighbours };
+            let sheets = attain::commands::workbook::run(&data, &req)?;
+            eprintln!("wrote {}: {}", out.display(), sheets.iter().map(|(n, r)| format!("{n} {r} rows")).collect::<Vec<_>>().join(", "));
+            Ok(Code::Ok)
+        }
         Command::Bench { what: BenchWhat::Rank { store } } => {
             let cat = catalogue()?;
             let store = Store::at(store);
@@ -440,6 +558,10 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
         }
         Command::Bench { what: BenchWhat::Booklet { store, year, la } } => {
             print!("{}", attain::commands::bench::booklets(store, catalogue()?, *year, la.clone())?);
+            Ok(Code::Ok)
+        }
+        Command::Bench { what: BenchWhat::Charts { store, la } } => {
+            print!("{}", attain::commands::bench::charts(store, catalogue()?, la.clone())?);
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Ingest { demo, repeat } } => {

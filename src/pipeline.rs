@@ -28,6 +28,9 @@ pub struct Pipeline {
     pub la: BTreeMap<String, toml::Value>,
     #[serde(default)]
     pub catalogue: Option<PathBuf>,
+    /// Settings of the charts step (see `commands::charts::ChartsConfig`).
+    #[serde(default)]
+    pub charts: Option<toml::Table>,
     #[serde(rename = "stage")]
     pub stages: Vec<Stage>,
 }
@@ -86,7 +89,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -254,6 +257,43 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             crate::commands::categorise::write_register(&out, &rules, &results)?;
             let on = crate::analysis::categorise::register(&rules, &results).len();
             Ok(format!("{} schools categorised with {}, {on} on the register", results.len(), rules.name))
+        }
+        "charts" => {
+            // The LA from options.la or [la].code; settings from options.config (a file) or the
+            // pipeline's [charts] section; store = the input holding results.parquet.
+            let la = stage.options.get("la").or_else(|| p.la.get("code")).and_then(|v| v.as_str()).map(str::to_string).ok_or_else(|| ConfigError::new(&stage.name, "the charts step needs options.la or [la] code"))?;
+            let cfg = match stage.options.get("config").and_then(|v| v.as_str()) {
+                Some(f) => crate::commands::charts::ChartsConfig::load(Path::new(f))?,
+                None => match &p.charts {
+                    Some(t) => crate::commands::charts::ChartsConfig::from_table("[charts]", t)?,
+                    None => crate::commands::charts::ChartsConfig::default(),
+                },
+            };
+            let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let out = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/charts"));
+            let store = crate::store::Store::at(&store_dir);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let pack = crate::commands::charts::run(&data, &la, &cfg, &out)?;
+            for s in &pack.skipped {
+                warnings.push(format!("stage {}: skipped {s}", stage.name));
+            }
+            Ok(format!("{} charts for {} {}", pack.charts.len(), pack.la_code, pack.la_name))
+        }
+        "workbook" => {
+            // options: la (default [la] code), rules (default pipelines/rules/merton.toml), map,
+            // neighbours; inputs: the store; outputs[0]: the .xlsx file.
+            let opt_str = |k: &str| stage.options.get(k).or_else(|| if k == "la" { p.la.get("code") } else { None }).and_then(|v| v.as_str()).map(str::to_string);
+            let la = opt_str("la").ok_or_else(|| ConfigError::new(&stage.name, "the workbook step needs options.la or [la] code"))?;
+            let out = stage.outputs.first().cloned().ok_or_else(|| ConfigError::new(&stage.name, "the workbook step needs an output file (.xlsx)"))?;
+            let rules = PathBuf::from(opt_str("rules").unwrap_or_else(|| "pipelines/rules/merton.toml".into()));
+            let map = opt_str("map").map(PathBuf::from);
+            let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let store = crate::store::Store::at(&store_dir);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let neighbours = stage.options.get("neighbours").and_then(|v| v.as_integer()).unwrap_or(2021) as i32;
+            let req = crate::commands::workbook::WorkbookRequest { la: &la, out: &out, rules: &rules, map: map.as_deref(), neighbours };
+            let sheets = crate::commands::workbook::run(&data, &req)?;
+            Ok(sheets.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", "))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

@@ -8,6 +8,7 @@ pub mod data;
 pub mod facts;
 pub mod gaps;
 pub mod ofsted;
+pub mod partnerships;
 pub mod position;
 pub mod rank;
 pub mod ranking;

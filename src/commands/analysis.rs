@@ -9,7 +9,7 @@ use crate::analysis::ranking::RankRow;
 use crate::output::{Format, Report};
 
 /// JSON prints every field of the rows; table and CSV print the named columns.
-fn report<T: Serialize>(rows: &[T], columns: &[&str]) -> Report {
+pub fn report<T: Serialize>(rows: &[T], columns: &[&str]) -> Report {
     let mut r = Report::new(columns);
     for row in rows {
         let v = serde_json::to_value(row).unwrap_or(Value::Null);

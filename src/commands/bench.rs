@@ -73,3 +73,46 @@ pub fn booklets(store: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, limi
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
 }
+
+/// The committee chart pack (default settings) for one LA, then for every LA in the
+/// store: figures (ranks cached across LAs) and drawing (PNG + SVG, in parallel) timed apart.
+pub fn charts(store: &Path, catalogue: Arc<Catalogue>, la: Option<String>) -> anyhow::Result<String> {
+    use rayon::prelude::*;
+    use super::charts::{build, write, ChartsConfig, RankCache};
+    let store = crate::store::Store::at(store);
+    let data = crate::analysis::data::Data::open(&store, &catalogue)?;
+    let cfg = ChartsConfig::default();
+    let m = &cfg.measures[0];
+    let year = data.latest_year(m, crate::store::schema::Level::La)?.ok_or_else(|| anyhow::anyhow!("the store has no LA figures for {m}"))?;
+    let mut cache = RankCache::default();
+    let las: Vec<String> = crate::analysis::ranking::rank(&data, &crate::analysis::ranking::RankRequest { measure: m, group: "all", year, neighbours: None, rule: crate::analysis::rank::Top10Rule::RankCut })?
+        .into_iter()
+        .filter(|r| r.value.is_some())
+        .map(|r| r.la_code)
+        .collect();
+    let one = la.or_else(|| las.first().cloned()).ok_or_else(|| anyhow::anyhow!("no LA has a {m} figure"))?;
+    let scratch = std::env::temp_dir().join(format!("attain-bench-charts-{}", std::process::id()));
+    let mut out = String::new();
+    let t = Instant::now();
+    let pack = build(&data, &one, &cfg, &mut RankCache::default())?;
+    let t_build = t.elapsed().as_secs_f64();
+    write(&pack, &scratch.join(&one))?;
+    let secs = t.elapsed().as_secs_f64();
+    out.push_str(&format!("charts for one LA ({one} {}): {} charts in {secs:.2} s (figures {t_build:.2} s, drawing {:.2} s)\n", pack.la_name, pack.charts.len(), secs - t_build));
+    let t = Instant::now();
+    let packs: Vec<_> = las.iter().map(|la| build(&data, la, &cfg, &mut cache)).collect::<anyhow::Result<_>>()?;
+    let t_build = t.elapsed().as_secs_f64();
+    packs.par_iter().map(|p| write(p, &scratch.join(&p.la_code)).map(|_| ())).collect::<anyhow::Result<Vec<()>>>()?;
+    let secs = t.elapsed().as_secs_f64();
+    let n: usize = packs.iter().map(|p| p.charts.len()).sum();
+    out.push_str(&format!(
+        "charts for all {} LAs: {n} charts ({} files) in {secs:.1} s (figures {t_build:.1} s, drawing {:.1} s, {:.0} charts/s); peak memory {:.0} MB\n",
+        packs.len(),
+        n * 2 + packs.len(),
+        secs - t_build,
+        n as f64 / secs,
+        peak_memory_mb().unwrap_or(f64::NAN)
+    ));
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
+}

@@ -3,7 +3,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rust_xlsxwriter::{Format, FormatAlign, Workbook};
 use serde_json::{json, Value};
 
 use crate::analysis::categorise::{categorise, latest_year, register, SchoolCategory};
@@ -36,6 +35,15 @@ const COLUMNS: &[&str] = &["urn", "school_name", "la_code", "phase", "category",
 
 fn cells(r: &SchoolCategory) -> Vec<Value> {
     vec![json!(r.urn), json!(r.school_name), json!(r.la_code), json!(r.phase), json!(r.category), json!(r.level_of_support), json!(r.rules_fired.join("; ")), json!(r.no_data.join("; ")), json!(r.evidence_text())]
+}
+
+/// Every school's category as a report (the workbook's categories sheet).
+pub fn categories_report(results: &[SchoolCategory]) -> Report {
+    let mut rep = Report::new(COLUMNS);
+    for r in results {
+        rep.push(cells(r));
+    }
+    rep
 }
 
 pub fn print(results: &[SchoolCategory], format: output::Format) -> String {
@@ -76,44 +84,7 @@ pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> 
     Ok(vec![csv_path, xlsx_path])
 }
 
-/// The register as a workbook: bold header row, frozen header and URN/name columns,
-/// column widths from the content, numbers stored as numbers with a number format.
+/// The register as a workbook (frozen header and URN/name columns).
 fn xlsx(rep: &Report, title: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
-    ws.set_name("Register")?;
-    let header = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top);
-    let text = Format::new().set_align(FormatAlign::Top);
-    let whole = Format::new().set_num_format("0").set_align(FormatAlign::Top);
-    let decimal = Format::new().set_num_format("0.0#").set_align(FormatAlign::Top);
-    for (c, name) in rep.columns.iter().enumerate() {
-        ws.write_string_with_format(0, c as u16, name, &header)?;
-        let longest = rep.rows.iter().map(|r| output::plain(&r[c]).chars().count()).max().unwrap_or(0).max(name.chars().count());
-        ws.set_column_width(c as u16, (longest as f64 + 2.0).clamp(8.0, 60.0))?;
-    }
-    for (i, r) in rep.rows.iter().enumerate() {
-        let row = i as u32 + 1;
-        for (c, v) in r.iter().enumerate() {
-            let col = c as u16;
-            match v {
-                Value::Number(n) => {
-                    let x = n.as_f64().unwrap_or(0.0);
-                    ws.write_number_with_format(row, col, x, if x.fract() == 0.0 { &whole } else { &decimal })?;
-                }
-                Value::Bool(b) => {
-                    ws.write_boolean_with_format(row, col, *b, &text)?;
-                }
-                Value::Null => {}
-                other => {
-                    ws.write_string_with_format(row, col, output::plain(other), &text)?;
-                }
-            }
-        }
-    }
-    ws.set_freeze_panes(1, 2)?;
-    if !rep.rows.is_empty() {
-        ws.autofilter(0, 0, rep.rows.len() as u32, rep.columns.len().saturating_sub(1) as u16)?;
-    }
-    wb.set_properties(&rust_xlsxwriter::DocProperties::new().set_title(title));
-    wb.save_to_buffer()
+    crate::render::workbook::xlsx(&[crate::render::workbook::Sheet { name: "Register", report: rep, frozen_columns: 2, notes: vec![] }], title)
 }

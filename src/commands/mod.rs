@@ -7,3 +7,6 @@ pub mod analysis;
 pub mod trend;
 pub mod ofsted;
 pub mod categorise;
+pub mod charts;
+pub mod partnerships;
+pub mod workbook;

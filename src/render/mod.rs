@@ -2,4 +2,6 @@
 
 pub mod booklet;
 pub mod chart;
+pub mod committee;
 pub mod pdf;
+pub mod workbook;

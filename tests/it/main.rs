@@ -4,6 +4,8 @@ mod common;
 mod analysis;
 mod booklet;
 mod cli;
+mod charts;
 mod council;
+mod partnerships;
 mod pipeline;
 mod real_data;

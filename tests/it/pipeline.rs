@@ -85,3 +85,34 @@ fn the_demo_pipeline_runs_from_nothing_and_ranks_the_demo_la() {
     assert!(england["schools"].as_u64().unwrap() > 1000);
     assert!(england["difference"].as_f64().unwrap().abs() <= 1.0);
 }
+
+#[test]
+fn the_charts_and_workbook_stages_draw_the_demo_la_from_a_charts_section() {
+    let dir = scratch("charts-pipeline");
+    let toml = format!(
+        "name = \"charts\"\noutput = \"{out}\"\n[la]\ncode = \"650\"\n[charts]\nmeasures = [\"ks2_rwm_expected\"]\nyears = 3\ngaps = []\n\
+         [[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n\
+         [[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n\
+         [[stage]]\nname = \"charts\"\nrun = \"charts\"\ninputs = [\"{store}\"]\noutputs = [\"{charts}\"]\n\
+         [[stage]]\nname = \"workbook\"\nrun = \"workbook\"\ninputs = [\"{store}\"]\noutputs = [\"{xlsx}\"]\noptions = {{ rules = \"{rules}\" }}\n",
+        out = dir.join("out").display(),
+        data = dir.join("data").display(),
+        store = dir.join("store").display(),
+        charts = dir.join("charts").display(),
+        xlsx = dir.join("650.xlsx").display(),
+        rules = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/rules/merton.toml"),
+    );
+    let p = dir.join("charts.toml");
+    std::fs::write(&p, toml).unwrap();
+    let out = bin().arg("run").arg(&p).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("charts/charts.json")).unwrap()).unwrap();
+    let names: Vec<&str> = json["charts"].as_array().unwrap().iter().map(|c| c["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["650-ks2-rwm-expected-neighbours-2019", "650-ks2-rwm-expected-trend", "650-ks2-rwm-expected-rank", "650-ofsted-good-or-outstanding"]);
+    for n in &names {
+        assert!(dir.join("charts").join(format!("{n}.png")).exists() && dir.join("charts").join(format!("{n}.svg")).exists());
+    }
+    assert!(dir.join("650.xlsx").exists());
+    let again = bin().arg("run").arg(&p).output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stderr).contains("stage charts: inputs unchanged, skipped"));
+}
