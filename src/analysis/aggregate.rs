@@ -35,6 +35,60 @@ pub struct Reconciliation {
     pub source_file: String,
 }
 
+/// School figures pooled into one figure for a group of schools (an LA, a partnership):
+/// counts are summed; rates and averages are weighted by each school's cohort, i.e. built
+/// from pupil counts, never by averaging percentages. A school without a figure (withheld)
+/// or without a weight cannot be included and is counted as withheld.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pool {
+    /// Sum counts instead of weighting (the catalogue's `aggregate = "sum"`).
+    pub sum: bool,
+    /// Sum of value x weight (or of values, for counts).
+    pub weighted: f64,
+    /// Sum of the weights (cohorts) of the schools included.
+    pub cohort: f64,
+    pub included: usize,
+    pub withheld: usize,
+    /// Cohorts of the withheld schools, where known.
+    pub cohort_withheld: f64,
+}
+
+impl Pool {
+    pub fn new(sum: bool) -> Pool {
+        Pool { sum, ..Pool::default() }
+    }
+
+    /// Add one school; returns whether it could be included.
+    pub fn add(&mut self, value: Option<f64>, weight: Option<f64>) -> bool {
+        match (value, weight.filter(|w| *w > 0.0)) {
+            (Some(v), _) if self.sum => {
+                self.weighted += v;
+                self.cohort += weight.unwrap_or(0.0);
+            }
+            (Some(v), Some(w)) => {
+                self.weighted += v * w;
+                self.cohort += w;
+            }
+            _ => {
+                self.withheld += 1;
+                self.cohort_withheld += weight.unwrap_or(0.0);
+                return false;
+            }
+        }
+        self.included += 1;
+        true
+    }
+
+    /// The pooled figure, unrounded (None if no school could be included).
+    pub fn value(&self) -> Option<f64> {
+        if self.sum {
+            (self.included > 0).then_some(self.weighted)
+        } else {
+            (self.cohort > 0.0).then(|| self.weighted / self.cohort)
+        }
+    }
+}
+
 /// Rebuild the LA figure for `measure`/`group` from the school rows of each file that
 /// has an LA row, and compare.
 pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<&str>) -> anyhow::Result<Vec<Reconciliation>> {
@@ -68,24 +122,12 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
         if schools.is_empty() {
             continue;
         }
-        let (mut num, mut den, mut withheld, mut cohort_withheld) = (0.0, 0.0, 0, 0.0);
+        let mut pool = Pool::new(sum);
         for s in &schools {
-            match (s.value, s.cohort) {
-                (Some(v), Some(c)) if !sum => {
-                    num += v * c;
-                    den += c;
-                }
-                (Some(v), _) if sum => {
-                    num += v;
-                    den += 1.0;
-                }
-                _ => {
-                    withheld += 1;
-                    cohort_withheld += s.cohort.unwrap_or(0.0);
-                }
-            }
+            pool.add(s.value, s.cohort);
         }
-        let computed = if sum { Some(num) } else { (den > 0.0).then(|| num / den) };
+        let Pool { withheld, cohort_withheld, cohort: den, .. } = pool;
+        let computed = pool.value();
         let computed_rounded = computed.map(|c| round_half_away(c, dps));
         let published = la_row.value;
         let difference = match (computed_rounded, published) {
@@ -124,4 +166,25 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pool;
+
+    #[test]
+    fn pools_weight_by_cohort_and_count_withheld_schools() {
+        // 60% of 30 pupils and 80% of 10: 26 of 40 pupils, 65% (the mean of the percentages is 70).
+        let mut p = Pool::new(false);
+        assert!(p.add(Some(60.0), Some(30.0)));
+        assert!(p.add(Some(80.0), Some(10.0)));
+        assert!(!p.add(None, Some(4.0)), "a withheld figure is not a zero");
+        assert!(!p.add(Some(50.0), None), "no cohort, no weight");
+        assert_eq!((p.value(), p.cohort, p.included, p.withheld, p.cohort_withheld), (Some(65.0), 40.0, 2, 2, 4.0));
+        let mut counts = Pool::new(true);
+        counts.add(Some(120.0), None);
+        counts.add(Some(80.0), None);
+        assert_eq!(counts.value(), Some(200.0));
+        assert_eq!(Pool::new(false).value(), None);
+    }
 }

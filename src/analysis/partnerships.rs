@@ -10,6 +10,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::aggregate::Pool;
 use super::data::Data;
 use crate::error::IngestError;
 use crate::store::schema::Level;
@@ -81,6 +82,7 @@ pub fn summarise(data: &Data, map: &PartnershipMap, measure: &str, year: i32) ->
     let names: Vec<Option<&String>> = map.order.iter().map(Some).chain(std::iter::once(None)).collect();
     for name in names {
         let mut r = PartnershipRow { partnership: name.cloned().unwrap_or_else(|| "All mapped schools".into()), measure: measure.into(), year, schools: 0, schools_included: 0, schools_excluded: 0, schools_without_results: 0, excluded: vec![], cohort: 0.0, numerator: 0.0, value: None };
+        let mut pool = Pool::new(false);
         for (urn, p) in &map.schools {
             if name.is_some_and(|n| n != p) {
                 continue;
@@ -88,21 +90,17 @@ pub fn summarise(data: &Data, map: &PartnershipMap, measure: &str, year: i32) ->
             r.schools += 1;
             match rows.get(urn) {
                 None => r.schools_without_results += 1,
-                Some(rec) => match (rec.value, rec.cohort.filter(|c| *c > 0.0)) {
-                    (Some(v), Some(c)) => {
-                        r.schools_included += 1;
-                        r.cohort += c;
-                        r.numerator += v * c / scale;
-                    }
-                    _ => {
-                        r.schools_excluded += 1;
+                Some(rec) => {
+                    if !pool.add(rec.value, rec.cohort) {
                         r.excluded.push(format!("{urn} ({})", if rec.value.is_none() { rec.status.as_str() } else { "no cohort" }));
                     }
-                },
+                }
             }
         }
-        r.value = (r.cohort > 0.0).then(|| round_half_away(r.numerator / r.cohort * scale, dps));
-        r.numerator = round_half_away(r.numerator, 2);
+        (r.schools_included, r.schools_excluded, r.cohort) = (pool.included, pool.withheld, pool.cohort);
+        r.value = pool.value().map(|v| round_half_away(v, dps));
+        // Pupils meeting the measure (percentages), or total points (averages).
+        r.numerator = round_half_away(pool.weighted / scale, 2);
         out.push(r);
     }
     Ok(out)

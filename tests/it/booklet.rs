@@ -33,6 +33,24 @@ fn gias_name(urn: &str) -> Option<String> {
     r.records().map(|x| x.unwrap()).find(|rec| &rec[u] == urn).map(|rec| rec[n].to_string())
 }
 
+/// (NUMFSM, NOR) summed over an LA's state-funded primary schools in the January 2019 census.
+fn la_primary_census(la: &str) -> (f64, f64) {
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_path(raw("kspdeveloper-perf-tables/england_census.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x.trim_start_matches('\u{feff}') == n).unwrap();
+    let (l, t, f, n) = (col("LA"), col("SCHOOLTYPE"), col("NUMFSM"), col("NOR"));
+    let mut sums = (0.0, 0.0);
+    for rec in r.records().map(|x| x.unwrap()) {
+        if &rec[l] == la && &rec[t] == "State-funded primary" {
+            if let (Ok(a), Ok(b)) = (rec[f].parse::<f64>(), rec[n].parse::<f64>()) {
+                sums.0 += a;
+                sums.1 += b;
+            }
+        }
+    }
+    sums
+}
+
 fn tool(name: &str) -> bool {
     let ok = Command::new(name).arg("-v").output().is_ok();
     if !ok && std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
@@ -79,6 +97,16 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     for fig in [&own, la_figure, national] {
         assert!(rwm_row.contains(&format!("<td>{fig}</td>")), "{fig} missing from the RWM row: {rwm_row}");
     }
+    // The LA's census figures have no LA row in the file: they are pooled from the LA's
+    // state-funded primary schools (the school's phase), from pupil counts.
+    let (fsm, nor) = la_primary_census(la);
+    let row = |label: &str| {
+        let at = html.find(&format!("<tr><td>{label}</td>")).unwrap_or_else(|| panic!("{label} row"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_string()
+    };
+    let cells = |r: String| r.split("<td>").skip(1).map(|c| c.trim_end_matches("</td>").to_string()).collect::<Vec<_>>();
+    assert_eq!(cells(row("Pupils on roll"))[2], format!("{}", nor as i64));
+    assert_eq!(cells(row("% FSM"))[2], format!("{:.1}%", 100.0 * fsm / nor));
     assert!(Path::new(&out.join("index.html")).exists());
     // The same inputs give the same bytes, HTML and PDF.
     let again = scratch(&format!("booklet-again-{urn}"));

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap};
 use serde::Serialize;
 
 use crate::analysis::data::Data;
+use crate::analysis::aggregate::Pool;
 use crate::analysis::gaps::gap_between;
 use crate::analysis::rank::{neighbour_standing, standings, Polarity, Top10Rule};
 use crate::analysis::targets::{ambitious, fifth, fit, pupils_needed, shortfall, TargetModel};
@@ -296,36 +297,29 @@ impl<'a> Prepared<'a> {
     /// school rows, for each phase and for all phases. Counts are summed; rates use numerator
     /// over cohort where given, else are weighted by the school's cohort or pupils on roll.
     fn build_la_figures(&self) -> HashMap<(String, i32, String, String), f64> {
-        let mut acc: HashMap<(String, i32, String, String), (f64, f64)> = HashMap::new();
+        let mut pools: HashMap<(String, i32, String, String), Pool> = HashMap::new();
         for ((m, g, y, level), rows) in &self.rows {
             if g != "all" || *level != "school" {
                 continue;
             }
-            let sum = self.data.catalogue.measure(m).map(|x| x.aggregate == "sum").unwrap_or(false);
+            let meas = self.data.catalogue.measure(m);
+            let sum = meas.is_some_and(|x| x.aggregate == "sum");
+            let scale = if meas.is_some_and(|x| x.unit == "percent") { 100.0 } else { 1.0 };
             for r in rows.values() {
-                let (Some(v), Some(la)) = (r.value, r.la_code.as_ref()) else { continue };
-                let (n, d) = if sum {
-                    (v, 1.0)
-                } else if let (Some(n), Some(c)) = (r.numerator, r.cohort) {
-                    (n, c / 100.0)
-                } else {
-                    let w = r.cohort.or_else(|| self.value("census_pupils", *y, &r.code)).unwrap_or(1.0);
-                    (v * w, w)
+                let Some(la) = r.la_code.as_ref() else { continue };
+                // Unrounded from the numerator where the file gives it; weighted by the cohort,
+                // else by pupils on roll, else equally.
+                let value = match (r.numerator, r.cohort) {
+                    (Some(n), Some(c)) if c > 0.0 && !sum => Some(n / c * scale),
+                    _ => r.value,
                 };
+                let weight = r.cohort.or_else(|| self.value("census_pupils", *y, &r.code)).or(Some(1.0));
                 for phase in [r.phase.as_str(), "all"] {
-                    let e = acc.entry((m.clone(), *y, la.clone(), phase.to_string())).or_insert((0.0, 0.0));
-                    e.0 += n;
-                    e.1 += d;
+                    pools.entry((m.clone(), *y, la.clone(), phase.to_string())).or_insert_with(|| Pool::new(sum)).add(value, weight);
                 }
             }
         }
-        acc.into_iter()
-            .filter(|(_, (_, d))| *d > 0.0)
-            .map(|(k, (n, d))| {
-                let sum = self.data.catalogue.measure(&k.0).map(|x| x.aggregate == "sum").unwrap_or(false);
-                (k, if sum { n } else { n / d })
-            })
-            .collect()
+        pools.into_iter().filter_map(|(k, p)| Some((k, p.value()?))).collect()
     }
 
     fn similar_schools(&self, m: &str, pol: Polarity) -> (Vec<f64>, HashMap<(String, usize), (Option<f64>, Option<f64>)>) {
