@@ -6,6 +6,8 @@
 //! The world: about 150 fictional LAs (codes 601-750, never used by real LAs) in the nine
 //! English regions, one of them Borsetshire (650); about 20,000 schools with a lasting
 //! quality and context (disadvantage, EAL, SEN); three years of results, 2016/17 to 2018/19.
+//! Results are simulated pupil by pupil and published figures are built from those pupils,
+//! so the demo LA's pupil-level files agree with its school, LA and looked-after figures.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -57,9 +59,6 @@ impl Rng {
     }
     fn range(&mut self, lo: usize, hi: usize) -> usize {
         lo + (self.next() % (hi - lo + 1) as u64) as usize
-    }
-    fn binomial(&mut self, n: usize, p: f64) -> usize {
-        (0..n).filter(|_| self.unit() < p).count()
     }
     fn pick<'a>(&mut self, items: &'a [&'a str]) -> &'a str {
         items[(self.next() % items.len() as u64) as usize]
@@ -283,6 +282,7 @@ struct Ks2 {
     dis: Tally,
     other: Tally,
     eal: Tally,
+    lac: Tally,
     high: Tally,
     read: Tally,
     writ: Tally,
@@ -291,59 +291,272 @@ struct Ks2 {
     read_score: Tally,
     mat_score: Tally,
     gps_score: Tally,
-    prog: [f64; 3],
+    /// Mean progress (reading, writing, maths) and the half-width of its 95% interval.
+    prog: [Option<(f64, f64)>; 3],
 }
 
-fn simulate_ks2(s: &School, la: &La, year: i32, rng: &mut Rng) -> Ks2 {
-    let n = (s.size as f64 * (1.0 + 0.1 * rng.normal())).round().max(5.0) as usize;
-    let trend = 0.08 * (year - 2017) as f64;
-    let base = 0.55 + s.effect + la.effect + trend + if s.phase == Phase::Special { -3.0 } else { 0.0 };
-    let mut t = Ks2 { all: Tally::default(), boys: Tally::default(), girls: Tally::default(), dis: Tally::default(), other: Tally::default(), eal: Tally::default(), high: Tally::default(), read: Tally::default(), writ: Tally::default(), mat: Tally::default(), gps: Tally::default(), read_score: Tally::default(), mat_score: Tally::default(), gps_score: Tally::default(), prog: [0.0; 3] };
-    for _ in 0..n {
-        let dis = rng.unit() < s.fsm * 1.3;
+impl Ks2 {
+    fn empty() -> Ks2 {
+        Ks2 { all: Tally::default(), boys: Tally::default(), girls: Tally::default(), dis: Tally::default(), other: Tally::default(), eal: Tally::default(), lac: Tally::default(), high: Tally::default(), read: Tally::default(), writ: Tally::default(), mat: Tally::default(), gps: Tally::default(), read_score: Tally::default(), mat_score: Tally::default(), gps_score: Tally::default(), prog: [None; 3] }
+    }
+    fn add(&mut self, t: &Ks2) {
+        for (x, y) in [(&mut self.all, t.all), (&mut self.boys, t.boys), (&mut self.girls, t.girls), (&mut self.dis, t.dis), (&mut self.other, t.other), (&mut self.eal, t.eal), (&mut self.lac, t.lac), (&mut self.high, t.high), (&mut self.read, t.read), (&mut self.writ, t.writ), (&mut self.mat, t.mat), (&mut self.gps, t.gps), (&mut self.read_score, t.read_score), (&mut self.mat_score, t.mat_score), (&mut self.gps_score, t.gps_score)] {
+            x.add(y);
+        }
+    }
+}
+
+/// A simulated pupil's characteristics (written to the demo LA's pupil-level files).
+#[derive(Clone)]
+struct Context {
+    boy: bool,
+    dis: bool,
+    fsm: bool,
+    lac: bool,
+    eal: bool,
+    /// N none, K SEN support, E EHC plan.
+    sen: char,
+    ethnicity: &'static str,
+}
+
+impl Context {
+    fn draw(s: &School, rng: &mut Rng) -> Context {
+        let lac = rng.unit() < 0.007;
+        let fsm = rng.unit() < s.fsm * 1.3 || (lac && rng.unit() < 0.4);
+        let dis = fsm || lac;
         let boy = rng.unit() < 0.51;
         let eal = rng.unit() < s.eal;
-        let ability = base + 0.9 * rng.normal() - if dis { 0.95 } else { 0.0 } - if boy { 0.2 } else { 0.0 };
-        let hit = |rng: &mut Rng, shift: f64| if rng.unit() < logistic(ability + shift) { 1.0 } else { 0.0 };
-        let rwm = hit(rng, 0.0);
-        let one = Tally { n: 1, k: rwm };
+        let u = rng.unit();
+        let sen = if s.phase == Phase::Special || u < 0.017 { 'E' } else if u < 0.017 + s.sen { 'K' } else { 'N' };
+        let e = rng.unit();
+        let ethnicity = if eal {
+            ["ASIA", "ASIA", "ASIA", "BLAC", "WHIT", "WHIT", "AOEG", "CHIN", "MIXD", "ASIA"][(e * 10.0) as usize]
+        } else if e < 0.84 {
+            "WHIT"
+        } else {
+            ["MIXD", "MIXD", "BLAC", "ASIA", "UNCL", "AOEG"][((e - 0.84) / 0.16 * 6.0) as usize % 6]
+        };
+        Context { boy, dis, fsm, lac, eal, sen, ethnicity }
+    }
+    /// How much lower a pupil's attainment tends to be, on the latent ability scale.
+    fn penalty(&self, dis_effect: f64) -> f64 {
+        (if self.dis { dis_effect } else { 0.0 }) + if self.lac { 0.5 } else { 0.0 } + match self.sen {
+            'K' => 0.8,
+            'E' => 1.8,
+            _ => 0.0,
+        }
+    }
+    fn cells(&self) -> [String; 7] {
+        let yn = |b: bool| if b { "Y" } else { "N" }.to_string();
+        [if self.boy { "M" } else { "F" }.into(), yn(self.dis), yn(self.fsm), yn(self.lac), self.sen.to_string(), yn(self.eal), self.ethnicity.into()]
+    }
+}
+
+/// A KS2 pupil: test outcomes are a scaled score or a code (A absent, B below the test standard).
+#[derive(Clone)]
+struct Ks2Pupil {
+    ctx: Context,
+    aps: Option<f64>,
+    tests: [Result<u8, char>; 3],
+    writing: &'static str,
+}
+
+impl Ks2Pupil {
+    fn at(&self, i: usize, score: u8) -> bool {
+        matches!(self.tests[i], Ok(s) if s >= score)
+    }
+    fn rwm(&self) -> bool {
+        self.at(READ, 100) && self.at(MATHS, 100) && matches!(self.writing, "EXS" | "GDS")
+    }
+    fn high(&self) -> bool {
+        self.at(READ, 110) && self.at(MATHS, 110) && self.writing == "GDS"
+    }
+}
+
+const READ: usize = 0;
+const MATHS: usize = 1;
+const GPS: usize = 2;
+
+fn simulate_ks2(s: &School, la: &La, year: i32, rng: &mut Rng) -> Vec<Ks2Pupil> {
+    let n = (s.size as f64 * (1.0 + 0.1 * rng.normal())).round().max(5.0) as usize;
+    let trend = 0.08 * (year - 2017) as f64;
+    let base = 0.55 + s.effect + la.effect + trend + if s.phase == Phase::Special { -2.0 } else { 0.0 };
+    (0..n)
+        .map(|_| {
+            let ctx = Context::draw(s, rng);
+            let ability = base + 0.9 * rng.normal() - ctx.penalty(0.95) - if ctx.boy { 0.2 } else { 0.0 };
+            let aps = (rng.unit() > 0.05).then(|| round_half_away((15.5 + 3.0 * (ability - 0.2) + 1.5 * rng.normal()).clamp(3.0, 27.0), 1));
+            let mut test = |centre: f64| -> Result<u8, char> {
+                let score = centre + 5.5 * ability + 3.0 * rng.normal();
+                if rng.unit() < 0.01 {
+                    Err('A')
+                } else if ability < -2.6 {
+                    Err('B')
+                } else {
+                    Ok(score.round().clamp(80.0, 120.0) as u8)
+                }
+            };
+            // Calibrated to roughly the national picture of 2019: about 80% reach the
+            // expected standard in each subject, about 65% in all three, about 10% higher.
+            let tests = [test(103.5), test(103.5), test(104.2)];
+            let w = ability + 0.8 * rng.normal();
+            let writing = if w > 1.3 { "GDS" } else if w > -0.75 { "EXS" } else if w > -2.0 { "WTS" } else if w > -2.6 { "PKF" } else { "BLW" };
+            Ks2Pupil { ctx, aps, tests, writing }
+        })
+        .collect()
+}
+
+/// National mean outcomes of each KS1 prior-attainment group (one point of KS1 APS wide),
+/// the input DfE publishes for progress: (from, to, [reading, writing nominal, maths]).
+fn prior_means(pupils: &[&Ks2Pupil], nominal: &std::collections::BTreeMap<String, f64>) -> Vec<(f64, f64, [f64; 3])> {
+    let mut sums = vec![([0.0f64; 3], [0usize; 3]); 25];
+    for p in pupils {
+        let Some(a) = p.aps else { continue };
+        let b = ((a - 3.0).floor() as usize).min(24);
+        for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+            if let Some(v) = v {
+                sums[b].0[k] += v;
+                sums[b].1[k] += 1;
+            }
+        }
+    }
+    sums.iter()
+        .enumerate()
+        .map(|(b, (s, n))| {
+            let lo = 3.0 + b as f64;
+            let hi = if b == 24 { 28.0 } else { lo + 1.0 };
+            (lo, hi, [0, 1, 2].map(|k| if n[k] > 0 { round_half_away(s[k] / n[k] as f64, 2) } else { 100.0 }))
+        })
+        .collect()
+}
+
+/// A school's published KS2 figures, built from its pupils.
+fn tally_ks2(pupils: &[Ks2Pupil], means: &crate::analysis::pupils::PriorMeans, year: i32, nominal: &std::collections::BTreeMap<String, f64>, sd: [f64; 3]) -> Ks2 {
+    let mut t = Ks2::empty();
+    let flag = |b: bool| Tally { n: 1, k: if b { 1.0 } else { 0.0 } };
+    let mut prog = [(0.0f64, 0usize); 3];
+    for p in pupils {
+        let one = flag(p.rwm());
         t.all.add(one);
-        if boy { t.boys.add(one) } else { t.girls.add(one) }
-        if dis { t.dis.add(one) } else { t.other.add(one) }
-        if eal {
+        if p.ctx.boy { t.boys.add(one) } else { t.girls.add(one) }
+        if p.ctx.dis { t.dis.add(one) } else { t.other.add(one) }
+        if p.ctx.eal {
             t.eal.add(one)
         }
-        t.high.add(Tally { n: 1, k: hit(rng, -3.0) });
-        t.read.add(Tally { n: 1, k: hit(rng, 0.7) });
-        t.writ.add(Tally { n: 1, k: hit(rng, 0.8) });
-        t.mat.add(Tally { n: 1, k: hit(rng, 0.75) });
-        t.gps.add(Tally { n: 1, k: hit(rng, 0.8) });
-        t.read_score.add(Tally { n: 1, k: 104.5 + 3.0 * ability + 3.0 * rng.normal() });
-        t.mat_score.add(Tally { n: 1, k: 104.5 + 3.2 * ability + 3.0 * rng.normal() });
-        t.gps_score.add(Tally { n: 1, k: 106.0 + 3.2 * ability + 3.0 * rng.normal() });
+        if p.ctx.lac {
+            t.lac.add(one)
+        }
+        t.high.add(flag(p.high()));
+        t.read.add(flag(p.at(READ, 100)));
+        t.mat.add(flag(p.at(MATHS, 100)));
+        t.gps.add(flag(p.at(GPS, 100)));
+        t.writ.add(flag(matches!(p.writing, "EXS" | "GDS")));
+        for (i, acc) in [(READ, &mut t.read_score), (MATHS, &mut t.mat_score), (GPS, &mut t.gps_score)] {
+            if let Ok(s) = p.tests[i] {
+                acc.add(Tally { n: 1, k: s as f64 });
+            }
+        }
+        if let Some(band) = p.aps.and_then(|a| means.band_means(year, a)) {
+            for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+                if let Some(v) = v {
+                    prog[k].0 += v - band[k];
+                    prog[k].1 += 1;
+                }
+            }
+        }
     }
-    for p in t.prog.iter_mut() {
-        *p = round_half_away(2.2 * (s.effect + la.effect) + 5.5 * rng.normal() / (n as f64).sqrt(), 1);
-    }
+    t.prog = [0, 1, 2].map(|k| (prog[k].1 > 0).then(|| (prog[k].0 / prog[k].1 as f64, 1.96 * sd[k] / (prog[k].1 as f64).sqrt())));
     t
 }
 
-fn ks2_cells(code_cells: [String; 7], t: &Ks2, nat_other_pct: f64, prior: Option<(usize, String)>, with_progress: bool, rng: &mut Rng) -> Vec<String> {
+const PUPIL_HEADER: &str = "pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity";
+
+/// Synthetic pupil ids: nothing like a UPN (a letter and 12 digits), unique per key stage and year.
+fn pupil_id(urn: u32, year: i32, ks: u8, k: usize) -> String {
+    format!("DEMO-{urn}-{}-{ks}-{k:03}", year % 100)
+}
+
+fn writing_nominal() -> std::collections::BTreeMap<String, f64> {
+    crate::analysis::pupils::builtin_nominal().into_values().next_back().unwrap_or_default()
+}
+
+/// National standard deviation of pupil progress (reading, writing, maths), for the
+/// published confidence intervals (DfE's method: 1.96 x national SD / sqrt(pupils)).
+fn progress_sd(pupils: &[&Ks2Pupil], means: &crate::analysis::pupils::PriorMeans, year: i32, nominal: &std::collections::BTreeMap<String, f64>) -> [f64; 3] {
+    let mut acc = [(0.0f64, 0.0f64, 0usize); 3];
+    for p in pupils {
+        let Some(band) = p.aps.and_then(|a| means.band_means(year, a)) else { continue };
+        for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+            if let Some(v) = v {
+                let d = v - band[k];
+                acc[k].0 += d;
+                acc[k].1 += d * d;
+                acc[k].2 += 1;
+            }
+        }
+    }
+    acc.map(|(s, ss, n)| if n > 1 { ((ss - s * s / n as f64) / (n as f64 - 1.0)).sqrt() } else { 0.0 })
+}
+
+/// KS1 teacher assessments and the phonics mark for one school's Year 2 (demo LA only;
+/// its own stream of random numbers, so the national files do not depend on it).
+fn simulate_ks1(s: &School, la: &La, year: i32, seed: u64) -> Vec<String> {
+    let mut rng = Rng(seed ^ (s.urn as u64).wrapping_mul(0x9E37_79B9) ^ (year as u64) << 40);
+    let n = (s.size as f64 * (1.0 + 0.1 * rng.normal())).round().max(5.0) as usize;
+    let base = 0.9 + s.effect + la.effect + 0.05 * (year - 2017) as f64 + if s.phase == Phase::Special { -2.0 } else { 0.0 };
+    (0..n)
+        .map(|_| {
+            let ctx = Context::draw(s, &mut rng);
+            let ability = base + 0.9 * rng.normal() - ctx.penalty(0.8) - if ctx.boy { 0.2 } else { 0.0 };
+            let mut ta = |shift: f64| {
+                let w = ability + shift + 0.8 * rng.normal();
+                if rng.unit() < 0.005 {
+                    "A"
+                } else if w > 1.7 {
+                    "GDS"
+                } else if w > -0.3 {
+                    "EXS"
+                } else if w > -2.0 {
+                    "WTS"
+                } else if w > -2.6 {
+                    "PKF"
+                } else {
+                    "BLW"
+                }
+            };
+            let (r, w, m) = (ta(0.1), ta(-0.15), ta(0.1));
+            let mark = (33.0 + 6.0 * ability + 3.0 * rng.normal()).round().clamp(0.0, 40.0) as u8;
+            let phonics = if rng.unit() < 0.01 { "A".to_string() } else if ability < -2.8 { "D".to_string() } else { mark.to_string() };
+            format!("{},{r},{w},{m},{phonics}", ctx.cells().join(","))
+        })
+        .collect()
+}
+
+fn write_prior_means(dir: &Path, bands: &std::collections::BTreeMap<i32, Vec<(f64, f64, [f64; 3])>>, files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
+    let mut out = String::from("year,ks1_aps_from,ks1_aps_to,reading,writing,maths\n");
+    for (year, bs) in bands {
+        for (lo, hi, m) in bs {
+            let _ = writeln!(out, "{year},{},{},{},{},{}", fmt_num(*lo, 1), fmt_num(*hi, 1), fmt_num(m[0], 2), fmt_num(m[1], 2), fmt_num(m[2], 2));
+        }
+    }
+    write_file(dir, "national/ks2_prior_attainment_means.csv", out.as_bytes(), files)
+}
+
+fn ks2_cells(code_cells: [String; 7], t: &Ks2, nat_other_pct: f64, prior: Option<(usize, String)>, with_progress: bool) -> Vec<String> {
     let n = t.all.n;
     let pc = |k: usize| if n == 0 { String::new() } else { fmt_num(round_half_away(100.0 * k as f64 / n as f64, 0), 0) };
     let mut c: Vec<String> = code_cells.to_vec();
     c.extend([n.to_string(), t.boys.n.to_string(), t.girls.n.to_string(), t.dis.n.to_string(), pc(t.dis.n), t.other.n.to_string(), pc(t.other.n), t.eal.n.to_string(), pc(t.eal.n)]);
     c.extend([t.all.pct(), t.high.pct()]);
     for p in t.prog {
-        if !with_progress {
-            c.extend([String::new(), String::new(), String::new()]);
-        } else if n <= 5 {
-            c.extend(["SUPP".into(), "SUPP".into(), "SUPP".into()]);
-        } else if rng.unit() < 0.01 {
-            c.extend(["LOWCOV".into(), String::new(), String::new()]);
-        } else {
-            let half = round_half_away(1.96 * 5.8 / (n as f64).sqrt(), 1);
-            c.extend([fmt_num(p, 1), fmt_num(round_half_away(p - half, 1), 1), fmt_num(round_half_away(p + half, 1), 1)]);
+        match p {
+            _ if !with_progress => c.extend([String::new(), String::new(), String::new()]),
+            _ if n <= 5 => c.extend(["SUPP".into(), "SUPP".into(), "SUPP".into()]),
+            None => c.extend(["LOWCOV".into(), String::new(), String::new()]),
+            Some((v, half)) => {
+                let (v, half) = (round_half_away(v, 1), round_half_away(half, 1));
+                c.extend([fmt_num(v, 1), fmt_num(round_half_away(v - half, 1), 1), fmt_num(round_half_away(v + half, 1), 1)]);
+            }
         }
     }
     c.extend([t.read.pct(), t.read_score.avg(0), t.gps.pct(), t.gps_score.avg(0), t.mat.pct(), t.mat_score.avg(0), t.writ.pct()]);
@@ -377,28 +590,45 @@ struct Ks4 {
     p8: f64,
 }
 
-fn simulate_ks4(s: &School, la: &La, year: i32, rng: &mut Rng) -> Ks4 {
+/// A KS4 pupil: Attainment 8 and the English and maths grades (None = U).
+struct Ks4Pupil {
+    ctx: Context,
+    att8: f64,
+    english: Option<u8>,
+    maths: Option<u8>,
+}
+
+fn simulate_ks4(s: &School, la: &La, year: i32, rng: &mut Rng) -> (Ks4, Vec<Ks4Pupil>) {
     let n = (s.size as f64 * (1.0 + 0.08 * rng.normal())).round().max(5.0) as usize;
     let base = s.effect + la.effect + 0.03 * (year - 2017) as f64 + if s.phase == Phase::Special { -2.5 } else { 0.0 };
     let mut t = Ks4 { pupils: n, dis: Tally::default(), other: Tally::default(), girls: Tally::default(), boys: Tally::default(), att8: Tally::default(), em5: Tally::default(), em4: Tally::default(), ebacc: Tally::default(), entry: Tally::default(), dis_em5: Tally::default(), other_em5: Tally::default(), p8: 0.0 };
+    let mut pupils = Vec::with_capacity(n);
     for _ in 0..n {
-        let dis = rng.unit() < s.fsm * 1.3;
-        let boy = rng.unit() < 0.5;
-        let ability = base + 0.9 * rng.normal() - if dis { 0.8 } else { 0.0 } - if boy { 0.15 } else { 0.0 };
-        let a8 = (47.5 + 13.0 * ability + 4.0 * rng.normal()).clamp(0.0, 90.0);
+        let ctx = Context::draw(s, rng);
+        let (dis, boy) = (ctx.dis, ctx.boy);
+        let ability = base + 0.9 * rng.normal() - ctx.penalty(0.8) + if ctx.sen != 'N' { 0.5 } else { 0.0 } - if boy { 0.15 } else { 0.0 };
+        // Attainment 8 to two decimals, as in the pupil files.
+        let a8 = round_half_away((47.5 + 13.0 * ability + 4.0 * rng.normal()).clamp(0.0, 90.0), 2);
         let a8t = Tally { n: 1, k: a8 };
         t.att8.add(a8t);
         if dis { t.dis.add(a8t) } else { t.other.add(a8t) }
         if boy { t.boys.add(a8t) } else { t.girls.add(a8t) }
-        let em5 = if rng.unit() < logistic(1.4 * ability - 0.25) { 1.0 } else { 0.0 };
+        let mut grade = |centre: f64| {
+            let g = centre + 1.5 * ability + 0.8 * rng.normal();
+            (g >= 0.5).then(|| g.round().clamp(1.0, 9.0) as u8)
+        };
+        let (english, maths) = (grade(5.2), grade(5.0));
+        let both = |at: u8| if english.is_some_and(|g| g >= at) && maths.is_some_and(|g| g >= at) { 1.0 } else { 0.0 };
+        let em5 = both(5);
         t.em5.add(Tally { n: 1, k: em5 });
         if dis { t.dis_em5.add(Tally { n: 1, k: em5 }) } else { t.other_em5.add(Tally { n: 1, k: em5 }) }
-        t.em4.add(Tally { n: 1, k: if rng.unit() < logistic(1.4 * ability + 0.7) { 1.0 } else { 0.0 } });
+        t.em4.add(Tally { n: 1, k: both(4) });
         t.ebacc.add(Tally { n: 1, k: (a8 / 11.5).clamp(0.0, 9.0) });
         t.entry.add(Tally { n: 1, k: if rng.unit() < logistic(ability - 0.9) { 1.0 } else { 0.0 } });
+        pupils.push(Ks4Pupil { ctx, att8: a8, english, maths });
     }
     t.p8 = round_half_away(0.9 * (s.effect + la.effect) + 1.2 * rng.normal() / (n as f64).sqrt(), 2);
-    t
+    (t, pupils)
 }
 
 fn ks4_cells(code_cells: [String; 7], t: &Ks4, prior: Option<(String, String)>) -> Vec<String> {
@@ -435,10 +665,20 @@ pub fn generate(opts: &DemoOptions) -> anyhow::Result<DemoSummary> {
     let mut prev_ks2: std::collections::HashMap<u32, (usize, String)> = Default::default();
     let mut prev_ks4: std::collections::HashMap<u32, (String, String)> = Default::default();
     let mut lac_rows: Vec<(i32, usize, Tally)> = Vec::new();
+    let demo_la = las.iter().position(|l| l.code == DEMO_LA_CODE).expect("the demo LA is in every world");
+    let nominal = writing_nominal();
+    let mut all_bands = std::collections::BTreeMap::new();
     for &year in &YEARS {
         let mut yr = Rng(opts.seed ^ (year as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
-        // ---- KS2: simulate every primary and special school, then write with LA and national rows.
-        let ks2: Vec<(usize, Ks2)> = schools.iter().enumerate().filter(|(_, s)| s.phase != Phase::Secondary && s.opened < year).map(|(i, s)| (i, simulate_ks2(s, &las[s.la], year, &mut yr))).collect();
+        // ---- KS2: simulate every primary and special school's pupils; the national means of
+        // each KS1 prior-attainment group give progress; then write with LA and national rows.
+        let pupils2: Vec<(usize, Vec<Ks2Pupil>)> = schools.iter().enumerate().filter(|(_, s)| s.phase != Phase::Secondary && s.opened < year).map(|(i, s)| (i, simulate_ks2(s, &las[s.la], year, &mut yr))).collect();
+        let everyone: Vec<&Ks2Pupil> = pupils2.iter().flat_map(|(_, ps)| ps.iter()).collect();
+        let bands = prior_means(&everyone, &nominal);
+        all_bands.insert(year, bands.clone());
+        let means = crate::analysis::pupils::PriorMeans::from_bands(std::collections::BTreeMap::from([(year, bands)]));
+        let sd = progress_sd(&everyone, &means, year, &nominal);
+        let ks2: Vec<(usize, Ks2)> = pupils2.iter().map(|(i, ps)| (*i, tally_ks2(ps, &means, year, &nominal, sd))).collect();
         let mut nat = Tally::default();
         let mut nat_other = Tally::default();
         for (_, t) in &ks2 {
@@ -456,36 +696,59 @@ pub fn generate(opts: &DemoOptions) -> anyhow::Result<DemoSummary> {
             let la = &las[s.la];
             let rect = if s.phase == Phase::Special { "2" } else { "1" };
             let ids = [rect.into(), la.code.clone(), s.estab.to_string(), s.urn.to_string(), q(&s.name), q(&s.town), s.nftype.into()];
-            let cells = ks2_cells(ids, t, nat_other_pct, prev_ks2.get(&s.urn).cloned(), true, &mut yr);
+            let cells = ks2_cells(ids, t, nat_other_pct, prev_ks2.get(&s.urn).cloned(), true);
             push_row(&mut out, &cells, "\r\n");
             prev_ks2.insert(s.urn, (t.all.n, t.all.pct()));
             for acc in [&mut la_tot[s.la], &mut nat_tot] {
-                let a = acc.get_or_insert_with(|| Ks2 { all: Tally::default(), boys: Tally::default(), girls: Tally::default(), dis: Tally::default(), other: Tally::default(), eal: Tally::default(), high: Tally::default(), read: Tally::default(), writ: Tally::default(), mat: Tally::default(), gps: Tally::default(), read_score: Tally::default(), mat_score: Tally::default(), gps_score: Tally::default(), prog: [0.0; 3] });
-                for (x, y) in [(&mut a.all, t.all), (&mut a.boys, t.boys), (&mut a.girls, t.girls), (&mut a.dis, t.dis), (&mut a.other, t.other), (&mut a.eal, t.eal), (&mut a.high, t.high), (&mut a.read, t.read), (&mut a.writ, t.writ), (&mut a.mat, t.mat), (&mut a.gps, t.gps), (&mut a.read_score, t.read_score), (&mut a.mat_score, t.mat_score), (&mut a.gps_score, t.gps_score)] {
-                    x.add(y);
-                }
+                acc.get_or_insert_with(Ks2::empty).add(t);
             }
         }
         for (li, t) in la_tot.iter().enumerate() {
             if let Some(t) = t {
                 let ids = ["3".into(), las[li].code.clone(), " ".into(), " ".into(), " ".into(), " ".into(), " ".into()];
-                push_row(&mut out, &ks2_cells(ids, t, nat_other_pct, None, false, &mut yr), "\r\n");
-                // Looked-after children: a small, low-attaining slice of each LA's cohort.
-                let n_lac = ((t.all.n as f64) * 0.006).round() as usize;
-                let k = yr.binomial(n_lac, 0.37);
-                lac_rows.push((year, li, Tally { n: n_lac, k: k as f64 }));
+                push_row(&mut out, &ks2_cells(ids, t, nat_other_pct, None, false), "\r\n");
+                // Looked-after children's results, from the same pupils.
+                lac_rows.push((year, li, t.lac));
             }
         }
         if let Some(t) = &nat_tot {
             for rect in ["4", "5"] {
                 let ids = [rect.into(), String::new(), String::new(), String::new(), String::new(), String::new(), String::new()];
-                push_row(&mut out, &ks2_cells(ids, t, nat_other_pct, None, false, &mut yr), "\r\n");
+                push_row(&mut out, &ks2_cells(ids, t, nat_other_pct, None, false), "\r\n");
             }
         }
         write_file(dir, &format!("{}/england_ks2final.csv", folder(year)), out.as_bytes(), &mut files)?;
+        // The demo LA's own pupil-level files (KS2, and KS1 teacher assessments and phonics).
+        let mut ks2_file = String::from(PUPIL_HEADER);
+        ks2_file.push_str(",ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps\n");
+        let mut ks1_file = String::from(PUPIL_HEADER);
+        ks1_file.push_str(",ks1_reading,ks1_writing,ks1_maths,phonics\n");
+        for (i, ps) in pupils2.iter().filter(|(i, _)| schools[*i].la == demo_la) {
+            let s = &schools[*i];
+            for (k, p) in ps.iter().enumerate() {
+                let t = |r: Result<u8, char>| r.map(|v| v.to_string()).unwrap_or_else(|c| c.to_string());
+                let _ = writeln!(ks2_file, "{},{},{},KS2,{},{},{},{},{},{}", pupil_id(s.urn, year, 2, k), s.urn, year, p.ctx.cells().join(","), p.aps.map(|a| fmt_num(a, 1)).unwrap_or_default(), t(p.tests[READ]), p.writing, t(p.tests[MATHS]), t(p.tests[GPS]));
+            }
+            for (k, line) in simulate_ks1(s, &las[s.la], year, opts.seed).into_iter().enumerate() {
+                let _ = writeln!(ks1_file, "{},{},{},KS1,{}", pupil_id(s.urn, year, 1, k), s.urn, year, line);
+            }
+        }
+        write_file(dir, &format!("pupils/ks2_pupils_{}_{year}.csv", DEMO_LA_CODE), ks2_file.as_bytes(), &mut files)?;
+        write_file(dir, &format!("pupils/ks1_pupils_{}_{year}.csv", DEMO_LA_CODE), ks1_file.as_bytes(), &mut files)?;
 
         // ---- KS4
-        let ks4: Vec<(usize, Ks4)> = schools.iter().enumerate().filter(|(_, s)| s.phase != Phase::Primary && s.opened < year).map(|(i, s)| (i, simulate_ks4(s, &las[s.la], year, &mut yr))).collect();
+        let sims4: Vec<(usize, (Ks4, Vec<Ks4Pupil>))> = schools.iter().enumerate().filter(|(_, s)| s.phase != Phase::Primary && s.opened < year).map(|(i, s)| (i, simulate_ks4(s, &las[s.la], year, &mut yr))).collect();
+        let mut ks4_file = String::from(PUPIL_HEADER);
+        ks4_file.push_str(",att8,english_grade,maths_grade\n");
+        for (i, (_, ps)) in sims4.iter().filter(|(i, _)| schools[*i].la == demo_la) {
+            let g = |x: Option<u8>| x.map(|v| v.to_string()).unwrap_or_else(|| "U".into());
+            for (k, p) in ps.iter().enumerate() {
+                let s = &schools[*i];
+                let _ = writeln!(ks4_file, "{},{},{},KS4,{},{},{},{}", pupil_id(s.urn, year, 4, k), s.urn, year, p.ctx.cells().join(","), fmt_num(p.att8, 2), g(p.english), g(p.maths));
+            }
+        }
+        write_file(dir, &format!("pupils/ks4_pupils_{}_{year}.csv", DEMO_LA_CODE), ks4_file.as_bytes(), &mut files)?;
+        let ks4: Vec<(usize, Ks4)> = sims4.into_iter().map(|(i, (t, _))| (i, t)).collect();
         let mut out = String::from(bom);
         out.push_str(&header(KS4_COLS, year));
         out.push_str("\r\n");
@@ -573,6 +836,7 @@ pub fn generate(opts: &DemoOptions) -> anyhow::Result<DemoSummary> {
         write_file(dir, &format!("{}/england_abs.csv", folder(year)), abs.as_bytes(), &mut files)?;
     }
 
+    write_prior_means(dir, &all_bands, &mut files)?;
     write_lists(dir, &las, &schools, &mut rng, &mut files)?;
     write_lac(dir, &las, &lac_rows, &mut files)?;
     write_ofsted(dir, &las, &schools, &mut rng, &mut files)?;
@@ -581,7 +845,9 @@ pub fn generate(opts: &DemoOptions) -> anyhow::Result<DemoSummary> {
          including the demo LA {} ({}), {} schools, results for 2016/17 to 2018/19, in the formats of the DfE and Ofsted files \
          (performance tables KS2, KS4, census and absence per year; a Get Information About Schools extract; the Ofsted \
          latest-inspection workbook; statistical neighbours in the 2021 and 2025 layouts; looked-after children's KS2 outcomes; \
-         an LA code list).\n",
+         an LA code list). For the demo LA only: pupil-level files (pupils/, KS1, KS2 and KS4 for each year; \
+         docs/pupil-data.md) whose totals agree with its school-level figures, and the national KS2 means by KS1 \
+         prior-attainment group they were measured against (national/).\n",
         opts.seed,
         las.len(),
         600 + las.len(),

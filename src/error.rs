@@ -84,7 +84,7 @@ pub enum ExitCode {
 /// Map any error from the library to its exit code.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
-        if cause.downcast_ref::<IngestError>().is_some() || cause.downcast_ref::<IngestFailures>().is_some() {
+        if cause.downcast_ref::<IngestError>().is_some() || cause.downcast_ref::<IngestFailures>().is_some() || cause.downcast_ref::<PupilRowErrors>().is_some() {
             return ExitCode::Input;
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
@@ -93,7 +93,7 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         if cause.downcast_ref::<StoreError>().is_some() {
             return ExitCode::Input;
         }
-        if cause.downcast_ref::<RenderFailures>().is_some() {
+        if cause.downcast_ref::<RenderFailures>().is_some() || cause.downcast_ref::<DisclosureFindings>().is_some() {
             return ExitCode::Render;
         }
     }
@@ -112,3 +112,13 @@ pub struct RenderFailures {
     pub total: usize,
     pub failures: Vec<String>,
 }
+
+/// The disclosure audit found figures about groups of 1-5 pupils in rendered or exported files.
+#[derive(Debug, thiserror::Error)]
+#[error("disclosure audit: {} disclosive figure(s) found:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct DisclosureFindings(pub Vec<String>);
+
+/// Rows of pupil-level files that failed validation (every one is listed).
+#[derive(Debug, thiserror::Error)]
+#[error("{} problem(s) in the pupil files; nothing was computed (--allow-bad-rows leaves the rows out instead):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+pub struct PupilRowErrors(pub Vec<IngestError>);

@@ -103,8 +103,42 @@ enum Command {
         /// within: the rest of the school/LA; national: national pupils of the other group (DIFFN); all: all pupils.
         #[arg(long, value_enum, default_value_t = attain::analysis::gaps::Against::Within)]
         against: attain::analysis::gaps::Against,
+        /// Answer from pupil-level files or directories (docs/pupil-data.md) instead of published figures.
+        /// Groups may be combined: --group disadvantaged+boys.
+        #[arg(long, num_args = 1..)]
+        pupils: Vec<PathBuf>,
+        /// National KS2 means by KS1 prior-attainment group (for progress measures from pupil data).
+        #[arg(long)]
+        prior_means: Option<PathBuf>,
+        /// urn,partnership CSV, for --level partnership with pupil data.
+        #[arg(long)]
+        partnerships: Option<PathBuf>,
+        /// Only these schools (URNs), LAs or partnerships.
+        #[arg(long = "only", num_args = 1..)]
+        only: Vec<String>,
+        /// Years in the trend window, ending at --year (pupil data).
+        #[arg(long, default_value_t = 3)]
+        years: usize,
+        /// Keep only the N widest gaps that were among the N widest in every year of the window.
+        #[arg(long)]
+        widest: Option<usize>,
+        /// Disclosure control: groups of 1 to N pupils are withheld (pupil data).
+        #[arg(long, default_value_t = attain::analysis::disclosure::DEFAULT_THRESHOLD)]
+        threshold: u64,
+        /// Drop invalid pupil rows (reported as warnings, exit status 1) instead of stopping.
+        #[arg(long)]
+        allow_bad_rows: bool,
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Check every rendered or exported file under a directory for figures about groups of
+    /// 1 to N pupils that disclosure control should have removed (exit 4 if any is found).
+    Audit {
+        dir: PathBuf,
+        #[arg(long, default_value_t = attain::analysis::disclosure::DEFAULT_THRESHOLD)]
+        threshold: u64,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
     },
@@ -174,6 +208,15 @@ enum Command {
         /// Write HTML only (no PDF).
         #[arg(long)]
         html_only: bool,
+        /// The LA's pupil-level files or directories: adds the gaps only they can give (looked after, ethnicity, combined groups).
+        #[arg(long, num_args = 1..)]
+        pupils: Vec<PathBuf>,
+        /// National KS2 means by KS1 prior-attainment group (prior-attainment groups and progress from pupil data).
+        #[arg(long)]
+        prior_means: Option<PathBuf>,
+        /// Disclosure control for pupil data: groups of 1 to N pupils are withheld.
+        #[arg(long, default_value_t = attain::analysis::disclosure::DEFAULT_THRESHOLD)]
+        threshold: u64,
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
     },
@@ -279,9 +322,11 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+#[derive(Clone, Copy, PartialEq, clap::ValueEnum)]
 enum Lvl {
     School,
+    /// A partnership or cluster of schools (pupil data with --partnerships).
+    Partnership,
     La,
     National,
 }
@@ -292,6 +337,7 @@ impl From<Lvl> for Level {
             Lvl::School => Level::School,
             Lvl::La => Level::La,
             Lvl::National => Level::National,
+            Lvl::Partnership => unreachable!("published figures have no partnership level (checked before)"),
         }
     }
 }
@@ -327,6 +373,12 @@ enum BenchWhat {
         demo: PathBuf,
         #[arg(long, default_value_t = 3)]
         repeat: usize,
+    },
+    /// Read and aggregate a synthetic national KS2 cohort of pupil-level data, by school and group,
+    /// with disclosure control.
+    Pupils {
+        #[arg(long, default_value_t = 700_000)]
+        pupils: usize,
     },
 }
 
@@ -412,7 +464,35 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             print!("{}", attain::commands::analysis::print_rank(&rows, *format));
             Ok(Code::Ok)
         }
-        Command::Gaps { measure, group, level, la, year, against, store, format } => {
+        Command::Audit { dir, threshold, format } => {
+            let r = attain::audit::audit(dir, *threshold)?;
+            match format {
+                Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+                _ => println!("{}", attain::audit::describe(&r, dir)),
+            }
+            if !r.findings.is_empty() {
+                anyhow::bail!(attain::error::DisclosureFindings(r.findings.iter().map(|f| format!("{}, {}: {}", f.file, f.location, f.figure)).collect()));
+            }
+            Ok(if r.not_checked.is_empty() { Code::Ok } else { Code::DataWarnings })
+        }
+        Command::Gaps { measure, group, level, la, year, against, pupils, prior_means, partnerships, only, years, widest, threshold, allow_bad_rows, store, format } if !pupils.is_empty() => {
+            let level = match level {
+                Lvl::School => attain::analysis::pupils::Unit::School,
+                Lvl::La => attain::analysis::pupils::Unit::La,
+                Lvl::Partnership => attain::analysis::pupils::Unit::Partnership,
+                Lvl::National => anyhow::bail!(attain::error::ConfigError::new("--level", "pupil data is the LA's own: use school, partnership or la")),
+            };
+            let o = attain::commands::pupils::PupilGapOptions { pupils, measure, group, level, year: *year, years: *years, only: only.clone(), la: la.as_deref(), prior_means: prior_means.as_ref(), partnerships: partnerships.as_ref(), threshold: *threshold, widest: *widest, allow_bad_rows: *allow_bad_rows };
+            let _ = against;
+            let (rows, warnings) = attain::commands::pupils::run(&Store::at(store), &o)?;
+            for w in &warnings {
+                eprintln!("warning: dropped a bad pupil row: {w}");
+            }
+            print!("{}", attain::commands::pupils::print(&rows, *format));
+            Ok(if warnings.is_empty() { Code::Ok } else { Code::DataWarnings })
+        }
+        Command::Gaps { measure, group, level, la, year, against, store, format, .. } => {
+            anyhow::ensure!(*level != Lvl::Partnership, attain::error::ConfigError::new("--level", "published figures have no partnership level: use `attain partnerships`, or --pupils with --partnerships"));
             let cat = catalogue()?;
             let store = Store::at(store);
             let data = attain::analysis::data::Data::open(&store, &cat)?;
@@ -423,13 +503,13 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             print!("{}", attain::commands::analysis::print_gaps(&rows, *format));
             Ok(Code::Ok)
         }
-        Command::Booklet { schools, la, all_schools, year, out, neighbours, templates, colour, la_name, logo, html_only, store } => {
+        Command::Booklet { schools, la, all_schools, year, out, neighbours, templates, colour, la_name, logo, html_only, pupils, prior_means, threshold, store } => {
             let cat = catalogue()?;
             let store = Store::at(store);
             let data = attain::analysis::data::Data::open(&store, &cat)?;
             let year = resolve_year(&data, "ks2_rwm_expected", Level::School, *year).or_else(|_| resolve_year(&data, "ks4_attainment8", Level::School, None))?;
             let sel = attain::render::booklet::Selection { urns: schools.clone(), la: la.clone(), all_schools: *all_schools || !schools.is_empty() };
-            let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only };
+            let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only, pupils: (!pupils.is_empty()).then(|| attain::render::booklet::PupilInputs { paths: pupils.clone(), prior_means: prior_means.clone(), threshold: *threshold }) };
             let s = attain::render::booklet::run(&data, &sel, &opts)?;
             eprintln!("{} booklet(s) for {} in {} (figures {:.1} s, rendering {:.1} s); index {}", s.written, attain::year::academic_label(year), out.display(), s.seconds_prepare, s.seconds_render, out.join("index.html").display());
             Ok(Code::Ok)
@@ -562,6 +642,10 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
         }
         Command::Bench { what: BenchWhat::Charts { store, la } } => {
             print!("{}", attain::commands::bench::charts(store, catalogue()?, la.clone())?);
+            Ok(Code::Ok)
+        }
+        Command::Bench { what: BenchWhat::Pupils { pupils } } => {
+            print!("{}", attain::commands::bench::pupils(*pupils)?);
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Ingest { demo, repeat } } => {

@@ -89,7 +89,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook", "pupil-gaps", "audit"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -239,6 +239,11 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                 templates: stage.inputs.iter().find(|i| i.join("booklet.html.j2").exists()).cloned(),
                 html: true,
                 pdf: !opt("html_only").and_then(|v| v.as_bool()).unwrap_or(false),
+                pupils: stage.options.get("pupils").and_then(|v| v.as_str()).map(|d| crate::render::booklet::PupilInputs {
+                    paths: vec![PathBuf::from(d)],
+                    prior_means: stage.options.get("prior_means").and_then(|v| v.as_str()).map(PathBuf::from),
+                    threshold: stage.options.get("threshold").and_then(|v| v.as_integer()).map(|t| t as u64).unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD),
+                }),
             };
             let s = crate::render::booklet::run(&data, &sel, &opts)?;
             Ok(format!("{} booklets for {}", s.written, crate::year::academic_label(year)))
@@ -294,6 +299,68 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             let req = crate::commands::workbook::WorkbookRequest { la: &la, out: &out, rules: &rules, map: map.as_deref(), neighbours };
             let sheets = crate::commands::workbook::run(&data, &req)?;
             Ok(sheets.iter().map(|(n, r)| format!("{n} {r}")).collect::<Vec<_>>().join(", "))
+        }
+        "pupil-gaps" => {
+            // options: pupils (dir or file), prior_means, partnerships, threshold, and [[...queries]]:
+            // each { name, measure, group, level = "school", years = 3, widest }.
+            let opt_str = |k: &str| stage.options.get(k).and_then(|v| v.as_str()).map(PathBuf::from);
+            let pupils = opt_str("pupils").ok_or_else(|| ConfigError::new(&stage.name, "the pupil-gaps step needs options.pupils (a directory of pupil files)"))?;
+            let out = stage.outputs.first().cloned().ok_or_else(|| ConfigError::new(&stage.name, "the pupil-gaps step needs an output directory"))?;
+            let (prior, maps) = (opt_str("prior_means"), opt_str("partnerships"));
+            let threshold = stage.options.get("threshold").and_then(|v| v.as_integer()).map(|t| t as u64).unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD);
+            let store = crate::store::Store::at(stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store")));
+            let queries = stage.options.get("queries").and_then(|v| v.as_array()).ok_or_else(|| ConfigError::new(&stage.name, "the pupil-gaps step needs options.queries"))?;
+            let mut written = 0;
+            for q in queries {
+                let get = |k: &str| q.get(k).and_then(|v| v.as_str());
+                let (Some(name), Some(measure), Some(group)) = (get("name"), get("measure"), get("group")) else {
+                    anyhow::bail!(ConfigError::new(&stage.name, "each query needs name, measure and group"));
+                };
+                let level = match get("level").unwrap_or("school") {
+                    "school" => crate::analysis::pupils::Unit::School,
+                    "partnership" => crate::analysis::pupils::Unit::Partnership,
+                    "la" => crate::analysis::pupils::Unit::La,
+                    other => anyhow::bail!(ConfigError::new(&stage.name, format!("query {name}: level {other:?} is not school, partnership or la"))),
+                };
+                let o = crate::commands::pupils::PupilGapOptions {
+                    pupils: std::slice::from_ref(&pupils),
+                    measure,
+                    group,
+                    level,
+                    year: q.get("year").and_then(|v| v.as_integer()).map(|y| y as i32),
+                    years: q.get("years").and_then(|v| v.as_integer()).unwrap_or(3) as usize,
+                    only: vec![],
+                    la: get("la").or_else(|| p.la.get("code").and_then(|v| v.as_str())),
+                    prior_means: prior.as_ref(),
+                    partnerships: maps.as_ref(),
+                    threshold,
+                    widest: q.get("widest").and_then(|v| v.as_integer()).map(|n| n as usize),
+                    allow_bad_rows: false,
+                };
+                let (rows, _) = crate::commands::pupils::run(&store, &o)?;
+                write_atomic(&out.join(format!("{name}.csv")), crate::commands::pupils::print(&rows, crate::output::Format::Csv).as_bytes())?;
+                write_atomic(&out.join(format!("{name}.json")), crate::commands::pupils::print(&rows, crate::output::Format::Json).as_bytes())?;
+                written += 1;
+            }
+            Ok(format!("{written} questions answered from pupil data"))
+        }
+        "audit" => {
+            // inputs: the output directories to check; fails if any disclosive figure is found.
+            let threshold = stage.options.get("threshold").and_then(|v| v.as_integer()).map(|t| t as u64).unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD);
+            let mut checked = 0;
+            let mut findings = Vec::new();
+            for dir in stage.inputs.iter().filter(|d| d.exists()) {
+                let r = crate::audit::audit(dir, threshold)?;
+                checked += r.files_checked;
+                for n in &r.not_checked {
+                    warnings.push(format!("stage {}: not checked: {n}", stage.name));
+                }
+                findings.extend(r.findings);
+            }
+            if !findings.is_empty() {
+                anyhow::bail!(crate::error::DisclosureFindings(findings.iter().map(|f| format!("{}, {}: {}", f.file, f.location, f.figure)).collect()));
+            }
+            Ok(format!("{checked} files checked, no disclosive figure"))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

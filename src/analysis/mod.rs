@@ -5,11 +5,13 @@
 pub mod aggregate;
 pub mod categorise;
 pub mod data;
+pub mod disclosure;
 pub mod facts;
 pub mod gaps;
 pub mod ofsted;
 pub mod partnerships;
 pub mod position;
+pub mod pupils;
 pub mod rank;
 pub mod ranking;
 pub mod rules;

@@ -57,7 +57,7 @@ pub fn booklets(store: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, limi
     let mut out = String::new();
     for (label, pdf) in [("HTML", false), ("HTML + PDF", true)] {
         let _ = std::fs::remove_dir_all(&scratch);
-        let opts = crate::render::booklet::Options { out: scratch.clone(), year, neighbours_model: 2021, la_colour: "#1f4e79".into(), la_name: None, logo: None, templates: None, html: true, pdf };
+        let opts = crate::render::booklet::Options { out: scratch.clone(), year, neighbours_model: 2021, la_colour: "#1f4e79".into(), la_name: None, logo: None, templates: None, html: true, pdf, pupils: None };
         let t = Instant::now();
         let s = crate::render::booklet::run(&data, &sel, &opts)?;
         let secs = t.elapsed().as_secs_f64();
@@ -113,6 +113,61 @@ pub fn charts(store: &Path, catalogue: Arc<Catalogue>, la: Option<String>) -> an
         n as f64 / secs,
         peak_memory_mb().unwrap_or(f64::NAN)
     ));
+    let _ = std::fs::remove_dir_all(&scratch);
+    Ok(out)
+}
+
+/// A synthetic national KS2 cohort (`n` pupils in schools of about 44) written as one pupil
+/// file, then read and validated, then aggregated by school for several groups.
+pub fn pupils(n: usize) -> anyhow::Result<String> {
+    use crate::analysis::pupils::{gap_rows, GroupSpec, Places, PupilQuery, Unit};
+    use std::fmt::Write as _;
+    let scratch = std::env::temp_dir().join(format!("attain-bench-pupils-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch)?;
+    let file = scratch.join("ks2_pupils.csv");
+    // SplitMix64, as the demo generator: the same file on every machine.
+    let mut state = 20190701u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let t = Instant::now();
+    let mut text = String::with_capacity(n * 70);
+    text.push_str("pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps\n");
+    for i in 0..n {
+        let urn = 100_000 + i / 44;
+        let lac = next() < 0.007;
+        let fsm = next() < 0.25;
+        let dis = fsm || lac;
+        let ability = next() + next() + next() - 1.5 - if dis { 0.5 } else { 0.0 };
+        let score = |a: f64, u: f64| (102.0 + 12.0 * a + 6.0 * (u - 0.5)).round().clamp(80.0, 120.0);
+        let w = if ability > 0.6 { "GDS" } else if ability > -0.3 { "EXS" } else { "WTS" };
+        let eth = ["WHIT", "WHIT", "WHIT", "WHIT", "ASIA", "BLAC", "MIXD", "AOEG"][(next() * 8.0) as usize];
+        let yn = |b: bool| if b { "Y" } else { "N" };
+        let _ = writeln!(text, "B{i},{urn},2019,KS2,{},{},{},{},{},{},{eth},{:.1},{},{w},{},{}", if next() < 0.51 { "M" } else { "F" }, yn(dis), yn(fsm), yn(lac), if next() < 0.13 { "K" } else { "N" }, yn(next() < 0.2), 9.0 + 12.0 * next(), score(ability, next()), score(ability, next()), score(ability, next()));
+    }
+    crate::pipeline::write_atomic(&file, text.as_bytes())?;
+    let mut out = format!("synthetic national KS2 cohort: {n} pupils in {} schools, {:.1} MB, written in {:.2} s\n", n.div_ceil(44), text.len() as f64 / 1e6, t.elapsed().as_secs_f64());
+    drop(text);
+    let t = Instant::now();
+    let (data, _) = crate::ingest::pupils::read_pupils(std::slice::from_ref(&file), false)?;
+    let read = t.elapsed().as_secs_f64();
+    let _ = writeln!(out, "read and validate: {read:.2} s ({:.0} pupils/s)", data.pupils.len() as f64 / read);
+    let places = Places::default();
+    let mut total = 0.0;
+    for group in ["all", "disadvantaged", "lac", "disadvantaged+boys", "asian"] {
+        let q = PupilQuery { measure: "ks2_rwm_expected", group: GroupSpec::parse(group)?, level: Unit::School, years: vec![2019], only: vec![], threshold: crate::analysis::disclosure::DEFAULT_THRESHOLD };
+        let t = Instant::now();
+        let rows = gap_rows(&data.pupils, &q, None, &places)?;
+        let s = t.elapsed().as_secs_f64();
+        total += s;
+        let withheld = rows.iter().filter(|r| r.suppressed()).count();
+        let _ = writeln!(out, "aggregate ks2_rwm_expected by school for {group}: {s:.2} s, {} school rows, {withheld} withheld ({:.0} pupils/s)", rows.len(), data.pupils.len() as f64 / s);
+    }
+    let _ = writeln!(out, "five aggregations: {total:.2} s; peak memory {:.0} MB", peak_memory_mb().unwrap_or(f64::NAN));
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
 }

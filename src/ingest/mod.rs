@@ -8,6 +8,7 @@ pub mod lait;
 pub mod neighbours;
 pub mod ofsted;
 pub mod perf;
+pub mod pupils;
 pub mod table;
 pub mod tidy;
 

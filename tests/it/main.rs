@@ -8,4 +8,5 @@ mod charts;
 mod council;
 mod partnerships;
 mod pipeline;
+mod pupils;
 mod real_data;

@@ -74,6 +74,15 @@ pub struct Options {
     pub templates: Option<PathBuf>,
     pub html: bool,
     pub pdf: bool,
+    /// The LA's pupil-level files, for the gaps only they can give.
+    pub pupils: Option<PupilInputs>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PupilInputs {
+    pub paths: Vec<PathBuf>,
+    pub prior_means: Option<PathBuf>,
+    pub threshold: u64,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,7 +116,13 @@ pub fn output_path(out: &Path, b: &Booklet, ext: &str) -> PathBuf {
 /// Choose the schools, prepare the figures once, then render every booklet in parallel.
 pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSummary> {
     let t0 = std::time::Instant::now();
-    let prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
+    let mut prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
+    if let Some(p) = &opts.pupils {
+        let (pupils, _) = crate::ingest::pupils::read_pupils(&p.paths, false)?;
+        let means = p.prior_means.as_deref().map(|m| crate::analysis::pupils::PriorMeans::read(m, None)).transpose()?;
+        let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
+        prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold)?;
+    }
     let mut chosen: Vec<&SchoolRow> = prepared
         .schools
         .iter()
@@ -222,6 +237,7 @@ mod tests {
             context: vec![],
             key_stages: vec![],
             gaps: vec![],
+            pupil_gaps: vec![PupilGapView { measure: "ks2_rwm_expected".into(), label: "RWM <expected> & $more".into(), group_id: "lac".into(), group: "Looked after #[x] (n=c)".into(), value: "c".into(), comparison_value: "c".into(), gap: "c".into(), la_value: "37.5".into(), significance: String::new(), trend: "*new*".into() }],
             attendance: vec![],
             ofsted: None,
             targets: vec![],
@@ -237,6 +253,8 @@ mod tests {
         assert!(!html.contains("<script>alert"), "script tag escaped");
         assert!(html.contains("St Mary &amp; St John&#x27;s &lt;script&gt;"));
         assert!(!html.contains("red;}</style>"), "only #rrggbb colours reach the CSS");
+        assert!(html.contains("<th colspan=\"7\" scope=\"rowgroup\">RWM &lt;expected&gt; &amp; $more</th>"), "pupil-data rows are escaped too");
+        assert!(html.contains("<td>Looked after #[x] (n=c)</td><td>c</td>"));
         let pdf = render_pdf(&env, &b).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // The path stays inside the output directory whatever the codes and name contain.

@@ -33,6 +33,9 @@ pub struct Booklet {
     pub context: Vec<CompareRow>,
     pub key_stages: Vec<KeyStageSection>,
     pub gaps: Vec<GapView>,
+    /// Gaps only the LA's pupil-level data can give (looked after, ethnicity, combined
+    /// groups), disclosure control already applied. Empty without pupil data.
+    pub pupil_gaps: Vec<PupilGapView>,
     pub attendance: Vec<CompareRow>,
     pub ofsted: Option<OfstedView>,
     pub targets: Vec<TargetRow>,
@@ -133,6 +136,22 @@ pub struct GapView {
     pub trend: String,
 }
 
+/// One row of the pupil-data gaps table. `group` carries the group size as `n=K`
+/// (`n=c` when withheld), the label the disclosure audit reads.
+#[derive(Debug, Clone, Serialize)]
+pub struct PupilGapView {
+    pub measure: String,
+    pub label: String,
+    pub group_id: String,
+    pub group: String,
+    pub value: String,
+    pub comparison_value: String,
+    pub gap: String,
+    pub la_value: String,
+    pub significance: String,
+    pub trend: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct OfstedView {
     pub grade: i32,
@@ -202,7 +221,17 @@ pub struct Prepared<'a> {
     /// Per measure: sorted %FSM6 of schools (to find a school's fifth), and the 80th/95th
     /// percentiles of this year's figure among schools of each phase and fifth.
     similar: HashMap<String, (Vec<f64>, HashMap<(String, usize), (Option<f64>, Option<f64>)>)>,
+    /// Pupil-data gap rows by URN (disclosure control applied), when pupil files are given.
+    pupil_gaps: HashMap<String, Vec<PupilGapView>>,
+    pupil_groups: Vec<String>,
+    pupil_threshold: u64,
 }
+
+/// Measures and groups the booklet's pupil-data table shows: the groups published files
+/// do not give a school (looked after, SEN by type, ethnic groups, prior attainment,
+/// disadvantaged boys and girls).
+pub const PUPIL_GAP_MEASURES: [&str; 6] = ["phonics_expected", "ks1_writ_expected", "ks2_rwm_expected", "ks2_writ_expected", "ks4_attainment8", "ks4_em_grade5"];
+pub const PUPIL_GAP_GROUPS: [&str; 12] = ["lac", "sen_support", "ehcp", "white", "mixed", "asian", "black", "other_ethnic", "prior_low", "prior_high", "disadvantaged+boys", "disadvantaged+girls"];
 
 pub const KS2_HEADLINES: [&str; 7] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress", "ks2_read_avg_score", "ks2_mat_avg_score"];
 pub const KS4_HEADLINES: [&str; 5] = ["ks4_attainment8", "ks4_progress8", "ks4_em_grade5", "ks4_em_grade4", "ks4_ebacc_aps"];
@@ -242,7 +271,7 @@ impl<'a> Prepared<'a> {
         // The latest graded inspection known by the end of the booklet's academic year.
         let inspections: HashMap<String, (i64, i32)> = data.latest_inspections(Some(crate::dates::days_from_civil(year as i64, 8, 31)))?.into_iter().filter_map(|(u, (g, d))| Some((u, (d, g?)))).collect();
         let neighbours = data.all_neighbours(model)?;
-        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new() };
+        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), pupil_gaps: HashMap::new(), pupil_groups: Vec::new(), pupil_threshold: 0 };
         p.la_built = p.build_la_figures();
         for m in KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(ATTENDANCE.iter()) {
             let pol = data.polarity(m)?.unwrap_or(Polarity::High);
@@ -511,6 +540,50 @@ impl<'a> Prepared<'a> {
         })
     }
 
+    /// Add the gaps only pupil-level data can give, with disclosure control applied here,
+    /// before anything is rendered. School figures are compared with the school's other
+    /// pupils, and set beside the same group across the pupil files (the LA).
+    pub fn add_pupil_data(&mut self, pupils: &[crate::ingest::pupils::Pupil], means: Option<&crate::analysis::pupils::PriorMeans>, places: &crate::analysis::pupils::Places, threshold: u64) -> anyhow::Result<()> {
+        use crate::analysis::pupils::{gap_rows, GroupSpec, PupilQuery, Unit};
+        let years: Vec<i32> = self.years.clone();
+        let c = |v: Option<f64>, suppressed: bool, dps: usize| if suppressed { crate::analysis::disclosure::SYMBOL.to_string() } else { v.map(|x| format!("{x:.dps$}")).unwrap_or_else(|| "–".into()) };
+        for m in PUPIL_GAP_MEASURES {
+            let percent = !m.contains("attainment8");
+            let dps = if percent { 1 } else { 2 };
+            let label = self.data.catalogue.measure(m).map(|x| x.short_label().to_string()).unwrap_or_else(|| m.to_string());
+            for g in PUPIL_GAP_GROUPS {
+                if g.starts_with("prior_") && !m.starts_with("ks2") {
+                    continue;
+                }
+                let group = GroupSpec::parse(g)?;
+                let q = |level| PupilQuery { measure: m, group: group.clone(), level, years: years.clone(), only: vec![], threshold };
+                let la_rows = gap_rows(pupils, &q(Unit::La), means, places)?;
+                let la_value: HashMap<String, (Option<f64>, bool)> = la_rows.into_iter().map(|r| (r.code.clone(), (r.value, r.suppressed()))).collect();
+                for r in gap_rows(pupils, &q(Unit::School), means, places)? {
+                    let sup = r.suppressed();
+                    let la = r.code.parse::<u32>().ok().and_then(|u| places.schools.get(&u)).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into());
+                    let (lv, lsup) = la_value.get(&la).cloned().unwrap_or((None, false));
+                    let n = if sup { crate::analysis::disclosure::SYMBOL.to_string() } else { r.cohort.map(|n| n.to_string()).unwrap_or_default() };
+                    self.pupil_gaps.entry(r.code.clone()).or_default().push(PupilGapView {
+                        measure: m.to_string(),
+                        label: label.clone(),
+                        group_id: g.to_string(),
+                        group: format!("{} (n={n})", group.label(self.data.catalogue)),
+                        value: c(r.value, sup, dps),
+                        comparison_value: c(r.comparison_value, sup, dps),
+                        gap: c(r.gap, sup, dps),
+                        la_value: c(lv, lsup, dps),
+                        significance: if sup { String::new() } else { r.significance.clone() },
+                        trend: r.trend.clone(),
+                    });
+                }
+            }
+        }
+        self.pupil_threshold = threshold;
+        self.pupil_groups = PUPIL_GAP_GROUPS.iter().flat_map(|g| g.split('+')).map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        Ok(())
+    }
+
     /// The booklet for one school.
     pub fn booklet(&self, s: &SchoolRow, la_info: &LaInfo) -> Booklet {
         let urn = s.urn.as_str();
@@ -534,7 +607,8 @@ impl<'a> Prepared<'a> {
         let printed: Vec<String> = key_stages.iter().flat_map(|k| k.rows.iter().map(|r| r.measure.clone())).chain(CONTEXT.iter().chain(&ATTENDANCE).map(|m| m.to_string())).collect();
         let sources = self.sources_for(&printed, urn, &la);
         let measures_shown: Vec<String> = targets.iter().map(|t| t.measure.clone()).collect();
-        let groups_shown: Vec<String> = gaps.iter().flat_map(|g| [g.group_id.clone(), g.comparison_id.clone()]).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+        let pupil_gaps = self.pupil_gaps.get(urn).cloned().unwrap_or_default();
+        let groups_shown: Vec<String> = gaps.iter().flat_map(|g| [g.group_id.clone(), g.comparison_id.clone()]).chain(if pupil_gaps.is_empty() { vec![] } else { self.pupil_groups.clone() }).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let ofsted = self.inspections.get(urn).map(|(d, g)| OfstedView {
             grade: *g,
             judgement: ["", "Outstanding", "Good", "Requires improvement", "Inadequate"].get(*g as usize).unwrap_or(&"").to_string(),
@@ -563,6 +637,7 @@ impl<'a> Prepared<'a> {
             context: CONTEXT.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
             key_stages,
             gaps,
+            pupil_gaps,
             attendance: ATTENDANCE.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
             ofsted,
             targets,
@@ -595,6 +670,9 @@ impl<'a> Prepared<'a> {
             format!("Percentile: the school's position among all schools in England with a figure (100 = highest, or lowest where lower is better). Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
             "Targets: the estimate for next year comes from a linear model fitted across all schools in England with figures in both of the last two years: next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
         ];
+        if !self.pupil_gaps.is_empty() {
+            methods.push(format!("Pupil-level figures come from the LA's own pupil files, not from published tables. Groups of 1 to {t} pupils are withheld (shown as c, with n=c), and so is any other figure that would let a withheld one be worked out by subtraction (from the school's total, the other groups, or the LA's figure). A group's gap is against the school's other pupils; the LA column is the same group across the LA's pupil files.", t = self.pupil_threshold));
+        }
         methods.extend(model_note);
         methods.extend(group_notes);
         Notes { sources: sources.to_vec(), symbols, methods }
