@@ -10,3 +10,4 @@ pub mod categorise;
 pub mod charts;
 pub mod partnerships;
 pub mod workbook;
+pub mod targets;

@@ -9,6 +9,7 @@ pub mod neighbours;
 pub mod ofsted;
 pub mod perf;
 pub mod table;
+pub mod target_return;
 pub mod tidy;
 
 use std::collections::{BTreeMap, HashSet};

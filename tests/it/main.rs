@@ -9,3 +9,4 @@ mod council;
 mod partnerships;
 mod pipeline;
 mod real_data;
+mod targets;
