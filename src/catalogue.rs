@@ -62,6 +62,10 @@ pub struct Measure {
     /// Short label for tables and charts.
     #[serde(default)]
     pub label: String,
+    /// The values a school's figure (and so an agreed target) can take, `[min, max]`.
+    /// Percentages default to 0-100; other units have no range unless one is given.
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
 }
 
 fn default_aggregate() -> String {
@@ -73,6 +77,14 @@ impl Measure {
         match self.polarity.as_str() {
             "high" => Some(true),
             "low" => Some(false),
+            _ => None,
+        }
+    }
+    /// `range`, or 0-100 for a percentage.
+    pub fn value_range(&self) -> Option<(f64, f64)> {
+        match (self.range, self.unit.as_str()) {
+            (Some([lo, hi]), _) => Some((lo, hi)),
+            (None, "percent") => Some((0.0, 100.0)),
             _ => None,
         }
     }
@@ -455,6 +467,11 @@ impl Catalogue {
             }
             if !matches!(m.polarity.as_str(), "high" | "low" | "none") {
                 return Err(ConfigError::new("catalogue/measures.toml", format!("measure {}: polarity must be high, low or none", m.id)));
+            }
+            if let Some([lo, hi]) = m.range {
+                if !(lo < hi) {
+                    return Err(ConfigError::new("catalogue/measures.toml", format!("measure {}: range must be [min, max] with min < max", m.id)));
+                }
             }
         }
         let groups: std::collections::HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();

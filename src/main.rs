@@ -308,6 +308,11 @@ enum Command {
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
     },
+    /// Target forms for schools, their returns read back, and targets against results.
+    Targets {
+        #[command(subcommand)]
+        what: TargetsWhat,
+    },
     /// Run a staged pipeline (e.g. pipelines/annual-booklet.toml).
     Run {
         pipeline: PathBuf,
@@ -340,6 +345,56 @@ impl From<Lvl> for Level {
             Lvl::Partnership => unreachable!("published figures have no partnership level (checked before)"),
         }
     }
+}
+
+#[derive(Subcommand)]
+enum TargetsWhat {
+    /// One xlsx form per school with its suggested targets and an "Agreed target" column.
+    Forms {
+        /// Only these schools (URN); repeatable.
+        #[arg(long = "school")]
+        schools: Vec<String>,
+        /// The LA whose schools get forms (default: every LA in the store).
+        #[arg(long)]
+        la: Option<String>,
+        /// Add academies, free schools and other schools the LA does not maintain.
+        #[arg(long)]
+        all_schools: bool,
+        /// The results the targets build on (2018 = 2017/18; the targets are for the year after); default the latest.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        out: PathBuf,
+        /// Statistical-neighbour model for the neighbours' top quartile: 2021 or 2025.
+        #[arg(long, default_value_t = 2021)]
+        neighbours: i32,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+    },
+    /// Read filled-in forms (files or directories), report problems cell by cell, store the valid ones.
+    Import {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The results year the targets are for (2019 = 2018/19); default the year after the latest results.
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Each stored target against the school's result: difference and met / not met / no result.
+    Compare {
+        #[arg(long)]
+        la: Option<String>,
+        /// The results year of the targets (default: the latest with targets).
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "output/store")]
+        store: PathBuf,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand)]
@@ -623,6 +678,39 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             let req = attain::commands::workbook::WorkbookRequest { la, out, rules, map: map.as_deref(), neighbours: *neighbours };
             let sheets = attain::commands::workbook::run(&data, &req)?;
             eprintln!("wrote {}: {}", out.display(), sheets.iter().map(|(n, r)| format!("{n} {r} rows")).collect::<Vec<_>>().join(", "));
+            Ok(Code::Ok)
+        }
+        Command::Targets { what: TargetsWhat::Forms { schools, la, all_schools, year, out, neighbours, store } } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let year = match year {
+                Some(y) => *y,
+                None => attain::commands::targets::latest_results_year(&data)?.ok_or_else(|| attain::error::ConfigError::new("--year", "the store has no KS2 or KS4 school results"))?,
+            };
+            let sel = attain::render::booklet::Selection { urns: schools.clone(), la: la.clone(), all_schools: *all_schools || !schools.is_empty() };
+            let s = attain::commands::targets::forms(&data, &attain::commands::targets::FormsRequest { sel, year, neighbours: *neighbours, out })?;
+            for k in &s.skipped {
+                eprintln!("no form: {k}");
+            }
+            eprintln!("{} target form(s) for {} (from the {} results) in {}", s.written.len(), attain::year::academic_label(year + 1), attain::year::academic_label(year), out.display());
+            Ok(Code::Ok)
+        }
+        Command::Targets { what: TargetsWhat::Import { files, year, store, format } } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let s = attain::commands::targets::import(&data, files, *year)?;
+            print!("{}", attain::commands::targets::print_import(&s, &data, *format));
+            eprintln!("{}", attain::commands::targets::import_summary_line(&s));
+            Ok(if s.failed() > 0 { Code::Input } else { Code::Ok })
+        }
+        Command::Targets { what: TargetsWhat::Compare { la, year, store, format } } => {
+            let cat = catalogue()?;
+            let store = Store::at(store);
+            let data = attain::analysis::data::Data::open(&store, &cat)?;
+            let rows = attain::commands::targets::compare(&data, la.as_deref(), *year)?;
+            print!("{}", attain::commands::targets::print_compare(&rows, *format));
             Ok(Code::Ok)
         }
         Command::Bench { what: BenchWhat::Rank { store } } => {

@@ -39,7 +39,7 @@ pub struct Pipeline {
 #[serde(deny_unknown_fields)]
 pub struct Stage {
     pub name: String,
-    /// Which step: demo | ingest (later issues add analyse, booklet, charts, audit).
+    /// Which step: demo | ingest | booklet | categorise | charts | workbook | target-forms.
     pub run: String,
     #[serde(default)]
     pub inputs: Vec<PathBuf>,
@@ -89,7 +89,7 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
     Ok(p)
 }
 
-pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook", "pupil-gaps", "audit"];
+pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook", "target-forms", "pupil-gaps", "audit"];
 
 /// Every regular file under the given paths, sorted, with its sha256.
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
@@ -361,6 +361,27 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                 anyhow::bail!(crate::error::DisclosureFindings(findings.iter().map(|f| format!("{}, {}: {}", f.file, f.location, f.figure)).collect()));
             }
             Ok(format!("{checked} files checked, no disclosive figure"))
+        }
+        "target-forms" => {
+            // options (default from [la]): code, all_schools, year (the results the targets build
+            // on), neighbours; inputs: the store; outputs[0]: the forms' directory.
+            let opt = |k: &str| stage.options.get(k).or_else(|| p.la.get(k));
+            let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
+            let out = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/target-forms"));
+            let store = crate::store::Store::at(&store_dir);
+            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            let year = match opt("year").and_then(|v| v.as_integer()) {
+                Some(y) => y as i32,
+                None => crate::commands::targets::latest_results_year(&data)?.ok_or_else(|| ConfigError::new(&stage.name, "the store has no KS2 or KS4 school results"))?,
+            };
+            let sel = crate::render::booklet::Selection {
+                urns: vec![],
+                la: opt("code").and_then(|v| v.as_str()).map(str::to_string),
+                all_schools: opt("all_schools").and_then(|v| v.as_bool()).unwrap_or(false),
+            };
+            let neighbours = opt("neighbours").and_then(|v| v.as_integer()).unwrap_or(2021) as i32;
+            let s = crate::commands::targets::forms(&data, &crate::commands::targets::FormsRequest { sel, year, neighbours, out: &out })?;
+            Ok(format!("{} target forms for {}", s.written.len(), crate::year::academic_label(year + 1)))
         }
         other => anyhow::bail!(ConfigError::new(&stage.name, format!("unknown step {other}"))),
     }

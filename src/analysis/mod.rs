@@ -16,5 +16,6 @@ pub mod rank;
 pub mod ranking;
 pub mod rules;
 pub mod significance;
+pub mod target_returns;
 pub mod targets;
 pub mod trend;

@@ -11,3 +11,4 @@ pub mod charts;
 pub mod partnerships;
 pub mod workbook;
 pub mod pupils;
+pub mod targets;

@@ -10,6 +10,7 @@ pub mod ofsted;
 pub mod perf;
 pub mod pupils;
 pub mod table;
+pub mod target_return;
 pub mod tidy;
 
 use std::collections::{BTreeMap, HashSet};

@@ -4,4 +4,5 @@ pub mod booklet;
 pub mod chart;
 pub mod committee;
 pub mod pdf;
+pub mod target_form;
 pub mod workbook;

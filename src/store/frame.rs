@@ -176,6 +176,44 @@ pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
+pub fn targets_frame(rows: &[TargetRow]) -> Result<DataFrame, StoreError> {
+    let cols = vec![
+        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
+        Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<i32>>()),
+        Column::new(s("measure"), rows.iter().map(|r| r.measure.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("target"), rows.iter().map(|r| r.target).collect::<Vec<f64>>()),
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("source_sheet"), rows.iter().map(|r| r.source_sheet.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("source_cell"), rows.iter().map(|r| r.source_cell.as_str()).collect::<Vec<&str>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+/// Every row of the targets table.
+pub fn target_rows(targets: LazyFrame) -> Result<Vec<TargetRow>, StoreError> {
+    let df = targets.collect()?;
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
+    let (urn, la, measure, file, sheet, cell) = (st("urn")?, st("la_code")?, st("measure")?, st("source_file")?, st("source_sheet")?, st("source_cell")?);
+    let year: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
+    let target: Vec<Option<f64>> = df.column("target")?.f64()?.iter().collect();
+    let u = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok((0..df.height())
+        .filter_map(|i| {
+            Some(TargetRow {
+                urn: u(&urn[i]),
+                la_code: la[i].clone(),
+                year: year[i]?,
+                measure: u(&measure[i]),
+                target: target[i]?,
+                source_file: u(&file[i]),
+                source_sheet: u(&sheet[i]),
+                source_cell: u(&cell[i]),
+            })
+        })
+        .collect())
+}
+
 /// Write a frame as parquet to `path` (the caller handles atomic placement).
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
     let file = std::fs::File::create(path).map_err(|e| StoreError::Io { dir: path.to_path_buf(), message: e.to_string() })?;

@@ -87,6 +87,14 @@ impl Store {
             frame::write_parquet(df, &staging.join(format!("{name}.parquet")))?;
             summary.rows.insert(name.to_string(), df.height());
         }
+        // Tables that ingest does not write (imported targets) move with the store unchanged.
+        for name in KEPT_TABLES {
+            let p = self.table_path(name);
+            if p.exists() {
+                let to = staging.join(format!("{name}.parquet"));
+                std::fs::copy(&p, &to).map_err(|e| io(e, &p))?;
+            }
+        }
         let old = sibling(&self.dir, "old");
         if self.dir.exists() {
             if old.exists() {
@@ -100,7 +108,36 @@ impl Store {
         }
         Ok(summary)
     }
+
+    /// The imported targets (empty when none have been imported).
+    pub fn targets(&self) -> Result<Vec<TargetRow>, StoreError> {
+        match self.scan_optional("targets")? {
+            Some(lf) => frame::target_rows(lf),
+            None => Ok(vec![]),
+        }
+    }
+
+    /// Merge imported targets into the `targets` table: a new row replaces any earlier one for
+    /// the same school, year and measure. The table is written beside the old one and renamed
+    /// over it. Returns the table's row count.
+    pub fn write_targets(&self, new: &[TargetRow]) -> Result<usize, StoreError> {
+        let io = |e: std::io::Error, p: &Path| StoreError::Io { dir: p.to_path_buf(), message: e.to_string() };
+        let mut merged: BTreeMap<(String, i32, String), TargetRow> = BTreeMap::new();
+        for r in self.targets()?.into_iter().chain(new.iter().cloned()) {
+            merged.insert((r.urn.clone(), r.year, r.measure.clone()), r);
+        }
+        let rows: Vec<TargetRow> = merged.into_values().collect();
+        std::fs::create_dir_all(&self.dir).map_err(|e| io(e, &self.dir))?;
+        let path = self.table_path("targets");
+        let tmp = self.dir.join(format!(".targets.parquet.tmp-{}", std::process::id()));
+        frame::write_parquet(&mut frame::targets_frame(&rows)?, &tmp)?;
+        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
+        Ok(rows.len())
+    }
 }
+
+/// Tables kept as they are when ingest rewrites the store.
+pub const KEPT_TABLES: [&str; 1] = ["targets"];
 
 #[derive(Debug, Default, Clone)]
 pub struct StoreSummary {

@@ -188,4 +188,22 @@ impl Batch {
     }
 }
 
+/// One agreed target from a school's return: the `targets` table. Written by
+/// `attain targets import`, never by ingest; a later import for the same school, year and
+/// measure replaces it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetRow {
+    pub urn: String,
+    /// The school's LA when the return was imported.
+    pub la_code: Option<String>,
+    /// The results year the target is for (2019 = 2018/19).
+    pub year: i32,
+    pub measure: String,
+    pub target: f64,
+    /// Where it was read: the return, its sheet and the agreed-target cell (e.g. `M12`).
+    pub source_file: String,
+    pub source_sheet: String,
+    pub source_cell: String,
+}
+
 pub const TABLES: [&str; 7] = ["results", "schools", "neighbours", "inspections", "areas", "measures", "sources"];

@@ -10,3 +10,4 @@ mod partnerships;
 mod pipeline;
 mod pupils;
 mod real_data;
+mod targets;

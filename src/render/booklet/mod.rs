@@ -108,21 +108,20 @@ pub struct RunSummary {
 
 /// Output path for a school: `<out>/<LA code>/<URN>-<slug>.<ext>` (safe for any name).
 pub fn output_path(out: &Path, b: &Booklet, ext: &str) -> PathBuf {
-    let la: String = b.school.la_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let urn: String = b.school.urn.chars().filter(|c| c.is_ascii_digit()).collect();
-    out.join(if la.is_empty() { "unknown".into() } else { la }).join(format!("{urn}-{}.{ext}", b.school.slug))
+    school_path(out, &b.school.la_code, &b.school.urn, &b.school.slug, ext)
 }
 
-/// Choose the schools, prepare the figures once, then render every booklet in parallel.
-pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSummary> {
-    let t0 = std::time::Instant::now();
-    let mut prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
-    if let Some(p) = &opts.pupils {
-        let (pupils, _) = crate::ingest::pupils::read_pupils(&p.paths, false)?;
-        let means = p.prior_means.as_deref().map(|m| crate::analysis::pupils::PriorMeans::read(m, None)).transpose()?;
-        let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
-        prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold)?;
-    }
+/// `<out>/<LA code>/<URN>-<slug>.<tail>`, keeping only letters and digits of the codes so the
+/// path stays inside `out` whatever they contain.
+pub fn school_path(out: &Path, la_code: &str, urn: &str, slug: &str, tail: &str) -> PathBuf {
+    let la: String = la_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let urn: String = urn.chars().filter(|c| c.is_ascii_digit()).collect();
+    out.join(if la.is_empty() { "unknown".into() } else { la }).join(format!("{urn}-{slug}.{tail}"))
+}
+
+/// The schools a selection picks, by URN: those with KS2, KS4 or census figures in the years
+/// prepared. Naming a school with none is an error.
+pub fn choose<'p>(prepared: &'p Prepared, sel: &Selection) -> anyhow::Result<Vec<&'p SchoolRow>> {
     let mut chosen: Vec<&SchoolRow> = prepared
         .schools
         .iter()
@@ -140,6 +139,20 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         let missing: Vec<&String> = sel.urns.iter().filter(|u| !chosen.iter().any(|s| &&s.urn == u)).collect();
         anyhow::ensure!(missing.is_empty(), crate::error::ConfigError::new("--school", format!("no results in the store for URN {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
     }
+    Ok(chosen)
+}
+
+/// Choose the schools, prepare the figures once, then render every booklet in parallel.
+pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSummary> {
+    let t0 = std::time::Instant::now();
+    let mut prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
+    if let Some(p) = &opts.pupils {
+        let (pupils, _) = crate::ingest::pupils::read_pupils(&p.paths, false)?;
+        let means = p.prior_means.as_deref().map(|m| crate::analysis::pupils::PriorMeans::read(m, None)).transpose()?;
+        let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
+        prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold)?;
+    }
+    let chosen = choose(&prepared, sel)?;
     let la_name = opts.la_name.clone().or_else(|| sel.la.as_ref().map(|c| data.name(c))).unwrap_or_default();
     let logo = opts.logo.as_deref().map(model::Logo::read).transpose()?;
     let la_info = LaInfo { code: sel.la.clone().unwrap_or_default(), name: la_name.clone(), colour: safe_colour(&opts.la_colour), neighbours_model: opts.neighbours_model, logo };
@@ -241,6 +254,7 @@ mod tests {
             attendance: vec![],
             ofsted: None,
             targets: vec![],
+            last_targets: vec![],
             notes: Notes { sources: vec!["a_b*c#.csv".into()], symbols: vec![("SUPP".into(), "suppressed".into())], methods: vec!["gap = group - comparison [sic]".into()] },
         }
     }

@@ -10,12 +10,13 @@ use crate::analysis::data::Data;
 use crate::analysis::aggregate::Pool;
 use crate::analysis::gaps::gap_between;
 use crate::analysis::rank::{neighbour_standing, standings, Polarity, Top10Rule};
+use crate::analysis::target_returns::against;
 use crate::analysis::targets::{ambitious, fifth, fit, pupils_needed, shortfall, TargetModel};
 use crate::analysis::significance::{percent_vs_reference, progress_significance, Significance};
 use crate::analysis::trend::gap_trend;
 use crate::catalogue::Measure;
 use crate::store::frame::{self, ResultRecord};
-use crate::store::schema::{SchoolRow, ENGLAND};
+use crate::store::schema::{SchoolRow, TargetRow as TargetRowStored, ENGLAND};
 use crate::value::round_half_away;
 use crate::year::academic_label;
 
@@ -39,6 +40,8 @@ pub struct Booklet {
     pub attendance: Vec<CompareRow>,
     pub ofsted: Option<OfstedView>,
     pub targets: Vec<TargetRow>,
+    /// Targets agreed for this booklet's results year, against the results (empty: none imported).
+    pub last_targets: Vec<TargetCheckView>,
     pub notes: Notes,
 }
 
@@ -172,6 +175,35 @@ pub struct TargetRow {
     pub to_sn_top_quartile: String,
 }
 
+/// A suggested target's figures, unformatted: what the booklet prints and the target form holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetFigures {
+    pub measure: String,
+    /// This year's figure and its pupils.
+    pub current: f64,
+    pub cohort: Option<f64>,
+    /// Next year's estimate and its 95% prediction range (percentages kept within 0-100).
+    pub estimate: Option<f64>,
+    pub range: Option<(f64, f64)>,
+    /// The best 20% and best 5% of similar schools.
+    pub best20: Option<f64>,
+    pub best5: Option<f64>,
+    /// The LA's national top-10% threshold and the neighbours' top quartile.
+    pub top10: Option<f64>,
+    pub sn_top_quartile: Option<f64>,
+}
+
+/// An agreed target against the result (`analysis::target_returns::against`), for print.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetCheckView {
+    pub measure: String,
+    pub label: String,
+    pub target: String,
+    pub actual: String,
+    pub difference: String,
+    pub outcome: String,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Notes {
     pub sources: Vec<String>,
@@ -225,6 +257,8 @@ pub struct Prepared<'a> {
     pupil_gaps: HashMap<String, Vec<PupilGapView>>,
     pupil_groups: Vec<String>,
     pupil_threshold: u64,
+    /// Targets imported for this year, by URN.
+    agreed: HashMap<String, Vec<TargetRowStored>>,
 }
 
 /// Measures and groups the booklet's pupil-data table shows: the groups published files
@@ -237,6 +271,10 @@ pub const KS2_HEADLINES: [&str; 7] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2
 pub const KS4_HEADLINES: [&str; 5] = ["ks4_attainment8", "ks4_progress8", "ks4_em_grade5", "ks4_em_grade4", "ks4_ebacc_aps"];
 pub const CONTEXT: [&str; 6] = ["census_pupils", "census_fsm_pct", "census_fsm6_pct", "census_eal_pct", "census_sen_support_pct", "census_ehcp_pct"];
 pub const ATTENDANCE: [&str; 2] = ["absence_overall", "absence_persistent"];
+/// The measures a school gets suggested targets (and a target form row) for: the headline ones.
+pub fn target_measures(cat: &crate::catalogue::Catalogue) -> Vec<&'static str> {
+    KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).copied().filter(|m| cat.measure(m).is_some_and(|x| x.headline)).collect()
+}
 /// Measures whose gaps between groups the booklet shows.
 pub const GAP_MEASURES: [&str; 8] = ["ks2_rwm_expected", "ks2_rwm_higher", "ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress", "ks4_attainment8", "ks4_progress8", "ks4_em_grade5"];
 const GROUPS: [&str; 13] = ["all", "disadvantaged", "not_disadvantaged", "fsm", "not_fsm", "sen", "no_sen", "eal", "not_eal", "boys", "girls", "lac", "cin"];
@@ -271,7 +309,11 @@ impl<'a> Prepared<'a> {
         // The latest graded inspection known by the end of the booklet's academic year.
         let inspections: HashMap<String, (i64, i32)> = data.latest_inspections(Some(crate::dates::days_from_civil(year as i64, 8, 31)))?.into_iter().filter_map(|(u, (g, d))| Some((u, (d, g?)))).collect();
         let neighbours = data.all_neighbours(model)?;
-        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), pupil_gaps: HashMap::new(), pupil_groups: Vec::new(), pupil_threshold: 0 };
+        let mut agreed: HashMap<String, Vec<TargetRowStored>> = HashMap::new();
+        for t in data.store.targets()?.into_iter().filter(|t| t.year == year) {
+            agreed.entry(t.urn.clone()).or_default().push(t);
+        }
+        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), pupil_gaps: HashMap::new(), pupil_groups: Vec::new(), pupil_threshold: 0, agreed };
         p.la_built = p.build_la_figures();
         for m in KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(ATTENDANCE.iter()) {
             let pol = data.polarity(m)?.unwrap_or(Polarity::High);
@@ -486,7 +528,9 @@ impl<'a> Prepared<'a> {
         out
     }
 
-    fn target(&self, m: &str, urn: &str, la: &str) -> Option<TargetRow> {
+    /// The suggested target's figures for one measure and school: the one computation behind
+    /// the booklet's Targets section and the target forms.
+    pub fn target_figures(&self, m: &str, urn: &str, la: &str) -> Option<TargetFigures> {
         let meas = self.data.catalogue.measure(m)?;
         let pol = Polarity::from_catalogue(&meas.polarity).unwrap_or(Polarity::High);
         let rec = self.get(m, "all", self.year, "school", urn)?;
@@ -505,7 +549,31 @@ impl<'a> Prepared<'a> {
         // LA-level aspirations: the national top-10% threshold and the neighbours' top quartile.
         let las: Vec<Option<f64>> = self.rows.get(&(m.to_string(), "all".into(), self.year, "la")).map(|r| r.values().map(|x| x.value).collect()).unwrap_or_default();
         let top10 = standings(&las, pol, Top10Rule::RankCut).first().and_then(|s| s.top10_threshold);
-        let sn_top = neighbour_standing(None, &self.sn_values(m, self.year, la), pol).sn_top_quartile;
+        let sn_top_quartile = neighbour_standing(None, &self.sn_values(m, self.year, la), pol).sn_top_quartile;
+        Some(TargetFigures {
+            measure: m.into(),
+            current,
+            cohort: rec.cohort,
+            estimate: estimate.map(clamp),
+            range: match (estimate, model) {
+                (Some(e), Some(md)) => {
+                    let (lo, hi) = md.range(e);
+                    Some((clamp(lo), clamp(hi)))
+                }
+                _ => None,
+            },
+            best20,
+            best5,
+            top10,
+            sn_top_quartile,
+        })
+    }
+
+    fn target(&self, m: &str, urn: &str, la: &str) -> Option<TargetRow> {
+        let meas = self.data.catalogue.measure(m)?;
+        let pol = Polarity::from_catalogue(&meas.polarity).unwrap_or(Polarity::High);
+        let f = self.target_figures(m, urn, la)?;
+        let current = f.current;
         let need = |target: Option<f64>| -> String {
             let Some(t) = target else { return String::new() };
             let diff = shortfall(current, t, pol);
@@ -514,7 +582,7 @@ impl<'a> Prepared<'a> {
             }
             let mut s = format!("{} (+{:.*} points)", fmt(Some(meas), Some(t)), meas.dps.max(1) as usize, diff);
             if meas.unit == "percent" {
-                if let Some(c) = rec.cohort {
+                if let Some(c) = f.cohort {
                     let pupils = pupils_needed(diff, c);
                     s.push_str(&format!(": {pupils} more pupil{} reaching it", if pupils == 1 { "" } else { "s" }));
                 }
@@ -525,18 +593,12 @@ impl<'a> Prepared<'a> {
             measure: m.into(),
             label: meas.short_label().into(),
             current: fmt(Some(meas), Some(current)),
-            estimate: estimate.map(|e| format!("{} (estimate)", fmt(Some(meas), Some(clamp(e))))).unwrap_or_else(|| "no estimate".into()),
-            interval: match (estimate, model) {
-                (Some(e), Some(md)) => {
-                    let (lo, hi) = md.range(e);
-                    format!("{} to {}", fmt(Some(meas), Some(clamp(lo))), fmt(Some(meas), Some(clamp(hi))))
-                }
-                _ => String::new(),
-            },
-            best20: fmt(Some(meas), best20),
-            best5: fmt(Some(meas), best5),
-            to_top10: need(top10),
-            to_sn_top_quartile: need(sn_top),
+            estimate: f.estimate.map(|e| format!("{} (estimate)", fmt(Some(meas), Some(e)))).unwrap_or_else(|| "no estimate".into()),
+            interval: f.range.map(|(lo, hi)| format!("{} to {}", fmt(Some(meas), Some(lo)), fmt(Some(meas), Some(hi)))).unwrap_or_default(),
+            best20: fmt(Some(meas), f.best20),
+            best5: fmt(Some(meas), f.best5),
+            to_top10: need(f.top10),
+            to_sn_top_quartile: need(f.sn_top_quartile),
         })
     }
 
@@ -582,6 +644,29 @@ impl<'a> Prepared<'a> {
         self.pupil_threshold = threshold;
         self.pupil_groups = PUPIL_GAP_GROUPS.iter().flat_map(|g| g.split('+')).map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         Ok(())
+    }
+
+    /// The targets agreed for this year against the school's results, in the booklet's measure order.
+    fn last_targets(&self, urn: &str) -> Vec<TargetCheckView> {
+        let Some(agreed) = self.agreed.get(urn) else { return vec![] };
+        let order = |m: &str| KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).position(|x| *x == m).unwrap_or(usize::MAX);
+        let mut agreed: Vec<&TargetRowStored> = agreed.iter().collect();
+        agreed.sort_by(|a, b| order(&a.measure).cmp(&order(&b.measure)).then(a.measure.cmp(&b.measure)));
+        agreed
+            .into_iter()
+            .map(|t| {
+                let meas = self.data.catalogue.measure(&t.measure);
+                let a = against(meas, t.target, self.get(&t.measure, "all", self.year, "school", urn));
+                TargetCheckView {
+                    measure: t.measure.clone(),
+                    label: meas.map(|m| m.short_label().to_string()).unwrap_or_else(|| t.measure.clone()),
+                    target: fmt(meas, Some(t.target)),
+                    actual: a.actual.map(|v| fmt(meas, Some(v))).unwrap_or_else(|| "–".into()),
+                    difference: a.difference.map(|d| format!("{:+.*}", meas.map(|m| m.dps).unwrap_or(1) as usize, d)).unwrap_or_default(),
+                    outcome: a.outcome,
+                }
+            })
+            .collect()
     }
 
     /// The booklet for one school.
@@ -641,6 +726,7 @@ impl<'a> Prepared<'a> {
             attendance: ATTENDANCE.iter().map(|m| self.compare_row(m, urn, &la, &census_phase)).collect(),
             ofsted,
             targets,
+            last_targets: self.last_targets(urn),
             notes: self.notes(&measures_shown, &groups_shown, &sources),
         }
     }
