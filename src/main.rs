@@ -178,15 +178,8 @@ enum Command {
     },
     /// Achievement and Target Setting Booklets (HTML and PDF) for an LA's schools.
     Booklet {
-        /// Only these schools (URN); repeatable.
-        #[arg(long = "school")]
-        schools: Vec<String>,
-        /// The LA whose schools get booklets (default: every LA in the store).
-        #[arg(long)]
-        la: Option<String>,
-        /// Add academies, free schools and other schools the LA does not maintain.
-        #[arg(long)]
-        all_schools: bool,
+        #[command(flatten)]
+        sel: SchoolSelection,
         #[arg(long)]
         year: Option<i32>,
         #[arg(long)]
@@ -347,19 +340,32 @@ impl From<Lvl> for Level {
     }
 }
 
+/// Which schools get a booklet or a target form (`--school`, `--la`, `--all-schools`).
+#[derive(clap::Args)]
+struct SchoolSelection {
+    /// Only these schools (URN); repeatable.
+    #[arg(long = "school")]
+    schools: Vec<String>,
+    /// The LA whose schools are included (default: every LA in the store).
+    #[arg(long)]
+    la: Option<String>,
+    /// Add academies, free schools and other schools the LA does not maintain.
+    #[arg(long)]
+    all_schools: bool,
+}
+
+impl SchoolSelection {
+    fn selection(&self) -> attain::render::booklet::Selection {
+        attain::render::booklet::Selection { urns: self.schools.clone(), la: self.la.clone(), all_schools: self.all_schools || !self.schools.is_empty() }
+    }
+}
+
 #[derive(Subcommand)]
 enum TargetsWhat {
     /// One xlsx form per school with its suggested targets and an "Agreed target" column.
     Forms {
-        /// Only these schools (URN); repeatable.
-        #[arg(long = "school")]
-        schools: Vec<String>,
-        /// The LA whose schools get forms (default: every LA in the store).
-        #[arg(long)]
-        la: Option<String>,
-        /// Add academies, free schools and other schools the LA does not maintain.
-        #[arg(long)]
-        all_schools: bool,
+        #[command(flatten)]
+        sel: SchoolSelection,
         /// The results the targets build on (2018 = 2017/18; the targets are for the year after); default the latest.
         #[arg(long)]
         year: Option<i32>,
@@ -558,12 +564,12 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             print!("{}", attain::commands::analysis::print_gaps(&rows, *format));
             Ok(Code::Ok)
         }
-        Command::Booklet { schools, la, all_schools, year, out, neighbours, templates, colour, la_name, logo, html_only, pupils, prior_means, threshold, store } => {
+        Command::Booklet { sel, year, out, neighbours, templates, colour, la_name, logo, html_only, pupils, prior_means, threshold, store } => {
             let cat = catalogue()?;
             let store = Store::at(store);
             let data = attain::analysis::data::Data::open(&store, &cat)?;
             let year = resolve_year(&data, "ks2_rwm_expected", Level::School, *year).or_else(|_| resolve_year(&data, "ks4_attainment8", Level::School, None))?;
-            let sel = attain::render::booklet::Selection { urns: schools.clone(), la: la.clone(), all_schools: *all_schools || !schools.is_empty() };
+            let sel = sel.selection();
             let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only, pupils: (!pupils.is_empty()).then(|| attain::render::booklet::PupilInputs { paths: pupils.clone(), prior_means: prior_means.clone(), threshold: *threshold }) };
             let s = attain::render::booklet::run(&data, &sel, &opts)?;
             eprintln!("{} booklet(s) for {} in {} (figures {:.1} s, rendering {:.1} s); index {}", s.written, attain::year::academic_label(year), out.display(), s.seconds_prepare, s.seconds_render, out.join("index.html").display());
@@ -680,7 +686,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             eprintln!("wrote {}: {}", out.display(), sheets.iter().map(|(n, r)| format!("{n} {r} rows")).collect::<Vec<_>>().join(", "));
             Ok(Code::Ok)
         }
-        Command::Targets { what: TargetsWhat::Forms { schools, la, all_schools, year, out, neighbours, store } } => {
+        Command::Targets { what: TargetsWhat::Forms { sel, year, out, neighbours, store } } => {
             let cat = catalogue()?;
             let store = Store::at(store);
             let data = attain::analysis::data::Data::open(&store, &cat)?;
@@ -688,7 +694,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                 Some(y) => *y,
                 None => attain::commands::targets::latest_results_year(&data)?.ok_or_else(|| attain::error::ConfigError::new("--year", "the store has no KS2 or KS4 school results"))?,
             };
-            let sel = attain::render::booklet::Selection { urns: schools.clone(), la: la.clone(), all_schools: *all_schools || !schools.is_empty() };
+            let sel = sel.selection();
             let s = attain::commands::targets::forms(&data, &attain::commands::targets::FormsRequest { sel, year, neighbours: *neighbours, out })?;
             for k in &s.skipped {
                 eprintln!("no form: {k}");
