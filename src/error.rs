@@ -1,13 +1,35 @@
 //! Errors by layer. Each carries the context a person needs to find the problem:
-//! file, row and column for input; the stage or school for later layers.
-//! Exit codes (documented in the README): 0 ok, 1 finished with data warnings,
-//! 2 usage or config error, 3 input error, 4 render error.
+//! file, row and column for input; the flag or config file for configuration; the
+//! output file or school (URN) for rendering.
+//!
+//! | layer | type | exit code |
+//! |---|---|---|
+//! | ingest (input files) | [`IngestError`], [`IngestFailures`] | 3 |
+//! | store (the parquet tables) | [`StoreError`] | 3 |
+//! | configuration (flags, catalogue, pipeline, rules, templates) | [`ConfigError`] | 2 |
+//! | render (booklets, charts, workbooks, written outputs) | [`RenderError`], [`RenderFailures`] | 4 |
+//!
+//! A run that finishes but met [`IngestWarning`]s (or unrecognised files in a directory)
+//! exits with 1. Usage errors from the command line parser exit with 2 (clap's own code).
+//! Any other error is reported as an input error (3).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// A problem in an input file.
-#[derive(Debug, Clone)]
+/// Where in an input file something is: the file, and the row and column when known.
+fn write_location(f: &mut fmt::Formatter<'_>, file: &Path, row: Option<u64>, column: Option<&str>) -> fmt::Result {
+    write!(f, "{}", file.display())?;
+    if let Some(r) = row {
+        write!(f, ", row {r}")?;
+    }
+    if let Some(c) = column {
+        write!(f, ", column {c}")?;
+    }
+    Ok(())
+}
+
+/// A problem in an input file that stops the ingest (nothing is written).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestError {
     pub file: PathBuf,
     /// 1-based line (CSV) or row (worksheet); `None` when it concerns the whole file.
@@ -27,18 +49,38 @@ impl IngestError {
 
 impl fmt::Display for IngestError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
-        if let Some(r) = self.row {
-            write!(f, ", row {r}")?;
-        }
-        if let Some(c) = &self.column {
-            write!(f, ", column {c}")?;
-        }
+        write_location(f, &self.file, self.row, self.column.as_deref())?;
         write!(f, ": {}", self.message)
     }
 }
 
 impl std::error::Error for IngestError {}
+
+/// Something in an input file that attain read around (a repeated row, a guessed encoding,
+/// a missing LA row...): the ingest goes on, says so, and exits with 1.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct IngestWarning {
+    pub file: PathBuf,
+    pub row: Option<u64>,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl IngestWarning {
+    pub fn at_file(file: &Path, message: impl Into<String>) -> IngestWarning {
+        IngestWarning { file: file.to_path_buf(), row: None, column: None, message: message.into() }
+    }
+    pub fn at(file: &Path, row: u64, column: Option<&str>, message: impl Into<String>) -> IngestWarning {
+        IngestWarning { file: file.to_path_buf(), row: Some(row), column: column.map(str::to_string), message: message.into() }
+    }
+}
+
+impl fmt::Display for IngestWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_location(f, &self.file, self.row, self.column.as_deref())?;
+        write!(f, ": {}", self.message)
+    }
+}
 
 /// A configuration problem: catalogue, pipeline TOML, command-line values.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -81,7 +123,7 @@ pub enum ExitCode {
     Render = 4,
 }
 
-/// Map any error from the library to its exit code.
+/// Map any error from the library to its exit code: the first typed error in the chain decides.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
         if cause.downcast_ref::<IngestError>().is_some() || cause.downcast_ref::<IngestFailures>().is_some() || cause.downcast_ref::<PupilRowErrors>().is_some() {
@@ -93,11 +135,30 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         if cause.downcast_ref::<StoreError>().is_some() {
             return ExitCode::Input;
         }
-        if cause.downcast_ref::<RenderFailures>().is_some() || cause.downcast_ref::<DisclosureFindings>().is_some() {
+        if cause.downcast_ref::<RenderFailures>().is_some() || cause.downcast_ref::<RenderError>().is_some() || cause.downcast_ref::<DisclosureFindings>().is_some() {
             return ExitCode::Render;
         }
     }
     ExitCode::Input
+}
+
+/// One output that could not be made or written: the file (or school) and why.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{target}: {message}")]
+pub struct RenderError {
+    /// The output file, or "URN 123456" for one school's booklet.
+    pub target: String,
+    pub message: String,
+}
+
+impl RenderError {
+    pub fn new(target: impl Into<String>, message: impl Into<String>) -> RenderError {
+        RenderError { target: target.into(), message: message.into() }
+    }
+    /// A failed write of an output file.
+    pub fn write(path: &Path, err: impl fmt::Display) -> RenderError {
+        RenderError::new(path.display().to_string(), format!("cannot write: {err}"))
+    }
 }
 
 /// Several input files failed; the run reports all of them, not just the first.

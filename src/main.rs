@@ -474,15 +474,21 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             attain::commands::ingest::summary_report(&summary.run).print(*format);
             let results = summary.run.store_rows.get("results").copied().unwrap_or(0);
             eprintln!("store {}: {} results, {} schools", store.display(), results, summary.run.store_rows.get("schools").copied().unwrap_or(0));
+            for w in &summary.warnings {
+                eprintln!("warning: {w}");
+            }
             if summary.unrecognised > 0 {
                 eprintln!("warning: {} file(s) were not recognised and were not read", summary.unrecognised);
-                return Ok(Code::DataWarnings);
             }
-            Ok(Code::Ok)
+            Ok(if summary.unrecognised > 0 || !summary.warnings.is_empty() { Code::DataWarnings } else { Code::Ok })
         }
         Command::Inspect { file, year, format } => {
-            print!("{}", attain::commands::ingest::inspect(file, catalogue()?, *year, *format)?);
-            Ok(Code::Ok)
+            let inspection = attain::commands::ingest::inspect(file, catalogue()?, *year, *format)?;
+            print!("{}", inspection.text);
+            for w in &inspection.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(if inspection.warnings.is_empty() { Code::Ok } else { Code::DataWarnings })
         }
         Command::Measures { key_stage, groups, format } => {
             let cat = catalogue()?;

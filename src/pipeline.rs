@@ -208,6 +208,7 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             let store = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/store"));
             let year = stage.options.get("year").and_then(|v| v.as_integer()).map(|y| y as i32);
             let summary = crate::commands::ingest::ingest(&stage.inputs, &store, catalogue.clone(), year)?;
+            warnings.extend(summary.warnings.iter().map(|w| format!("stage {}: {w}", stage.name)));
             if summary.unrecognised > 0 {
                 warnings.push(format!("stage {}: {} file(s) not recognised", stage.name, summary.unrecognised));
             }

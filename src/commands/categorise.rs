@@ -77,10 +77,10 @@ pub fn register_report(rules: &Rules, results: &[SchoolCategory]) -> Report {
 pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> anyhow::Result<Vec<PathBuf>> {
     let rep = register_report(rules, results);
     let csv_path = dir.join("schools-causing-concern.csv");
-    crate::pipeline::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", csv_path.display()))?;
+    crate::pipeline::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| crate::error::RenderError::write(&csv_path, e))?;
     let xlsx_path = dir.join("schools-causing-concern.xlsx");
     let bytes = xlsx(&rep, &rules.name).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
-    crate::pipeline::write_atomic(&xlsx_path, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", xlsx_path.display()))?;
+    crate::pipeline::write_atomic(&xlsx_path, &bytes).map_err(|e| crate::error::RenderError::write(&xlsx_path, e))?;
     Ok(vec![csv_path, xlsx_path])
 }
 

@@ -453,7 +453,7 @@ fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> 
 /// Draw every chart of a pack into `out` (PNG and SVG) and write `charts.json`.
 /// A chart that fails to draw does not stop the others; the failures are reported together.
 pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(out)?;
+    std::fs::create_dir_all(out).map_err(|e| crate::error::RenderError::write(out, e))?;
     let mut written = Vec::new();
     let mut failures = Vec::new();
     for c in &pack.charts {
@@ -469,7 +469,7 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     let json = out.join("charts.json");
-    write_atomic(&json, &serde_json::to_vec_pretty(pack)?)?;
+    write_atomic(&json, &serde_json::to_vec_pretty(pack)?).map_err(|e| crate::error::RenderError::write(&json, e))?;
     written.push(json);
     if !failures.is_empty() {
         anyhow::bail!(RenderFailures { total: pack.charts.len() * 2, failures });

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 
 use crate::catalogue::Catalogue;
-use crate::error::{IngestError, IngestFailures};
+use crate::error::{IngestError, IngestFailures, IngestWarning};
 use crate::ingest::{self, FileOutcome, IngestOptions, IngestRun};
 use crate::output::{Format, Report};
 use crate::store::Store;
@@ -16,6 +16,9 @@ pub struct IngestSummary {
     pub run: IngestRun,
     /// Files in a directory walk that no dataset recognised (a warning: exit code 1).
     pub unrecognised: usize,
+    /// Everything read around (repeated rows, guessed encodings, links not followed...),
+    /// each naming file, row and column (exit code 1).
+    pub warnings: Vec<IngestWarning>,
 }
 
 pub fn ingest(paths: &[PathBuf], store_dir: &Path, catalogue: Arc<Catalogue>, year: Option<i32>) -> anyhow::Result<IngestSummary> {
@@ -27,12 +30,13 @@ pub fn ingest(paths: &[PathBuf], store_dir: &Path, catalogue: Arc<Catalogue>, ye
         return Err(IngestFailures(failures).into());
     }
     let unrecognised = run.outcomes.iter().filter(|o| matches!(o, FileOutcome::Unrecognised { .. })).count();
-    Ok(IngestSummary { run, unrecognised })
+    let warnings = run.warnings().into_iter().cloned().collect();
+    Ok(IngestSummary { run, unrecognised, warnings })
 }
 
 /// One line per file: what it was read as.
 pub fn summary_report(run: &IngestRun) -> Report {
-    let mut r = Report::new(&["file", "outcome", "dataset", "year", "rows", "results", "note"]);
+    let mut r = Report::new(&["file", "outcome", "dataset", "year", "rows", "results", "note", "warnings"]);
     for o in &run.outcomes {
         match o {
             FileOutcome::Ingested { path, tables, .. } => {
@@ -45,20 +49,27 @@ pub fn summary_report(run: &IngestRun) -> Report {
                         json!(t.data_rows),
                         json!(t.results),
                         json!(t.notes.join("; ")),
+                        json!(t.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")),
                     ]);
                 }
             }
-            FileOutcome::Skipped { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("skipped"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason)]),
-            FileOutcome::Unrecognised { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("not recognised"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason)]),
-            FileOutcome::Failed(e) => r.push(vec![json!(ingest::display_path(&e.file)), json!("error"), Value::Null, Value::Null, Value::Null, Value::Null, json!(e.to_string())]),
+            FileOutcome::Skipped { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("skipped"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason), Value::Null]),
+            FileOutcome::Unrecognised { path, reason, .. } => r.push(vec![json!(ingest::display_path(path)), json!("not recognised"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason), Value::Null]),
+            FileOutcome::Failed(e) => r.push(vec![json!(ingest::display_path(&e.file)), json!("error"), Value::Null, Value::Null, Value::Null, Value::Null, json!(e.to_string()), Value::Null]),
         }
     }
     r
 }
 
+/// What `attain inspect` prints, and the warnings it met (exit code 1 when there are any).
+pub struct Inspection {
+    pub text: String,
+    pub warnings: Vec<IngestWarning>,
+}
+
 /// `attain inspect FILE`: what the file was recognised as, its year, rows by record type,
-/// mapped and unmapped columns, and how many of each status token.
-pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format: Format) -> anyhow::Result<String> {
+/// mapped and unmapped columns, how many of each status token, and any warnings.
+pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format: Format) -> anyhow::Result<Inspection> {
     let opts = IngestOptions { catalogue, year };
     let outcome = ingest::read_file(path, &opts);
     let v = match &outcome {
@@ -70,12 +81,16 @@ pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format
             "ignored_sheets": skipped_sheets,
         }),
         FileOutcome::Skipped { path, reason } => json!({"file": ingest::display_path(path), "outcome": "skipped", "reason": reason}),
-        FileOutcome::Unrecognised { path, reason } => {
-            return Err(IngestError::at_file(path, format!("not recognised: {reason}")).into());
+        FileOutcome::Unrecognised { path, reason, row, column } => {
+            return Err(IngestError { file: path.clone(), row: *row, column: column.clone(), message: format!("not recognised: {reason}") }.into());
         }
         FileOutcome::Failed(e) => return Err(e.clone().into()),
     };
-    Ok(match format {
+    let warnings = match &outcome {
+        FileOutcome::Ingested { tables, .. } => tables.iter().flat_map(|t| t.warnings.iter().cloned()).collect(),
+        _ => Vec::new(),
+    };
+    let text = match format {
         Format::Json => serde_json::to_string_pretty(&v)? + "\n",
         Format::Csv => {
             // One line per table read from the file.
@@ -91,7 +106,8 @@ pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format
             r.render(Format::Csv)
         }
         Format::Table => inspect_text(&v),
-    })
+    };
+    Ok(Inspection { text, warnings })
 }
 
 fn inspect_text(v: &Value) -> String {
@@ -124,6 +140,11 @@ fn inspect_text(v: &Value) -> String {
         out.push_str(&format!("unmapped columns ({}): {}\n", unmapped.len(), unmapped.join(", ")));
         for n in list(&t["notes"]) {
             out.push_str(&format!("note:     {n}\n"));
+        }
+        for w in t["warnings"].as_array().into_iter().flatten() {
+            let at: Vec<String> = [w["row"].as_u64().map(|r| format!("row {r}")), w["column"].as_str().map(|c| format!("column {c}"))].into_iter().flatten().collect();
+            let at = if at.is_empty() { String::new() } else { format!("{}: ", at.join(", ")) };
+            out.push_str(&format!("warning:  {at}{}\n", s(&w["message"])));
         }
     }
     for n in v["ignored_sheets"].as_array().into_iter().flatten() {

@@ -67,7 +67,7 @@ pub fn charts(data: &Data, rows: &[PartnershipRow], map: &Path) -> Vec<Chart> {
 pub fn write_charts(charts: &[Chart], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     let mut failures = Vec::new();
-    std::fs::create_dir_all(dir)?;
+    std::fs::create_dir_all(dir).map_err(|e| crate::error::RenderError::write(dir, e))?;
     for c in charts {
         let svg = dir.join(format!("{}.svg", c.name));
         match committee::svg(c).and_then(|s| crate::pipeline::write_atomic(&svg, s.as_bytes()).map_err(|e| e.to_string())) {

@@ -96,6 +96,6 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         Sheet { name: "Partnerships", report: &part_rep, frozen_columns: 1, notes: part_notes },
     ];
     let bytes = xlsx(&sheets, &format!("{name}: LA workbook")).map_err(|e| RenderFailures { total: 1, failures: vec![format!("{}: {e}", req.out.display())] })?;
-    crate::pipeline::write_atomic(req.out, &bytes).map_err(|e| anyhow::anyhow!("{}: {e}", req.out.display()))?;
+    crate::pipeline::write_atomic(req.out, &bytes).map_err(|e| crate::error::RenderError::write(req.out, e))?;
     Ok(sheets.iter().map(|s| (s.name.to_string(), s.report.rows.len())).collect())
 }

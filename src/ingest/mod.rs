@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::catalogue::{Catalogue, Dataset};
-use crate::error::IngestError;
+use crate::error::{IngestError, IngestWarning};
 use crate::store::schema::{Batch, Level, SourceRow};
 use crate::value::{parse_cell, Cell, Status};
 use table::{Row, Table};
@@ -51,6 +51,8 @@ pub struct TableReport {
     pub status_counts: BTreeMap<String, usize>,
     pub results: usize,
     pub notes: Vec<String>,
+    /// What was read around: each names file, row and column; any makes the exit code 1.
+    pub warnings: Vec<IngestWarning>,
 }
 
 /// The outcome for one file.
@@ -58,7 +60,8 @@ pub struct TableReport {
 pub enum FileOutcome {
     Ingested { path: PathBuf, sha256: String, tables: Vec<TableReport>, batch: Batch, skipped_sheets: Vec<String> },
     Skipped { path: PathBuf, reason: String },
-    Unrecognised { path: PathBuf, reason: String },
+    /// No dataset matches. `row` and `column` point at a header that nearly matched one.
+    Unrecognised { path: PathBuf, reason: String, row: Option<u64>, column: Option<String> },
     Failed(IngestError),
 }
 
@@ -74,23 +77,48 @@ impl FileOutcome {
 /// Files named on the command line, with directories walked (sorted, hidden files and
 /// symlink loops skipped). `true` marks a file named explicitly.
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<(PathBuf, bool)>, IngestError> {
-    let mut out = Vec::new();
-    let mut seen_dirs = HashSet::new();
+    Ok(collect(paths)?.files)
+}
+
+/// What a walk of the paths found.
+#[derive(Default)]
+pub struct Walk {
+    /// Files to read; `true` marks a file named explicitly.
+    pub files: Vec<(PathBuf, bool)>,
+    /// Links to a directory or file already reached: listed, not read twice.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// Links that cannot be followed (a loop, or a missing target): exit code 1.
+    pub warnings: Vec<IngestWarning>,
+}
+
+/// Walk the paths. Every directory and file is reached once, by its real (canonical) path,
+/// so a link back up the tree or a loop of links ends the walk instead of running forever.
+pub fn collect(paths: &[PathBuf]) -> Result<Walk, IngestError> {
+    let mut walk = Walk::default();
+    let mut seen = HashSet::new();
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| IngestError::at_file(p, format!("cannot read: {e}")))?;
         if meta.is_dir() {
-            walk(p, &mut out, &mut seen_dirs, 0)?;
+            walk_dir(p, &mut walk, &mut seen, 0)?;
         } else {
-            out.push((p.clone(), true));
+            if let Ok(c) = std::fs::canonicalize(p) {
+                seen.insert(c);
+            }
+            walk.files.push((p.clone(), true));
         }
     }
-    Ok(out)
+    Ok(walk)
 }
 
-fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>, seen: &mut HashSet<PathBuf>, depth: usize) -> Result<(), IngestError> {
+fn walk_dir(dir: &Path, walk: &mut Walk, seen: &mut HashSet<PathBuf>, depth: usize) -> Result<(), IngestError> {
     let canon = std::fs::canonicalize(dir).map_err(|e| IngestError::at_file(dir, format!("cannot resolve: {e}")))?;
-    if !seen.insert(canon) || depth > 64 {
-        return Ok(()); // a symlink loop or a directory reached twice
+    if !seen.insert(canon.clone()) {
+        walk.skipped.push((dir.to_path_buf(), format!("a link to the directory {}, already read: not read twice", canon.display())));
+        return Ok(());
+    }
+    if depth > 64 {
+        walk.warnings.push(IngestWarning::at_file(dir, "directories nested more than 64 deep: not read"));
+        return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| IngestError::at_file(dir, format!("cannot list: {e}")))?
@@ -103,9 +131,13 @@ fn walk(dir: &Path, out: &mut Vec<(PathBuf, bool)>, seen: &mut HashSet<PathBuf>,
             continue;
         }
         match std::fs::metadata(&e) {
-            Ok(m) if m.is_dir() => walk(&e, out, seen, depth + 1)?,
-            Ok(_) => out.push((e, false)),
-            Err(_) => continue, // dangling symlink
+            Ok(m) if m.is_dir() => walk_dir(&e, walk, seen, depth + 1)?,
+            Ok(_) => match std::fs::canonicalize(&e) {
+                Ok(c) if !seen.insert(c.clone()) => walk.skipped.push((e, format!("a link to the file {}, already read: not read twice", c.display()))),
+                _ => walk.files.push((e, false)),
+            },
+            // A link in a loop (a -> b -> a) or to nothing: say so, and go on.
+            Err(err) => walk.warnings.push(IngestWarning::at_file(&e, format!("a symbolic link that cannot be followed ({err}): skipped"))),
         }
     }
     Ok(())
@@ -119,17 +151,21 @@ pub fn display_path(p: &Path) -> String {
 
 /// Read and recognise one file. Never panics; every problem is an outcome.
 pub fn read_file(path: &Path, opts: &IngestOptions) -> FileOutcome {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return FileOutcome::Failed(IngestError::at_file(path, format!("cannot read: {e}"))),
-    };
-    let sha = hex(&Sha256::digest(&bytes));
+    match std::fs::read(path) {
+        Ok(bytes) => read_bytes(path, &bytes, opts),
+        Err(e) => FileOutcome::Failed(IngestError::at_file(path, format!("cannot read: {e}"))),
+    }
+}
+
+/// Recognise and read a file's bytes (`path` names it in messages; parquet is read from it).
+pub fn read_bytes(path: &Path, bytes: &[u8], opts: &IngestOptions) -> FileOutcome {
+    let sha = hex(&Sha256::digest(bytes));
     let result = if bytes.starts_with(b"PAR1") {
         read_parquet_file(path, opts)
     } else if bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
-        read_workbook_file(path, opts)
+        read_workbook_file(path, bytes, opts)
     } else {
-        read_text_file(path, &bytes, opts)
+        read_text_file(path, bytes, opts)
     };
     match result {
         Ok(Read::Tables(tables, mut batch, skipped_sheets)) => {
@@ -146,7 +182,10 @@ pub fn read_file(path: &Path, opts: &IngestOptions) -> FileOutcome {
             FileOutcome::Ingested { path: path.to_path_buf(), sha256: sha, tables, batch, skipped_sheets }
         }
         Ok(Read::Skip(reason)) => FileOutcome::Skipped { path: path.to_path_buf(), reason },
-        Ok(Read::Unrecognised(reason)) => FileOutcome::Unrecognised { path: path.to_path_buf(), reason },
+        Ok(Read::Unrecognised(reason, at)) => {
+            let (row, column) = at.map(|(r, c)| (Some(r), Some(c))).unwrap_or((None, None));
+            FileOutcome::Unrecognised { path: path.to_path_buf(), reason, row, column }
+        }
         Err(e) => FileOutcome::Failed(e),
     }
 }
@@ -154,7 +193,8 @@ pub fn read_file(path: &Path, opts: &IngestOptions) -> FileOutcome {
 enum Read {
     Tables(Vec<TableReport>, Batch, Vec<String>),
     Skip(String),
-    Unrecognised(String),
+    /// Why, and the header row and missing column of the nearest dataset, if one came close.
+    Unrecognised(String, Option<(u64, String)>),
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -165,7 +205,7 @@ fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestEr
     let cols = crate::store::frame::parquet_columns(path).map_err(|e| IngestError::at_file(path, format!("unreadable parquet: {e}")))?;
     let names: HashSet<String> = cols.iter().map(|c| c.to_ascii_uppercase()).collect();
     let Some(ds) = recognise(&opts.catalogue, &names, None, true) else {
-        return Ok(Read::Unrecognised(format!("parquet file with columns {} matches no dataset in the catalogue", cols.join(", "))));
+        return Ok(Read::Unrecognised(format!("parquet file with columns {} matches no dataset in the catalogue", cols.join(", ")), None));
     };
     match ds.reader.as_str() {
         "lait_long" => {
@@ -176,39 +216,60 @@ fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestEr
     }
 }
 
-fn read_workbook_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestError> {
-    let sheets = table::read_workbook(path)?;
-    if sheets.iter().all(|(_, rows)| rows.is_empty()) {
+fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
+    let sheets = table::read_workbook(path, bytes)?;
+    if sheets.iter().all(|s| s.rows.is_empty()) {
         return Err(IngestError::at_file(path, "the workbook has no data: every sheet is empty"));
     }
     let mut reports = Vec::new();
     let mut batch = Batch::default();
     let mut skipped = Vec::new();
     let mut skip_reasons = Vec::new();
-    for (name, rows) in sheets {
-        if rows.is_empty() {
+    let mut nearest: Option<Near> = None;
+    for mut sheet in sheets {
+        let name = sheet.name.clone();
+        if sheet.rows.is_empty() {
             skipped.push(format!("sheet {name:?}: empty"));
             continue;
         }
-        match find_header(&opts.catalogue, &rows, Some(&name)) {
+        let mut warnings = Vec::new();
+        let mut found = find_header(&opts.catalogue, &sheet.rows, Some(&name));
+        if found.is_none() && !sheet.merged.is_empty() {
+            // A header spread over rows with names in cells merged down: read it as one row.
+            let filled = table::fill_merged_down(&mut sheet);
+            found = find_header(&opts.catalogue, &sheet.rows, Some(&name));
+            if let Some((at, _)) = found {
+                let line = sheet.rows[at].line;
+                warnings.push(IngestWarning::at(path, line, None, format!("sheet {name:?}: the header is spread over merged cells ({}): read row {line} as the header, with the merged names copied down", filled.join(", "))));
+            }
+        }
+        match found {
             Some((at, ds)) => {
                 if ds.reader == "skip" {
                     skip_reasons.push(format!("sheet {name:?}: {}", ds.skip_reason.clone().unwrap_or_default()));
                     continue;
                 }
-                let t = table::into_table(path, Some(name.clone()), rows, at, vec![]);
+                let mut t = table::into_table(path, Some(name.clone()), sheet.rows, at, vec![]);
+                t.warnings = warnings;
                 let (report, b) = dispatch(&t, ds, opts)?;
                 reports.push(report);
                 batch.append(b);
             }
-            None => skipped.push(format!("sheet {name:?}: not recognised")),
+            None => {
+                if let Some(n) = nearest_dataset(&opts.catalogue, &sheet.rows, Some(&name)) {
+                    skipped.push(format!("sheet {name:?}: not recognised ({})", n.describe()));
+                    nearest = nearest.filter(|m| m.present >= n.present).or(Some(n));
+                } else {
+                    skipped.push(format!("sheet {name:?}: not recognised"));
+                }
+            }
         }
     }
     if reports.is_empty() {
         if !skip_reasons.is_empty() {
             return Ok(Read::Skip(skip_reasons.join("; ")));
         }
-        return Ok(Read::Unrecognised(format!("no sheet matches a dataset in the catalogue ({})", skipped.join("; "))));
+        return Ok(Read::Unrecognised(format!("no sheet matches a dataset in the catalogue ({})", skipped.join("; ")), nearest.map(|n| (n.line, n.missing[0].clone()))));
     }
     Ok(Read::Tables(reports, batch, skipped))
 }
@@ -222,20 +283,26 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
     if !first_line.contains([',', ';', '\t']) && !decoded.text.lines().take(20).any(|l| l.contains([',', ';', '\t'])) {
         return Ok(Read::Skip("a text document, not delimited data (no commas, semicolons or tabs in its first lines)".into()));
     }
-    let mut notes = decoded.notes;
-    let rows = table::parse_csv(path, &decoded.text, &mut notes)?;
+    let (mut notes, mut warnings) = (decoded.notes, decoded.warnings);
+    let rows = table::parse_csv(path, &decoded.text, &mut notes, &mut warnings)?;
     if rows.is_empty() {
         return Err(IngestError::at_file(path, "the file has no rows"));
     }
-    match find_header(&opts.catalogue, &rows, None) {
+    let found = find_header(&opts.catalogue, &rows, None);
+    table::check_complete(path, &decoded.text, &rows, found.map(|(at, _)| &rows[at]))?;
+    match found {
         Some((at, ds)) => {
             if ds.reader == "skip" {
                 return Ok(Read::Skip(ds.skip_reason.clone().unwrap_or_else(|| ds.description.clone())));
             }
-            let t = table::into_table(path, None, rows, at, notes);
+            let mut t = table::into_table(path, None, rows, at, notes);
             if t.rows.is_empty() {
                 return Err(IngestError::at(path, t.header_line, None, format!("recognised as {} but has a header and no data rows", ds.id)));
             }
+            if let Some((line, byte)) = decoded.not_utf8 {
+                warnings.push(table::not_utf8_warning(&t, line, byte));
+            }
+            t.warnings = warnings;
             let (report, batch) = dispatch(&t, ds, opts)?;
             Ok(Read::Tables(vec![report], batch, vec![]))
         }
@@ -244,9 +311,54 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
                 return Ok(Read::Skip("text notes in CSV form (one column of prose), carries no results".into()));
             }
             let header: Vec<&str> = rows[0].cells.iter().take(12).collect();
-            Ok(Read::Unrecognised(format!("header [{}{}] matches no dataset in the catalogue", header.join(", "), if rows[0].cells.len() > 12 { ", ..." } else { "" })))
+            let mut reason = format!("header [{}{}] matches no dataset in the catalogue", header.join(", "), if rows[0].cells.len() > 12 { ", ..." } else { "" });
+            let near = nearest_dataset(&opts.catalogue, &rows, None);
+            if let Some(n) = &near {
+                reason.push_str(&format!("; {}", n.describe()));
+            }
+            Ok(Read::Unrecognised(reason, near.map(|n| (n.line, n.missing[0].clone()))))
         }
     }
+}
+
+/// The dataset a header came closest to matching: most of its required columns are there,
+/// but not all (a column renamed or deleted).
+struct Near {
+    dataset: String,
+    line: u64,
+    present: usize,
+    missing: Vec<String>,
+}
+
+impl Near {
+    fn describe(&self) -> String {
+        format!("the header on row {} has {} of the columns {} needs, but not {}", self.line, self.present, self.dataset, self.missing.join(", "))
+    }
+}
+
+fn nearest_dataset(cat: &Catalogue, rows: &[Row], sheet: Option<&str>) -> Option<Near> {
+    let mut best: Option<Near> = None;
+    for r in rows.iter().take(20) {
+        let names: HashSet<String> = r.cells.iter().map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}').to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+        if names.is_empty() {
+            continue;
+        }
+        for d in &cat.datasets {
+            let rule = &d.recognise;
+            if rule.parquet || rule.all_of.len() < 2 || rule.sheet.as_deref().is_some_and(|s| sheet.map(|x| !x.eq_ignore_ascii_case(s)).unwrap_or(true)) {
+                continue;
+            }
+            let (present, missing): (Vec<&String>, Vec<&String>) = rule.all_of.iter().partition(|c| names.contains(&c.to_ascii_uppercase()));
+            // At least half of the required columns, and at least two: a near miss, not chance.
+            if present.len() < 2 || present.len() * 2 < rule.all_of.len() || missing.is_empty() {
+                continue;
+            }
+            if best.as_ref().is_none_or(|b| present.len() > b.present) {
+                best = Some(Near { dataset: d.id.clone(), line: r.line, present: present.len(), missing: missing.into_iter().cloned().collect() });
+            }
+        }
+    }
+    best
 }
 
 /// Methodology notes saved as CSV: a single column of long sentences.
@@ -291,6 +403,10 @@ pub fn recognise<'a>(cat: &'a Catalogue, names: &HashSet<String>, sheet: Option<
 }
 
 fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+    // A data row that repeats the header: two files pasted one after the other.
+    if let Some(r) = t.rows.iter().find(|r| repeats_header(r, &t.headers)) {
+        return Err(IngestError::at(&t.path, r.line, t.headers.first().map(String::as_str), format!("this row repeats the header (row {}): the file holds two files one after the other; split it", t.header_line)));
+    }
     let (mut report, batch) = match ds.reader.as_str() {
         "performance_table" => perf::read(t, ds, opts)?,
         "tidy" => tidy::read(t, ds, opts)?,
@@ -309,8 +425,21 @@ fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let mut notes = t.notes.clone();
     notes.append(&mut report.notes);
     report.notes = notes;
+    let mut warnings = t.warnings.clone();
+    warnings.append(&mut report.warnings);
+    report.warnings = warnings;
     report.results = batch.results.len();
     Ok((report, batch))
+}
+
+fn repeats_header(row: &Row, headers: &[String]) -> bool {
+    let clean = |c: &str| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}' || ch == '"').to_string();
+    let mut cells: Vec<String> = row.cells.iter().map(clean).collect();
+    while cells.last().is_some_and(|c| c.is_empty()) {
+        cells.pop();
+    }
+    let named = headers.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
+    cells.len() >= 2 && cells.len() == named && cells.iter().zip(headers).all(|(c, h)| c == h)
 }
 
 /// Parse one cell, turning a bad value into an error that names file, row and column.
@@ -394,32 +523,44 @@ pub fn count_record(report: &mut TableReport, level: Level, scope: &str) {
 pub struct IngestRun {
     pub outcomes: Vec<FileOutcome>,
     pub store_rows: BTreeMap<String, usize>,
+    /// Warnings from the directory walk (links that cannot be followed).
+    pub walk_warnings: Vec<IngestWarning>,
 }
 
 impl IngestRun {
     pub fn failures(&self) -> Vec<&IngestError> {
         self.outcomes.iter().filter_map(|o| if let FileOutcome::Failed(e) = o { Some(e) } else { None }).collect()
     }
+
+    /// Every warning of the run: the walk's, then each file's, in file order.
+    pub fn warnings(&self) -> Vec<&IngestWarning> {
+        let tables = self.outcomes.iter().flat_map(|o| match o {
+            FileOutcome::Ingested { tables, .. } => tables.iter().flat_map(|t| t.warnings.iter()).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        });
+        self.walk_warnings.iter().chain(tables).collect()
+    }
 }
 
 /// Read every file (in parallel; parquet sequentially, as polars has its own pool),
 /// then, only if none failed, merge them into the store in one atomic write.
 pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptions) -> Result<IngestRun, IngestError> {
-    let files = collect_files(paths)?;
-    let (parquet, other): (Vec<_>, Vec<_>) = files.into_iter().partition(|(p, _)| is_parquet(p));
+    let walk = collect(paths)?;
+    let (parquet, other): (Vec<_>, Vec<_>) = walk.files.into_iter().partition(|(p, _)| is_parquet(p));
     let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet.into_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect();
     outcomes.extend(other.into_par_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect::<Vec<_>>());
+    outcomes.extend(walk.skipped.into_iter().map(|(p, reason)| (p.clone(), false, FileOutcome::Skipped { path: p, reason })));
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     let mut final_outcomes = Vec::new();
     for (_, explicit, o) in outcomes {
         // A file named explicitly that cannot be recognised is an error; in a walk it is reported.
         let o = match o {
-            FileOutcome::Unrecognised { path, reason } if explicit => FileOutcome::Failed(IngestError::at_file(&path, format!("not recognised: {reason}"))),
+            FileOutcome::Unrecognised { path, reason, row, column } if explicit => FileOutcome::Failed(IngestError { file: path, row, column, message: format!("not recognised: {reason}") }),
             other => other,
         };
         final_outcomes.push(o);
     }
-    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new() };
+    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new(), walk_warnings: walk.warnings };
     if !run.failures().is_empty() {
         return Ok(run); // nothing is written when any input failed
     }

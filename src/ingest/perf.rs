@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::table::Table;
 use super::{cell, count_record, count_status, resolve_year, version_hint, IngestOptions, TableReport};
 use crate::catalogue::{Dataset, Names};
-use crate::error::IngestError;
+use crate::error::{IngestError, IngestWarning};
 use crate::store::schema::{Batch, Level, ResultRow, SchoolRow, ENGLAND};
 use crate::value::Status;
 
@@ -92,7 +92,16 @@ pub(crate) fn read_figures(t: &Table, row: &super::table::Row, r: &Resolved) -> 
         // The source column is a count: the value is count / cohort x scale.
         numerator = c.value;
         value = match (c.value, cohort) {
-            (Some(n), Some(d)) if d > 0.0 => Some(n / d * scale),
+            (Some(n), Some(d)) if d > 0.0 => {
+                let v = n / d * scale;
+                // A cohort such as 4.9e-324 would make the figure infinite: refuse it.
+                if !v.is_finite() {
+                    let column = r.cohort.and_then(|i| t.headers.get(i)).map(String::as_str);
+                    let (count, cohort) = (row.get(r.idx).trim(), r.cohort.map(|i| row.get(i).trim()).unwrap_or(""));
+                    return Err(IngestError::at(&t.path, row.line, column, format!("{count} ({}) divided by the cohort {cohort} is out of range: the cohort cannot be right", t.headers[r.idx])));
+                }
+                Some(v)
+            }
             _ => None,
         };
     }
@@ -181,10 +190,28 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let mapped_set: HashSet<&str> = mapped.iter().map(String::as_str).collect();
     report.unmapped_columns = t.headers.iter().filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty()).cloned().collect();
 
+    // One LA row per LA and one national row per scope and phase: a second one means two
+    // files (or two years of one) pasted together, which would be merged without a trace.
+    let mut area_rows: HashMap<(Level, String, &'static str, &'static str), u64> = HashMap::new();
+    for row in &t.rows {
+        let Kind::Row(level, scope) = classify(ds, rec_col.map(|c| row.get(c))) else { continue };
+        if level == Level::School {
+            continue;
+        }
+        let phase = phase_cols.iter().find_map(|&c| phase_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()).unwrap_or("all");
+        let code = if level == Level::La { la_col.map(|c| row.get(c).trim().to_string()).unwrap_or_default() } else { ENGLAND.to_string() };
+        if let Some(first) = area_rows.insert((level, code.clone(), scope, phase), row.line) {
+            let what = if level == Level::La { format!("LA row for LA {code}") } else { format!("national row ({}{})", scope.replace('_', "-"), if phase == "all" { String::new() } else { format!(", {phase}") }) };
+            let column = rec_col.map(|c| t.headers[c].as_str());
+            return Err(IngestError::at(&t.path, row.line, column, format!("a second {what} (the first is row {first}): the file holds two files or two years one after the other; split it into one file each")));
+        }
+    }
+
     let mut batch = Batch::default();
     batch.results.reserve(t.rows.len() * cols.len() / 2);
-    let mut seen_urns: HashMap<String, u64> = HashMap::new();
-    for row in &t.rows {
+    let mut seen_urns: HashMap<String, usize> = HashMap::new();
+    let mut school_las: HashSet<String> = HashSet::new();
+    for (index, row) in t.rows.iter().enumerate() {
         let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c))) {
             Kind::Row(l, s) => (l, s),
             Kind::Skip => {
@@ -205,9 +232,24 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
                 if urn.is_empty() || !urn.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col.unwrap()]), format!("a school row needs a numeric URN, found {urn:?}")));
                 }
-                if let Some(first) = seen_urns.insert(urn.to_string(), row.line) {
-                    report.notes.push(format!("URN {urn} appears twice (rows {first} and {}): the later row is ignored", row.line));
-                    continue;
+                if let Some(&first) = seen_urns.get(urn) {
+                    // The same school twice: an exact repeat is read once; two different rows
+                    // cannot both be right, and choosing one would hide the problem.
+                    let earlier = &t.rows[first];
+                    match first_difference(earlier, row) {
+                        None => {
+                            report.warnings.push(IngestWarning::at(&t.path, row.line, Some(&t.headers[urn_col.unwrap()]), format!("URN {urn} repeats row {} exactly: the repeat is ignored (counted once)", earlier.line)));
+                            continue;
+                        }
+                        Some(i) => {
+                            let column = t.headers.get(i).map(String::as_str).unwrap_or("");
+                            return Err(IngestError::at(&t.path, row.line, Some(column), format!("URN {urn} is also on row {}, with different figures ({column} is {:?} there and {:?} here): remove the wrong row", earlier.line, earlier.get(i).trim(), row.get(i).trim())));
+                        }
+                    }
+                }
+                seen_urns.insert(urn.to_string(), index);
+                if let Some(la) = &la_code {
+                    school_las.insert(la.clone());
                 }
                 urn.to_string()
             }
@@ -266,5 +308,22 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             });
         }
     }
+    // A per-LA download (every school in one LA) comes with the LA's own row: without it the
+    // LA's published figures are missing, and only rebuilt figures can stand in for them.
+    if !ds.records.la.is_empty() && rec_col.is_some() && school_las.len() == 1 && !area_rows.keys().any(|k| k.0 == Level::La) {
+        let la = school_las.iter().next().cloned().unwrap_or_default();
+        let column = rec_col.map(|c| t.headers[c].as_str());
+        report.warnings.push(IngestWarning {
+            file: t.path.clone(),
+            row: None,
+            column: column.map(str::to_string),
+            message: format!("every school is in LA {la} but the file has no LA row ({} {}): LA {la}'s published figures for {year} are not in this file", column.unwrap_or(""), ds.records.la.join(" or ")),
+        });
+    }
     Ok((report, batch))
+}
+
+/// The first column in which two rows differ (ignoring padding and trailing empty fields).
+fn first_difference(a: &super::table::Row, b: &super::table::Row) -> Option<usize> {
+    (0..a.cells.len().max(b.cells.len())).find(|&i| a.get(i).trim() != b.get(i).trim())
 }

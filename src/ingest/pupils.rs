@@ -214,16 +214,17 @@ fn redact(id: &str) -> String {
 }
 
 fn read_tables(path: &Path) -> Result<Vec<Table>, IngestError> {
+    let bytes = std::fs::read(path).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    // Empty sheets and files have no header to read: they are simply not pupil tables.
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
-        let sheets = table::read_workbook(path)?;
-        Ok(sheets.into_iter().map(|(name, rows)| table::into_table(path, Some(name), rows, 0, vec![])).collect())
+        let sheets = table::read_workbook(path, &bytes)?;
+        Ok(sheets.into_iter().filter(|s| !s.rows.is_empty()).map(|s| table::into_table(path, Some(s.name), s.rows, 0, vec![])).collect())
     } else {
-        let bytes = std::fs::read(path).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
         let decoded = table::decode(path, &bytes)?;
-        let mut notes = decoded.notes;
-        let rows = table::parse_csv(path, &decoded.text, &mut notes)?;
-        Ok(vec![table::into_table(path, None, rows, 0, notes)])
+        let (mut notes, mut warnings) = (decoded.notes, decoded.warnings);
+        let rows = table::parse_csv(path, &decoded.text, &mut notes, &mut warnings)?;
+        Ok(if rows.is_empty() { vec![] } else { vec![table::into_table(path, None, rows, 0, notes)] })
     }
 }
 

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::error::IngestError;
+use crate::error::{IngestError, IngestWarning};
 
 /// One data row: its 1-based line (CSV) or row (sheet) number and its cells.
 pub struct Row {
@@ -30,6 +30,8 @@ pub struct Table {
     pub rows: Vec<Row>,
     index: HashMap<String, usize>,
     pub notes: Vec<String>,
+    /// What had to be read around (encoding, delimiter, merged header cells): exit code 1.
+    pub warnings: Vec<IngestWarning>,
 }
 
 impl Table {
@@ -39,7 +41,7 @@ impl Table {
             // Repeated header names (the 2021 SN CSV repeats "SNP"): the first wins for lookups.
             index.entry(h.to_ascii_uppercase()).or_insert(i);
         }
-        Table { path, sheet, headers, header_line, rows, index, notes }
+        Table { path, sheet, headers, header_line, rows, index, notes, warnings: Vec::new() }
     }
 
     /// Column index by name, case-insensitive (ESTAB / Estab drift).
@@ -69,22 +71,42 @@ impl Table {
 pub struct Decoded {
     pub text: String,
     pub notes: Vec<String>,
+    /// The file is not in the form DfE publishes (UTF-8): it was read as something else.
+    pub warnings: Vec<IngestWarning>,
+    /// Not valid UTF-8: the 1-based line of the first bad byte and the byte, so that the
+    /// warning can name the row and column once the header is known.
+    pub not_utf8: Option<(u64, u8)>,
 }
 
-/// Decode bytes: UTF-8 (BOM stripped), UTF-16 (with BOM), else Windows-1252.
+/// The longest line a published CSV could plausibly have. The widest real files (KS4 with
+/// about 400 columns) have lines of about 8 KB; a longer line is a file whose line breaks
+/// were lost, or not a CSV at all, and reading it as one row would cost memory for nothing.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// Decode bytes: UTF-8 (BOM stripped), UTF-16 (with a BOM, or without one when every other
+/// byte of ASCII text is NUL), else Windows-1252.
 pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, IngestError> {
     let mut notes = Vec::new();
+    let mut warnings = Vec::new();
     if bytes.is_empty() {
         return Err(IngestError::at_file(path, "the file is empty"));
     }
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        let enc = if bytes[0] == 0xFF { encoding_rs::UTF_16LE } else { encoding_rs::UTF_16BE };
-        let (text, _, bad) = enc.decode(bytes);
+    let utf16 = if bytes.starts_with(&[0xFF, 0xFE]) {
+        Some((encoding_rs::UTF_16LE, true))
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        Some((encoding_rs::UTF_16BE, true))
+    } else {
+        utf16_without_bom(bytes).map(|e| (e, false))
+    };
+    if let Some((enc, bom)) = utf16 {
+        let (text, bad) = enc.decode_without_bom_handling(bytes.get(if bom { 2 } else { 0 }..).unwrap_or(&[]));
         if bad {
-            return Err(IngestError::at_file(path, "the file starts with a UTF-16 byte-order mark but is not valid UTF-16"));
+            return Err(IngestError::at_file(path, format!("the file looks like {} text but is not valid {}", enc.name(), enc.name())));
         }
+        let how = if bom { "with a byte-order mark" } else { "without a byte-order mark" };
         notes.push(format!("decoded as {}", enc.name()));
-        return Ok(Decoded { text: text.trim_start_matches('\u{feff}').to_string(), notes });
+        warnings.push(IngestWarning::at_file(path, format!("encoded as {} ({how}), not UTF-8: decoded, check any accented names", enc.name())));
+        return Ok(Decoded { text: text.trim_start_matches('\u{feff}').to_string(), notes, warnings, not_utf8: None });
     }
     let probe = &bytes[..bytes.len().min(8192)];
     if probe.contains(&0) {
@@ -92,13 +114,48 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, IngestError> {
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     match std::str::from_utf8(body) {
-        Ok(s) => Ok(Decoded { text: s.to_string(), notes }),
+        Ok(s) => Ok(Decoded { text: s.to_string(), notes, warnings, not_utf8: None }),
         Err(e) => {
-            let (text, _, _) = encoding_rs::WINDOWS_1252.decode(body);
-            notes.push(format!("not valid UTF-8 (first bad byte at offset {}): decoded as Windows-1252", e.valid_up_to()));
-            Ok(Decoded { text: text.into_owned(), notes })
+            let at = e.valid_up_to();
+            let line = body[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
+            notes.push(format!("not valid UTF-8 (first bad byte 0x{:02X} at offset {at}, row {line}): decoded as Windows-1252", body[at]));
+            Ok(Decoded { text: text.into_owned(), notes, warnings, not_utf8: Some((line, body[at])) })
         }
     }
+}
+
+/// UTF-16 saved without a byte-order mark: in text that is mostly ASCII, one byte of each
+/// pair is NUL. Returns the byte order.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let probe = &bytes[..bytes.len().min(4096) & !1];
+    if probe.len() < 8 {
+        return None;
+    }
+    let pairs = probe.len() / 2;
+    let even_nul = probe.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd_nul = probe.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    if odd_nul * 10 >= pairs * 9 && even_nul * 10 <= pairs {
+        Some(encoding_rs::UTF_16LE)
+    } else if even_nul * 10 >= pairs * 9 && odd_nul * 10 <= pairs {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+/// The warning for a file that is not UTF-8, naming the row and column of its first bad byte.
+pub fn not_utf8_warning(t: &Table, line: u64, byte: u8) -> IngestWarning {
+    // The record holding that line (a quoted field can run over lines), and in it the first
+    // cell with a non-ASCII character: that is where the bad byte was.
+    let row = if line <= t.header_line { None } else { t.rows.iter().rev().find(|r| r.line <= line) };
+    let line = row.map_or(t.header_line, |r| r.line);
+    let cells: Vec<&str> = match row {
+        Some(r) => r.cells.iter().collect(),
+        None => t.headers.iter().map(String::as_str).collect(),
+    };
+    let column = cells.iter().position(|c| !c.is_ascii()).and_then(|i| t.headers.get(i)).map(String::as_str);
+    IngestWarning::at(&t.path, line, column, format!("not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, check the accented characters"))
 }
 
 /// Pick the delimiter from the first line: DfE files use commas, but re-saved
@@ -116,11 +173,28 @@ fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
+/// The first line longer than [`MAX_LINE_BYTES`]: its 1-based number and length.
+fn overlong_line(text: &str) -> Option<(u64, usize)> {
+    let mut line = 1u64;
+    for l in text.as_bytes().split(|&b| b == b'\n') {
+        if l.len() > MAX_LINE_BYTES {
+            return Some((line, l.len()));
+        }
+        line += 1;
+    }
+    None
+}
+
 /// Parse CSV text into raw rows (no header interpretation yet).
-pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>) -> Result<Vec<Row>, IngestError> {
+pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mut Vec<IngestWarning>) -> Result<Vec<Row>, IngestError> {
+    if let Some((line, len)) = overlong_line(text) {
+        return Err(IngestError::at(path, line, None, format!("this line is {len} bytes long (a CSV line of more than {} bytes is refused): the file has lost its line breaks, or is not a CSV", MAX_LINE_BYTES)));
+    }
     let delim = sniff_delimiter(text);
     if delim != b',' {
+        let name = if delim == b'\t' { "tabs" } else { "semicolons" };
         notes.push(format!("delimiter is {:?}, not a comma", delim as char));
+        warnings.push(IngestWarning::at(path, 1, None, format!("fields are separated by {name}, not commas (the file was re-saved from a spreadsheet?): read with {name}")));
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -158,21 +232,32 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>) -> Result<Vec
             }
         }
     }
-    // A file cut off mid-row: its last line has no line break and far fewer fields than the
-    // others. (Published files often end without a line break on a row one or two fields short,
-    // because trailing empty fields are omitted: that is ragged, not truncated.)
-    let widest = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-    if let Some(last) = rows.last() {
-        if !text.ends_with('\n') && rows.len() > 1 && last.cells.len() * 10 < widest * 9 {
-            return Err(IngestError::at(path, last.line, None, format!("the last row has {} of {} fields and no line break: the file looks truncated", last.cells.len(), widest)));
-        }
-    }
+    Ok(rows)
+}
+
+/// Refuse a file that was cut off: its last row stops part-way (no line break, and far fewer
+/// fields than the widest row), or it ends inside a quoted field. `header` names the column
+/// the cut fell in.
+pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row>) -> Result<(), IngestError> {
+    // The header's name for the last field of the last row: where the cut fell.
+    let column = match (rows.last(), header) {
+        (Some(last), Some(h)) => h.cells.get(last.cells.len().saturating_sub(1)).map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')),
+        _ => None,
+    };
     // A file cut off mid-quote is read by the csv crate as one long last field: catch it.
     if text.matches('"').count() % 2 == 1 {
         let line = rows.last().map(|r| r.line).unwrap_or(1);
-        return Err(IngestError::at(path, line, None, "the file ends inside a quoted field: it looks truncated".to_string()));
+        return Err(IngestError::at(path, line, column, "the file ends inside a quoted field: it looks truncated".to_string()));
     }
-    Ok(rows)
+    // Published files often end without a line break on a row one or two fields short, because
+    // trailing empty fields are omitted: that is ragged, not truncated.
+    let widest = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
+    if let Some(last) = rows.last() {
+        if !text.ends_with('\n') && rows.len() > 1 && last.cells.len() * 10 < widest * 9 {
+            return Err(IngestError::at(path, last.line, column, format!("the last row stops in this column, after {} of {} fields, with no line break: the file looks truncated", last.cells.len(), widest)));
+        }
+    }
+    Ok(())
 }
 
 /// Turn raw rows into a table, taking `header_at` (0-based index into `raw`) as the header row.
@@ -189,26 +274,130 @@ pub fn into_table(path: &Path, sheet: Option<String>, mut raw: Vec<Row>, header_
     Table::new(path.to_path_buf(), sheet, headers, header.line, rows, notes)
 }
 
-/// Read every worksheet of a workbook (xlsx, xls, ods) into raw rows, one entry per sheet.
-pub fn read_workbook(path: &Path) -> Result<Vec<(String, Vec<Row>)>, IngestError> {
-    use calamine::{open_workbook_auto, Reader};
-    let mut wb = open_workbook_auto(path).map_err(|e| IngestError::at_file(path, format!("cannot open the workbook: {e}")))?;
+/// One worksheet: its rows, and its merged cell ranges as 0-based (first row, first column,
+/// last row, last column) indices into `rows` and their cells.
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<Row>,
+    pub merged: Vec<(usize, usize, usize, usize)>,
+    /// The 0-based sheet column of each row's first cell.
+    pub first_col: usize,
+}
+
+/// What to tell a person whose workbook is locked with a password.
+pub const PASSWORD_MESSAGE: &str = "password-protected workbook: attain cannot read an encrypted file; open it in Excel and save it without a password (File > Info > Protect Workbook), then ingest it again";
+
+/// An Office file encrypted with a password is not a zip but an OLE compound file holding
+/// the streams `EncryptionInfo` and `EncryptedPackage` (MS-OFFCRYPTO). Their names sit in
+/// 128-byte directory entries as UTF-16LE, followed at byte 64 by the name's length.
+pub fn is_encrypted_office(bytes: &[u8]) -> bool {
+    if !bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
+        return false;
+    }
+    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let name_len = ((name.len() + 2) as u16).to_le_bytes();
+    bytes.chunks_exact(128).skip(4).any(|entry| entry.starts_with(&name) && entry[64..66] == name_len)
+}
+
+/// Read every worksheet of a workbook (xlsx, xls, xlsb, ods) into raw rows.
+pub fn read_workbook(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>, IngestError> {
+    use calamine::{open_workbook_auto_from_rs, open_workbook_from_rs, Error, Ods, OdsError, Reader, Sheets, Xls, XlsError, Xlsb, Xlsx};
+    if is_encrypted_office(bytes) {
+        return Err(IngestError::at_file(path, PASSWORD_MESSAGE));
+    }
+    let cursor = std::io::Cursor::new(bytes);
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let opened: Result<Sheets<_>, Error> = match ext.as_str() {
+        "xlsx" | "xlsm" => open_workbook_from_rs::<Xlsx<_>, _>(cursor).map(Sheets::Xlsx).map_err(Error::Xlsx),
+        "xls" => open_workbook_from_rs::<Xls<_>, _>(cursor).map(Sheets::Xls).map_err(Error::Xls),
+        "xlsb" => open_workbook_from_rs::<Xlsb<_>, _>(cursor).map(Sheets::Xlsb).map_err(Error::Xlsb),
+        "ods" => open_workbook_from_rs::<Ods<_>, _>(cursor).map(Sheets::Ods).map_err(Error::Ods),
+        _ => open_workbook_auto_from_rs(cursor),
+    };
+    let password = |e: &Error| matches!(e, Error::Xls(XlsError::Password) | Error::Ods(OdsError::Password));
+    let mut wb = match opened {
+        Ok(wb) => wb,
+        Err(e) if password(&e) => return Err(IngestError::at_file(path, PASSWORD_MESSAGE)),
+        Err(e) => return Err(IngestError::at_file(path, format!("cannot open the workbook: {e}"))),
+    };
     let names = wb.sheet_names().to_vec();
     let mut out = Vec::new();
     for name in names {
         let range = match wb.worksheet_range(&name) {
             Ok(r) => r,
+            Err(e) if password(&e) => return Err(IngestError::at_file(path, PASSWORD_MESSAGE)),
             Err(e) => return Err(IngestError::at_file(path, format!("cannot read sheet {name:?}: {e}"))),
         };
-        let (start_row, _) = range.start().unwrap_or((0, 0));
+        let (start_row, start_col) = range.start().unwrap_or((0, 0));
         let mut rows = Vec::with_capacity(range.height());
         for (i, r) in range.rows().enumerate() {
             let cells: Vec<String> = r.iter().map(cell_text).collect();
             rows.push(Row { line: start_row as u64 + i as u64 + 1, cells: csv::StringRecord::from(cells) });
         }
-        out.push((name, rows));
+        // Merged ranges, as indices into `rows` (a range can start above or left of the data).
+        let merged = match &mut wb {
+            Sheets::Xlsx(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            Sheets::Xls(x) => x.merge_cells_by_sheet_name(&name).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let merged = merged
+            .into_iter()
+            .filter(|d| d.end.0 >= start_row && d.end.1 >= start_col)
+            .map(|d| {
+                let (r0, c0) = (d.start.0.max(start_row) - start_row, d.start.1.max(start_col) - start_col);
+                (r0 as usize, c0 as usize, (d.end.0 - start_row) as usize, (d.end.1 - start_col) as usize)
+            })
+            .collect();
+        out.push(Sheet { name, rows, merged, first_col: start_col as usize });
     }
     Ok(out)
+}
+
+/// A header laid out over several rows, with some names in cells merged down over them
+/// (URN in A3:A4, the measure names in row 4 under group titles in row 3): copy each value
+/// merged down over rows into every row it covers, so that one row holds every name.
+/// Only the first 20 rows (where headers are looked for) are touched. Returns the merged
+/// ranges filled, as spreadsheet references (A3:A4).
+pub fn fill_merged_down(sheet: &mut Sheet) -> Vec<String> {
+    let mut filled = Vec::new();
+    for &(r0, c0, r1, c1) in &sheet.merged {
+        if r1 <= r0 || c1 < c0 || r0 >= 20 || r1 >= sheet.rows.len() {
+            continue;
+        }
+        let value = sheet.rows[r0].get(c0).to_string();
+        if value.trim().is_empty() {
+            continue;
+        }
+        for r in r0 + 1..=r1.min(19) {
+            let row = &mut sheet.rows[r];
+            let mut cells: Vec<String> = row.cells.iter().map(str::to_string).collect();
+            if cells.len() <= c1 {
+                cells.resize(c1 + 1, String::new());
+            }
+            for cell in cells.iter_mut().take(c1 + 1).skip(c0) {
+                if cell.trim().is_empty() {
+                    *cell = value.clone();
+                }
+            }
+            row.cells = csv::StringRecord::from(cells);
+        }
+        let first = sheet.rows[r0].line;
+        let (a, b) = (column_letters(sheet.first_col + c0 + 1), column_letters(sheet.first_col + c1 + 1));
+        filled.push(format!("{a}{first}:{b}{}", first + (r1 - r0) as u64));
+    }
+    filled
+}
+
+/// Spreadsheet column letters for a 1-based column number (1 = A, 27 = AA).
+pub fn column_letters(mut n: usize) -> String {
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    String::from_utf8(s).unwrap_or_default()
 }
 
 fn cell_text(d: &calamine::Data) -> String {
@@ -246,9 +435,11 @@ mod tests {
     fn table_of(bytes: &[u8]) -> Table {
         let p = Path::new("t.csv");
         let d = decode(p, bytes).unwrap();
-        let mut notes = d.notes;
-        let rows = parse_csv(p, &d.text, &mut notes).unwrap();
-        into_table(p, None, rows, 0, notes)
+        let (mut notes, mut warnings) = (d.notes, d.warnings);
+        let rows = parse_csv(p, &d.text, &mut notes, &mut warnings).unwrap();
+        let mut t = into_table(p, None, rows, 0, notes);
+        t.warnings = warnings;
+        t
     }
 
     #[test]
@@ -269,6 +460,24 @@ mod tests {
         let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
         let t = table_of(&utf16);
         assert_eq!(t.rows[0].get(1), "2");
+    }
+
+    #[test]
+    fn spreadsheet_column_letters() {
+        let got: Vec<String> = [1, 26, 27, 52, 53, 16384].iter().map(|&n| column_letters(n)).collect();
+        assert_eq!(got, ["A", "Z", "AA", "AZ", "BA", "XFD"]);
+    }
+
+    #[test]
+    fn utf16_is_told_by_its_nul_bytes() {
+        let le: Vec<u8> = "URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        let be: Vec<u8> = "URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        assert_eq!(utf16_without_bom(&le), Some(encoding_rs::UTF_16LE));
+        assert_eq!(utf16_without_bom(&be), Some(encoding_rs::UTF_16BE));
+        assert_eq!(utf16_without_bom(b"URN,X\n1,2\n"), None);
+        let t = table_of(&be);
+        assert_eq!(t.rows[0].get(1), "2");
+        assert_eq!(t.warnings.len(), 1);
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn bad_inputs_fail_with_file_row_and_column() {
     });
     let o = ingest(&p, &dir);
     assert_eq!(o.code, Some(3), "{}", o.stderr);
-    assert!(o.stderr.contains("truncated.csv, row 100: the last row has ") && o.stderr.contains("looks truncated"), "{}", o.stderr);
+    assert!(o.stderr.contains("truncated.csv, row 100, column ") && o.stderr.contains("the last row stops in this column") && o.stderr.contains("looks truncated"), "{}", o.stderr);
 
     // A key column missing.
     let p = edited_ks2(&dir, "no_urn.csv", |t| t.replacen(",URN,", ",URN_X,", 1));
@@ -133,4 +133,59 @@ fn measures_lists_the_fixed_ids_in_every_format() {
     for id in ["all", "disadvantaged", "not_disadvantaged", "fsm", "not_fsm", "lac", "cin", "sen", "sen_support", "ehcp", "no_sen", "eal", "not_eal", "boys", "girls", "asian", "black", "chinese", "mixed", "white", "other_ethnic"] {
         assert!(gids.contains(&id), "{id}");
     }
+}
+
+/// Each exit code of the README's table, from a real run of the binary: 0 ok, 1 data
+/// warnings, 2 usage or configuration, 3 input, 4 render.
+#[test]
+fn every_exit_code_as_documented() {
+    if raw_dir().is_none() {
+        return;
+    }
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for code in 0..=4 {
+        assert!(readme.lines().any(|l| l.starts_with(&format!("| {code} | "))), "README documents exit code {code}");
+    }
+    let dir = scratch("exit-codes");
+    let store = dir.join("store");
+    let code = |args: &[&std::ffi::OsStr]| {
+        let out = bin().args(args).output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let ks2 = raw("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv");
+
+    // 0: a clean ingest of a published file.
+    let (c, err) = code(&[&os("ingest"), ks2.as_os_str(), &os("--store"), store.as_os_str()]);
+    assert_eq!(c, Some(0), "{err}");
+
+    // 1: a directory holding the same file and one no dataset recognises.
+    let d = dir.join("mixed");
+    std::fs::create_dir_all(&d).unwrap();
+    std::fs::copy(&ks2, d.join("2018-850-ks2.csv")).unwrap();
+    std::fs::write(d.join("colours.csv"), "colour,shape\nred,square\n").unwrap();
+    let (c, err) = code(&[&os("ingest"), d.as_os_str(), &os("--store"), dir.join("store1").as_os_str()]);
+    assert_eq!(c, Some(1), "{err}");
+    assert!(err.contains("warning: 1 file(s) were not recognised and were not read"), "{err}");
+
+    // 2: a flag that does not exist; a measure that does not exist.
+    let (c, err) = code(&[&os("ingest"), &os("--bogus")]);
+    assert_eq!(c, Some(2), "{err}");
+    let (c, err) = code(&[&os("rank"), &os("--measure"), &os("no_such_measure"), &os("--year"), &os("2019"), &os("--store"), store.as_os_str()]);
+    assert_eq!(c, Some(2), "{err}");
+    assert_eq!(err, "error: --measure: unknown measure \"no_such_measure\" (see `attain measures`)\n");
+
+    // 3: an empty input file.
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let (c, err) = code(&[&os("ingest"), empty.as_os_str(), &os("--store"), store.as_os_str()]);
+    assert_eq!(c, Some(3), "{err}");
+    assert!(err.contains(&format!("  {}: the file is empty\n", empty.display())), "{err}");
+
+    // 4: charts asked to go into a directory that is a file.
+    let blocked = dir.join("a-file");
+    std::fs::write(&blocked, "").unwrap();
+    let (c, err) = code(&[&os("charts"), &os("--la"), &os("850"), &os("--out"), blocked.as_os_str(), &os("--store"), store.as_os_str()]);
+    assert_eq!(c, Some(4), "{err}");
+    assert!(err.starts_with(&format!("error: {}: cannot write: ", blocked.display())), "{err}");
 }

@@ -4,6 +4,8 @@ mod common;
 mod analysis;
 mod booklet;
 mod cli;
+mod corpus;
+mod fuzz;
 mod charts;
 mod council;
 mod partnerships;
