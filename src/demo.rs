@@ -371,6 +371,10 @@ impl Ks2Pupil {
     fn high(&self) -> bool {
         self.at(READ, 110) && self.at(MATHS, 110) && self.writing == "GDS"
     }
+    /// The scores progress is measured on: reading, writing (its nominal score), maths.
+    fn progress_scores(&self, nominal: &std::collections::BTreeMap<String, f64>) -> [Option<f64>; 3] {
+        [self.tests[READ].ok().map(f64::from), nominal.get(self.writing).copied(), self.tests[MATHS].ok().map(f64::from)]
+    }
 }
 
 const READ: usize = 0;
@@ -413,7 +417,7 @@ fn prior_means(pupils: &[&Ks2Pupil], nominal: &std::collections::BTreeMap<String
     for p in pupils {
         let Some(a) = p.aps else { continue };
         let b = ((a - 3.0).floor() as usize).min(24);
-        for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+        for (k, v) in p.progress_scores(nominal).into_iter().enumerate() {
             if let Some(v) = v {
                 sums[b].0[k] += v;
                 sums[b].1[k] += 1;
@@ -457,7 +461,7 @@ fn tally_ks2(pupils: &[Ks2Pupil], means: &crate::analysis::pupils::PriorMeans, y
             }
         }
         if let Some(band) = p.aps.and_then(|a| means.band_means(year, a)) {
-            for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+            for (k, v) in p.progress_scores(nominal).into_iter().enumerate() {
                 if let Some(v) = v {
                     prog[k].0 += v - band[k];
                     prog[k].1 += 1;
@@ -486,7 +490,7 @@ fn progress_sd(pupils: &[&Ks2Pupil], means: &crate::analysis::pupils::PriorMeans
     let mut acc = [(0.0f64, 0.0f64, 0usize); 3];
     for p in pupils {
         let Some(band) = p.aps.and_then(|a| means.band_means(year, a)) else { continue };
-        for (k, v) in [p.tests[READ].ok().map(f64::from), nominal.get(p.writing).copied(), p.tests[MATHS].ok().map(f64::from)].into_iter().enumerate() {
+        for (k, v) in p.progress_scores(nominal).into_iter().enumerate() {
             if let Some(v) = v {
                 let d = v - band[k];
                 acc[k].0 += d;

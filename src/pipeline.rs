@@ -311,6 +311,8 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             let threshold = stage.options.get("threshold").and_then(|v| v.as_integer()).map(|t| t as u64).unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD);
             let store = crate::store::Store::at(stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store")));
             let queries = stage.options.get("queries").and_then(|v| v.as_array()).ok_or_else(|| ConfigError::new(&stage.name, "the pupil-gaps step needs options.queries"))?;
+            let (data, _) = crate::commands::pupils::load(std::slice::from_ref(&pupils), false)?;
+            let places = crate::commands::pupils::places(&store, maps.as_ref())?;
             let mut written = 0;
             for q in queries {
                 let get = |k: &str| q.get(k).and_then(|v| v.as_str());
@@ -338,7 +340,7 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                     widest: q.get("widest").and_then(|v| v.as_integer()).map(|n| n as usize),
                     allow_bad_rows: false,
                 };
-                let (rows, _) = crate::commands::pupils::run(&store, &o)?;
+                let rows = crate::commands::pupils::answer(&data, &places, &o)?;
                 write_atomic(&out.join(format!("{name}.csv")), crate::commands::pupils::print(&rows, crate::output::Format::Csv).as_bytes())?;
                 write_atomic(&out.join(format!("{name}.json")), crate::commands::pupils::print(&rows, crate::output::Format::Json).as_bytes())?;
                 written += 1;

@@ -52,11 +52,17 @@ pub fn load(paths: &[PathBuf], allow_bad_rows: bool) -> anyhow::Result<(PupilDat
 
 pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<IngestError>)> {
     let (data, warnings) = load(o.pupils, o.allow_bad_rows)?;
+    let places = places(store, o.partnerships)?;
+    Ok((answer(&data, &places, o)?, warnings))
+}
+
+/// One question over pupil data already read (a pipeline stage reads the files once for all
+/// its questions).
+pub fn answer(data: &PupilData, places: &Places, o: &PupilGapOptions) -> anyhow::Result<Vec<PupilGapRow>> {
     let group = GroupSpec::parse(o.group)?;
-    if o.level == Unit::Partnership && o.partnerships.is_none() {
+    if o.level == Unit::Partnership && places.partnerships.is_empty() {
         anyhow::bail!(ConfigError::new("--level", "partnership level needs --partnerships MAP.csv (urn,partnership)"));
     }
-    let places = places(store, o.partnerships)?;
     let means = o.prior_means.map(|p| PriorMeans::read(p, None)).transpose()?;
     if o.measure.contains("progress") && means.is_none() {
         anyhow::bail!(ConfigError::new("--prior-means", format!("{} needs the national means of each KS1 prior-attainment group: --prior-means FILE.csv", o.measure)));
@@ -67,7 +73,7 @@ pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRo
     };
     let years: Vec<i32> = (0..o.years.max(1) as i32).rev().map(|k| year - k).collect();
     let q = PupilQuery { measure: o.measure, group, level: o.level, years, only: o.only.clone(), threshold: o.threshold };
-    let mut rows = gap_rows(&data.pupils, &q, means.as_ref(), &places)?;
+    let mut rows = gap_rows(&data.pupils, &q, means.as_ref(), places)?;
     if let Some(la) = o.la {
         rows.retain(|r| match o.level {
             Unit::School => r.code.parse::<u32>().ok().and_then(|u| places.schools.get(&u)).and_then(|s| s.1.as_deref()) == Some(la),
@@ -78,7 +84,7 @@ pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRo
     if let Some(n) = o.widest {
         rows = widest_running(rows, n);
     }
-    Ok((rows, warnings))
+    Ok(rows)
 }
 
 /// JSON keeps withheld figures as null (with `status`); table and CSV print DfE's `c`.
