@@ -2,10 +2,14 @@
 
 mod common;
 mod analysis;
+mod atomic;
+mod browser;
 mod booklet;
 mod cli;
 mod charts;
 mod council;
+mod determinism;
+mod escaping;
 mod partnerships;
 mod pipeline;
 mod pupils;
