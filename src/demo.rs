@@ -252,7 +252,7 @@ fn push_row(out: &mut String, cells: &[String], eol: &str) {
 
 fn write_file(dir: &Path, rel: &str, bytes: &[u8], files: &mut Vec<PathBuf>) -> anyhow::Result<()> {
     let path = dir.join(rel);
-    crate::pipeline::write_atomic(&path, bytes)?;
+    crate::atomic::write_atomic(&path, bytes)?;
     files.push(path);
     Ok(())
 }

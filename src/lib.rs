@@ -6,6 +6,7 @@
 //! `commands`) and the pipeline runner sit on top.
 
 pub mod analysis;
+pub mod atomic;
 pub mod audit;
 pub mod catalogue;
 pub mod commands;

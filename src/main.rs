@@ -507,7 +507,8 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             if ran == 0 {
                 eprintln!("nothing to do: every stage's inputs are unchanged");
             }
-            eprintln!("pipeline {}: {} stage(s) ran, {} skipped; manifest in output/{}/manifest.json", m.pipeline, ran, m.stages.len() - ran, m.pipeline);
+            let manifest = if m.written { format!("manifest in {}", m.path.display()) } else { format!("nothing written; manifest of the last run in {}", m.path.display()) };
+            eprintln!("pipeline {}: {} stage(s) ran, {} skipped; {manifest}", m.pipeline, ran, m.stages.len() - ran);
             for w in &m.warnings {
                 eprintln!("warning: {w}");
             }

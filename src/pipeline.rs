@@ -1,7 +1,18 @@
 //! Staged jobs (`attain run pipelines/NAME.toml`). Each stage names its inputs and
 //! outputs; a stage whose inputs, settings and tool version are unchanged since its
-//! last successful run, and whose outputs still exist, is not run again. Every run
-//! writes `output/<pipeline>/manifest.json`.
+//! last successful run, and whose outputs still exist, is not run again. A run that did
+//! work writes `output/<pipeline>/manifest.json`; a run with nothing to do writes nothing.
+//!
+//! Crashes: every file is written beside its final name and renamed into place
+//! ([`write_atomic`]; the store swaps whole directories, see `store`), so a killed run
+//! leaves each output either as it was or as it is now, never half-written. A stage's
+//! entry in `state.json` is removed before it starts and written back when it finishes,
+//! so the stage a kill interrupted runs again next time; temporaries a killed run left
+//! beside the outputs are removed when the stage that owns them next runs.
+//!
+//! Timestamps: the manifest's `generated` comes from `SOURCE_DATE_EPOCH` when it is set
+//! (reproducible runs), otherwise from the clock. Nothing else the pipeline writes reads
+//! the clock: rendered documents are dated from the data (31 August of the results year).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -11,6 +22,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+pub use crate::atomic::{remove_stale_temporaries, temporary_beside, write_atomic};
 use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
 
@@ -55,6 +67,8 @@ pub struct StageRecord {
     pub run: String,
     /// "ran" or "skipped (unchanged)"
     pub outcome: String,
+    /// How long it took is printed, not recorded: the manifest is the same for the same inputs.
+    #[serde(skip)]
     pub seconds: f64,
     pub fingerprint: String,
     pub outputs: Vec<String>,
@@ -71,11 +85,21 @@ pub struct InputFile {
 pub struct Manifest {
     pub pipeline: String,
     pub tool_version: String,
+    /// When the run happened (UTC, ISO 8601): `SOURCE_DATE_EPOCH` if set, else the clock.
+    pub generated: String,
+    /// "SOURCE_DATE_EPOCH" or "clock".
+    pub generated_from: String,
     pub config: Pipeline,
     pub inputs: Vec<InputFile>,
     pub stages: Vec<StageRecord>,
     /// Stages that did work, and any warnings.
     pub warnings: Vec<String>,
+    /// Where the manifest is (or would be) written.
+    #[serde(skip)]
+    pub path: PathBuf,
+    /// False when no stage ran: the manifest of the last run that did work is left as it was.
+    #[serde(skip)]
+    pub written: bool,
 }
 
 pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
@@ -131,21 +155,32 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
-/// Write `bytes` to `path` atomically: beside it, then rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let tmp = path.with_file_name(format!(".{}.tmp-{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)
+/// The run's timestamp: `SOURCE_DATE_EPOCH` (seconds since 1970, UTC) when set, else the clock.
+/// A malformed value is a configuration error, as the reproducible-builds convention asks.
+pub fn run_timestamp() -> Result<(String, &'static str), ConfigError> {
+    let (secs, from) = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(v) => (v.trim().parse::<i64>().map_err(|_| ConfigError::new("SOURCE_DATE_EPOCH", format!("{v:?} is not a whole number of seconds since 1970-01-01")))?, "SOURCE_DATE_EPOCH"),
+        Err(_) => (std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0), "clock"),
+    };
+    Ok((iso_timestamp(secs), from))
+}
+
+/// Seconds since 1970-01-01 UTC as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso_timestamp(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    format!("{}T{:02}:{:02}:{:02}Z", crate::dates::iso_from_days(days), rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
 /// Run a pipeline. `force` reruns every stage.
 pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Result<Manifest> {
     let p = load(path)?;
+    let (generated, generated_from) = run_timestamp()?;
     let out_dir = p.output.clone().unwrap_or_else(|| PathBuf::from("output").join(&p.name));
     let state_path = out_dir.join("state.json");
+    let manifest_path = out_dir.join("manifest.json");
+    for f in [&state_path, &manifest_path] {
+        remove_stale_temporaries(f);
+    }
     let mut state: BTreeMap<String, String> = std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let catalogue = Arc::new(Catalogue::load(p.catalogue.as_deref())?);
     let mut records = Vec::new();
@@ -169,7 +204,16 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
             records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "skipped (unchanged)".into(), seconds: 0.0, fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail: String::new() });
             continue;
         }
+        // Until it finishes, the stage has no recorded run: if this process dies now, the
+        // next run does the stage again rather than trusting half-replaced outputs.
+        if state.remove(&stage.name).is_some() {
+            write_atomic(&state_path, &serde_json::to_vec_pretty(&state)?)?;
+        }
         log(&format!("stage {}: running {}", stage.name, stage.run));
+        let swept: usize = stage.outputs.iter().map(|o| remove_stale_temporaries(o)).sum();
+        if swept > 0 {
+            log(&format!("stage {}: removed {swept} temporary file(s) left by an interrupted run", stage.name));
+        }
         let started = Instant::now();
         let detail = run_stage(&p, stage, &catalogue, &mut warnings)?;
         let seconds = started.elapsed().as_secs_f64();
@@ -180,8 +224,13 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     }
     all_inputs.sort_by(|a, b| a.path.cmp(&b.path));
     all_inputs.dedup_by(|a, b| a.path == b.path);
-    let manifest = Manifest { pipeline: p.name.clone(), tool_version: crate::version().to_string(), config: p.clone(), inputs: all_inputs, stages: records, warnings };
-    write_atomic(&out_dir.join("manifest.json"), &serde_json::to_vec_pretty(&manifest)?)?;
+    let ran = records.iter().any(|r| r.outcome == "ran");
+    let mut manifest = Manifest { pipeline: p.name.clone(), tool_version: crate::version().to_string(), generated, generated_from: generated_from.into(), config: p.clone(), inputs: all_inputs, stages: records, warnings, path: manifest_path, written: false };
+    // A run that did nothing leaves the last manifest (and every other file) untouched.
+    if ran || !manifest.path.exists() {
+        write_atomic(&manifest.path, &serde_json::to_vec_pretty(&manifest)?)?;
+        manifest.written = true;
+    }
     Ok(manifest)
 }
 

@@ -149,7 +149,7 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
         let yn = |b: bool| if b { "Y" } else { "N" };
         let _ = writeln!(text, "B{i},{urn},2019,KS2,{},{},{},{},{},{},{eth},{:.1},{},{w},{},{}", if next() < 0.51 { "M" } else { "F" }, yn(dis), yn(fsm), yn(lac), if next() < 0.13 { "K" } else { "N" }, yn(next() < 0.2), 9.0 + 12.0 * next(), score(ability, next()), score(ability, next()), score(ability, next()));
     }
-    crate::pipeline::write_atomic(&file, text.as_bytes())?;
+    crate::atomic::write_atomic(&file, text.as_bytes())?;
     let mut out = format!("synthetic national KS2 cohort: {n} pupils in {} schools, {:.1} MB, written in {:.2} s\n", n.div_ceil(44), text.len() as f64 / 1e6, t.elapsed().as_secs_f64());
     drop(text);
     let t = Instant::now();

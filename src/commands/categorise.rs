@@ -77,14 +77,15 @@ pub fn register_report(rules: &Rules, results: &[SchoolCategory]) -> Report {
 pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> anyhow::Result<Vec<PathBuf>> {
     let rep = register_report(rules, results);
     let csv_path = dir.join("schools-causing-concern.csv");
-    crate::pipeline::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| crate::error::RenderError::write(&csv_path, e))?;
+    crate::atomic::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| crate::error::RenderError::write(&csv_path, e))?;
     let xlsx_path = dir.join("schools-causing-concern.xlsx");
-    let bytes = xlsx(&rep, &rules.name).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
-    crate::pipeline::write_atomic(&xlsx_path, &bytes).map_err(|e| crate::error::RenderError::write(&xlsx_path, e))?;
+    let year = results.iter().map(|r| r.year).max().unwrap_or(1900);
+    let bytes = xlsx(&rep, &rules.name, year).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
+    crate::atomic::write_atomic(&xlsx_path, &bytes).map_err(|e| crate::error::RenderError::write(&xlsx_path, e))?;
     Ok(vec![csv_path, xlsx_path])
 }
 
 /// The register as a workbook (frozen header and URN/name columns).
-fn xlsx(rep: &Report, title: &str) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    crate::render::workbook::xlsx(&[crate::render::workbook::Sheet { name: "Register", report: rep, frozen_columns: 2, notes: vec![] }], title)
+fn xlsx(rep: &Report, title: &str, results_year: i32) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    crate::render::workbook::xlsx(&[crate::render::workbook::Sheet { name: "Register", report: rep, frozen_columns: 2, notes: vec![] }], title, results_year)
 }

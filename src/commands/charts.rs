@@ -13,7 +13,7 @@ use crate::analysis::ofsted::{ofsted, snapshots, OfstedReport, Phase};
 use crate::analysis::rank::Top10Rule;
 use crate::analysis::ranking::{rank, RankRequest, RankRow};
 use crate::error::{ConfigError, RenderFailures};
-use crate::pipeline::write_atomic;
+use crate::atomic::write_atomic;
 use crate::render::committee::{self, Bar, Chart, Figure, Line, Role};
 use crate::store::frame::ResultRecord;
 use crate::store::schema::{Level, ENGLAND};
@@ -197,8 +197,29 @@ fn slug(s: &str) -> String {
         } else if !out.ends_with('-') {
             out.push('-');
         }
+        if out.len() >= 60 {
+            break;
+        }
     }
     out.trim_matches('-').to_string()
+}
+
+/// A chart's file stem: ASCII letters, digits and hyphens only (an LA code or a gap title
+/// from the data or the config cannot reach another directory), at most 100 characters.
+pub fn file_stem(name: &str) -> String {
+    let mut out = String::new();
+    for ch in name.chars() {
+        if ch.is_ascii_alphanumeric() {
+            out.push(ch);
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+        if out.len() >= 100 {
+            break;
+        }
+    }
+    let out = out.trim_matches('-');
+    if out.is_empty() { "chart".into() } else { out.to_string() }
 }
 
 /// The source file names (no directories) behind a set of rows, for captions.
@@ -353,7 +374,13 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
         }
     }
 
-    let charts = charts.into_iter().map(|c| ChartEntry { png: format!("{}.png", c.name), svg: format!("{}.svg", c.name), alt_text: committee::alt_text(&c), chart: c }).collect();
+    let charts = charts
+        .into_iter()
+        .map(|mut c| {
+            c.name = file_stem(&c.name);
+            ChartEntry { png: format!("{}.png", c.name), svg: format!("{}.svg", c.name), alt_text: committee::alt_text(&c), chart: c }
+        })
+        .collect();
     Ok(ChartPack { la_code: la.to_string(), la_name, neighbours_model: cfg.neighbours, charts, skipped })
 }
 

@@ -70,7 +70,7 @@ pub fn write_charts(charts: &[Chart], dir: &Path) -> anyhow::Result<Vec<PathBuf>
     std::fs::create_dir_all(dir).map_err(|e| crate::error::RenderError::write(dir, e))?;
     for c in charts {
         let svg = dir.join(format!("{}.svg", c.name));
-        match committee::svg(c).and_then(|s| crate::pipeline::write_atomic(&svg, s.as_bytes()).map_err(|e| e.to_string())) {
+        match committee::svg(c).and_then(|s| crate::atomic::write_atomic(&svg, s.as_bytes()).map_err(|e| e.to_string())) {
             Ok(()) => written.push(svg),
             Err(e) => failures.push(format!("{}: {e}", c.name)),
         }

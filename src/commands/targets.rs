@@ -37,6 +37,12 @@ pub fn latest_results_year(data: &Data) -> anyhow::Result<Option<i32>> {
     Ok(data.latest_year("ks2_rwm_expected", Level::School)?.into_iter().chain(data.latest_year("ks4_attainment8", Level::School)?).max())
 }
 
+/// A school's form: `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, inside `out` whatever the
+/// codes and name contain (see `school_path`).
+pub fn form_path(out: &Path, la_code: &str, urn: &str, name: &str) -> PathBuf {
+    school_path(out, la_code, urn, &format!("{}-targets", slug(if name.is_empty() { "school" } else { name })), "xlsx")
+}
+
 /// One form per chosen school, `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, each written atomically.
 pub fn forms(data: &Data, req: &FormsRequest) -> anyhow::Result<FormsSummary> {
     let prepared = Prepared::new(data, req.year, req.neighbours)?;
@@ -59,8 +65,8 @@ pub fn forms(data: &Data, req: &FormsRequest) -> anyhow::Result<FormsSummary> {
             continue;
         }
         let form = Form { urn: s.urn.clone(), name: name.clone(), la_code: la.clone(), la_name: s.la_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| data.name(&la)), base_year: req.year, rows };
-        let path = school_path(req.out, &la, &s.urn, &format!("{}-targets", slug(if name.is_empty() { "school" } else { &name })), "xlsx");
-        match xlsx(&form).map_err(|e| e.to_string()).and_then(|b| crate::pipeline::write_atomic(&path, &b).map_err(|e| e.to_string())) {
+        let path = form_path(req.out, &la, &s.urn, &name);
+        match xlsx(&form).map_err(|e| e.to_string()).and_then(|b| crate::atomic::write_atomic(&path, &b).map_err(|e| e.to_string())) {
             Ok(()) => summary.written.push(path),
             Err(e) => failures.push(format!("{}: {e}", path.display())),
         }

@@ -33,10 +33,12 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
     let name = data.name(la);
     let headline: Vec<String> = data.catalogue.measures.iter().filter(|m| m.headline).map(|m| m.id.clone()).collect();
 
+    let mut latest = 1900;
     let mut rankings = Report::new(&[&["measure_label"][..], RANK_COLUMNS].concat());
     let mut gap_rep = Report::new(&["measure", "group", "comparison", "year", "group_value", "comparison_value", "gap", "significance", "trend"]);
     for m in &headline {
         let Some(year) = data.latest_year(m, Level::La)? else { continue };
+        latest = latest.max(year);
         let req_r = RankRequest { measure: m, group: "all", year, neighbours: Some(req.neighbours), rule: Top10Rule::RankCut };
         let rows = rank(data, &req_r)?;
         if let Some(r) = rows.iter().find(|r| r.la_code == la) {
@@ -95,7 +97,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         Sheet { name: "Categories", report: &categories, frozen_columns: 2, notes: vec![format!("School categories under {}: {src}", req.rules.display())] },
         Sheet { name: "Partnerships", report: &part_rep, frozen_columns: 1, notes: part_notes },
     ];
-    let bytes = xlsx(&sheets, &format!("{name}: LA workbook")).map_err(|e| RenderFailures { total: 1, failures: vec![format!("{}: {e}", req.out.display())] })?;
-    crate::pipeline::write_atomic(req.out, &bytes).map_err(|e| crate::error::RenderError::write(req.out, e))?;
+    let bytes = xlsx(&sheets, &format!("{name}: LA workbook"), latest).map_err(|e| RenderFailures { total: 1, failures: vec![format!("{}: {e}", req.out.display())] })?;
+    crate::atomic::write_atomic(req.out, &bytes).map_err(|e| crate::error::RenderError::write(req.out, e))?;
     Ok(sheets.iter().map(|s| (s.name.to_string(), s.report.rows.len())).collect())
 }

@@ -102,11 +102,13 @@ pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32
     typst_pdf::pdf(&doc, &options).map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
 }
 
-/// Escape text for Typst markup: every character with a markup meaning is backslashed.
+/// Escape text for Typst markup: every character with a markup meaning is backslashed,
+/// including those of shorthands (`...` an ellipsis, `1.` a numbered list, `--` a dash,
+/// `~` a non-breaking space, quotes made curly, `//` a comment, `http://` a link).
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if matches!(c, '\\' | '#' | '$' | '*' | '_' | '@' | '[' | ']' | '<' | '>' | '`' | '~' | '/' | '"' | '=' | '-' | '+' | '\'') {
+        if matches!(c, '\\' | '#' | '$' | '*' | '_' | '@' | '[' | ']' | '<' | '>' | '`' | '~' | '/' | '"' | '=' | '-' | '+' | '\'' | '.') {
             out.push('\\');
         }
         out.push(c);
@@ -127,5 +129,13 @@ mod tests {
         assert!(pdf.starts_with(b"%PDF-"));
         let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1))).unwrap();
         assert_eq!(pdf, again, "the same input gives the same PDF");
+    }
+
+    #[test]
+    fn shorthands_are_escaped_too() {
+        // `...` would be an ellipsis, `1.` a numbered list, `--` a dash, `~` a no-break space,
+        // `//` a comment and `http://` a link.
+        assert_eq!(escape("1. Wait... -- ~ http://x"), "1\\. Wait\\.\\.\\. \\-\\- \\~ http:\\/\\/x");
+        assert_eq!(escape("مدرسة 7"), "مدرسة 7");
     }
 }

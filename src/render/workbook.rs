@@ -2,7 +2,7 @@
 //! column widths from the content, numbers stored as numbers with a number format,
 //! and an autofilter. Shared by the causing-concern register and the LA workbook.
 
-use rust_xlsxwriter::{DocProperties, Format, FormatAlign, Workbook, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, FormatAlign, Workbook, XlsxError};
 use serde_json::Value;
 
 use crate::output::{self, Report};
@@ -16,7 +16,10 @@ pub struct Sheet<'a> {
     pub notes: Vec<String>,
 }
 
-pub fn xlsx(sheets: &[Sheet], title: &str) -> Result<Vec<u8>, XlsxError> {
+/// `results_year` dates the file (31 August of that year) instead of the clock, so the
+/// same figures give the same bytes. Text cells are always written as strings: a name
+/// starting with `=` stays text, never a formula.
+pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
     let header = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color("#DDEBF7");
     let note = Format::new().set_italic();
@@ -60,6 +63,7 @@ pub fn xlsx(sheets: &[Sheet], title: &str) -> Result<Vec<u8>, XlsxError> {
             ws.autofilter(top, 0, top + rep.rows.len() as u32, rep.columns.len().saturating_sub(1) as u16)?;
         }
     }
-    wb.set_properties(&DocProperties::new().set_title(title));
+    let created = ExcelDateTime::from_ymd(results_year.clamp(1900, 9998) as u16, 8, 31)?;
+    wb.set_properties(&DocProperties::new().set_title(title).set_creation_datetime(&created));
     wb.save_to_buffer()
 }

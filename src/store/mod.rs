@@ -1,8 +1,14 @@
 //! The canonical store: a directory of parquet tables (see docs/store.md).
 //!
 //! Writes are atomic at the directory level: the new store is written beside the
-//! old one (`<store>.new`), then swapped in with renames, so a crash leaves either
-//! the old store or the new one, never a mixture.
+//! old one (`.<store>.new`, every table, unchanged ones copied), then swapped in with
+//! two renames (`<store>` -> `.<store>.old`, `.<store>.new` -> `<store>`), so a crash
+//! leaves either the old store or the new one, never a mixture of tables from two
+//! ingests. A directory swap rather than renaming each table into place: a kill between
+//! two table renames would leave a mixed store, and the tables are read as one (results
+//! join schools, sources and neighbours). The one window with no `<store>` (between the
+//! two renames) is repaired by [`Store::at`], which puts `.<store>.old` back; a staging
+//! directory a crash left is removed by the next write.
 
 pub mod frame;
 pub mod schema;
@@ -129,7 +135,7 @@ impl Store {
         let rows: Vec<TargetRow> = merged.into_values().collect();
         std::fs::create_dir_all(&self.dir).map_err(|e| io(e, &self.dir))?;
         let path = self.table_path("targets");
-        let tmp = self.dir.join(format!(".targets.parquet.tmp-{}", std::process::id()));
+        let tmp = crate::atomic::temporary_beside(&path);
         frame::write_parquet(&mut frame::targets_frame(&rows)?, &tmp)?;
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
         Ok(rows.len())
@@ -149,10 +155,16 @@ fn sibling(dir: &Path, suffix: &str) -> PathBuf {
     dir.with_file_name(format!(".{name}.{suffix}"))
 }
 
-/// If a previous write died between its two renames, the old store is still beside it: put it back.
+/// If a previous write died between its two renames, the old store is still beside it: put it
+/// back. If it died after the swap, before removing the old store, remove it.
 fn recover_interrupted_swap(dir: &Path) {
     let old = sibling(dir, "old");
-    if !dir.exists() && old.exists() {
+    if !old.exists() {
+        return;
+    }
+    if dir.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+    } else {
         let _ = std::fs::rename(&old, dir);
     }
 }

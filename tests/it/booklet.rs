@@ -90,7 +90,7 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     // documented precedence), else from the results file.
     let name = gias_name(&urn).unwrap_or(name);
     let escaped = name.replace('&', "&amp;").replace('\'', "&#x27;");
-    assert!(html.contains(&format!("<h1>{escaped}</h1>")), "school name {name}");
+    assert!(html.contains(&format!("<h1 dir=\"auto\">{escaped}</h1>")), "school name {name}");
     let ks2 = &html[html.find("id=\"ks2\"").unwrap()..];
     let rwm_row = &ks2[ks2.find("KS2 RWM expected standard").unwrap()..];
     let rwm_row = &rwm_row[..rwm_row.find("</tr>").unwrap()];

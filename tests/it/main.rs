@@ -2,12 +2,16 @@
 
 mod common;
 mod analysis;
+mod atomic;
+mod browser;
 mod booklet;
 mod cli;
 mod corpus;
 mod fuzz;
 mod charts;
 mod council;
+mod determinism;
+mod escaping;
 mod partnerships;
 mod pipeline;
 mod pupils;

@@ -111,12 +111,14 @@ pub fn output_path(out: &Path, b: &Booklet, ext: &str) -> PathBuf {
     school_path(out, &b.school.la_code, &b.school.urn, &b.school.slug, ext)
 }
 
-/// `<out>/<LA code>/<URN>-<slug>.<tail>`, keeping only letters and digits of the codes so the
-/// path stays inside `out` whatever they contain.
+/// `<out>/<LA code>/<URN>-<slug>.<tail>`, keeping only letters and digits of the codes (at
+/// most 20 of each; "unknown" if none) so the path stays inside `out` whatever they contain
+/// and the file name stays well under 255 bytes (the slug is at most 60).
 pub fn school_path(out: &Path, la_code: &str, urn: &str, slug: &str, tail: &str) -> PathBuf {
-    let la: String = la_code.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
-    let urn: String = urn.chars().filter(|c| c.is_ascii_digit()).collect();
-    out.join(if la.is_empty() { "unknown".into() } else { la }).join(format!("{urn}-{slug}.{tail}"))
+    let la: String = la_code.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
+    let urn: String = urn.chars().filter(|c| c.is_ascii_digit()).take(20).collect();
+    let or_unknown = |s: String| if s.is_empty() { "unknown".to_string() } else { s };
+    out.join(or_unknown(la)).join(format!("{}-{slug}.{tail}", or_unknown(urn)))
 }
 
 /// The schools a selection picks, by URN: those with KS2, KS4 or census figures in the years
@@ -191,7 +193,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     let index = env
         .get_template("index.html.j2")?
         .render(minijinja::context! { la_name => if la_info.name.is_empty() { "All local authorities".to_string() } else { la_info.name.clone() }, year_label => crate::year::academic_label(opts.year), colour => la_info.colour, schools => minijinja::Value::from(minijinja::value::Serde(&rows)), failed => failed.len() })?;
-    crate::pipeline::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
+    crate::atomic::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
     let summary = RunSummary { written: rows.len(), failed, seconds_prepare, seconds_render: t1.elapsed().as_secs_f64() };
     if !summary.failed.is_empty() {
         return Err(RenderFailures { total: summary.written + summary.failed.len(), failures: summary.failed.clone() }.into());
@@ -206,11 +208,11 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
     let pdf_path = output_path(&opts.out, b, "pdf");
     if opts.html {
         let html = render_html(env, b).map_err(|e| format!("{who}: {e}"))?;
-        crate::pipeline::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
+        crate::atomic::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
     }
     if opts.pdf {
         let pdf = render_pdf(env, b).map_err(|e| format!("{who}: {e}"))?;
-        crate::pipeline::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
+        crate::atomic::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
     }
     let head = b.key_stages.first().and_then(|k| k.rows.first());
     let rel = |p: &Path| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string();
