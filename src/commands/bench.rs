@@ -43,6 +43,18 @@ pub fn peak_memory_mb() -> Option<f64> {
     Some(kb / 1024.0)
 }
 
+/// CPU time (user + system, all threads) this process has used so far, in seconds, where
+/// /proc says: on a shared machine it tells the work done apart from the wait for a core.
+pub fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime are fields 14 and 15 of the line (11 and 12 after the name), in
+    // USER_HZ ticks, which Linux fixes at 100 a second for user space.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
 /// Render a booklet for every school in the store (every LA, academies too): HTML only,
 /// then HTML and PDF, into a scratch directory. Prints schools per second and peak memory.
 pub fn booklets(store: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, limit_la: Option<String>) -> anyhow::Result<String> {
@@ -59,14 +71,19 @@ pub fn booklets(store: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, limi
         let _ = std::fs::remove_dir_all(&scratch);
         let opts = crate::render::booklet::Options { out: scratch.clone(), year, neighbours_model: 2021, la_colour: "#1f4e79".into(), la_name: None, logo: None, templates: None, html: true, pdf, pupils: None };
         let t = Instant::now();
+        let cpu0 = cpu_seconds();
         let s = crate::render::booklet::run(&data, &sel, &opts)?;
         let secs = t.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(cpu0).map(|(b, a)| b - a).unwrap_or(f64::NAN);
+        let threads = rayon::current_num_threads();
         out.push_str(&format!(
-            "booklets {label}: {} schools in {secs:.1} s ({:.0} schools/s; figures {:.1} s, rendering {:.1} s); peak memory {:.0} MB\n",
+            "booklets {label}: {} schools in {secs:.1} s ({:.0} schools/s; figures {:.1} s, rendering {:.1} s); CPU {cpu:.1} s ({:.1} ms a school; {:.0} schools/s on {threads} cores kept busy); peak memory {:.0} MB\n",
             s.written,
             s.written as f64 / secs,
             s.seconds_prepare,
             s.seconds_render,
+            1000.0 * cpu / s.written as f64,
+            s.written as f64 * threads as f64 / cpu,
             peak_memory_mb().unwrap_or(f64::NAN)
         ));
     }

@@ -173,3 +173,58 @@ fn surrey_booklet_shows_school_la_and_national_figures() {
     }
     check("clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv", "936", "70%", "65%");
 }
+
+/// URNs of the first `n` schools of a real KS2 file with a published RWM figure.
+fn schools(file: &str, n: usize) -> Vec<String> {
+    let text = std::fs::read_to_string(raw(file)).unwrap();
+    let mut lines = text.split("\r\n");
+    let header: Vec<&str> = lines.next().unwrap().trim_start_matches('\u{feff}').split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    lines
+        .filter(|l| !l.contains('"'))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|c| c.len() > col("PTRWM_EXP") && c[col("RECTYPE")] == "1" && c[col("PTRWM_EXP")].ends_with('%'))
+        .map(|c| c[col("URN")].to_string())
+        .take(n)
+        .collect()
+}
+
+/// Typst reuses layout between the booklets of one run (that is where the speed comes
+/// from): a booklet rendered after others is byte for byte the booklet rendered alone, and
+/// every label of its charts (read from the HTML's inline SVG) is text in its PDF.
+#[test]
+fn a_booklet_rendered_with_others_is_the_booklet_rendered_alone() {
+    let Some(store) = real_store() else { return };
+    let urns = schools("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv", 6);
+    assert_eq!(urns.len(), 6);
+    let together = scratch("booklets-together");
+    let mut run = bin();
+    run.args(["booklet", "--year", "2019", "--out"]).arg(&together).arg("--store").arg(store);
+    for u in &urns {
+        run.args(["--school", u]);
+    }
+    let out = run.output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // Workers take schools in URN order: the highest is rendered after the others.
+    let last = urns.iter().max().unwrap();
+    let alone = scratch("booklet-alone");
+    let out = bin().args(["booklet", "--year", "2019", "--school", last, "--out"]).arg(&alone).arg("--store").arg(store).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let find = |dir: &Path, ext: &str| std::fs::read_dir(dir.join("850")).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with(&format!("{last}-")) && p.extension().unwrap() == ext).unwrap();
+    let pdf = find(&together, "pdf");
+    assert!(std::fs::read(&pdf).unwrap() == std::fs::read(find(&alone, "pdf")).unwrap(), "{} differs from the same booklet rendered alone", pdf.display());
+    if !tool("pdftotext") {
+        return;
+    }
+    let html = std::fs::read_to_string(find(&together, "html")).unwrap();
+    let labels: Vec<String> = html
+        .split("</text>")
+        .filter_map(|part| part.rfind("<text").map(|at| part[at..].split_once('>').unwrap().1.trim().replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")))
+        .collect();
+    assert!(labels.len() >= 10, "chart labels in the HTML: {labels:?}");
+    let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = words(&String::from_utf8(Command::new("pdftotext").arg("-raw").arg(&pdf).arg("-").output().unwrap().stdout).unwrap());
+    for l in &labels {
+        assert!(text.contains(&words(l)), "chart label {l:?} is not in the PDF's text");
+    }
+}

@@ -47,12 +47,170 @@ pub fn render_html(env: &Environment, b: &Booklet) -> Result<String, String> {
 
 pub fn render_pdf(env: &Environment, b: &Booklet) -> Result<Vec<u8>, String> {
     let markup = env.get_template("booklet.typ.j2").and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b)))).map_err(|e| format!("Typst template: {e:#}"))?;
-    let mut files: Vec<(String, Vec<u8>)> = b.key_stages.iter().flat_map(|k| k.charts.iter().map(|c| (format!("{}.svg", c.id), c.svg.clone().into_bytes()))).collect();
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for c in b.key_stages.iter().flat_map(|k| &k.charts) {
+        // `<id>.svg` is the chart as drawn; `<id>.graphics.svg` the same without its text,
+        // which `<id>.labels.json` gives for Typst to set (the template's `chart`): Typst
+        // reuses a label it has set before, where the SVG's text would be laid out anew
+        // for every booklet.
+        let (graphics, labels) = split_chart_text(&c.svg).unwrap_or_else(|| (c.svg.clone(), ChartLabels::none(&c.svg)));
+        files.push((format!("{}.svg", c.id), c.svg.clone().into_bytes()));
+        files.push((format!("{}.graphics.svg", c.id), graphics.into_bytes()));
+        files.push((format!("{}.labels.json", c.id), serde_json::to_vec(&labels).map_err(|e| format!("PDF: chart {}: {e}", c.id))?));
+    }
     if let Some(logo) = &b.la.logo {
         files.push((logo.file.clone(), logo.bytes.clone()));
     }
+    let title = format!("{}: Achievement and Target Setting Booklet {}", b.school.name, b.year_label);
     // The document date is the end of the results' academic year, not the clock: same input, same PDF.
-    crate::render::pdf::typst_to_pdf(&markup, &files, Some((b.year, 8, 31))).map_err(|e| format!("PDF: {e}"))
+    crate::render::pdf::typst_to_pdf(&markup, &files, Some((b.year, 8, 31)), Some(&title)).map_err(|e| format!("PDF: {e}"))
+}
+
+/// A chart's text, taken out of its SVG: where each label goes, in the SVG's pixels.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ChartLabels {
+    pub width: f64,
+    pub height: f64,
+    pub labels: Vec<ChartLabel>,
+}
+
+/// One SVG `<text>`: anchored at (`x`, `y`), baseline `dy` below that, turned `rotate`
+/// degrees about (`x`, `y`) as SVG turns it.
+#[derive(Debug, Serialize, PartialEq)]
+pub struct ChartLabel {
+    pub x: f64,
+    pub y: f64,
+    pub dy: f64,
+    /// `start`, `middle` or `end` (SVG's text-anchor).
+    pub anchor: String,
+    pub rotate: f64,
+    pub size: f64,
+    /// `regular` or `bold`.
+    pub weight: String,
+    pub fill: String,
+    pub text: String,
+}
+
+impl ChartLabels {
+    /// No labels (the SVG keeps its text); the size is read from the SVG where it can be.
+    fn none(svg: &str) -> ChartLabels {
+        let open = svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| &svg[i..i + j])).unwrap_or("");
+        let attrs = attributes(open.trim_start_matches("<svg")).unwrap_or_default();
+        let num = |k: &str| attrs.iter().find(|(a, _)| a == k).and_then(|(_, v)| v.parse().ok()).unwrap_or(1.0);
+        ChartLabels { width: num("width"), height: num("height"), labels: vec![] }
+    }
+}
+
+/// Split a chart's SVG (as plotters writes it) into the SVG without its `<text>` elements
+/// and the labels they held. `None` when any text is one this cannot place exactly as SVG
+/// would (another font, nested spans, a transform other than a rotation about its anchor):
+/// the chart is then embedded whole.
+pub fn split_chart_text(svg: &str) -> Option<(String, ChartLabels)> {
+    let mut graphics = String::with_capacity(svg.len());
+    let mut labels = Vec::new();
+    let mut rest = svg;
+    while let Some(at) = rest.find("<text") {
+        graphics.push_str(&rest[..at]);
+        let open_end = at + rest[at..].find('>')?;
+        let close = open_end + rest[open_end..].find("</text>")?;
+        let attrs = attributes(&rest[at + "<text".len()..open_end])?;
+        let body = rest[open_end + 1..close].trim();
+        if body.contains('<') {
+            return None;
+        }
+        labels.push(label(&attrs, unescape_xml(body)?)?);
+        rest = &rest[close + "</text>".len()..];
+        // plotters ends each element with a newline: drop it with the element.
+        rest = rest.strip_prefix('\n').unwrap_or(rest);
+    }
+    graphics.push_str(rest);
+    let size = ChartLabels::none(svg);
+    Some((graphics, ChartLabels { labels, ..size }))
+}
+
+fn label(attrs: &[(String, String)], text: String) -> Option<ChartLabel> {
+    let get = |k: &str| attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str());
+    let num = |k: &str| get(k)?.parse::<f64>().ok();
+    let (x, y, size) = (num("x")?, num("y")?, num("font-size")?);
+    for (k, _) in attrs {
+        if !matches!(k.as_str(), "x" | "y" | "dy" | "text-anchor" | "font-family" | "font-size" | "opacity" | "fill" | "font-weight" | "transform") {
+            return None;
+        }
+    }
+    // The PDF sets labels in the document's font: only text in that font moves out.
+    if get("font-family")? != "DejaVu Sans" || get("opacity").is_some_and(|o| o != "1") {
+        return None;
+    }
+    // usvg's units: 1em = the font size, 1ex = half of it.
+    let dy = match get("dy") {
+        None => 0.0,
+        Some(d) if d.ends_with("em") => d.trim_end_matches("em").parse::<f64>().ok()? * size,
+        Some(d) if d.ends_with("ex") => d.trim_end_matches("ex").parse::<f64>().ok()? * size / 2.0,
+        Some(d) => d.parse().ok()?,
+    };
+    let anchor = get("text-anchor").unwrap_or("start");
+    if !matches!(anchor, "start" | "middle" | "end") {
+        return None;
+    }
+    let weight = match get("font-weight") {
+        None | Some("normal") => "regular",
+        Some("bold") => "bold",
+        Some(_) => return None,
+    };
+    let fill = get("fill").unwrap_or("#000000");
+    if !(fill.len() == 7 && fill.starts_with('#') && fill[1..].chars().all(|c| c.is_ascii_hexdigit())) {
+        return None;
+    }
+    let rotate = match get("transform") {
+        None => 0.0,
+        Some(t) => {
+            let args: Vec<f64> = t.strip_prefix("rotate(")?.strip_suffix(')')?.split(',').map(|a| a.trim().parse().ok()).collect::<Option<_>>()?;
+            // Only a turn about the label's own anchor, which is where Typst turns it.
+            match args[..] {
+                [a, cx, cy] if cx == x && cy == y => a,
+                _ => return None,
+            }
+        }
+    };
+    Some(ChartLabel { x, y, dy, anchor: anchor.into(), rotate, size, weight: weight.into(), fill: fill.into(), text })
+}
+
+/// `name="value"` pairs of an element's opening tag; `None` if it is not that simple.
+fn attributes(s: &str) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    let mut rest = s.trim().trim_end_matches('/').trim();
+    while !rest.is_empty() {
+        let eq = rest.find('=')?;
+        let name = rest[..eq].trim();
+        let after = rest[eq + 1..].trim_start();
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let end = after[1..].find(quote)?;
+        out.push((name.to_string(), after[1..1 + end].to_string()));
+        rest = after[end + 2..].trim_start();
+    }
+    Some(out)
+}
+
+fn unescape_xml(s: &str) -> Option<String> {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        let end = at + rest[at..].find(';')?;
+        out.push(match &rest[at + 1..end] {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            e if e.starts_with("#x") => char::from_u32(u32::from_str_radix(&e[2..], 16).ok()?)?,
+            e if e.starts_with('#') => char::from_u32(e[1..].parse().ok()?)?,
+            _ => return None,
+        });
+        rest = &rest[end + 1..];
+    }
+    out.push_str(rest);
+    Some(out)
 }
 
 /// Which schools get a booklet.
@@ -276,5 +434,62 @@ mod tests {
         // The path stays inside the output directory whatever the codes and name contain.
         let p = output_path(Path::new("/out"), &b, "pdf");
         assert_eq!(p, Path::new("/out/850/100001-st-mary-st-john-s-script-alert-1-script-1-5-x-y-z.pdf"));
+    }
+
+    /// The text of every `<text>` element, read from the SVG by plain string search.
+    fn texts_in(svg: &str) -> Vec<String> {
+        svg.split("</text>").filter_map(|part| part.rfind("<text").map(|at| part[at..].split_once('>').unwrap().1.trim().replace("&amp;", "&"))).collect()
+    }
+
+    #[test]
+    fn chart_text_moves_out_of_the_svg_as_placed_labels() {
+        let series = vec![
+            crate::render::chart::Series { label: "A & B".into(), points: vec![(2017, Some(52.0)), (2018, None), (2019, Some(61.0))] },
+            crate::render::chart::Series { label: "England".into(), points: vec![(2017, Some(61.0)), (2018, Some(64.0)), (2019, Some(65.0))] },
+        ];
+        let (svg, _) = crate::render::chart::trend_svg("Reading & maths", "% of pupils", &series, &[], 460, 250).unwrap();
+        let (graphics, labels) = split_chart_text(&svg).expect("plotters' text is all placeable");
+        assert!(!graphics.contains("<text"), "no text left in the graphics");
+        // Everything else is kept as it was, in order.
+        let others = |s: &str| s.lines().filter(|l| l.starts_with('<') && !l.starts_with("<text") && !l.starts_with("</text")).map(str::to_string).collect::<Vec<_>>();
+        assert_eq!(others(&graphics), others(&svg));
+        let texts = texts_in(&svg);
+        assert!(texts.len() >= 6, "title, axis label, ticks and legend: {texts:?}");
+        assert_eq!(labels.labels.iter().map(|l| l.text.clone()).collect::<Vec<_>>(), texts);
+        assert!(texts.contains(&"A & B".to_string()) && texts.contains(&"Reading & maths".to_string()), "entities decoded: {texts:?}");
+        assert_eq!((labels.width, labels.height), (460.0, 250.0));
+        // As many turned and bold labels as the SVG has, with its angle and font size.
+        let turned: Vec<&ChartLabel> = labels.labels.iter().filter(|l| l.rotate != 0.0).collect();
+        assert_eq!(turned.len(), svg.matches("transform=\"rotate(").count());
+        let angle = svg.split("transform=\"rotate(").nth(1).unwrap().split(',').next().unwrap().parse::<f64>().unwrap();
+        assert!(turned.iter().all(|l| l.rotate == angle && l.text == "% of pupils"));
+        let bold: Vec<&ChartLabel> = labels.labels.iter().filter(|l| l.weight == "bold").collect();
+        assert_eq!(bold.len(), svg.matches("font-weight=\"bold\"").count());
+        assert_eq!(bold[0].text, "Reading & maths");
+        for l in &labels.labels {
+            let tag = svg.split("</text>").find(|p| p.rfind("<text").is_some_and(|at| p[at..].split_once('>').unwrap().1.trim().replace("&amp;", "&") == l.text)).unwrap();
+            let size: f64 = tag.split("font-size=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+            assert_eq!(l.size, size, "{}", l.text);
+            let em = tag.split("dy=\"").nth(1).unwrap().split('"').next().unwrap();
+            let expected = if let Some(v) = em.strip_suffix("em") { v.parse::<f64>().unwrap() * size } else { em.trim_end_matches("ex").parse::<f64>().unwrap() * size / 2.0 };
+            assert!((l.dy - expected).abs() < 1e-9, "{}: dy {} against {em}", l.text, l.dy);
+        }
+    }
+
+    #[test]
+    fn chart_text_that_cannot_be_placed_exactly_keeps_the_whole_svg() {
+        let svg = |text: &str| format!("<svg width=\"100\" height=\"50\" xmlns=\"http://www.w3.org/2000/svg\">\n{text}\n</svg>");
+        for odd in [
+            "<text x=\"1\" y=\"2\" font-family=\"serif\" font-size=\"10\">a</text>",
+            "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\"><tspan>a</tspan></text>",
+            "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" transform=\"rotate(90, 5, 5)\">a</text>",
+            "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" letter-spacing=\"2\">a</text>",
+        ] {
+            assert_eq!(split_chart_text(&svg(odd)), None, "{odd}");
+        }
+        let (graphics, labels) = split_chart_text(&svg("<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" transform=\"rotate(90, 1, 2)\">a &lt; b</text>")).unwrap();
+        assert_eq!(graphics, svg("").replace("\n\n", "\n"));
+        assert_eq!(labels.labels[0].text, "a < b");
+        assert_eq!(labels.labels[0].rotate, 90.0);
     }
 }
