@@ -214,11 +214,17 @@ fn workbook_from(rng: &mut Rng, csv_bytes: &[u8]) -> Vec<u8> {
             };
         }
     }
+    // rust_xlsxwriter 0.102 panics on a merge that overlaps an earlier merge which itself
+    // failed on an overlap (its bookkeeping is left half-done), so overlapping ranges are
+    // never asked for: the harness, not the reader, would be what crashed.
+    let mut merged: Vec<(u32, u16, u32, u16)> = Vec::new();
     for _ in 0..rng.below(6) {
         let rows = if rng.chance(70) { 6 } else { 60 };
         let (r0, c0) = (rng.below(rows) as u32, rng.below(40) as u16);
         let (r1, c1) = (r0 + rng.below(3) as u32, c0 + rng.below(4) as u16);
-        if (r0, c0) != (r1, c1) {
+        let overlaps = merged.iter().any(|&(a0, b0, a1, b1)| r0 <= a1 && a0 <= r1 && c0 <= b1 && b0 <= c1);
+        if (r0, c0) != (r1, c1) && !overlaps {
+            merged.push((r0, c0, r1, c1));
             let _ = ws.merge_range(r0, c0, r1, c1, TOKENS[rng.below(TOKENS.len())], &f);
         }
     }
