@@ -142,15 +142,9 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
     let scratch = std::env::temp_dir().join(format!("attain-bench-pupils-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
     let file = scratch.join("ks2_pupils.csv");
-    // SplitMix64, as the demo generator: the same file on every machine.
-    let mut state = 20190701u64;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
+    // The demo generator's random numbers: the same file on every machine.
+    let mut rng = crate::demo::Rng(20190701);
+    let mut next = move || rng.unit();
     let t = Instant::now();
     let mut text = String::with_capacity(n * 70);
     text.push_str("pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps\n");
