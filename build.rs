@@ -9,8 +9,11 @@ fn main() {
     files.sort();
     let mut out = String::from("[\n");
     for f in files {
-        let abs = std::fs::canonicalize(&f).unwrap();
-        writeln!(out, "    ({:?}, include_str!({:?})),", f.display().to_string(), abs.display().to_string()).unwrap();
+        // The path is joined to CARGO_MANIFEST_DIR when the crate compiles, not here: a
+        // reused target directory (a fresh clone elsewhere, a git worktree) then never
+        // embeds another checkout's catalogue.
+        let rel = f.display().to_string();
+        writeln!(out, "    ({rel:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/\", {rel:?}))),").unwrap();
     }
     out.push(']');
     let dest = std::path::Path::new(&std::env::var("OUT_DIR").unwrap()).join("datasets.rs");

@@ -67,9 +67,7 @@ pub struct StageRecord {
     pub run: String,
     /// "ran" or "skipped (unchanged)"
     pub outcome: String,
-    /// How long it took is printed, not recorded: the manifest is the same for the same inputs.
-    #[serde(skip)]
-    pub seconds: f64,
+    // How long a stage took is printed, not recorded: the manifest is the same for the same inputs.
     pub fingerprint: String,
     pub outputs: Vec<String>,
     pub detail: String,
@@ -201,7 +199,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         let outputs_exist = stage.outputs.iter().all(|o| o.exists());
         if !force && outputs_exist && state.get(&stage.name) == Some(&fingerprint) {
             log(&format!("stage {}: inputs unchanged, skipped", stage.name));
-            records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "skipped (unchanged)".into(), seconds: 0.0, fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail: String::new() });
+            records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "skipped (unchanged)".into(), fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail: String::new() });
             continue;
         }
         // Until it finishes, the stage has no recorded run: if this process dies now, the
@@ -220,7 +218,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         log(&format!("stage {}: done in {seconds:.2} s{}", stage.name, if detail.is_empty() { String::new() } else { format!(" ({detail})") }));
         state.insert(stage.name.clone(), fingerprint.clone());
         write_atomic(&state_path, &serde_json::to_vec_pretty(&state)?)?;
-        records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "ran".into(), seconds, fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail });
+        records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "ran".into(), fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail });
     }
     all_inputs.sort_by(|a, b| a.path.cmp(&b.path));
     all_inputs.dedup_by(|a, b| a.path == b.path);

@@ -40,7 +40,7 @@ pub fn latest_results_year(data: &Data) -> anyhow::Result<Option<i32>> {
 /// A school's form: `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, inside `out` whatever the
 /// codes and name contain (see `school_path`).
 pub fn form_path(out: &Path, la_code: &str, urn: &str, name: &str) -> PathBuf {
-    school_path(out, la_code, urn, &format!("{}-targets", slug(if name.is_empty() { "school" } else { name })), "xlsx")
+    school_path(out, la_code, urn, &format!("{}-targets", slug(name)), "xlsx")
 }
 
 /// One form per chosen school, `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, each written atomically.
@@ -101,35 +101,13 @@ impl ImportSummary {
     }
 }
 
-/// The files to read: files as named, and the workbooks inside named directories.
-fn return_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-                    let path = e.path();
-                    let name = e.file_name().to_string_lossy().to_string();
-                    // Office lock files (~$x.xlsx) and hidden files are not returns.
-                    if name.starts_with('.') || name.starts_with("~$") {
-                        continue;
-                    }
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path.extension().is_some_and(|x| ["xlsx", "xlsm", "xls", "ods"].contains(&x.to_string_lossy().to_ascii_lowercase().as_str())) {
-                        found.push(path);
-                    }
-                }
-            }
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    out
+/// The files to read: files as named, and the workbooks inside named directories (walked
+/// as ingest walks them: hidden files skipped, each file once, symlink loops stopped).
+fn return_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let is_workbook = |p: &PathBuf| p.extension().is_some_and(|x| ["xlsx", "xlsm", "xls", "ods"].contains(&x.to_string_lossy().to_ascii_lowercase().as_str()));
+    // Office lock files (~$x.xlsx) are not returns.
+    let is_lock = |p: &PathBuf| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"));
+    Ok(crate::ingest::collect_files(paths)?.into_iter().filter(|(p, named)| *named || (is_workbook(p) && !is_lock(p))).map(|(p, _)| p).collect())
 }
 
 /// Read and check every return; store the targets of those without problems (replacing
@@ -151,7 +129,7 @@ pub fn import(data: &Data, files: &[PathBuf], year: Option<i32>) -> anyhow::Resu
     }
     let expect = Expect { year, schools: &schools, catalogue: data.catalogue, form_measures: &form_measures };
     let mut returns = Vec::new();
-    for f in return_files(files) {
+    for f in return_files(files)? {
         let file = crate::ingest::display_path(&f);
         let outcome = match crate::ingest::target_return::read(&f) {
             Err(e) => {

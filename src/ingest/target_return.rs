@@ -81,13 +81,7 @@ pub struct TargetReturn {
 
 /// `A1`-style reference of a 0-based row and column.
 pub fn cell_ref(row: u32, col: u32) -> String {
-    let mut letters = String::new();
-    let mut c = col + 1;
-    while c > 0 {
-        letters.insert(0, (b'A' + ((c - 1) % 26) as u8) as char);
-        c = (c - 1) / 26;
-    }
-    format!("{letters}{}", row + 1)
+    format!("{}{}", crate::ingest::table::column_letters(col as usize + 1), row + 1)
 }
 
 fn value_of(d: Option<&calamine::Data>) -> CellValue {

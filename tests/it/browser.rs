@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, scratch};
+use crate::common::{bin, demo_world, poppler, scratch};
 
 fn chromium() -> Option<PathBuf> {
     let found = ["chromium", "chromium-browser"].iter().find_map(|b| std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(b)).find(|p| p.is_file()));
@@ -32,10 +32,9 @@ fn booklets() -> &'static Path {
             let out = bin().current_dir(&dir).args(args).output().unwrap();
             assert!(out.status.success(), "attain {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         };
-        run(&["demo", "--schools", "1500", "--las", "20", "--out", "data"]);
-        run(&["ingest", "data", "--store", "store"]);
+        let store = demo_world().join("store");
         let logo = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/assets/borsetshire-logo.svg");
-        run(&["booklet", "--store", "store", "--la", "650", "--html-only", "--logo", logo, "--colour", "#1f4e79", "--out", "booklets"]);
+        run(&["booklet", "--store", store.to_str().unwrap(), "--la", "650", "--html-only", "--logo", logo, "--colour", "#1f4e79", "--out", "booklets"]);
         dir.join("booklets")
     })
 }
@@ -114,26 +113,6 @@ fn self_contained(html: &str) {
     assert!(!html.contains("<link"), "no external stylesheets");
     for (i, _) in html.match_indices(" src=\"") {
         assert!(html[i + 6..].starts_with("data:"), "an image that is not inline: {}", &html[i..(i + 80).min(html.len())]);
-    }
-}
-
-/// A poppler tool's output (`pdftotext ... FILE -`, `pdfinfo FILE`); None where it is absent.
-fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
-    let mut cmd = Command::new(tool);
-    cmd.args(args).arg(pdf);
-    if tool == "pdftotext" {
-        cmd.arg("-");
-    }
-    match cmd.output() {
-        Ok(o) => {
-            assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
-            Some(String::from_utf8_lossy(&o.stdout).to_string())
-        }
-        Err(_) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("SKIPPED: {tool} (poppler-utils) not found; the printed PDF's text is not checked");
-            None
-        }
-        Err(e) => panic!("{tool}: {e}"),
     }
 }
 

@@ -46,3 +46,47 @@ pub fn real_store() -> Option<&'static Path> {
         })
         .as_deref()
 }
+
+/// A small demo world (20 LAs, 1,500 schools) and its store, built once per test run:
+/// `<dir>/data` (with the demo LA's pupil files) and `<dir>/store`. Read it, never write it.
+pub fn demo_world() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = scratch("demo-world");
+        let out = bin().args(["demo", "--schools", "1500", "--las", "20", "--out"]).arg(dir.join("data")).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = bin().arg("ingest").arg(dir.join("data")).arg("--store").arg(dir.join("store")).output().unwrap();
+        assert!(out.status.success(), "ingest of the demo (pupil files are skipped, not failed): {}", String::from_utf8_lossy(&out.stderr));
+        dir
+    })
+}
+
+/// A poppler tool's output (`pdftotext ARGS FILE -`, `pdfinfo ARGS FILE`). None where poppler
+/// is absent, which fails under CI=true (.ci/run installs poppler-utils).
+pub fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
+    let mut cmd = Command::new(tool);
+    cmd.args(args).arg(pdf);
+    if tool == "pdftotext" {
+        cmd.arg("-");
+    }
+    match cmd.output() {
+        Ok(o) => {
+            assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
+            Some(String::from_utf8_lossy(&o.stdout).to_string())
+        }
+        Err(_) if std::env::var("CI").as_deref() != Ok("true") => {
+            eprintln!("SKIPPED: {tool} (poppler-utils) not found; PDF text not checked");
+            None
+        }
+        Err(e) => panic!("{tool}: {e} (CI=true: .ci/run installs poppler-utils)"),
+    }
+}
+
+/// One member of a zip container (xlsx, docx) as text.
+pub fn zip_entry(bytes: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut s = String::new();
+    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+    s
+}

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use crate::atomic::{snapshot, EPOCH};
-use crate::common::{bin, scratch};
+use crate::common::{bin, scratch, zip_entry};
 
 /// The booklet pipeline on a small demo: booklets (HTML and PDF, with pupil-level gaps),
 /// committee charts, the LA workbook, the register, target forms, pupil-level questions and
@@ -222,14 +222,6 @@ fn check_trace(trace: &str, outputs: &BTreeMap<String, String>) {
     for f in outputs.keys().filter(|f| *f != "det.toml") {
         assert!(renamed_to.contains(f) || (f.starts_with("store/") && renamed_to.contains("store")), "{f} was not renamed into place");
     }
-}
-
-fn zip_entry(bytes: &[u8], name: &str) -> String {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut s = String::new();
-    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-    s
 }
 
 /// Without SOURCE_DATE_EPOCH the manifest takes the clock's time and says so; a malformed

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use crate::common::{bin, scratch};
+use crate::common::{bin, poppler, scratch, zip_entry};
 use attain::commands::charts::file_stem;
 use attain::commands::targets::form_path;
 use attain::render::booklet::model::slug;
@@ -92,30 +92,13 @@ fn cell(sheet: &calamine::Range<Data>, row: u32, col: u32) -> Data {
 }
 
 fn zip_text(path: &Path, name: &str) -> String {
-    use std::io::Read;
-    let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let mut s = String::new();
-    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
-    s
+    zip_entry(&std::fs::read(path).unwrap(), name)
 }
 
 fn sheet_xml(path: &Path) -> Vec<String> {
     let z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
     let names: Vec<String> = z.file_names().map(|n| n.unwrap().to_string()).filter(|n| n.starts_with("xl/worksheets/sheet")).collect();
     names.iter().map(|n| zip_text(path, n)).collect()
-}
-
-fn pdf_text(pdf: &Path) -> Option<String> {
-    let out = match std::process::Command::new("pdftotext").arg(pdf).arg("-").output() {
-        Ok(o) => o,
-        Err(_) if std::env::var("CI").as_deref() != Ok("true") => {
-            eprintln!("SKIPPED: pdftotext (poppler-utils) not found; PDF text not checked");
-            return None;
-        }
-        Err(e) => panic!("pdftotext: {e} (CI=true: .ci/run installs poppler-utils)"),
-    };
-    assert!(out.status.success());
-    Some(String::from_utf8(out.stdout).unwrap())
 }
 
 fn squash(s: &str) -> String {
@@ -166,7 +149,7 @@ fn awkward_names_render_literally_in_every_output() {
         all_html.push_str(&html);
 
         // PDF: the text the reader sees is the name, character for character.
-        if let Some(text) = pdf_text(&pdf_path) {
+        if let Some(text) = poppler("pdftotext", &[], &pdf_path) {
             let first_page = text.split('\u{c}').next().unwrap();
             assert!(first_page.starts_with(&format!("{LA_NAME} school improvement\n")), "{first_page}");
             // Right to left: pdftotext gives a line in visual order and marks the run as

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::common::{bin, scratch};
+use crate::common::{bin, demo_world, scratch};
 
 const HEADER: &str = "pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps";
 
@@ -218,19 +218,6 @@ fn xlsx_pupil_files_read_like_csv() {
     let b = gaps(&args(&dir.join("pupils.csv")).iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(a.0, 0, "{}", a.2);
     assert_eq!(a.1, b.1);
-}
-
-/// One small demo world (20 LAs, 1,500 schools), its store and its pupil files, shared by the tests below.
-fn demo_world() -> &'static Path {
-    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = scratch("pupil-demo");
-        let out = bin().args(["demo", "--schools", "1500", "--las", "20", "--out"]).arg(dir.join("data")).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let out = bin().arg("ingest").arg(dir.join("data")).arg("--store").arg(dir.join("store")).output().unwrap();
-        assert!(out.status.success(), "ingest of the demo (pupil files are skipped, not failed): {}", String::from_utf8_lossy(&out.stderr));
-        dir
-    })
 }
 
 /// (URN -> row) of the demo LA's schools in a demo performance-tables file.
