@@ -3,7 +3,7 @@
 //! unlocked (the sheet is protected without a password) and each accepts only a number in
 //! the measure's range. `ingest::target_return` reads the form back by the same labels.
 
-use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 use crate::ingest::target_return::layout;
 use crate::render::booklet::model::TargetFigures;
@@ -88,7 +88,7 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
     let text = Format::new().set_align(FormatAlign::Top);
     let wrap = Format::new().set_text_wrap().set_align(FormatAlign::Top);
     let note = Format::new().set_italic();
-    let header = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color("#DDEBF7").set_border_bottom(FormatBorder::Thin);
+    let header = crate::render::workbook::header_format().set_border_bottom(FormatBorder::Thin);
     let agreed_header = header.clone().set_background_color("#FFE699");
     let ws = wb.add_worksheet();
     ws.set_name(layout::SHEET)?;
@@ -150,9 +150,7 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
     ws.set_freeze_panes(layout::HEADER_ROW + 1, 2)?;
     // Locked cells stay locked, without a password: the form guides, the import checks.
     ws.protect();
-    // A fixed creation date (the end of the results' year): the same inputs give the same bytes.
-    let created = ExcelDateTime::from_ymd(form.base_year.clamp(1900, 9998) as u16, 8, 31)?;
-    wb.set_properties(&DocProperties::new().set_title(format!("{}: agreed targets for {next}", form.name)).set_creation_datetime(&created));
+    crate::render::workbook::set_dated_properties(&mut wb, &format!("{}: agreed targets for {next}", form.name), form.base_year)?;
     wb.save_to_buffer()
 }
 

@@ -21,7 +21,7 @@ pub struct Sheet<'a> {
 /// starting with `=` stays text, never a formula.
 pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>, XlsxError> {
     let mut wb = Workbook::new();
-    let header = Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color("#DDEBF7");
+    let header = header_format();
     let note = Format::new().set_italic();
     let text = Format::new().set_align(FormatAlign::Top);
     let whole = Format::new().set_num_format("0").set_align(FormatAlign::Top);
@@ -63,7 +63,19 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
             ws.autofilter(top, 0, top + rep.rows.len() as u32, rep.columns.len().saturating_sub(1) as u16)?;
         }
     }
+    set_dated_properties(&mut wb, title, results_year)?;
+    wb.save_to_buffer()
+}
+
+/// The header row's look in every workbook attain writes.
+pub fn header_format() -> Format {
+    Format::new().set_bold().set_text_wrap().set_align(FormatAlign::Top).set_background_color("#DDEBF7")
+}
+
+/// Title and a creation date of 31 August of the results year, not the clock: the same
+/// figures give the same bytes.
+pub fn set_dated_properties(wb: &mut Workbook, title: &str, results_year: i32) -> Result<(), XlsxError> {
     let created = ExcelDateTime::from_ymd(results_year.clamp(1900, 9998) as u16, 8, 31)?;
     wb.set_properties(&DocProperties::new().set_title(title).set_creation_datetime(&created));
-    wb.save_to_buffer()
+    Ok(())
 }
