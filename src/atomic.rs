@@ -4,20 +4,41 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::error::RenderError;
+
 /// Write `bytes` to `path` atomically: to a hidden temporary beside it (same directory, so
 /// the same file system), then rename over the final name. A process killed at any point
 /// leaves the old file or the new one. (No fsync: this guards against the process dying,
-/// not against the machine losing power.)
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// not against the machine losing power.) A failure names the file (exit code 4).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
+        std::fs::create_dir_all(parent).map_err(|e| RenderError::write(path, format!("cannot create its directory {}: {e}", parent.display())))?;
     }
     let tmp = temporary_beside(path);
     if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)) {
         let _ = std::fs::remove_file(&tmp);
-        return Err(e);
+        return Err(RenderError::write(path, e));
     }
     Ok(())
+}
+
+/// An exclusive lock on the file `path` (created if missing), held until the returned file is
+/// dropped or the process ends (the kernel releases it even after a kill). If another process
+/// holds it, `waiting_for` is said once on stderr and the call waits for it.
+pub fn lock_exclusive(path: &Path, waiting_for: &str) -> std::io::Result<std::fs::File> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            eprintln!("attain: waiting for {waiting_for} ({} is locked by another attain process)", path.display());
+            file.lock()?;
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    Ok(file)
 }
 
 /// The temporary name [`write_atomic`] writes to: `.<name>.tmp-<pid>` beside `path`.

@@ -157,6 +157,16 @@ pub struct Records {
     pub scope_columns: Vec<String>,
     #[serde(default)]
     pub scope_values: BTreeMap<String, String>,
+    /// Rows that are not national and whose column holds one of these values are LA rows:
+    /// the per-LA absence download's `919,PRI,,5.4,13.4` (an LA code, a phase code in ESTAB,
+    /// no URN).
+    #[serde(default)]
+    pub la_row_markers: BTreeMap<String, Vec<String>>,
+    /// On LA rows, the columns that may hold the LA code, in order; the first holding a
+    /// three-digit code wins. The 2024 per-LA census shifts its LA rows
+    /// (`LA,State-funded primary,PRI,919,...`): the code sits under SCHOOLTYPE.
+    #[serde(default)]
+    pub la_code_columns: Vec<String>,
 }
 
 fn default_other() -> String {
@@ -345,6 +355,8 @@ impl SchoolTypes {
     /// Some(true) for LA-maintained type codes, Some(false) for academies and independents.
     pub fn la_maintained(&self, code: &str) -> Option<bool> {
         let c = code.trim();
+        // A type given by name ("Community school") counts as its code.
+        let c = self.names.iter().find(|(_, name)| name.eq_ignore_ascii_case(c)).map(|(code, _)| code.as_str()).unwrap_or(c);
         if self.maintained.iter().any(|m| m.eq_ignore_ascii_case(c)) {
             Some(true)
         } else if self.academy.iter().chain(&self.independent).any(|m| m.eq_ignore_ascii_case(c)) {
@@ -395,6 +407,8 @@ pub struct Catalogue {
     pub breaks: Vec<SeriesBreak>,
     by_measure: HashMap<String, usize>,
     pub origin: String,
+    /// sha256 of every catalogue file's text: a pipeline stage reruns when the catalogue changes.
+    pub fingerprint: String,
 }
 
 /// The shipped catalogue, compiled in.
@@ -442,6 +456,15 @@ impl Catalogue {
     }
 
     fn parse(measures: &str, groups: &str, types: &str, breaks: &str, datasets: Vec<(String, String)>, origin: String) -> Result<Catalogue, ConfigError> {
+        let fingerprint = {
+            use sha2::{Digest, Sha256};
+            let mut h = Sha256::new();
+            for text in [measures, groups, types, breaks].into_iter().chain(datasets.iter().map(|(_, t)| t.as_str())) {
+                h.update((text.len() as u64).to_le_bytes());
+                h.update(text.as_bytes());
+            }
+            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        };
         let m: MeasuresFile = toml::from_str(measures).map_err(|e| ConfigError::new("catalogue/measures.toml", e.to_string()))?;
         let g: GroupsFile = toml::from_str(groups).map_err(|e| ConfigError::new("catalogue/groups.toml", e.to_string()))?;
         let school_types: SchoolTypes = toml::from_str(types).map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
@@ -453,7 +476,7 @@ impl Catalogue {
         }
         ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
         let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
-        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin };
+        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint };
         cat.validate()?;
         Ok(cat)
     }

@@ -32,6 +32,14 @@ pub fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
 /// Parse "YYYY-MM-DD", "DD-MM-YYYY" or "DD/MM/YYYY" (GIAS uses the latter two) into days since epoch.
 pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
+    // The performance tables' school information (spine) writes dates as YYYYMMDD.
+    if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let (y, m, d) = (s[..4].parse().ok()?, s[4..6].parse().ok()?, s[6..].parse().ok()?);
+        if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1900..=2200).contains(&y) {
+            return None;
+        }
+        return Some(days_from_civil(y, m, d));
+    }
     let s = s.get(..10).unwrap_or(s);
     let parts: Vec<&str> = s.split(|c| c == '-' || c == '/').collect();
     if parts.len() != 3 {
@@ -62,6 +70,8 @@ mod tests {
         assert_eq!(iso_from_days(0), "1970-01-01");
         assert_eq!(parse_date("2013-04-19").map(iso_from_days).unwrap(), "2013-04-19");
         assert_eq!(parse_date("21-01-2021").map(iso_from_days).unwrap(), "2021-01-21");
+        assert_eq!(parse_date("20180912").map(iso_from_days).unwrap(), "2018-09-12");
+        assert_eq!(parse_date("20181312"), None);
         assert_eq!(crate::ingest::table::excel_serial_to_iso(41383.0), "2013-04-19");
         assert_eq!(academic_year_of(parse_date("2018-09-01").unwrap()), 2019);
         assert_eq!(academic_year_of(parse_date("2019-08-31").unwrap()), 2019);

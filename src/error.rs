@@ -5,13 +5,14 @@
 //! | layer | type | exit code |
 //! |---|---|---|
 //! | ingest (input files) | [`IngestError`], [`IngestFailures`] | 3 |
-//! | store (the parquet tables) | [`StoreError`] | 3 |
+//! | store (the parquet tables) | [`StoreError`] | 3; 4 when writing it fails |
 //! | configuration (flags, catalogue, pipeline, rules, templates) | [`ConfigError`] | 2 |
 //! | render (booklets, charts, workbooks, written outputs) | [`RenderError`], [`RenderFailures`] | 4 |
 //!
 //! A run that finishes but met [`IngestWarning`]s (or unrecognised files in a directory)
 //! exits with 1. Usage errors from the command line parser exit with 2 (clap's own code).
-//! Any other error is reported as an input error (3).
+//! An I/O error that reaches here untyped is an input error (3): every write goes through
+//! `atomic::write_atomic` or the store, which name the file and map to 4.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,9 @@ pub enum StoreError {
     Io { dir: PathBuf, message: String },
     #[error("store query: {0}")]
     Query(String),
+    /// Writing the store failed (a full disk, no permission): an output write, exit code 4.
+    #[error("cannot write the store at {path}: {message}")]
+    Write { path: PathBuf, message: String },
 }
 
 impl From<polars::prelude::PolarsError> for StoreError {
@@ -132,8 +136,8 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         if cause.downcast_ref::<ConfigError>().is_some() {
             return ExitCode::Usage;
         }
-        if cause.downcast_ref::<StoreError>().is_some() {
-            return ExitCode::Input;
+        if let Some(e) = cause.downcast_ref::<StoreError>() {
+            return if matches!(e, StoreError::Write { .. }) { ExitCode::Render } else { ExitCode::Input };
         }
         if cause.downcast_ref::<RenderFailures>().is_some() || cause.downcast_ref::<RenderError>().is_some() || cause.downcast_ref::<DisclosureFindings>().is_some() {
             return ExitCode::Render;

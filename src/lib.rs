@@ -9,6 +9,7 @@ pub mod analysis;
 pub mod atomic;
 pub mod audit;
 pub mod catalogue;
+pub mod cli;
 pub mod commands;
 pub mod dates;
 pub mod demo;

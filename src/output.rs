@@ -43,7 +43,10 @@ impl Report {
                 let mut w = csv::Writer::from_writer(Vec::new());
                 let _ = w.write_record(&self.columns);
                 for r in &self.rows {
-                    let _ = w.write_record(r.iter().map(plain));
+                    let _ = w.write_record(r.iter().map(|v| match v {
+                        Value::String(s) => neutralise_formula(s),
+                        v => plain(v),
+                    }));
                 }
                 String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
             }
@@ -87,5 +90,33 @@ pub fn plain(v: &Value) -> String {
         Value::Number(n) => n.to_string(),
         Value::Bool(b) => b.to_string(),
         other => other.to_string(),
+    }
+}
+
+/// A CSV cell that a spreadsheet would run as a formula, made inert as OWASP advises: text
+/// starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'`. Numbers
+/// (`-0.5`) are left alone. JSON and xlsx outputs need no such care.
+pub fn neutralise_formula(s: &str) -> String {
+    let risky = s.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && s.trim().parse::<f64>().map_or(true, |v| !v.is_finite()) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::neutralise_formula;
+
+    #[test]
+    fn formula_cells_are_made_inert_and_numbers_are_not() {
+        assert_eq!(neutralise_formula("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        for s in ["+1+1", "@SUM(A1)", "\tx", "\rx", "-x", "-inf", "+NaN"] {
+            assert_eq!(neutralise_formula(s), format!("'{s}"), "{s:?}");
+        }
+        for s in ["-0.5", "+3", "St Mary's", "", "12%"] {
+            assert_eq!(neutralise_formula(s), s);
+        }
     }
 }

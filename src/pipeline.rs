@@ -73,10 +73,18 @@ pub struct StageRecord {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct InputFile {
     pub path: String,
     pub sha256: String,
+}
+
+/// What `state.json` remembers of a stage's last successful run: the fingerprint of
+/// everything it read, and every file it wrote. A stage is skipped only when both match.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
+struct StageState {
+    fingerprint: String,
+    outputs: Vec<InputFile>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,8 +121,17 @@ pub fn load(path: &Path) -> Result<Pipeline, ConfigError> {
 
 pub const KNOWN_STEPS: &[&str] = &["demo", "ingest", "booklet", "categorise", "charts", "workbook", "target-forms", "pupil-gaps", "audit"];
 
-/// Every regular file under the given paths, sorted, with its sha256.
+/// Every regular file under the given paths, sorted, with its sha256. A path that does not
+/// exist is an error: a misspelt input must not pass as "no files".
 pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
+    if let Some(missing) = paths.iter().find(|p| !p.exists()) {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, format!("{} does not exist", missing.display())));
+    }
+    hash_files(paths)
+}
+
+/// Every regular file under the paths that exist, sorted, with its sha256.
+fn hash_files(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
     let mut files = Vec::new();
     for p in paths {
         collect(p, &mut files)?;
@@ -134,6 +151,9 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     if !p.exists() {
         return Ok(());
     }
+    if std::fs::symlink_metadata(p)?.file_type().is_symlink() && !p.is_dir() && !p.is_file() {
+        return Ok(()); // a link to something that is neither: nothing to read
+    }
     if p.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
@@ -143,10 +163,45 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
             }
             collect(&e, out)?;
         }
-    } else {
+    } else if p.is_file() {
+        // Regular files only: a FIFO or a device would hang or never end.
         out.push(p.to_path_buf());
     }
     Ok(())
+}
+
+/// Strings in a configuration table that name existing files or directories (a logo, a
+/// templates directory, a rules file): their contents belong to the stage's fingerprint.
+fn referenced_paths(v: &toml::Value, out: &mut Vec<PathBuf>) {
+    match v {
+        toml::Value::String(s) if !s.is_empty() && Path::new(s).exists() => out.push(PathBuf::from(s)),
+        toml::Value::Array(a) => a.iter().for_each(|x| referenced_paths(x, out)),
+        toml::Value::Table(t) => t.values().for_each(|x| referenced_paths(x, out)),
+        _ => {}
+    }
+}
+
+/// Everything a stage's result depends on, hashed: the tool, the pipeline's shared settings
+/// (`[la]`, `[charts]`, catalogue, output), the stage itself, the catalogue's contents, the
+/// files its settings name (logo, templates, rules...) and its inputs.
+fn stage_fingerprint(p: &Pipeline, stage: &Stage, catalogue: &Catalogue, inputs: &[InputFile]) -> anyhow::Result<String> {
+    let mut h = Sha256::new();
+    h.update(crate::version().as_bytes());
+    h.update(serde_json::to_vec(&(&p.la, &p.charts, &p.catalogue, &p.output))?);
+    h.update(serde_json::to_vec(stage)?);
+    h.update(catalogue.fingerprint.as_bytes());
+    let mut named = Vec::new();
+    for v in p.la.values().chain(stage.options.values()) {
+        referenced_paths(v, &mut named);
+    }
+    if let Some(c) = &p.charts {
+        c.values().for_each(|v| referenced_paths(v, &mut named));
+    }
+    for i in hash_files(&named)?.iter().chain(inputs) {
+        h.update(i.path.as_bytes());
+        h.update(i.sha256.as_bytes());
+    }
+    Ok(hex(&h.finalize()))
 }
 
 fn hex(b: &[u8]) -> String {
@@ -179,25 +234,22 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     for f in [&state_path, &manifest_path] {
         remove_stale_temporaries(f);
     }
-    let mut state: BTreeMap<String, String> = std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+    // One run of a pipeline at a time: a second waits for the first (they share state and outputs).
+    let _lock = crate::atomic::lock_exclusive(&out_dir.join(".lock"), &format!("another run of {}", path.display())).map_err(|e| crate::error::RenderError::write(&out_dir.join(".lock"), e))?;
+    // A state file from an older attain (fingerprints only) reads as empty: every stage runs once.
+    let mut state: BTreeMap<String, StageState> = std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let catalogue = Arc::new(Catalogue::load(p.catalogue.as_deref())?);
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     let mut all_inputs = Vec::new();
     for stage in &p.stages {
-        let inputs = hash_inputs(&stage.inputs)?;
-        let mut h = Sha256::new();
-        h.update(crate::version().as_bytes());
-        h.update(serde_json::to_vec(stage)?);
-        h.update(catalogue.origin.as_bytes());
-        for i in &inputs {
-            h.update(i.path.as_bytes());
-            h.update(i.sha256.as_bytes());
-        }
-        let fingerprint = hex(&h.finalize());
+        let inputs = hash_inputs(&stage.inputs).map_err(|e| ConfigError::new(path.display().to_string(), format!("stage {:?}: input {e}", stage.name)))?;
+        let fingerprint = stage_fingerprint(&p, stage, &catalogue, &inputs)?;
         all_inputs.extend(inputs.iter().cloned());
         let outputs_exist = stage.outputs.iter().all(|o| o.exists());
-        if !force && outputs_exist && state.get(&stage.name) == Some(&fingerprint) {
+        // Outputs deleted or edited since the stage wrote them: the stage runs again.
+        let unchanged = || -> std::io::Result<bool> { Ok(state.get(&stage.name).is_some_and(|s| s.fingerprint == fingerprint) && state.get(&stage.name).map(|s| &s.outputs) == Some(&hash_files(&stage.outputs)?)) };
+        if !force && outputs_exist && unchanged()? {
             log(&format!("stage {}: inputs unchanged, skipped", stage.name));
             records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "skipped (unchanged)".into(), fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail: String::new() });
             continue;
@@ -216,7 +268,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         let detail = run_stage(&p, stage, &catalogue, &mut warnings)?;
         let seconds = started.elapsed().as_secs_f64();
         log(&format!("stage {}: done in {seconds:.2} s{}", stage.name, if detail.is_empty() { String::new() } else { format!(" ({detail})") }));
-        state.insert(stage.name.clone(), fingerprint.clone());
+        state.insert(stage.name.clone(), StageState { fingerprint: fingerprint.clone(), outputs: hash_files(&stage.outputs)? });
         write_atomic(&state_path, &serde_json::to_vec_pretty(&state)?)?;
         records.push(StageRecord { name: stage.name.clone(), run: stage.run.clone(), outcome: "ran".into(), fingerprint, outputs: stage.outputs.iter().map(|o| o.display().to_string()).collect(), detail });
     }

@@ -20,6 +20,8 @@ pub struct Reconciliation {
     pub measure: String,
     pub group: String,
     pub year: i32,
+    /// `all`, or the phase of a phase-split LA row (census and absence: primary, secondary, special).
+    pub phase: String,
     /// Sum over schools (counts) or cohort-weighted mean (rates and averages), unrounded.
     pub computed: Option<f64>,
     pub computed_rounded: Option<f64>,
@@ -117,10 +119,29 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
     let mut out = Vec::new();
     for ((file, la_code), rs) in by_file {
         let published_level = if la_code == ENGLAND { Level::National } else { Level::La };
-        let Some(la_row) = rs.iter().find(|r| r.level == published_level.as_str()) else { continue };
-        let schools: Vec<&&ResultRecord> = rs.iter().filter(|r| r.level == Level::School.as_str() && r.scope == "state_funded").collect();
+        // Census and absence LA rows come one per phase: each is rebuilt from that phase's schools.
+        for la_row in rs.iter().filter(|r| r.level == published_level.as_str() && (r.scope == "state_funded")) {
+            if let Some(r) = reconcile_one(data, &file, &la_code, la_row, &rs, dps, sum, year) {
+                out.push(r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// One published LA (or England) row against the school rows it covers.
+#[allow(clippy::too_many_arguments)]
+fn reconcile_one(data: &Data, file: &str, la_code: &str, la_row: &ResultRecord, rs: &[&ResultRecord], dps: u32, sum: bool, year: i32) -> Option<Reconciliation> {
+    {
+        // A phase row covers that phase's state-funded schools and, for special schools, the
+        // non-maintained special schools too (DfE's SPE rows); an all-phase row the state-funded schools.
+        let covered = |r: &ResultRecord| match la_row.phase.as_str() {
+            "all" => r.scope == "state_funded",
+            phase => r.phase == phase && r.scope != "independent",
+        };
+        let schools: Vec<&&ResultRecord> = rs.iter().filter(|r| r.level == Level::School.as_str() && covered(r)).collect();
         if schools.is_empty() {
-            continue;
+            return None;
         }
         let mut pool = Pool::new(sum);
         for s in &schools {
@@ -146,12 +167,13 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
             _ => "unexplained",
         }
         .to_string();
-        out.push(Reconciliation {
-            code: la_code.clone(),
-            name: data.name(&la_code),
-            measure: measure.into(),
-            group: group.into(),
+        Some(Reconciliation {
+            code: la_code.to_string(),
+            name: data.name(la_code),
+            measure: la_row.measure.clone(),
+            group: la_row.group.clone(),
             year,
+            phase: la_row.phase.clone(),
             computed,
             computed_rounded,
             published,
@@ -162,10 +184,9 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
             cohort_withheld,
             cohort_published: la_row.cohort,
             explanation,
-            source_file: file,
-        });
+            source_file: file.to_string(),
+        })
     }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -106,14 +106,8 @@ impl<'a> Data<'a> {
         let mut out = BTreeMap::new();
         if let Some(ds) = best {
             let mut rows = by_ds.remove(&ds).unwrap_or_default();
-            // Within a dataset, a later version of the same figure wins (final > revised > provisional).
-            let rank = |v: &str| match v {
-                "final" => 3,
-                "revised" => 2,
-                "provisional" => 1,
-                _ => 0,
-            };
-            rows.sort_by(|a, b| a.code.cmp(&b.code).then(rank(&b.version).cmp(&rank(&a.version))).then(b.value.is_some().cmp(&a.value.is_some())).then(a.source_file.cmp(&b.source_file)).then(a.source_row.cmp(&b.source_row)));
+            let coverage = coverage_by_file(&rows);
+            rows.sort_by(|a, b| a.code.cmp(&b.code).then(precedence(a, b, &coverage)));
             for r in rows {
                 out.entry(r.code.clone()).or_insert(r);
             }
@@ -211,4 +205,37 @@ impl<'a> Data<'a> {
             })
             .collect())
     }
+}
+
+/// How late a release is: final > revised > provisional > a file that does not say.
+pub fn release_rank(version: &str) -> u8 {
+    match version {
+        "final" => 3,
+        "revised" => 2,
+        "provisional" => 1,
+        _ => 0,
+    }
+}
+
+/// How many of `rows` each source file gave: a national file covers more than a per-LA download.
+pub fn coverage_by_file(rows: &[ResultRecord]) -> HashMap<String, usize> {
+    let mut out: HashMap<String, usize> = HashMap::new();
+    for r in rows {
+        *out.entry(r.source_file.clone()).or_default() += 1;
+    }
+    out
+}
+
+/// Which of two rows for the same figure of one dataset wins (`Less` = `a`), as
+/// docs/data-sources.md documents it: the later release (final > revised > provisional >
+/// unnamed), then a figure over a withheld one, then the file covering more of the figures
+/// (a national file over a per-LA download of the same release), then the path and row.
+pub fn precedence(a: &ResultRecord, b: &ResultRecord, coverage: &HashMap<String, usize>) -> std::cmp::Ordering {
+    let covers = |r: &ResultRecord| coverage.get(&r.source_file).copied().unwrap_or(0);
+    release_rank(&b.version)
+        .cmp(&release_rank(&a.version))
+        .then(b.value.is_some().cmp(&a.value.is_some()))
+        .then(covers(b).cmp(&covers(a)))
+        .then(a.source_file.cmp(&b.source_file))
+        .then(a.source_row.cmp(&b.source_row))
 }

@@ -41,5 +41,5 @@ pub fn print_gaps(rows: &[GapRow], format: Format) -> String {
 }
 
 pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {
-    print(rows, &["code", "name", "group", "computed", "computed_rounded", "published", "difference", "schools", "schools_withheld", "cohort_withheld", "explanation"], format)
+    print(rows, &["code", "name", "group", "phase", "computed", "computed_rounded", "published", "difference", "schools", "schools_withheld", "cohort_withheld", "explanation"], format)
 }

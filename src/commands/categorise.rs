@@ -77,11 +77,11 @@ pub fn register_report(rules: &Rules, results: &[SchoolCategory]) -> Report {
 pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> anyhow::Result<Vec<PathBuf>> {
     let rep = register_report(rules, results);
     let csv_path = dir.join("schools-causing-concern.csv");
-    crate::atomic::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes()).map_err(|e| crate::error::RenderError::write(&csv_path, e))?;
+    crate::atomic::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes())?;
     let xlsx_path = dir.join("schools-causing-concern.xlsx");
     let year = results.iter().map(|r| r.year).max().unwrap_or(1900);
     let bytes = xlsx(&rep, &rules.name, year).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
-    crate::atomic::write_atomic(&xlsx_path, &bytes).map_err(|e| crate::error::RenderError::write(&xlsx_path, e))?;
+    crate::atomic::write_atomic(&xlsx_path, &bytes)?;
     Ok(vec![csv_path, xlsx_path])
 }
 

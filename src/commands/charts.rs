@@ -496,7 +496,7 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     let json = out.join("charts.json");
-    write_atomic(&json, &serde_json::to_vec_pretty(pack)?).map_err(|e| crate::error::RenderError::write(&json, e))?;
+    write_atomic(&json, &serde_json::to_vec_pretty(pack)?)?;
     written.push(json);
     if !failures.is_empty() {
         anyhow::bail!(RenderFailures { total: pack.charts.len() * 2, failures });

@@ -69,17 +69,24 @@ pub struct Inspection {
 
 /// `attain inspect FILE`: what the file was recognised as, its year, rows by record type,
 /// mapped and unmapped columns, how many of each status token, and any warnings.
-pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format: Format) -> anyhow::Result<Inspection> {
-    let opts = IngestOptions { catalogue, year };
+pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, store: Option<&Path>, format: Format) -> anyhow::Result<Inspection> {
+    let opts = IngestOptions { catalogue: catalogue.clone(), year };
     let outcome = ingest::read_file(path, &opts);
     let v = match &outcome {
-        FileOutcome::Ingested { path, sha256, tables, skipped_sheets, .. } => json!({
-            "file": ingest::display_path(path),
-            "sha256": sha256,
-            "outcome": "recognised",
-            "tables": tables,
-            "ignored_sheets": skipped_sheets,
-        }),
+        FileOutcome::Ingested { path, sha256, tables, skipped_sheets, .. } => {
+            let mut v = json!({
+                "file": ingest::display_path(path),
+                "sha256": sha256,
+                "outcome": "recognised",
+                "tables": tables,
+                "ignored_sheets": skipped_sheets,
+                "precedence_rule": PRECEDENCE_RULE,
+            });
+            if let Some(dir) = store {
+                v["precedence"] = precedence_in_store(&Store::at(dir), catalogue, sha256, tables)?;
+            }
+            v
+        }
         FileOutcome::Skipped { path, reason } => json!({"file": ingest::display_path(path), "outcome": "skipped", "reason": reason}),
         FileOutcome::Unrecognised { path, reason, row, column } => {
             return Err(IngestError { file: path.clone(), row: *row, column: column.clone(), message: format!("not recognised: {reason}") }.into());
@@ -110,6 +117,46 @@ pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, format
     Ok(Inspection { text, warnings })
 }
 
+/// How `attain inspect` states the precedence between files (docs/data-sources.md).
+pub const PRECEDENCE_RULE: &str = "where two files give the same figure, the later release wins (final > revised > provisional > a file whose name does not say), then a figure over a withheld one, then the file covering more (a national file over a per-LA download), then the path";
+
+/// For each figure of an inspected file that the store holds (the file ingested earlier, found
+/// by its sha256): whether the analysis uses this file's figure or another file's, and whose.
+fn precedence_in_store(store: &Store, catalogue: Arc<Catalogue>, sha256: &str, tables: &[ingest::TableReport]) -> anyhow::Result<Value> {
+    use crate::analysis::data::{coverage_by_file, precedence, Data};
+    use crate::store::frame::{self, ResultFilter, ResultRecord};
+    if !store.exists() {
+        return Err(IngestError::at_file(&store.dir, "no store here: run `attain ingest` first").into());
+    }
+    let data = Data::open(store, &catalogue)?;
+    let Some(file) = frame::source_hashes(&store.read("sources")?)?.into_iter().find(|(_, sha)| sha == sha256).map(|(f, _)| f) else {
+        return Ok(json!({"in_store": false, "note": "this file is not in the store: ingest it to see which of its figures are used"}));
+    };
+    let mut used = 0usize;
+    let mut superseded: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut supersedes: std::collections::BTreeMap<String, usize> = Default::default();
+    for t in tables {
+        let rows = data.query(&ResultFilter { dataset: Some(t.dataset.clone()), year: t.year, ..Default::default() })?;
+        let coverage = coverage_by_file(&rows);
+        let mut by_figure: std::collections::HashMap<(&str, &str, &str, &str, &str, &str), Vec<&ResultRecord>> = Default::default();
+        for r in &rows {
+            by_figure.entry((&r.level, &r.code, &r.measure, &r.group, &r.scope, &r.phase)).or_default().push(r);
+        }
+        for figure in by_figure.values().filter(|rs| rs.iter().any(|r| r.source_file == file)) {
+            let winner = figure.iter().min_by(|a, b| precedence(a, b, &coverage)).expect("a figure has a row");
+            if winner.source_file == file {
+                used += 1;
+                for other in figure.iter().filter(|r| r.source_file != file) {
+                    *supersedes.entry(other.source_file.clone()).or_default() += 1;
+                }
+            } else {
+                *superseded.entry(format!("{} ({})", winner.source_file, winner.version)).or_default() += 1;
+            }
+        }
+    }
+    Ok(json!({"in_store": true, "store_file": file, "figures_used": used, "superseded_by": superseded, "supersedes": supersedes}))
+}
+
 fn inspect_text(v: &Value) -> String {
     let mut out = String::new();
     let s = |x: &Value| crate::output::plain(x);
@@ -126,6 +173,9 @@ fn inspect_text(v: &Value) -> String {
         out.push_str(&format!("dataset:  {} ({})\n", s(&t["dataset"]), s(&t["description"])));
         out.push_str(&format!("year:     {} (from {})\n", s(&t["year"]), s(&t["year_from"])));
         out.push_str(&format!("version:  {}\n", s(&t["version"])));
+        if let Some(c) = t["coverage"].as_str() {
+            out.push_str(&format!("covers:   {c}\n"));
+        }
         out.push_str(&format!("header:   row {}; {} data rows; {} results\n", s(&t["header_row"]), s(&t["data_rows"]), s(&t["results"])));
         out.push_str("records:  ");
         out.push_str(&t["rows_by_record"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default());
@@ -145,6 +195,22 @@ fn inspect_text(v: &Value) -> String {
             let at: Vec<String> = [w["row"].as_u64().map(|r| format!("row {r}")), w["column"].as_str().map(|c| format!("column {c}"))].into_iter().flatten().collect();
             let at = if at.is_empty() { String::new() } else { format!("{}: ", at.join(", ")) };
             out.push_str(&format!("warning:  {at}{}\n", s(&w["message"])));
+        }
+    }
+    if let Some(rule) = v["precedence_rule"].as_str() {
+        out.push_str(&format!("\nprecedence: {rule}\n"));
+    }
+    if let Some(p) = v.get("precedence") {
+        if p["in_store"].as_bool() == Some(true) {
+            out.push_str(&format!("in store:   {} of this file's figures are used\n", s(&p["figures_used"])));
+            for (f, n) in p["superseded_by"].as_object().into_iter().flatten() {
+                out.push_str(&format!("superseded: {} figures by {f}\n", s(n)));
+            }
+            for (f, n) in p["supersedes"].as_object().into_iter().flatten() {
+                out.push_str(&format!("supersedes: {} figures of {f}\n", s(n)));
+            }
+        } else {
+            out.push_str(&format!("in store:   {}\n", s(&p["note"])));
         }
     }
     for n in v["ignored_sheets"].as_array().into_iter().flatten() {

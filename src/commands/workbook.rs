@@ -98,6 +98,6 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         Sheet { name: "Partnerships", report: &part_rep, frozen_columns: 1, notes: part_notes },
     ];
     let bytes = xlsx(&sheets, &format!("{name}: LA workbook"), latest).map_err(|e| RenderFailures { total: 1, failures: vec![format!("{}: {e}", req.out.display())] })?;
-    crate::atomic::write_atomic(req.out, &bytes).map_err(|e| crate::error::RenderError::write(req.out, e))?;
+    crate::atomic::write_atomic(req.out, &bytes)?;
     Ok(sheets.iter().map(|s| (s.name.to_string(), s.report.rows.len())).collect())
 }

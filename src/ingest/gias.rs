@@ -59,6 +59,7 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
         c("ofsted_rating"),
         c("ofsted_date"),
     );
+    let address: Vec<usize> = ["Street", "Locality", "Address3"].iter().filter_map(|n| t.col(n)).collect();
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
     let mut report = TableReport { year_from: "content (CensusDate)".into(), version: "current".into(), ..Default::default() };
@@ -95,8 +96,12 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             gender: get(gender),
             trust: get(trust),
             pupils: pupils.and_then(|i| row.get(i).trim().parse().ok()),
+            address: Some(address.iter().filter_map(|&i| get(Some(i))).collect::<Vec<_>>().join(", ")).filter(|a| !a.is_empty()),
+            open_date: c("open_date").and_then(|i| parse_date(row.get(i))),
+            close_date: c("close_date").and_then(|i| parse_date(row.get(i))),
+            admissions_policy: get(c("admissions_policy")),
             as_of_year: year,
-            precedence: 2,
+            precedence: 3,
             source_file: source_file.clone(),
         });
         if let (Some(g), Some(d)) = (ofr.and_then(|i| grade(row.get(i))), ofd.and_then(|i| parse_date(row.get(i)))) {

@@ -9,6 +9,7 @@ pub mod neighbours;
 pub mod ofsted;
 pub mod perf;
 pub mod pupils;
+pub mod school_information;
 pub mod table;
 pub mod target_return;
 pub mod tidy;
@@ -43,6 +44,10 @@ pub struct TableReport {
     pub year: Option<i32>,
     pub year_from: String,
     pub version: String,
+    /// What part of England the file covers: a national file or one LA's download (performance
+    /// tables); with `version`, what decides which file's figure is used when two give it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<String>,
     pub header_row: u64,
     pub data_rows: usize,
     pub rows_by_record: BTreeMap<String, usize>,
@@ -411,6 +416,7 @@ fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         "performance_table" => perf::read(t, ds, opts)?,
         "tidy" => tidy::read(t, ds, opts)?,
         "gias" => gias::read(t, ds, opts)?,
+        "school_information" => school_information::read(t, ds, opts)?,
         "ofsted_schools" => ofsted::read(t, ds, opts)?,
         "neighbours" => neighbours::read(t, ds, opts)?,
         "areas" => areas::read(t, ds, opts)?,
@@ -523,6 +529,8 @@ pub fn count_record(report: &mut TableReport, level: Level, scope: &str) {
 pub struct IngestRun {
     pub outcomes: Vec<FileOutcome>,
     pub store_rows: BTreeMap<String, usize>,
+    /// What happened around a store write that succeeded (an old copy left behind).
+    pub store_notes: Vec<String>,
     /// Warnings from the directory walk (links that cannot be followed).
     pub walk_warnings: Vec<IngestWarning>,
 }
@@ -544,7 +552,7 @@ impl IngestRun {
 
 /// Read every file (in parallel; parquet sequentially, as polars has its own pool),
 /// then, only if none failed, merge them into the store in one atomic write.
-pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptions) -> Result<IngestRun, IngestError> {
+pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptions) -> anyhow::Result<IngestRun> {
     let walk = collect(paths)?;
     let (parquet, other): (Vec<_>, Vec<_>) = walk.files.into_iter().partition(|(p, _)| is_parquet(p));
     let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet.into_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect();
@@ -560,7 +568,7 @@ pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptio
         };
         final_outcomes.push(o);
     }
-    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new(), walk_warnings: walk.warnings };
+    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new(), store_notes: Vec::new(), walk_warnings: walk.warnings };
     if !run.failures().is_empty() {
         return Ok(run); // nothing is written when any input failed
     }
@@ -570,8 +578,9 @@ pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptio
             batch.append(std::mem::take(b));
         }
     }
-    let summary = store.write_batch(&batch).map_err(|e| IngestError::at_file(&store.dir, e.to_string()))?;
+    let summary = store.write_batch(&batch)?;
     run.store_rows = summary.rows;
+    run.store_notes = summary.notes;
     Ok(run)
 }
 

@@ -120,10 +120,11 @@ enum Kind {
     Skip,
 }
 
-fn classify(ds: &Dataset, value: Option<&str>) -> Kind {
+fn classify(ds: &Dataset, value: Option<&str>, markers: &[(usize, Vec<String>)], row: &super::table::Row) -> Kind {
     let r = &ds.records;
     let v = value.map(str::trim).unwrap_or("");
     let is = |list: &Vec<String>| list.iter().any(|x| x.eq_ignore_ascii_case(v));
+    let marked_la = || markers.iter().any(|(c, values)| values.iter().any(|x| x.eq_ignore_ascii_case(row.get(*c).trim())));
     if is(&r.school) {
         Kind::Row(Level::School, "state_funded")
     } else if is(&r.la) {
@@ -132,11 +133,20 @@ fn classify(ds: &Dataset, value: Option<&str>) -> Kind {
         Kind::Row(Level::National, "state_funded")
     } else if is(&r.national_all) {
         Kind::Row(Level::National, "all_schools")
+    } else if marked_la() {
+        Kind::Row(Level::La, "state_funded")
     } else if r.other == "school" {
         Kind::Row(Level::School, "state_funded")
     } else {
         Kind::Skip
     }
+}
+
+/// An LA row's code: from the first of the dataset's `la_code_columns` holding a three-digit
+/// code, else the LA key column.
+fn la_row_code(row: &super::table::Row, code_cols: &[usize], la_col: Option<usize>) -> Option<String> {
+    let is_code = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
+    code_cols.iter().map(|&c| row.get(c).trim()).find(|s| is_code(s)).or_else(|| la_col.map(|c| row.get(c).trim()).filter(|s| !s.is_empty())).map(str::to_string)
 }
 
 /// Scope and phase names are few and fixed: keep them as static strings.
@@ -173,6 +183,8 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         return Err(IngestError::at(&t.path, t.header_line, Some(k.urn.as_ref().map(|n| n.first()).unwrap_or("URN")), "key column missing".into()));
     }
     let phase_cols: Vec<usize> = ds.records.phase_columns.iter().filter_map(|c| t.col(c)).collect();
+    let markers: Vec<(usize, Vec<String>)> = ds.records.la_row_markers.iter().filter_map(|(c, v)| Some((t.col(c)?, v.clone()))).collect();
+    let la_code_cols: Vec<usize> = ds.records.la_code_columns.iter().filter_map(|c| t.col(c)).collect();
     let scope_cols: Vec<usize> = ds.records.scope_columns.iter().filter_map(|c| t.col(c)).collect();
     let phase_map: HashMap<String, &'static str> = ds.records.phase_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
     let scope_map: HashMap<String, &'static str> = ds.records.scope_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
@@ -194,12 +206,12 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     // files (or two years of one) pasted together, which would be merged without a trace.
     let mut area_rows: HashMap<(Level, String, &'static str, &'static str), u64> = HashMap::new();
     for row in &t.rows {
-        let Kind::Row(level, scope) = classify(ds, rec_col.map(|c| row.get(c))) else { continue };
+        let Kind::Row(level, scope) = classify(ds, rec_col.map(|c| row.get(c)), &markers, row) else { continue };
         if level == Level::School {
             continue;
         }
         let phase = phase_cols.iter().find_map(|&c| phase_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()).unwrap_or("all");
-        let code = if level == Level::La { la_col.map(|c| row.get(c).trim().to_string()).unwrap_or_default() } else { ENGLAND.to_string() };
+        let code = if level == Level::La { la_row_code(row, &la_code_cols, la_col).unwrap_or_default() } else { ENGLAND.to_string() };
         if let Some(first) = area_rows.insert((level, code.clone(), scope, phase), row.line) {
             let what = if level == Level::La { format!("LA row for LA {code}") } else { format!("national row ({}{})", scope.replace('_', "-"), if phase == "all" { String::new() } else { format!(", {phase}") }) };
             let column = rec_col.map(|c| t.headers[c].as_str());
@@ -212,7 +224,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     let mut seen_urns: HashMap<String, usize> = HashMap::new();
     let mut school_las: HashSet<String> = HashSet::new();
     for (index, row) in t.rows.iter().enumerate() {
-        let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c))) {
+        let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c)), &markers, row) {
             Kind::Row(l, s) => (l, s),
             Kind::Skip => {
                 *report.rows_by_record.entry("other (skipped)".into()).or_default() += 1;
@@ -225,7 +237,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
                 scope = s;
             }
         }
-        let la_code = la_col.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty());
+        let la_code = if level == Level::La { la_row_code(row, &la_code_cols, la_col) } else { la_col.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty()) };
         let code = match level {
             Level::School => {
                 let urn = urn_col.map(|c| row.get(c).trim()).unwrap_or("");
@@ -308,6 +320,11 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             });
         }
     }
+    report.coverage = Some(match school_las.len() {
+        0 => "national and LA rows only".to_string(),
+        1 => format!("per-LA download (LA {})", school_las.iter().next().cloned().unwrap_or_default()),
+        n => format!("national file ({n} LAs)"),
+    });
     // A per-LA download (every school in one LA) comes with the LA's own row: without it the
     // LA's published figures are missing, and only rebuilt figures can stand in for them.
     if !ds.records.la.is_empty() && rec_col.is_some() && school_las.len() == 1 && !area_rows.keys().any(|k| k.0 == Level::La) {

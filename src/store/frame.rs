@@ -56,12 +56,16 @@ pub fn schools_frame(rows: &[SchoolRow]) -> Result<DataFrame, StoreError> {
         Column::new(s("school_type"), rows.iter().map(|r| opt_str(&r.school_type)).collect::<Vec<_>>()),
         Column::new(s("la_maintained"), rows.iter().map(|r| r.la_maintained).collect::<Vec<Option<bool>>>()),
         Column::new(s("status"), rows.iter().map(|r| opt_str(&r.status)).collect::<Vec<_>>()),
+        Column::new(s("address"), rows.iter().map(|r| opt_str(&r.address)).collect::<Vec<_>>()),
         Column::new(s("town"), rows.iter().map(|r| opt_str(&r.town)).collect::<Vec<_>>()),
         Column::new(s("postcode"), rows.iter().map(|r| opt_str(&r.postcode)).collect::<Vec<_>>()),
         Column::new(s("low_age"), rows.iter().map(|r| r.low_age).collect::<Vec<Option<i32>>>()),
         Column::new(s("high_age"), rows.iter().map(|r| r.high_age).collect::<Vec<Option<i32>>>()),
+        Column::new(s("open_date"), rows.iter().map(|r| r.open_date.map(|d| d as i32)).collect::<Vec<Option<i32>>>()).cast(&DataType::Date)?,
+        Column::new(s("close_date"), rows.iter().map(|r| r.close_date.map(|d| d as i32)).collect::<Vec<Option<i32>>>()).cast(&DataType::Date)?,
         Column::new(s("religious_character"), rows.iter().map(|r| opt_str(&r.religious_character)).collect::<Vec<_>>()),
         Column::new(s("gender"), rows.iter().map(|r| opt_str(&r.gender)).collect::<Vec<_>>()),
+        Column::new(s("admissions_policy"), rows.iter().map(|r| opt_str(&r.admissions_policy)).collect::<Vec<_>>()),
         Column::new(s("trust"), rows.iter().map(|r| opt_str(&r.trust)).collect::<Vec<_>>()),
         Column::new(s("pupils"), rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>()),
         Column::new(s("as_of_year"), rows.iter().map(|r| r.as_of_year).collect::<Vec<i32>>()),
@@ -76,6 +80,15 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
     let urn = st("urn")?;
     let (name, la_code, la_name, estab, phase, school_type) = (st("name")?, st("la_code")?, st("la_name")?, st("estab")?, st("phase")?, st("school_type")?);
     let (status, town, postcode, relig, gender, trust, source) = (st("status")?, st("town")?, st("postcode")?, st("religious_character")?, st("gender")?, st("trust")?, st("source_file")?);
+    // Columns added since a store was first written read as empty from an older store.
+    let st_new = |n: &str| -> Result<Vec<Option<String>>, StoreError> { if df.column(n).is_ok() { st(n) } else { Ok(vec![None; df.height()]) } };
+    let date_new = |n: &str| -> Result<Vec<Option<i64>>, StoreError> {
+        match df.column(n) {
+            Ok(c) => Ok(c.cast(&DataType::Int32)?.i32()?.iter().map(|d| d.map(i64::from)).collect()),
+            Err(_) => Ok(vec![None; df.height()]),
+        }
+    };
+    let (address, admissions, open_date, close_date) = (st_new("address")?, st_new("admissions_policy")?, date_new("open_date")?, date_new("close_date")?);
     let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.iter().collect();
     let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.iter().collect();
     let high: Vec<Option<i32>> = df.column("high_age")?.i32()?.iter().collect();
@@ -94,12 +107,16 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
             school_type: school_type[i].clone(),
             la_maintained: maintained[i],
             status: status[i].clone(),
+            address: address[i].clone(),
             town: town[i].clone(),
             postcode: postcode[i].clone(),
             low_age: low[i],
             high_age: high[i],
+            open_date: open_date[i],
+            close_date: close_date[i],
             religious_character: relig[i].clone(),
             gender: gender[i].clone(),
+            admissions_policy: admissions[i].clone(),
             trust: trust[i].clone(),
             pupils: pupils[i],
             as_of_year: as_of[i].unwrap_or(0),
@@ -495,4 +512,11 @@ pub fn source_datasets(df: &DataFrame) -> Result<Vec<(String, String)>, StoreErr
     let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     let d: Vec<Option<&str>> = df.column("dataset")?.str()?.iter().collect();
     Ok(f.into_iter().zip(d).filter_map(|(f, d)| Some((f?.to_string(), d?.to_string()))).collect())
+}
+
+/// (source_file, sha256) of every ingested file.
+pub fn source_hashes(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
+    let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    let h: Vec<Option<&str>> = df.column("sha256")?.str()?.iter().collect();
+    Ok(f.into_iter().zip(h).filter_map(|(f, h)| Some((f?.to_string(), h?.to_string()))).collect())
 }

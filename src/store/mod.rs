@@ -65,7 +65,11 @@ impl Store {
     /// earlier rows from the same files; everything else is kept.
     pub fn write_batch(&self, batch: &Batch) -> Result<StoreSummary, StoreError> {
         let replaced: Vec<String> = batch.sources.iter().map(|s| s.source_file.clone()).collect();
-        let io = |e: std::io::Error, p: &Path| StoreError::Io { dir: p.to_path_buf(), message: e.to_string() };
+        let io = |e: std::io::Error, p: &Path| StoreError::Write { path: p.to_path_buf(), message: e.to_string() };
+        // One writer at a time: a second ingest waits, then merges into what the first wrote
+        // (the tables are read below, under the lock).
+        let _lock = self.lock()?;
+        recover_interrupted_swap(&self.dir);
 
         let mut tables: Vec<(&str, DataFrame)> = vec![
             ("results", frame::replace_sources(self.scan_optional("results")?, frame::results_frame(&batch.results)?, &replaced)?),
@@ -109,10 +113,21 @@ impl Store {
             std::fs::rename(&self.dir, &old).map_err(|e| io(e, &self.dir))?;
         }
         std::fs::rename(&staging, &self.dir).map_err(|e| io(e, &staging))?;
+        // The new store is in place: the write has happened. An old copy that cannot be removed
+        // now is removed by the next open of the store; it is not a failure of this write.
         if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| io(e, &old))?;
+            if let Err(e) = std::fs::remove_dir_all(&old) {
+                summary.notes.push(format!("the previous store {} could not be removed ({e}); it is removed next time the store is opened", old.display()));
+            }
         }
         Ok(summary)
+    }
+
+    /// The store's write lock: `.<store>.lock` beside the store directory (the directory itself
+    /// is swapped, so the lock cannot live inside it).
+    fn lock(&self) -> Result<std::fs::File, StoreError> {
+        let path = sibling(&self.dir, "lock");
+        crate::atomic::lock_exclusive(&path, &format!("another write to the store {}", self.dir.display())).map_err(|e| StoreError::Io { dir: path.clone(), message: format!("cannot take the store's lock: {e}") })
     }
 
     /// The imported targets (empty when none have been imported).
@@ -128,6 +143,7 @@ impl Store {
     /// over it. Returns the table's row count.
     pub fn write_targets(&self, new: &[TargetRow]) -> Result<usize, StoreError> {
         let io = |e: std::io::Error, p: &Path| StoreError::Io { dir: p.to_path_buf(), message: e.to_string() };
+        let _lock = self.lock()?;
         let mut merged: BTreeMap<(String, i32, String), TargetRow> = BTreeMap::new();
         for r in self.targets()?.into_iter().chain(new.iter().cloned()) {
             merged.insert((r.urn.clone(), r.year, r.measure.clone()), r);
@@ -148,6 +164,8 @@ pub const KEPT_TABLES: [&str; 1] = ["targets"];
 #[derive(Debug, Default, Clone)]
 pub struct StoreSummary {
     pub rows: BTreeMap<String, usize>,
+    /// What happened around the write that the person running it should know.
+    pub notes: Vec<String>,
 }
 
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
@@ -180,7 +198,7 @@ pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
                 macro_rules! fill {
                     ($($f:ident),*) => { $( if m.$f.is_none() { m.$f = r.$f.clone(); } )* };
                 }
-                fill!(name, la_code, la_name, estab, phase, school_type, la_maintained, status, town, postcode, low_age, high_age, religious_character, gender, trust, pupils);
+                fill!(name, la_code, la_name, estab, phase, school_type, la_maintained, status, address, town, postcode, low_age, high_age, open_date, close_date, religious_character, gender, admissions_policy, trust, pupils);
             }
             _ => out.push(r),
         }

@@ -86,12 +86,20 @@ pub struct SchoolRow {
     /// LA maintained (true) or academy, free school, independent (false).
     pub la_maintained: Option<bool>,
     pub status: Option<String>,
+    /// Street, locality and third address line, joined with ", ".
+    pub address: Option<String>,
     pub town: Option<String>,
     pub postcode: Option<String>,
     pub low_age: Option<i32>,
     pub high_age: Option<i32>,
+    /// Days since 1970-01-01 (performance tables give the open date only if on or after
+    /// 12 September 2018).
+    pub open_date: Option<i64>,
+    pub close_date: Option<i64>,
     pub religious_character: Option<String>,
     pub gender: Option<String>,
+    /// As published ("Non-selective", "Selective", "Not applicable" is left out).
+    pub admissions_policy: Option<String>,
     pub trust: Option<String>,
     pub pupils: Option<f64>,
     /// Most recent academic year any source describes the school in (for precedence).

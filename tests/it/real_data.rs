@@ -198,7 +198,10 @@ fn every_real_file_is_read_or_skipped_with_a_reason() {
         }
         files.insert(r["file"].as_str().unwrap().to_string());
     }
-    assert_eq!(files.len(), 57, "56 data files and PROVENANCE.md");
+    // PROVENANCE.md states how many data files the folder holds ("Total: 64 data files").
+    let provenance = std::fs::read_to_string(raw.join("PROVENANCE.md")).unwrap();
+    let total: usize = provenance.lines().find_map(|l| l.strip_prefix("Total: ")?.split_once(" data files")?.0.parse().ok()).expect("PROVENANCE.md states the total");
+    assert_eq!(files.len(), total + 1, "{total} data files and PROVENANCE.md");
 }
 
 #[test]
@@ -214,6 +217,9 @@ fn inspect_gives_a_sensible_report_for_every_real_file() {
             "skipped" => assert!(!v["reason"].as_str().unwrap().is_empty()),
             "recognised" => {
                 for t in v["tables"].as_array().unwrap() {
+                    // A family and a year (or why a year does not apply: a code list, a dictionary).
+                    assert!(!t["dataset"].as_str().unwrap().is_empty(), "{name}");
+                    assert!(t["year"].as_i64().is_some_and(|y| (2010..=2026).contains(&y)) || t["year_from"].as_str().unwrap().starts_with("not applicable"), "{name}: {t}");
                     assert!(t["data_rows"].as_u64().unwrap() > 0, "{name}");
                     assert!(!t["mapped_columns"].as_array().unwrap().is_empty(), "{name}");
                     assert!(!t["rows_by_record"].as_object().unwrap().is_empty(), "{name}");

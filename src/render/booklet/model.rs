@@ -243,6 +243,8 @@ pub struct Prepared<'a> {
     pub model: i32,
     rows: HashMap<Key, BTreeMap<String, ResultRecord>>,
     by_phase: HashMap<(String, i32, String), ResultRecord>,
+    /// DfE's LA rows split by phase (per-LA census and absence downloads): (measure, year, LA, phase).
+    la_by_phase: HashMap<(String, i32, String, String), ResultRecord>,
     pub schools: Vec<SchoolRow>,
     inspections: HashMap<String, (i64, i32)>,
     neighbours: BTreeMap<String, Vec<String>>,
@@ -288,11 +290,18 @@ impl<'a> Prepared<'a> {
         tracing::info!("booklet figures: {} rows read in {:.2} s", all.len(), t.elapsed().as_secs_f64());
         let mut raw: HashMap<Key, Vec<ResultRecord>> = HashMap::new();
         let mut by_phase = HashMap::new();
+        let mut la_phase_rows: HashMap<(String, i32, String, String), Vec<ResultRecord>> = HashMap::new();
         for r in all {
             if r.level == "national" && r.phase != "all" && r.scope == "state_funded" && r.group == "all" {
                 by_phase.entry((r.measure.clone(), r.year, r.phase.clone())).or_insert_with(|| r.clone());
             }
             if r.scope != "state_funded" || !GROUPS.contains(&r.group.as_str()) {
+                continue;
+            }
+            if r.level == "la" && r.phase != "all" {
+                if r.group == "all" {
+                    la_phase_rows.entry((r.measure.clone(), r.year, r.code.clone(), r.phase.clone())).or_default().push(r);
+                }
                 continue;
             }
             let level: &'static str = match r.level.as_str() {
@@ -304,6 +313,7 @@ impl<'a> Prepared<'a> {
             raw.entry((r.measure.clone(), r.group.clone(), r.year, level)).or_default().push(r);
         }
         let rows: HashMap<Key, BTreeMap<String, ResultRecord>> = raw.into_iter().map(|(k, v)| (k, data.pick(v))).collect();
+        let la_by_phase = la_phase_rows.into_iter().filter_map(|(k, v)| Some((k, data.pick(v).into_values().next()?))).collect();
         tracing::info!("booklet figures: sources chosen after {:.2} s", t.elapsed().as_secs_f64());
         let schools = frame::schools_from_frame(&data.store.read("schools")?)?;
         // The latest graded inspection known by the end of the booklet's academic year.
@@ -313,7 +323,7 @@ impl<'a> Prepared<'a> {
         for t in data.store.targets()?.into_iter().filter(|t| t.year == year) {
             agreed.entry(t.urn.clone()).or_default().push(t);
         }
-        let mut p = Prepared { data, year, years, model, rows, by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), pupil_gaps: HashMap::new(), pupil_groups: Vec::new(), pupil_threshold: 0, agreed };
+        let mut p = Prepared { data, year, years, model, rows, by_phase, la_by_phase, schools, inspections, neighbours, positions: HashMap::new(), targets: HashMap::new(), la_built: HashMap::new(), similar: HashMap::new(), pupil_gaps: HashMap::new(), pupil_groups: Vec::new(), pupil_threshold: 0, agreed };
         p.la_built = p.build_la_figures();
         for m in KS2_HEADLINES.iter().chain(KS4_HEADLINES.iter()).chain(ATTENDANCE.iter()) {
             let pol = data.polarity(m)?.unwrap_or(Polarity::High);
@@ -356,10 +366,15 @@ impl<'a> Prepared<'a> {
         fit(&rows)
     }
 
-    /// LA-level figure: the LA row where files have one, else rebuilt from the LA's school rows.
+    /// LA-level figure: the LA row where files have one (for census and absence, the row of the
+    /// school's phase), else rebuilt from the LA's school rows.
     fn la_value(&self, m: &str, y: i32, la: &str, phase: &str) -> Option<f64> {
         if let Some(v) = self.get(m, "all", y, "la", la).and_then(|r| r.value) {
             return Some(v);
+        }
+        if let Some(r) = self.la_by_phase.get(&(m.to_string(), y, la.to_string(), phase.to_string())) {
+            // DfE's LA row for the school's phase; withheld stays withheld.
+            return r.value;
         }
         self.la_built.get(&(m.to_string(), y, la.to_string(), phase.to_string())).or_else(|| self.la_built.get(&(m.to_string(), y, la.to_string(), "all".to_string()))).copied()
     }
