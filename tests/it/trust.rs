@@ -137,8 +137,8 @@ fn csv_outputs_neutralise_formulas_in_names() {
     let mut renamed = 0;
     for f in attain::ingest::collect_files(std::slice::from_ref(&data)).unwrap() {
         let Ok(text) = std::fs::read_to_string(&f.0) else { continue };
-        if text.contains("Edgeley Junior School") {
-            std::fs::write(&f.0, text.replace("Edgeley Junior School", evil)).unwrap();
+        if text.contains("St Anne Infant and Junior School") {
+            std::fs::write(&f.0, text.replace("St Anne Infant and Junior School", evil)).unwrap();
             renamed += 1;
         }
     }
