@@ -22,23 +22,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     Ok(())
 }
 
-/// An exclusive lock on the file `path` (created if missing), held until the returned file is
-/// dropped or the process ends (the kernel releases it even after a kill). If another process
-/// holds it, `waiting_for` is said once on stderr and the call waits for it.
-pub fn lock_exclusive(path: &Path, waiting_for: &str) -> std::io::Result<std::fs::File> {
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)?;
-    }
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?;
-    match file.try_lock() {
+/// An exclusive lock on the directory `dir` (created if missing), held until the returned
+/// handle is dropped or the process ends (the kernel releases it even after a kill). If
+/// another process holds it, `waiting_for` is said once on stderr and the call waits. A lock
+/// on the directory itself leaves no lock file among the outputs.
+pub fn lock_dir(dir: &Path, waiting_for: &str) -> std::io::Result<std::fs::File> {
+    std::fs::create_dir_all(dir)?;
+    let handle = std::fs::File::open(dir)?;
+    match handle.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("attain: waiting for {waiting_for} ({} is locked by another attain process)", path.display());
-            file.lock()?;
+            eprintln!("attain: waiting for {waiting_for} ({} is locked by another attain process)", dir.display());
+            handle.lock()?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
     }
-    Ok(file)
+    Ok(handle)
 }
 
 /// The temporary name [`write_atomic`] writes to: `.<name>.tmp-<pid>` beside `path`.

@@ -235,7 +235,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         remove_stale_temporaries(f);
     }
     // One run of a pipeline at a time: a second waits for the first (they share state and outputs).
-    let _lock = crate::atomic::lock_exclusive(&out_dir.join(".lock"), &format!("another run of {}", path.display())).map_err(|e| crate::error::RenderError::write(&out_dir.join(".lock"), e))?;
+    let _lock = crate::atomic::lock_dir(&out_dir, &format!("another run of {}", path.display())).map_err(|e| crate::error::RenderError::write(&out_dir, e))?;
     // A state file from an older attain (fingerprints only) reads as empty: every stage runs once.
     let mut state: BTreeMap<String, StageState> = std::fs::read(&state_path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
     let catalogue = Arc::new(Catalogue::load(p.catalogue.as_deref())?);

@@ -233,8 +233,9 @@ pub fn target_rows(targets: LazyFrame) -> Result<Vec<TargetRow>, StoreError> {
 
 /// Write a frame as parquet to `path` (the caller handles atomic placement).
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
-    let file = std::fs::File::create(path).map_err(|e| StoreError::Io { dir: path.to_path_buf(), message: e.to_string() })?;
-    ParquetWriter::new(file).finish(df)?;
+    let write = |e: String| StoreError::Write { path: path.to_path_buf(), message: e };
+    let file = std::fs::File::create(path).map_err(|e| write(e.to_string()))?;
+    ParquetWriter::new(file).finish(df).map_err(|e| write(e.to_string()))?;
     Ok(())
 }
 

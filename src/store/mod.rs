@@ -123,11 +123,11 @@ impl Store {
         Ok(summary)
     }
 
-    /// The store's write lock: `.<store>.lock` beside the store directory (the directory itself
-    /// is swapped, so the lock cannot live inside it).
+    /// The store's write lock: on the directory that holds the store (the store directory
+    /// itself is swapped, so it cannot carry the lock).
     fn lock(&self) -> Result<std::fs::File, StoreError> {
-        let path = sibling(&self.dir, "lock");
-        crate::atomic::lock_exclusive(&path, &format!("another write to the store {}", self.dir.display())).map_err(|e| StoreError::Io { dir: path.clone(), message: format!("cannot take the store's lock: {e}") })
+        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        crate::atomic::lock_dir(parent, &format!("another write to the store {}", self.dir.display())).map_err(|e| StoreError::Write { path: parent.to_path_buf(), message: format!("cannot take the store's lock: {e}") })
     }
 
     /// The imported targets (empty when none have been imported).
@@ -142,7 +142,7 @@ impl Store {
     /// the same school, year and measure. The table is written beside the old one and renamed
     /// over it. Returns the table's row count.
     pub fn write_targets(&self, new: &[TargetRow]) -> Result<usize, StoreError> {
-        let io = |e: std::io::Error, p: &Path| StoreError::Io { dir: p.to_path_buf(), message: e.to_string() };
+        let io = |e: std::io::Error, p: &Path| StoreError::Write { path: p.to_path_buf(), message: e.to_string() };
         let _lock = self.lock()?;
         let mut merged: BTreeMap<(String, i32, String), TargetRow> = BTreeMap::new();
         for r in self.targets()?.into_iter().chain(new.iter().cloned()) {

@@ -230,6 +230,8 @@ fn check_trace(trace: &str, outputs: &BTreeMap<String, String>) {
 fn the_manifest_time_is_source_date_epoch_or_the_clock() {
     let dir = scratch("epoch");
     std::fs::write(dir.join("p.toml"), "name = \"e\"\noutput = \"out\"\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = [\"nothing-here\"]\n").unwrap();
+    // An empty directory: a stage input that does not exist at all is an error.
+    std::fs::create_dir_all(dir.join("nothing-here")).unwrap();
     let before = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let out = bin().current_dir(&dir).env_remove("SOURCE_DATE_EPOCH").args(["run", "p.toml"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
