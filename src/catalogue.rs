@@ -375,6 +375,10 @@ pub struct SeriesBreak {
     pub key_stages: Vec<String>,
     #[serde(default)]
     pub measures: Vec<String>,
+    /// Only these pupil groups (default: every group): prior-attainment bands need a prior
+    /// assessment that some cohorts never sat.
+    #[serde(default)]
+    pub groups: Vec<String>,
     pub years: Vec<i32>,
     /// no_data | not_comparable
     pub kind: String,
@@ -498,6 +502,19 @@ impl Catalogue {
             }
         }
         let groups: std::collections::HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
+        // A misspelt id in breaks.toml would silently drop the reason a figure is missing.
+        for b in &self.breaks {
+            let what = |m: String| ConfigError::new("catalogue/breaks.toml", format!("break \"{}\": {m}", b.note));
+            if !matches!(b.kind.as_str(), "no_data" | "not_comparable") {
+                return Err(what(format!("kind must be no_data or not_comparable, not {:?}", b.kind)));
+            }
+            if let Some(m) = b.measures.iter().find(|m| !self.by_measure.contains_key(m.as_str())) {
+                return Err(what(format!("unknown measure {m}")));
+            }
+            if let Some(g) = b.groups.iter().find(|g| !groups.contains(g.as_str())) {
+                return Err(what(format!("unknown group {g}")));
+            }
+        }
         let mut ids = std::collections::HashSet::new();
         for d in &self.datasets {
             let file = format!("catalogue/datasets/{}.toml", d.id);
@@ -536,10 +553,16 @@ impl Catalogue {
         self.groups.iter().find(|g| g.id == id)
     }
 
-    /// The breaks that apply to a measure in a year.
+    /// The breaks that apply to a measure in a year (for all pupils).
     pub fn breaks_for(&self, measure: &str, year: i32) -> Vec<&SeriesBreak> {
+        self.breaks_for_group(measure, "all", year)
+    }
+
+    /// The breaks that apply to a measure for one pupil group in a year.
+    pub fn breaks_for_group(&self, measure: &str, group: &str, year: i32) -> Vec<&SeriesBreak> {
         let ks = self.measure(measure).map(|m| m.key_stage.as_str()).unwrap_or("");
-        self.breaks.iter().filter(|b| b.years.contains(&year) && (b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks))).collect()
+        let matches = |b: &&SeriesBreak| b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks);
+        self.breaks.iter().filter(|b| b.years.contains(&year) && matches(b) && (b.groups.is_empty() || b.groups.iter().any(|g| g == group))).collect()
     }
 
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {

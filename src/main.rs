@@ -172,7 +172,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             match format {
                 Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
                 f => {
-                    print!("{}", attain::commands::analysis::print(&t.trend.points, &["year", "value", "break_note"], *f));
+                    print!("{}", attain::commands::analysis::print(&attain::commands::trend::lines(&t), &["year", "value", "reason", "break_note"], *f));
                     if *f == Format::Table {
                         println!("{} {} ({}): {}{}", t.name, t.measure, t.group, t.trend.direction, t.trend.change.map(|c| format!(", change {c:+.1}")).unwrap_or_default());
                     }

@@ -62,6 +62,15 @@ impl<'a> Data<'a> {
         frame::distinct_years(self.store.scan("results")?, measure, level.as_str())
     }
 
+    /// Years with figures of the measure's key stage at a level: a year whose files lack the
+    /// measure (no KS2 progress in 2023/24) is still a year of that key stage.
+    pub fn key_stage_years(&self, measure: &str, level: Level) -> Result<Vec<i32>, StoreError> {
+        match self.catalogue.measure(measure).map(|m| m.key_stage.as_str()) {
+            Some(ks) if !ks.is_empty() => frame::distinct_key_stage_years(self.store.scan("results")?, ks, level.as_str()),
+            _ => self.years(measure, level),
+        }
+    }
+
     /// The latest year with figures for the measure (the default for `--year`).
     pub fn latest_year(&self, measure: &str, level: Level) -> Result<Option<i32>, StoreError> {
         Ok(self.years(measure, level)?.into_iter().max())

@@ -51,6 +51,9 @@ pub struct GapRow {
     pub trend: String,
     pub trend_change: Option<f64>,
     pub previous_gaps: Vec<(i32, Option<f64>)>,
+    /// Why there is no gap: the year DfE published no such figure (catalogue/breaks.toml),
+    /// or the withheld status of the group's or comparison's figure. None when there is a gap.
+    pub reason: Option<String>,
 }
 
 pub struct GapRequest<'r> {
@@ -112,6 +115,41 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
     }
     let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> { Some(gap_between(g?, c?, dps, percent)?.gap) };
     let Some((groups, comps)) = per_year.get(&req.year) else { return Ok(vec![]) };
+    let unpublished = |group: &str| super::unpublished::not_published(data.catalogue, req.measure, group, req.year);
+    if groups.is_empty() {
+        // A year DfE published none of these figures: one row per school or LA that had them
+        // the year before, saying why, rather than nothing.
+        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else { return Ok(vec![]) };
+        let before = window.iter().rev().find(|y| **y < req.year).and_then(|y| per_year.get(y));
+        let mut out = Vec::new();
+        for (code, g) in before.map(|(g, _)| g.iter()).into_iter().flatten() {
+            let history: Vec<(i32, Option<f64>)> = window.iter().map(|y| (*y, per_year.get(y).and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))))).collect();
+            let (trend, trend_change) = gap_trend(&history);
+            out.push(GapRow {
+                code: code.clone(),
+                name: data.name(code),
+                level: req.level.as_str().to_string(),
+                la_code: g.la_code.clone(),
+                year: req.year,
+                measure: req.measure.to_string(),
+                group: req.group.to_string(),
+                comparison: label.clone(),
+                group_value: None,
+                group_cohort: None,
+                group_status: "no_data".into(),
+                comparison_value: None,
+                comparison_cohort: None,
+                gap: None,
+                gap_ci: None,
+                significance: Significance::NotAssessed.label().to_string(),
+                trend,
+                trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
+                previous_gaps: history,
+                reason: Some(reason.clone()),
+            });
+        }
+        return Ok(out);
+    }
     let mut out = Vec::new();
     for (code, g) in groups {
         let c = comps.get(code);
@@ -141,6 +179,12 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             trend,
             trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
             previous_gaps: history,
+            reason: if gap.is_some() {
+                None
+            } else {
+                let why = |r: Option<&ResultRecord>, group: &str| super::unpublished::reason(data.catalogue, req.measure, group, req.year, r.map(|r| r.status.as_str()));
+                why(Some(g), req.group).or_else(|| why(c, &comparison))
+            },
         });
     }
     // Widest gaps (most negative) first.

@@ -19,3 +19,4 @@ pub mod significance;
 pub mod target_returns;
 pub mod targets;
 pub mod trend;
+pub mod unpublished;

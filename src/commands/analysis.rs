@@ -37,7 +37,7 @@ pub fn print_rank(rows: &[RankRow], format: Format) -> String {
 }
 
 pub fn print_gaps(rows: &[GapRow], format: Format) -> String {
-    print(rows, &["code", "name", "group", "group_value", "comparison", "comparison_value", "gap", "significance", "trend"], format)
+    print(rows, &["code", "name", "group", "group_value", "comparison", "comparison_value", "gap", "significance", "trend", "reason"], format)
 }
 
 pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::analysis::data::Data;
-use crate::analysis::trend::{trend, Trend};
+use crate::analysis::trend::{trend_of_group, Trend};
 use crate::store::schema::{Level, ENGLAND};
 
 #[derive(Debug, Serialize)]
@@ -16,7 +16,9 @@ pub struct TrendReport {
     pub trend: Trend,
 }
 
-/// The series over `years` (default: every year in the store for the measure, at least 3).
+/// The series over `years` (default: every year in the store for the measure, at least 3,
+/// up to the latest year of its key stage, so that a year DfE published the key stage without
+/// this measure shows, with its reason).
 pub fn series(data: &Data, measure: &str, group: &str, code: &str, years: Option<(i32, i32)>) -> anyhow::Result<TrendReport> {
     let level = if code == ENGLAND || code.eq_ignore_ascii_case("england") {
         Level::National
@@ -29,13 +31,31 @@ pub fn series(data: &Data, measure: &str, group: &str, code: &str, years: Option
     let have = data.years(measure, level)?;
     let (first, last) = match years {
         Some(r) => r,
-        None => (have.first().copied().unwrap_or(0).min(have.last().copied().unwrap_or(0) - 2), have.last().copied().unwrap_or(0)),
+        None => {
+            let last = data.key_stage_years(measure, level)?.last().copied().into_iter().chain(have.last().copied()).max().unwrap_or(0);
+            (have.first().copied().unwrap_or(last).min(last - 2), last)
+        }
     };
     let span: Vec<i32> = (first..=last).collect();
     let mut values = Vec::new();
     for &y in &span {
-        let v = data.best(measure, group, y, level, Some(code))?.remove(code).and_then(|r| r.value);
-        values.push((y, v));
+        let r = data.best(measure, group, y, level, Some(code))?.remove(code);
+        values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
     }
-    Ok(TrendReport { code: code.to_string(), name: data.name(code), measure: measure.into(), group: group.into(), trend: trend(data.catalogue, measure, &span, &values) })
+    Ok(TrendReport { code: code.to_string(), name: data.name(code), measure: measure.into(), group: group.into(), trend: trend_of_group(data.catalogue, measure, group, &span, &values) })
+}
+
+/// One printed line of a trend (table and CSV): the reason stands where a missing value would
+/// be, and the break note is kept only where it says something else.
+#[derive(Debug, Serialize)]
+pub struct TrendLine {
+    pub year: i32,
+    pub value: Option<f64>,
+    pub reason: Option<String>,
+    pub break_note: Option<String>,
+}
+
+pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
+    let line = |p: &crate::analysis::trend::TrendPoint| TrendLine { year: p.year, value: p.value, reason: p.reason.clone(), break_note: p.break_note.clone().filter(|n| p.reason.as_ref() != Some(n)) };
+    t.trend.points.iter().map(line).collect()
 }

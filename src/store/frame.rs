@@ -430,6 +430,18 @@ pub fn distinct_years(results: LazyFrame, measure: &str, level: &str) -> Result<
     Ok(df.column("year")?.i32()?.iter().flatten().collect())
 }
 
+/// Years with any figures of a key stage at a level (`ks2`, `la`): the years a file of that
+/// key stage was ingested for, whichever of its measures it carried.
+pub fn distinct_key_stage_years(results: LazyFrame, key_stage: &str, level: &str) -> Result<Vec<i32>, StoreError> {
+    let df = results
+        .filter(col("key_stage").eq(lit(key_stage.to_string())).and(col("level").eq(lit(level.to_string()))))
+        .select([col("year")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .sort(["year"], SortMultipleOptions::default())
+        .collect()?;
+    Ok(df.column("year")?.i32()?.iter().flatten().collect())
+}
+
 /// Every (measure, year) with LA-level rows: what a "rank everything" run covers.
 pub fn la_measure_years(results: LazyFrame) -> Result<Vec<(String, String, i32)>, StoreError> {
     let df = results

@@ -8,6 +8,7 @@ mod booklet;
 mod cli;
 mod corpus;
 mod fuzz;
+mod modern_layouts;
 mod charts;
 mod council;
 mod determinism;

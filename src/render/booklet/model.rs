@@ -14,6 +14,7 @@ use crate::analysis::target_returns::against;
 use crate::analysis::targets::{ambitious, fifth, fit, pupils_needed, shortfall, TargetModel};
 use crate::analysis::significance::{percent_vs_reference, progress_significance, Significance};
 use crate::analysis::trend::gap_trend;
+use crate::analysis::unpublished::not_published;
 use crate::catalogue::Measure;
 use crate::store::frame::{self, ResultRecord};
 use crate::store::schema::{SchoolRow, TargetRow as TargetRowStored, ENGLAND};
@@ -105,6 +106,9 @@ pub struct CompareRow {
     pub percentile: String,
     pub significance: String,
     pub cohort: String,
+    /// Why no figure is printed, where DfE published none that year (empty otherwise):
+    /// printed in place of the figures.
+    pub reason: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -137,6 +141,8 @@ pub struct GapView {
     pub gap: String,
     pub significance: String,
     pub trend: String,
+    /// Why there is no gap, where DfE published none that year (empty otherwise).
+    pub reason: String,
 }
 
 /// One row of the pupil-data gaps table. `group` carries the group size as `n=K`
@@ -447,9 +453,13 @@ impl<'a> Prepared<'a> {
             (Some("progress"), Some(r)) if r.value.is_some() => progress_significance(r.ci_low, r.ci_high),
             _ => Significance::NotAssessed,
         };
+        // A year DfE published nothing for this measure: say why instead of a bare dash.
+        let nothing = rec.and_then(|r| r.value).is_none() && la_v.is_none() && nat.is_none();
+        let reason = if nothing { not_published(self.data.catalogue, m, "all", y).unwrap_or_default() } else { String::new() };
         CompareRow {
             measure: m.into(),
             label: meas.map(|m| m.short_label().to_string()).unwrap_or_else(|| m.into()),
+            reason,
             school: shown(meas, rec),
             la: fmt(meas, la_v),
             national: fmt(meas, nat),
@@ -526,6 +536,7 @@ impl<'a> Prepared<'a> {
             gap: now.as_ref().map(|f| format!("{:+.*}", meas.dps as usize, f.gap)).unwrap_or_else(|| "–".into()),
             significance: now.as_ref().map(|f| f.significance).filter(|s| *s != Significance::NotAssessed).map(|s| s.label().to_string()).unwrap_or_default(),
             trend,
+            reason: String::new(),
         })
     }
 
@@ -539,6 +550,26 @@ impl<'a> Prepared<'a> {
             // Where the complement is not published (EAL in performance tables), compare with all pupils.
             let has_complement = self.years.iter().any(|&y| self.get(m, complement, y, "school", urn).is_some());
             out.extend(self.gap(m, urn, group, if has_complement { complement } else { "all" }, false));
+        }
+        if out.is_empty() {
+            // No gap because DfE published no such figures this year: one row saying why.
+            if let (Some(reason), Some(meas)) = (not_published(self.data.catalogue, m, "disadvantaged", self.year), self.data.catalogue.measure(m)) {
+                let label = |g: &str| self.data.catalogue.group(g).map(|x| x.label.clone()).unwrap_or_else(|| g.into());
+                out.push(GapView {
+                    measure: m.into(),
+                    label: meas.short_label().into(),
+                    group_id: "disadvantaged".into(),
+                    comparison_id: "not_disadvantaged".into(),
+                    group: label("disadvantaged"),
+                    comparison: label("not_disadvantaged"),
+                    group_value: "–".into(),
+                    comparison_value: "–".into(),
+                    gap: "–".into(),
+                    significance: String::new(),
+                    trend: String::new(),
+                    reason,
+                });
+            }
         }
         out
     }
