@@ -379,6 +379,10 @@ pub struct SeriesBreak {
     /// assessment that some cohorts never sat.
     #[serde(default)]
     pub groups: Vec<String>,
+    /// Only figures at these levels (`school`, `la`, `national`; default: every level): DfE
+    /// published 2021/22 KS2 results for LAs and England but not by school.
+    #[serde(default)]
+    pub levels: Vec<String>,
     pub years: Vec<i32>,
     /// no_data | not_comparable
     pub kind: String,
@@ -514,6 +518,9 @@ impl Catalogue {
             if let Some(g) = b.groups.iter().find(|g| !groups.contains(g.as_str())) {
                 return Err(what(format!("unknown group {g}")));
             }
+            if let Some(l) = b.levels.iter().find(|l| !matches!(l.as_str(), "school" | "la" | "national")) {
+                return Err(what(format!("level must be school, la or national, not {l:?}")));
+            }
         }
         let mut ids = std::collections::HashSet::new();
         for d in &self.datasets {
@@ -553,16 +560,18 @@ impl Catalogue {
         self.groups.iter().find(|g| g.id == id)
     }
 
-    /// The breaks that apply to a measure in a year (for all pupils).
+    /// The breaks that apply to a measure in a year (for all pupils, at every level).
     pub fn breaks_for(&self, measure: &str, year: i32) -> Vec<&SeriesBreak> {
-        self.breaks_for_group(measure, "all", year)
+        self.breaks_for_group(measure, "all", year, None)
     }
 
-    /// The breaks that apply to a measure for one pupil group in a year.
-    pub fn breaks_for_group(&self, measure: &str, group: &str, year: i32) -> Vec<&SeriesBreak> {
+    /// The breaks that apply to a measure for one pupil group in a year, at one level
+    /// (`school`, `la`, `national`), or with `None` only those that apply at every level.
+    pub fn breaks_for_group(&self, measure: &str, group: &str, year: i32, level: Option<&str>) -> Vec<&SeriesBreak> {
         let ks = self.measure(measure).map(|m| m.key_stage.as_str()).unwrap_or("");
         let matches = |b: &&SeriesBreak| b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks);
-        self.breaks.iter().filter(|b| b.years.contains(&year) && matches(b) && (b.groups.is_empty() || b.groups.iter().any(|g| g == group))).collect()
+        let at_level = |b: &&SeriesBreak| b.levels.is_empty() || level.is_some_and(|l| b.levels.iter().any(|x| x == l));
+        self.breaks.iter().filter(|b| b.years.contains(&year) && matches(b) && (b.groups.is_empty() || b.groups.iter().any(|g| g == group)) && at_level(b)).collect()
     }
 
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {

@@ -115,7 +115,7 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
     }
     let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> { Some(gap_between(g?, c?, dps, percent)?.gap) };
     let Some((groups, comps)) = per_year.get(&req.year) else { return Ok(vec![]) };
-    let unpublished = |group: &str| super::unpublished::not_published(data.catalogue, req.measure, group, req.year);
+    let unpublished = |group: &str| super::unpublished::not_published(data.catalogue, req.measure, group, req.year, req.level.as_str());
     if groups.is_empty() {
         // A year DfE published none of these figures: one row per school or LA that had them
         // the year before, saying why, rather than nothing.
@@ -182,7 +182,7 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             reason: if gap.is_some() {
                 None
             } else {
-                let why = |r: Option<&ResultRecord>, group: &str| super::unpublished::reason(data.catalogue, req.measure, group, req.year, r.map(|r| r.status.as_str()));
+                let why = |r: Option<&ResultRecord>, group: &str| super::unpublished::reason(data.catalogue, req.measure, group, req.year, req.level.as_str(), r.map(|r| r.status.as_str()));
                 why(Some(g), req.group).or_else(|| why(c, &comparison))
             },
         });

@@ -28,22 +28,23 @@ pub struct Trend {
 /// The series for `years` (ascending), with breaks from the catalogue.
 pub fn trend(cat: &Catalogue, measure: &str, years: &[i32], values: &[(i32, Option<f64>)]) -> Trend {
     let values: Vec<(i32, Option<f64>, Option<String>)> = values.iter().map(|(y, v)| (*y, *v, None)).collect();
-    trend_of_group(cat, measure, "all", years, &values)
+    trend_of_group(cat, measure, "all", "la", years, &values)
 }
 
-/// The series of one pupil group for `years` (ascending), from (year, value, status), with
-/// breaks from the catalogue and, for each missing value, the reason.
-pub fn trend_of_group(cat: &Catalogue, measure: &str, group: &str, years: &[i32], values: &[(i32, Option<f64>, Option<String>)]) -> Trend {
+/// The series of one pupil group at one level (`school`, `la`, `national`) for `years`
+/// (ascending), from (year, value, status), with breaks from the catalogue and, for each
+/// missing value, the reason.
+pub fn trend_of_group(cat: &Catalogue, measure: &str, group: &str, level: &str, years: &[i32], values: &[(i32, Option<f64>, Option<String>)]) -> Trend {
     let high_good = cat.measure(measure).and_then(|m| m.high_is_good());
     let mut points = Vec::new();
     for &y in years {
         let found = values.iter().find(|(yy, _, _)| *yy == y);
         let v = found.and_then(|(_, v, _)| *v);
-        let breaks = cat.breaks_for_group(measure, group, y);
+        let breaks = cat.breaks_for_group(measure, group, y, Some(level));
         let note = (!breaks.is_empty()).then(|| breaks.iter().map(|b| b.note.as_str()).collect::<Vec<_>>().join("; "));
         let comparable = !breaks.iter().any(|b| b.kind == "not_comparable");
         let status = found.and_then(|(_, _, s)| s.as_deref());
-        let reason = if v.is_some() { None } else { super::unpublished::reason(cat, measure, group, y, status) };
+        let reason = if v.is_some() { None } else { super::unpublished::reason(cat, measure, group, y, level, status) };
         points.push(TrendPoint { year: y, value: v, break_note: note, comparable, reason });
     }
     // Compare only within the run after the last "not comparable" break.
@@ -97,7 +98,7 @@ mod tests {
         assert!(prog.points[1].break_note.as_deref().unwrap().contains("progress"));
         assert!(prog.points[1].reason.as_deref().unwrap().contains("no KS1 baseline"));
         assert_eq!(prog.points[0].reason, None, "no break in 2023: nothing to say without a status");
-        let withheld = trend_of_group(&cat, "ks2_rwm_expected", "disadvantaged", &[2023], &[(2023, None, Some("SUPP".into()))]);
+        let withheld = trend_of_group(&cat, "ks2_rwm_expected", "disadvantaged", "school", &[2023], &[(2023, None, Some("SUPP".into()))]);
         assert!(withheld.points[0].reason.as_deref().unwrap().starts_with("SUPP"));
         let new = trend(&cat, "ks2_rwm_expected", &[2015, 2016, 2017], &[(2015, Some(80.0)), (2016, Some(53.0)), (2017, Some(61.0))]);
         assert!(!new.points[1].comparable);

@@ -42,7 +42,7 @@ pub fn series(data: &Data, measure: &str, group: &str, code: &str, years: Option
         let r = data.best(measure, group, y, level, Some(code))?.remove(code);
         values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
     }
-    Ok(TrendReport { code: code.to_string(), name: data.name(code), measure: measure.into(), group: group.into(), trend: trend_of_group(data.catalogue, measure, group, &span, &values) })
+    Ok(TrendReport { code: code.to_string(), name: data.name(code), measure: measure.into(), group: group.into(), trend: trend_of_group(data.catalogue, measure, group, level.as_str(), &span, &values) })
 }
 
 /// One printed line of a trend (table and CSV): the reason stands where a missing value would

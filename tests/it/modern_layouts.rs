@@ -540,6 +540,14 @@ fn progress_reasons_in_trend_and_gaps() {
         (before[1].as_f64().unwrap() - expected).abs() < 0.051,
         "2022/23 gap {before} vs raw {expected}"
     );
+    // 2021/22: KS2 by LA and for England, not by school (the 2022/23 file's `_22` columns are
+    // empty for every school and filled for the LA).
+    assert!(f23.num(la23, "PTRWM_EXP_22").is_some());
+    let school = f23.rows.iter().find(|r| f23.get(r, "RECTYPE") == "1" && f23.get(r, "PTRWM_EXP").ends_with('%')).unwrap();
+    assert_eq!(f23.get(school, "PTRWM_EXP_22"), "");
+    let t = trend(store, "ks2_rwm_expected", "all", f23.get(school, "URN"), 2022, 2023);
+    assert!(point(&t, 2022)["reason"].as_str().unwrap().contains("KS2 results by school were not published for 2021/22"), "{t}");
+    close(&point(&t, 2023)["value"], f23.num(school, "PTRWM_EXP"), "the school's RWM 2022/23");
     // A year with figures has no reason.
     let rows = attain_json(
         store,

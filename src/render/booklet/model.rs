@@ -455,7 +455,7 @@ impl<'a> Prepared<'a> {
         };
         // A year DfE published nothing for this measure: say why instead of a bare dash.
         let nothing = rec.and_then(|r| r.value).is_none() && la_v.is_none() && nat.is_none();
-        let reason = if nothing { not_published(self.data.catalogue, m, "all", y).unwrap_or_default() } else { String::new() };
+        let reason = if nothing { not_published(self.data.catalogue, m, "all", y, "school").unwrap_or_default() } else { String::new() };
         CompareRow {
             measure: m.into(),
             label: meas.map(|m| m.short_label().to_string()).unwrap_or_else(|| m.into()),
@@ -553,7 +553,7 @@ impl<'a> Prepared<'a> {
         }
         if out.is_empty() {
             // No gap because DfE published no such figures this year: one row saying why.
-            if let (Some(reason), Some(meas)) = (not_published(self.data.catalogue, m, "disadvantaged", self.year), self.data.catalogue.measure(m)) {
+            if let (Some(reason), Some(meas)) = (not_published(self.data.catalogue, m, "disadvantaged", self.year, "school"), self.data.catalogue.measure(m)) {
                 let label = |g: &str| self.data.catalogue.group(g).map(|x| x.label.clone()).unwrap_or_else(|| g.into());
                 out.push(GapView {
                     measure: m.into(),
