@@ -8,6 +8,7 @@ mod booklet;
 mod cli;
 mod corpus;
 mod fuzz;
+mod ofsted_frameworks;
 mod charts;
 mod council;
 mod determinism;
