@@ -34,7 +34,8 @@ use super::rank::{ranks, Polarity};
 use crate::dates::{academic_year_of, iso_from_days};
 use crate::error::{ConfigError, StoreError};
 use super::inspection::{latest_by_school, SchoolInspections};
-use crate::store::frame::{InspectionRecord, JudgementRecord, ResultFilter};
+use crate::store::frame::{self, InspectionRecord, JudgementRecord, ResultFilter};
+use crate::store::schema::SchoolRow;
 use crate::store::schema::Level;
 use crate::value::round_half_away;
 
@@ -568,19 +569,29 @@ pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]
     for i in &file_rows {
         first.entry(i.urn.as_str()).or_insert(i);
     }
-    let judged: Vec<Judged> = first
+    let mut judged: Vec<Judged> = first
         .iter()
         .map(|(urn, i)| {
             let s = schools.get(*urn).cloned().unwrap_or_default();
             Judged { urn: urn.to_string(), standing: Standing::of(&s), ofsted_phase: i.ofsted_phase.clone() }
         })
         .collect();
+    // Schools the report-card file lists with no inspection at all (new schools): in the
+    // snapshot, with no graded inspection. The file's school rows hold them.
+    let listed: Vec<SchoolRow> = if data.store.table_path("school_records").exists() {
+        frame::schools_from_frame(&data.store.read("school_records")?)?.into_iter().filter(|s| s.source_file == snap.source_file).collect()
+    } else {
+        vec![]
+    };
+    for s in listed.iter().filter(|s| !first.contains_key(s.urn.as_str())) {
+        judged.push(Judged { urn: s.urn.clone(), standing: Standing::NoGraded, ofsted_phase: s.phase.clone() });
+    }
     let census_years = data.years("census_pupils", Level::School)?;
     let census_year = [snap.year + 1, snap.year].into_iter().find(|y| census_years.contains(y));
     let (census, matched_by) = match census_year {
         Some(y) => (census_schools(data, y)?, "URN".to_string()),
         // The report-card file names each school's LA and pupils: with no census to pair, it is its own.
-        None if !snap.las.is_empty() => (own_census(&first), format!("the snapshot's own LA (LAESTAB) and pupil numbers (Total number of pupils): the store has no January {} or {} census", snap.year + 1, snap.year)),
+        None if !snap.las.is_empty() => (own_census(&first, &listed), format!("the snapshot's own LA (LAESTAB) and pupil numbers (Total number of pupils): the store has no January {} or {} census", snap.year + 1, snap.year)),
         None => {
             return Err(ConfigError::new("--year", format!("the Ofsted snapshot of {} needs the January {} (or {}) school census in the store; it has census years {:?}", snap.year, snap.year + 1, snap.year, census_years)).into());
         }
@@ -600,7 +611,8 @@ pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]
 
 /// The snapshot's schools as their own census: LA from LAESTAB, phase from Ofsted's phase,
 /// pupils as the file gives them.
-fn own_census(first: &BTreeMap<&str, &InspectionRecord>) -> Vec<CensusSchool> {
+fn own_census(first: &BTreeMap<&str, &InspectionRecord>, listed: &[SchoolRow]) -> Vec<CensusSchool> {
+    let uninspected = listed.iter().filter(|s| !first.contains_key(s.urn.as_str())).filter_map(|s| Some(CensusSchool { urn: s.urn.clone(), la_code: s.la_code.clone()?, phase: s.phase.clone().unwrap_or_else(|| "all".into()), pupils: s.pupils }));
     first
         .iter()
         .filter_map(|(urn, i)| {
@@ -614,6 +626,7 @@ fn own_census(first: &BTreeMap<&str, &InspectionRecord>) -> Vec<CensusSchool> {
             };
             Some(CensusSchool { urn: urn.to_string(), la_code: i.la_code.clone()?, phase: phase.into(), pupils: i.pupils })
         })
+        .chain(uninspected)
         .collect()
 }
 

@@ -141,6 +141,7 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
     let (rc_date, oeif_date, oeif_overall) = (need("report_card_date")?, need("oeif_date")?, need("oeif_overall")?);
     let (la_name, region, phase, stype, postcode, relig, trust, pupils_col, low, high) =
         (s("la_name"), s("region"), s("phase"), s("school_type"), s("postcode"), s("religious_character"), s("trust"), s("pupils"), s("low_age"), s("high_age"));
+    let admissions = s("admissions_policy");
     let (rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome) =
         (s("report_card_type"), s("report_card_publication"), s("oeif_type"), s("oeif_publication"), s("ungraded_date"), s("ungraded_publication"), s("ungraded_outcome"));
     let maintained: Vec<String> = ds.settings.get("maintained_types").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
@@ -333,12 +334,16 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
             la_maintained: school_type.as_ref().map(|ty| maintained.iter().any(|m| m.eq_ignore_ascii_case(ty))),
             school_type,
             status: Some("open".into()),
+            address: None,
             town: None,
             postcode: get(postcode),
             low_age: age(low),
             high_age: age(high),
+            open_date: None,
+            close_date: None,
             religious_character: get(relig).filter(|r| !r.eq_ignore_ascii_case("Does not apply") && !r.eq_ignore_ascii_case("None")),
             gender: None,
+            admissions_policy: get(admissions).filter(|a| !a.eq_ignore_ascii_case("Unknown")),
             trust: get(trust),
             pupils,
             as_of_year: 0,
@@ -356,7 +361,7 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
     }
     report.year = year;
     let mut mapped: Vec<usize> = vec![urn_col, laestab, rc_date, oeif_date, oeif_overall];
-    mapped.extend([name_col, la_name, region, phase, stype, postcode, relig, trust, pupils_col, low, high, rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome].into_iter().flatten());
+    mapped.extend([name_col, la_name, region, phase, stype, postcode, relig, admissions, trust, pupils_col, low, high, rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome].into_iter().flatten());
     mapped.extend(rc_areas.iter().flat_map(|(_, c, d)| std::iter::once(*c).chain(*d)));
     mapped.extend(oeif_areas.iter().map(|(_, c)| *c));
     mapped.sort();
