@@ -251,7 +251,7 @@ impl FactTable {
         match fact {
             "ofsted_grade" => num(s.oeif_grade()),
             "years_since_inspection" => Some(FactValue::Num(round_half_away((self.reference_day - latest.date) as f64 / 365.25, 1))),
-            "inspection_framework" => FRAMEWORKS.iter().find(|f| **f == latest.framework).map(|f| FactValue::Word(*f)),
+            "inspection_framework" => FRAMEWORKS.iter().copied().find(|f| *f == latest.framework).map(FactValue::Word),
             "safeguarding_met" => latest.safeguarding_met().map(FactValue::Bool),
             "report_card_lowest_area" => num(s.report_card()?.lowest_area()),
             "report_card_expected_or_better" => s.report_card()?.report_card_expected_or_better().map(FactValue::Bool),

@@ -117,7 +117,9 @@ impl SchoolInspections {
 /// Each school's inspections on or before `as_of` (days since 1970-01-01; None: all).
 /// Where two files give an inspection of the same framework on the same day, the first read wins.
 pub fn latest_by_school(inspections: &[InspectionRecord], judgements: &[JudgementRecord], as_of: Option<i64>) -> HashMap<String, SchoolInspections> {
-    let mut areas: HashMap<(&str, u64, &str), Vec<(String, i32, String)>> = HashMap::new();
+    // An inspection's areas, by (source file, source row, framework): its key in both tables.
+    type Areas = Vec<(String, i32, String)>;
+    let mut areas: HashMap<(&str, u64, &str), Areas> = HashMap::new();
     for j in judgements {
         areas.entry((j.source_file.as_str(), j.source_row, j.framework.as_str())).or_default().push((j.area.clone(), j.grade, j.grade_label.clone()));
     }

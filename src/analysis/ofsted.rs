@@ -111,7 +111,9 @@ impl Snapshot {
 }
 
 pub fn snapshots(inspections: &[InspectionRecord]) -> Vec<Snapshot> {
-    let mut by_file: BTreeMap<&str, (Option<i64>, BTreeSet<&str>, BTreeSet<&str>)> = BTreeMap::new();
+    // Per file: the latest inspection date, its schools and the LAs it names.
+    type FileSpan<'a> = (Option<i64>, BTreeSet<&'a str>, BTreeSet<&'a str>);
+    let mut by_file: BTreeMap<&str, FileSpan> = BTreeMap::new();
     for i in inspections {
         let e = by_file.entry(i.source_file.as_str()).or_default();
         e.0 = e.0.max(i.inspection_date);

@@ -127,7 +127,7 @@ impl Condition {
             (FactKind::Bool, "true") => FactValue::Bool(true),
             (FactKind::Bool, "false") => FactValue::Bool(false),
             (FactKind::Bool, _) => return Err(format!("condition {text:?}: {fact} is true or false, so compare it with == true or == false")),
-            (FactKind::Word(words), _) => FactValue::Word(*words.iter().find(|w| **w == raw.trim_matches('"')).ok_or_else(|| format!("condition {text:?}: {fact} is one of {}, not {raw:?}", words.join(", ")))?),
+            (FactKind::Word(words), _) => FactValue::Word(words.iter().copied().find(|w| *w == raw.trim_matches('"')).ok_or_else(|| format!("condition {text:?}: {fact} is one of {}, not {raw:?}", words.join(", ")))?),
             (FactKind::Number, _) => FactValue::Num(raw.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("condition {text:?}: {raw:?} is not a number"))?),
         };
         if kind == FactKind::Bool && !matches!(op, Op::Eq | Op::Ne) {

@@ -152,8 +152,8 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
 
     let source_file = super::display_path(&t.path);
     let src: Arc<str> = Arc::from(source_file.as_str());
-    let (dataset, measure, group, ks, version, overall_name): (Arc<str>, Arc<str>, Arc<str>, Arc<str>, Arc<str>, Arc<str>) =
-        (Arc::from(ds.id.as_str()), Arc::from("ofsted_overall"), Arc::from("all"), Arc::from("ofsted"), Arc::from("final"), Arc::from(t.headers[oeif_overall].as_str()));
+    let arc = |s: &str| -> Arc<str> { Arc::from(s) };
+    let (dataset, measure, group, ks, version, overall_name) = (arc(&ds.id), arc("ofsted_overall"), arc("all"), arc("ofsted"), arc("final"), arc(&t.headers[oeif_overall]));
     let mut batch = Batch::default();
     let mut report = TableReport { year_from: "content (inspection dates)".into(), version: "final".into(), ..Default::default() };
     let mut latest: Option<i64> = None;
