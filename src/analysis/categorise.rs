@@ -51,6 +51,7 @@ fn evidence_value(v: Option<FactValue>) -> Value {
         Some(FactValue::Num(x)) if x.fract() == 0.0 && x.abs() < 1e15 => Value::from(x as i64),
         Some(FactValue::Num(x)) => Value::from(x),
         Some(FactValue::Bool(b)) => Value::Bool(b),
+        Some(FactValue::Word(w)) => Value::String(w.to_string()),
     }
 }
 

@@ -137,19 +137,18 @@ impl<'a> Data<'a> {
         frame::inspection_rows(self.store.scan("inspections")?)
     }
 
-    /// Each school's latest inspection on or before `as_of` (days since 1970-01-01):
-    /// URN -> (grade, inspection day). A later inspection on the same day from another
-    /// file does not replace the first one read.
-    pub fn latest_inspections(&self, as_of: Option<i64>) -> Result<HashMap<String, (Option<i32>, i64)>, StoreError> {
-        let mut out: HashMap<String, (Option<i32>, i64)> = HashMap::new();
-        for i in self.inspections()? {
-            let Some(d) = i.inspection_date.filter(|d| as_of.is_none_or(|a| *d <= a)) else { continue };
-            let e = out.entry(i.urn).or_insert((i.overall_effectiveness, d));
-            if d > e.1 {
-                *e = (i.overall_effectiveness, d);
-            }
+    /// Every row of the inspection_judgements table (none if no file gave graded areas).
+    pub fn judgements(&self) -> Result<Vec<frame::JudgementRecord>, StoreError> {
+        if !self.store.table_path("inspection_judgements").exists() {
+            return Ok(vec![]);
         }
-        Ok(out)
+        frame::judgement_rows(self.store.scan("inspection_judgements")?)
+    }
+
+    /// Each school's inspections on or before `as_of` (days since 1970-01-01), under both
+    /// frameworks (see `analysis::inspection`).
+    pub fn school_inspections(&self, as_of: Option<i64>) -> Result<HashMap<String, crate::analysis::inspection::SchoolInspections>, StoreError> {
+        Ok(crate::analysis::inspection::latest_by_school(&self.inspections()?, &self.judgements()?, as_of))
     }
 
     /// The dataset each ingested file was read as.

@@ -1,5 +1,6 @@
-//! Facts about a school that categorisation rules test: its Ofsted grade and how long ago it
-//! was inspected, and for each outcome measure its value, the national figure, the
+//! Facts about a school that categorisation rules test: its Ofsted position under either
+//! framework (the OEIF grade, or the report card's areas and safeguarding) and how long ago
+//! it was inspected, and for each outcome measure its value, the national figure, the
 //! difference from national, the change over three years, whether it declined in each of
 //! those years, and (for headline attainment) the disadvantaged gap.
 //!
@@ -15,13 +16,16 @@ use super::rank::Polarity;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::store::frame::ResultFilter;
-use crate::store::schema::{Level, ENGLAND};
+use crate::store::schema::{framework, Level, ENGLAND};
+use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {
     Number,
     Bool,
+    /// One word of a fixed list (`inspection_framework`: `oeif`, `report_card`).
+    Word(&'static [&'static str]),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -29,6 +33,7 @@ pub enum FactKind {
 pub enum FactValue {
     Num(f64),
     Bool(bool),
+    Word(&'static str),
 }
 
 impl std::fmt::Display for FactValue {
@@ -36,9 +41,13 @@ impl std::fmt::Display for FactValue {
         match self {
             FactValue::Num(x) => write!(f, "{}", round_half_away(*x, 2)),
             FactValue::Bool(b) => write!(f, "{b}"),
+            FactValue::Word(w) => write!(f, "{w}"),
         }
     }
 }
+
+/// The values of `inspection_framework`.
+pub const FRAMEWORKS: &[&str] = &[framework::OEIF, framework::REPORT_CARD];
 
 /// Outcome measures with facts, and whether they have a disadvantaged gap.
 pub const MEASURES: &[(&str, bool)] = &[
@@ -76,10 +85,17 @@ const SUFFIXES: &[(&str, Derived, bool)] = &[
 
 /// Every fact name, with what it means (for `--help`-style listings and error messages).
 pub fn catalogue() -> Vec<(String, FactKind, String)> {
-    let mut v = vec![
-        ("ofsted_grade".to_string(), FactKind::Number, "latest Ofsted overall effectiveness, 1 outstanding - 4 inadequate".to_string()),
-        ("years_since_inspection".to_string(), FactKind::Number, "years from the latest inspection to 31 August of the year".to_string()),
+    let mut v: Vec<(String, FactKind, String)> = vec![
+        ("ofsted_grade".to_string(), FactKind::Number, "overall effectiveness of the latest graded inspection when it was under the previous framework (OEIF), 1 outstanding - 4 inadequate; no data once a report card replaces it".to_string()),
+        ("years_since_inspection".to_string(), FactKind::Number, "years from the latest graded inspection (either framework) to 31 August of the year".to_string()),
+        ("inspection_framework".to_string(), FactKind::Word(FRAMEWORKS), "the framework of the latest graded inspection: oeif or report_card".to_string()),
+        ("report_card_lowest_area".to_string(), FactKind::Number, "the weakest evaluation area of the latest report card, 1 exceptional - 5 urgent improvement (safeguarding aside)".to_string()),
+        ("safeguarding_met".to_string(), FactKind::Bool, "safeguarding of the latest graded inspection: report card standards met, or OEIF safeguarding effective".to_string()),
+        ("report_card_expected_or_better".to_string(), FactKind::Bool, "attain's definition: every evaluation area of the latest report card at expected standard or better and safeguarding met".to_string()),
     ];
+    for (id, name) in REPORT_CARD_AREAS {
+        v.push((format!("report_card_{id}"), FactKind::Number, format!("{name} in the latest report card, 1 exceptional - 5 urgent improvement")));
+    }
     for (m, gap) in MEASURES {
         v.push((m.to_string(), FactKind::Number, format!("the school's {m}")));
         v.push((format!("{m}_national"), FactKind::Number, format!("England's {m} (state-funded, the school's phase where published by phase)")));
@@ -131,8 +147,8 @@ pub struct FactTable {
     /// (measure, group) -> phase -> national value this year
     national: HashMap<(String, String), HashMap<String, Option<f64>>>,
     polarity: HashMap<String, Polarity>,
-    /// URN -> (grade, inspection date) of the latest inspection on or before 31 August of the year.
-    inspections: HashMap<String, (Option<i32>, i64)>,
+    /// Each school's inspections on or before 31 August of the year (either framework).
+    inspections: HashMap<String, SchoolInspections>,
     /// 31 August of the year, days since 1970-01-01.
     pub reference_day: i64,
 }
@@ -142,8 +158,8 @@ impl FactTable {
     pub fn load(data: &Data, year: i32, facts: &BTreeSet<String>) -> Result<FactTable, StoreError> {
         let reference_day = days_from_civil(year as i64, 8, 31);
         let mut t = FactTable { year, school: HashMap::new(), national: HashMap::new(), polarity: HashMap::new(), inspections: HashMap::new(), reference_day };
-        if facts.iter().any(|f| f == "ofsted_grade" || f == "years_since_inspection") {
-            t.inspections = data.latest_inspections(Some(reference_day))?;
+        if facts.iter().any(|f| is_inspection_fact(f)) {
+            t.inspections = data.school_inspections(Some(reference_day))?;
         }
         let mut needed: BTreeSet<(&str, Derived)> = BTreeSet::new();
         for f in facts {
@@ -199,10 +215,8 @@ impl FactTable {
 
     /// The value of `fact` for a school; `None` when the store cannot say.
     pub fn get(&self, urn: &str, phase: &str, fact: &str) -> Option<FactValue> {
-        match fact {
-            "ofsted_grade" => return self.inspections.get(urn).and_then(|(g, _)| *g).map(|g| FactValue::Num(g as f64)),
-            "years_since_inspection" => return self.inspections.get(urn).map(|(_, d)| FactValue::Num(round_half_away((self.reference_day - d) as f64 / 365.25, 1))),
-            _ => {}
+        if is_inspection_fact(fact) {
+            return self.inspection_fact(urn, fact);
         }
         let (m, d) = parse(fact)?;
         let y = self.year;
@@ -219,6 +233,29 @@ impl FactTable {
             }
             Derived::Disadvantaged => num(self.value(m, "disadvantaged", y, urn)),
             Derived::DisadvantagedGap => num(Some(round_half_away(self.value(m, "disadvantaged", y, urn)? - self.national(m, "not_disadvantaged", phase)?, 2))),
+        }
+    }
+}
+
+fn is_inspection_fact(f: &str) -> bool {
+    matches!(f, "ofsted_grade" | "years_since_inspection" | "inspection_framework" | "safeguarding_met") || f.starts_with("report_card_")
+}
+
+impl FactTable {
+    /// Ofsted facts. A report card replaces the OEIF grade (`ofsted_grade` is then no data);
+    /// report-card facts are no data for a school whose latest graded inspection was OEIF.
+    fn inspection_fact(&self, urn: &str, fact: &str) -> Option<FactValue> {
+        let s = self.inspections.get(urn)?;
+        let latest = s.latest_graded.as_ref()?;
+        let num = |v: Option<i32>| v.map(|g| FactValue::Num(g as f64));
+        match fact {
+            "ofsted_grade" => num(s.oeif_grade()),
+            "years_since_inspection" => Some(FactValue::Num(round_half_away((self.reference_day - latest.date) as f64 / 365.25, 1))),
+            "inspection_framework" => FRAMEWORKS.iter().copied().find(|f| *f == latest.framework).map(FactValue::Word),
+            "safeguarding_met" => latest.safeguarding_met().map(FactValue::Bool),
+            "report_card_lowest_area" => num(s.report_card()?.lowest_area()),
+            "report_card_expected_or_better" => s.report_card()?.report_card_expected_or_better().map(FactValue::Bool),
+            other => num(s.report_card()?.grade_of(other.strip_prefix("report_card_")?)),
         }
     }
 }
@@ -245,5 +282,7 @@ mod tests {
         assert_eq!(kind("ks4_progress8_declining_3y"), Some(FactKind::Bool));
         assert_eq!(kind("ofsted_grade"), Some(FactKind::Number));
         assert_eq!(kind("ks2_rwm"), None);
+        assert_eq!(kind("report_card_inclusion"), Some(FactKind::Number));
+        assert_eq!(kind("inspection_framework"), Some(FactKind::Word(FRAMEWORKS)));
     }
 }

@@ -8,6 +8,7 @@ pub mod data;
 pub mod disclosure;
 pub mod facts;
 pub mod gaps;
+pub mod inspection;
 pub mod ofsted;
 pub mod partnerships;
 pub mod position;

@@ -14,6 +14,16 @@
 //!   census of January Y+1, the first census after it; the January Y census if the store
 //!   has no Y+1 census.
 //! * Percentages are rounded to 1 dp (half away from zero) and ranked at that precision.
+//!
+//! Both frameworks (attain's definitions, labelled so in the output): each school counts
+//! under the framework of its latest graded inspection in the snapshot. "Good or better"
+//! covers schools whose latest graded inspection was under the previous framework (OEIF)
+//! with an overall grade 1-4; a report card supersedes the OEIF grade. For report-card
+//! schools, "expected or better" = every graded evaluation area at expected standard or
+//! better and safeguarding met. OEIF inspections "Not judged" and schools with no graded
+//! inspection in the snapshot are counted, in neither percentage.
+//! * A snapshot that names each school's LA (the report-card file's LAESTAB) is weighted by
+//!   its own LA and pupil numbers when the store has no census to pair it with.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -23,7 +33,9 @@ use super::data::Data;
 use super::rank::{ranks, Polarity};
 use crate::dates::{academic_year_of, iso_from_days};
 use crate::error::{ConfigError, StoreError};
-use crate::store::frame::{InspectionRecord, ResultFilter};
+use super::inspection::{latest_by_school, SchoolInspections};
+use crate::store::frame::{self, InspectionRecord, JudgementRecord, ResultFilter};
+use crate::store::schema::SchoolRow;
 use crate::store::schema::Level;
 use crate::value::round_half_away;
 
@@ -82,18 +94,37 @@ pub struct Snapshot {
     /// The date of the latest inspection in the file (the snapshot is "as at" about then).
     pub latest_inspection: Option<String>,
     pub schools: usize,
+    /// The LAs the file's own rows name (empty: the file names none, as the national
+    /// latest-inspection workbook; its schools' LAs come from the census).
+    pub las: Vec<String>,
+}
+
+impl Snapshot {
+    /// Can the snapshot answer for `la` (or, without one, rank LAs against each other)?
+    /// A file that names one LA only is that LA's own extract: it ranks nothing.
+    pub fn covers(&self, la: Option<&str>) -> bool {
+        match la {
+            Some(la) => self.las.is_empty() || self.las.iter().any(|l| l == la),
+            None => self.las.len() != 1,
+        }
+    }
 }
 
 pub fn snapshots(inspections: &[InspectionRecord]) -> Vec<Snapshot> {
-    let mut by_file: BTreeMap<&str, (Option<i64>, usize)> = BTreeMap::new();
+    // Per file: the latest inspection date, its schools and the LAs it names.
+    type FileSpan<'a> = (Option<i64>, BTreeSet<&'a str>, BTreeSet<&'a str>);
+    let mut by_file: BTreeMap<&str, FileSpan> = BTreeMap::new();
     for i in inspections {
         let e = by_file.entry(i.source_file.as_str()).or_default();
         e.0 = e.0.max(i.inspection_date);
-        e.1 += 1;
+        e.1.insert(i.urn.as_str());
+        if let Some(la) = &i.la_code {
+            e.2.insert(la.as_str());
+        }
     }
     let mut v: Vec<Snapshot> = by_file
         .into_iter()
-        .filter_map(|(f, (d, n))| Some(Snapshot { source_file: f.to_string(), year: academic_year_of(d?), latest_inspection: d.map(iso_from_days), schools: n }))
+        .filter_map(|(f, (d, urns, las))| Some(Snapshot { source_file: f.to_string(), year: academic_year_of(d?), latest_inspection: d.map(iso_from_days), schools: urns.len(), las: las.into_iter().map(str::to_string).collect() }))
         .collect();
     v.sort_by(|a, b| a.year.cmp(&b.year).then(a.latest_inspection.cmp(&b.latest_inspection)));
     v
@@ -114,10 +145,17 @@ pub struct CensusSchool {
 pub struct MatchReport {
     pub snapshot: String,
     pub snapshot_year: i32,
-    pub census_year: i32,
+    /// The January census the snapshot was paired with (None: the snapshot's own LA and pupils).
+    pub census_year: Option<i32>,
     pub matched_by: String,
     pub ofsted_schools: usize,
+    /// Schools without an OEIF overall grade 1-4 as their latest graded inspection.
     pub ofsted_ungraded: usize,
+    /// Schools by the framework of their latest graded inspection in the snapshot.
+    pub under_oeif: usize,
+    pub oeif_not_judged: usize,
+    pub under_report_card: usize,
+    pub no_graded_inspection: usize,
     pub census_schools: usize,
     pub matched: usize,
     pub matched_without_pupils: usize,
@@ -134,9 +172,17 @@ pub struct MatchReport {
 impl MatchReport {
     pub fn lines(&self) -> Vec<String> {
         let by = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let census = match self.census_year {
+            Some(y) => format!("matched to the January {y} census by {}", self.matched_by),
+            None => format!("weighted by {}", self.matched_by),
+        };
         vec![
-            format!("Ofsted snapshot {} (year {}) matched to the January {} census by {}", self.snapshot, self.snapshot_year, self.census_year, self.matched_by),
+            format!("Ofsted snapshot {} (year {}) {census}", self.snapshot, self.snapshot_year),
             format!("{} inspected schools ({} without a grade), {} census schools (independent schools excluded): {} matched, {} matched without a pupil count", self.ofsted_schools, self.ofsted_ungraded, self.census_schools, self.matched, self.matched_without_pupils),
+            format!(
+                "latest graded inspection by framework: {} under OEIF with a grade, {} OEIF not judged, {} under report cards, {} with no graded inspection in the snapshot",
+                self.under_oeif, self.oeif_not_judged, self.under_report_card, self.no_graded_inspection
+            ),
             format!("not matched: {} inspected schools not in the census ({}), not counted", self.ofsted_not_in_census, by(&self.ofsted_not_in_census_by_phase)),
             format!("not matched: {} census schools with no inspection in the snapshot ({})", self.census_not_in_ofsted, by(&self.census_not_in_ofsted_by_phase)),
             format!("{} matched schools have a different phase in the census; Ofsted's phase is used", self.phase_disagreements),
@@ -154,9 +200,42 @@ pub struct Tally {
     pub pupils_good: f64,
     pub pupils_ri_or_inadequate: f64,
     pub schools_without_pupils: usize,
+    pub oeif_not_judged: usize,
+    pub no_graded_inspection: usize,
+    /// Report-card schools whose outcome under attain's definition is known.
+    pub report_card_schools: usize,
+    pub report_card_ok: usize,
+    pub report_card_pupils: f64,
+    pub report_card_pupils_ok: f64,
 }
 
 impl Tally {
+    /// A school by the framework of its latest graded inspection.
+    pub fn count(&mut self, standing: &Standing, pupils: Option<f64>) {
+        match standing {
+            Standing::Oeif(g) => self.add(*g, pupils),
+            Standing::OeifNotJudged => self.oeif_not_judged += 1,
+            Standing::ReportCard(ok) => self.add_report_card(*ok, pupils),
+            Standing::NoGraded => self.no_graded_inspection += 1,
+        }
+    }
+    pub fn add_report_card(&mut self, ok: Option<bool>, pupils: Option<f64>) {
+        let Some(ok) = ok else { return };
+        self.report_card_schools += 1;
+        self.report_card_ok += ok as usize;
+        if let Some(n) = pupils {
+            self.report_card_pupils += n;
+            if ok {
+                self.report_card_pupils_ok += n;
+            }
+        }
+    }
+    pub fn pct_report_card_schools(&self) -> Option<f64> {
+        (self.report_card_schools > 0).then(|| round_half_away(100.0 * self.report_card_ok as f64 / self.report_card_schools as f64, 1))
+    }
+    pub fn pct_report_card_pupils(&self) -> Option<f64> {
+        (self.report_card_pupils > 0.0).then(|| round_half_away(100.0 * self.report_card_pupils_ok / self.report_card_pupils, 1))
+    }
     pub fn add(&mut self, grade: i32, pupils: Option<f64>) {
         self.schools += 1;
         let good = grade <= 2;
@@ -216,15 +295,70 @@ pub struct OfstedRow {
     pub england_pct_schools_good_or_better: Option<f64>,
     pub england_pct_pupils_good_or_better: Option<f64>,
     pub snapshot_year: i32,
-    pub census_year: i32,
+    /// None: weighted by the snapshot's own LA and pupil numbers (no census paired).
+    pub census_year: Option<i32>,
     pub sentence: String,
+    /// Schools by the framework of their latest graded inspection (attain's definitions):
+    /// `schools` above are those under OEIF with a grade 1-4.
+    pub schools_oeif_not_judged: usize,
+    pub schools_report_card: usize,
+    pub schools_no_graded_inspection: usize,
+    /// Report-card schools with every evaluation area at expected standard or better and
+    /// safeguarding met (attain's definition), and their pupils.
+    pub schools_report_card_expected_or_better: usize,
+    pub pct_schools_report_card_expected_or_better: Option<f64>,
+    pub pupils_report_card: u64,
+    pub pupils_report_card_expected_or_better: u64,
+    pub pct_pupils_report_card_expected_or_better: Option<f64>,
+    pub england_pct_schools_report_card_expected_or_better: Option<f64>,
+    pub england_pct_pupils_report_card_expected_or_better: Option<f64>,
+    /// The report-card aim in words, with the counts under each framework.
+    pub sentence_frameworks: String,
+    /// attain's definitions of the two aims.
+    pub definition_good_or_better: String,
+    pub definition_report_card: String,
 }
 
-/// A graded or ungraded school in the snapshot.
+/// attain's definition of the OEIF aim (not Ofsted's or DfE's).
+pub const DEFINITION_GOOD_OR_BETTER: &str = "attain's definition: schools whose latest graded inspection was under Ofsted's previous framework (OEIF) with overall effectiveness 1 outstanding or 2 good, of those with a grade 1-4; a report card supersedes the grade, and 'Not judged' is not a grade";
+/// attain's definition of the report-card aim (not Ofsted's or DfE's).
+pub const DEFINITION_REPORT_CARD: &str = "attain's definition: schools whose latest graded inspection was a report card with every evaluation area graded at expected standard or better (exceptional, strong standard or expected standard) and safeguarding standards met, of the schools inspected under report cards";
+
+/// A school's place in the aims, by the framework of its latest graded inspection.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Standing {
+    /// OEIF overall effectiveness 1-4.
+    Oeif(i32),
+    /// An OEIF graded inspection without an overall grade ("Not judged").
+    OeifNotJudged,
+    /// A report card: every area expected or better and safeguarding met (None: not decidable).
+    ReportCard(Option<bool>),
+    /// In the snapshot, with no graded inspection in it (an ungraded inspection at most).
+    NoGraded,
+}
+
+impl Standing {
+    pub fn of(s: &SchoolInspections) -> Standing {
+        match (&s.latest_graded, s.oeif_grade()) {
+            (None, _) => Standing::NoGraded,
+            (Some(i), _) if i.is_report_card() => Standing::ReportCard(i.report_card_expected_or_better()),
+            (Some(_), Some(g)) => Standing::Oeif(g),
+            (Some(_), None) => Standing::OeifNotJudged,
+        }
+    }
+    pub fn grade(&self) -> Option<i32> {
+        match self {
+            Standing::Oeif(g) => Some(*g),
+            _ => None,
+        }
+    }
+}
+
+/// A school in the snapshot, by its latest graded inspection.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Judged {
     pub urn: String,
-    pub grade: Option<i32>,
+    pub standing: Standing,
     pub ofsted_phase: Option<String>,
 }
 
@@ -234,7 +368,13 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
     let inspected: BTreeSet<&str> = judged.iter().map(|j| j.urn.as_str()).collect();
     let mut m = MatchReport { matched_by: "URN".into(), ofsted_schools: judged.len(), census_schools: census.len(), ..Default::default() };
     for j in judged {
-        if j.grade.is_none() {
+        match j.standing {
+            Standing::Oeif(_) => m.under_oeif += 1,
+            Standing::OeifNotJudged => m.oeif_not_judged += 1,
+            Standing::ReportCard(_) => m.under_report_card += 1,
+            Standing::NoGraded => m.no_graded_inspection += 1,
+        }
+        if j.standing.grade().is_none() {
             m.ofsted_ungraded += 1;
         }
         match by_urn.get(j.urn.as_str()) {
@@ -266,12 +406,12 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
         let mut england = Tally::default();
         let mut not_inspected: BTreeMap<&str, usize> = BTreeMap::new();
         for j in judged.iter().filter(|j| phase.includes_ofsted(j.ofsted_phase.as_deref())) {
-            let (Some(g), Some(c)) = (j.grade, by_urn.get(j.urn.as_str())) else { continue };
-            la_tally.entry(c.la_code.as_str()).or_default().add(g, c.pupils);
+            let Some(c) = by_urn.get(j.urn.as_str()) else { continue };
+            la_tally.entry(c.la_code.as_str()).or_default().count(&j.standing, c.pupils);
             if let Some(r) = regions.get(&c.la_code) {
-                region_tally.entry(r.as_str()).or_default().add(g, c.pupils);
+                region_tally.entry(r.as_str()).or_default().count(&j.standing, c.pupils);
             }
-            england.add(g, c.pupils);
+            england.count(&j.standing, c.pupils);
         }
         for c in census.iter().filter(|c| phase.includes_census(&c.phase) && !inspected.contains(c.urn.as_str())) {
             *not_inspected.entry(c.la_code.as_str()).or_default() += 1;
@@ -309,10 +449,24 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
                 england_pct_schools_good_or_better: england.pct_schools(),
                 england_pct_pupils_good_or_better: england.pct_pupils(),
                 snapshot_year: 0,
-                census_year: 0,
+                census_year: None,
                 sentence: String::new(),
+                schools_oeif_not_judged: t.oeif_not_judged,
+                schools_report_card: t.report_card_schools,
+                schools_no_graded_inspection: t.no_graded_inspection,
+                schools_report_card_expected_or_better: t.report_card_ok,
+                pct_schools_report_card_expected_or_better: t.pct_report_card_schools(),
+                pupils_report_card: t.report_card_pupils.round() as u64,
+                pupils_report_card_expected_or_better: t.report_card_pupils_ok.round() as u64,
+                pct_pupils_report_card_expected_or_better: t.pct_report_card_pupils(),
+                england_pct_schools_report_card_expected_or_better: england.pct_report_card_schools(),
+                england_pct_pupils_report_card_expected_or_better: england.pct_report_card_pupils(),
+                sentence_frameworks: String::new(),
+                definition_good_or_better: DEFINITION_GOOD_OR_BETTER.into(),
+                definition_report_card: DEFINITION_REPORT_CARD.into(),
             };
             row.sentence = sentence(&row);
+            row.sentence_frameworks = sentence_frameworks(&row);
             rows.push(row);
         }
     }
@@ -352,6 +506,31 @@ pub fn sentence(r: &OfstedRow) -> String {
     )
 }
 
+/// The report-card aim and the counts under each framework: "Leeds: of 279 schools, 128
+/// were last graded under OEIF, 40 OEIF not judged, 2 under report cards, 109 with no graded
+/// inspection; 0 of the 2 report-card schools (0.0%) ... (attain's definition)."
+pub fn sentence_frameworks(r: &OfstedRow) -> String {
+    let who = if r.la_name.is_empty() { r.la_code.clone() } else { r.la_name.clone() };
+    let kind = if r.phase == "all" { String::new() } else { format!("{} ", r.phase) };
+    let total = r.schools + r.schools_oeif_not_judged + r.schools_report_card + r.schools_no_graded_inspection;
+    let counts = format!(
+        "{who}: of {total} {kind}schools in the snapshot, {} were last graded under OEIF (overall effectiveness 1-4), {} under OEIF without an overall grade (not judged), {} under report cards, and {} have no graded inspection in it",
+        r.schools, r.schools_oeif_not_judged, r.schools_report_card, r.schools_no_graded_inspection
+    );
+    let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "no data".into());
+    if r.schools_report_card == 0 {
+        return format!("{counts}.");
+    }
+    format!(
+        "{counts}. Under report cards, {} of {} schools ({}) have every evaluation area at expected standard or better and safeguarding met, with {} of pupils in them (England {}) (attain's definition).",
+        r.schools_report_card_expected_or_better,
+        r.schools_report_card,
+        pct(r.pct_schools_report_card_expected_or_better),
+        pct(r.pct_pupils_report_card_expected_or_better),
+        pct(r.england_pct_schools_report_card_expected_or_better)
+    )
+}
+
 /// Everything `attain ofsted` prints.
 #[derive(Debug, Clone, Serialize)]
 pub struct OfstedReport {
@@ -359,41 +538,66 @@ pub struct OfstedReport {
     pub matching: MatchReport,
 }
 
-/// The catalogue dataset of national latest-inspection workbooks.
-pub const SNAPSHOT_DATASET: &str = "ofsted_schools";
+/// The catalogue datasets whose files are Ofsted snapshots: the latest-inspection workbook
+/// and the report-card management information.
+pub const SNAPSHOT_DATASETS: [&str; 2] = ["ofsted_schools", "ofsted_report_cards"];
 
-/// Read the snapshot for `year` (default the latest) and its census, and rank every LA.
-pub fn ofsted(data: &Data, year: Option<i32>, phases: &[Phase]) -> anyhow::Result<OfstedReport> {
+/// Read the snapshot for `year` (default the latest that covers `la`; without `la`, the
+/// latest that is not one LA's own extract) and its census, and rank every LA.
+pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]) -> anyhow::Result<OfstedReport> {
     let inspections = data.inspections()?;
     if inspections.is_empty() {
         return Err(StoreError::Missing { dir: data.store.dir.clone(), table: "inspections" }.into());
     }
-    // Only national latest-inspection files are snapshots: GIAS extracts also give each
-    // school's latest inspection, but for the LAs they cover and the day they were taken.
+    // Only Ofsted's own files are snapshots: GIAS extracts also give each school's latest
+    // inspection, but for the LAs they cover and the day they were taken.
     let datasets = data.source_datasets()?;
-    let national: Vec<InspectionRecord> = inspections.into_iter().filter(|i| datasets.get(&i.source_file).map(String::as_str) == Some(SNAPSHOT_DATASET)).collect();
-    let inspections = national;
+    let inspections: Vec<InspectionRecord> = inspections.into_iter().filter(|i| datasets.get(&i.source_file).is_some_and(|d| SNAPSHOT_DATASETS.contains(&d.as_str()))).collect();
     let snaps = snapshots(&inspections);
     let listed = || snaps.iter().map(|s| format!("{} ({})", s.year, s.source_file)).collect::<Vec<_>>().join(", ");
+    let covering = |s: &&Snapshot| s.covers(la);
     let snap = match year {
-        Some(y) => snaps.iter().rev().find(|s| s.year == y).ok_or_else(|| ConfigError::new("--year", format!("no Ofsted snapshot for {y} in the store; it has {}", listed())))?,
-        None => snaps.last().ok_or_else(|| ConfigError::new("--year", "no Ofsted snapshot with inspection dates in the store"))?,
-    };
-    // One row per URN: the latest inspection if a file repeats a school.
-    let mut latest: BTreeMap<&str, &InspectionRecord> = BTreeMap::new();
-    for i in inspections.iter().filter(|i| i.source_file == snap.source_file) {
-        let e = latest.entry(i.urn.as_str()).or_insert(i);
-        if i.inspection_date > e.inspection_date {
-            *e = i;
+        Some(y) => {
+            let of_year: Vec<&Snapshot> = snaps.iter().filter(|s| s.year == y).collect();
+            of_year.iter().rev().find(|s| s.covers(la)).or(of_year.last()).copied().ok_or_else(|| ConfigError::new("--year", format!("no Ofsted snapshot for {y} in the store; it has {}", listed())))?
         }
+        None => snaps.iter().rev().find(covering).or(snaps.last()).ok_or_else(|| ConfigError::new("--year", "no Ofsted snapshot with inspection dates in the store"))?,
+    };
+    let file_rows: Vec<InspectionRecord> = inspections.iter().filter(|i| i.source_file == snap.source_file).cloned().collect();
+    let judgements: Vec<JudgementRecord> = data.judgements()?.into_iter().filter(|j| j.source_file == snap.source_file).collect();
+    // Each school's latest graded inspection in the snapshot, under either framework.
+    let schools = latest_by_school(&file_rows, &judgements, None);
+    let mut first: BTreeMap<&str, &InspectionRecord> = BTreeMap::new();
+    for i in &file_rows {
+        first.entry(i.urn.as_str()).or_insert(i);
     }
-    let judged: Vec<Judged> = latest.values().map(|i| Judged { urn: i.urn.clone(), grade: i.overall_effectiveness, ofsted_phase: i.ofsted_phase.clone() }).collect();
+    let mut judged: Vec<Judged> = first
+        .iter()
+        .map(|(urn, i)| {
+            let s = schools.get(*urn).cloned().unwrap_or_default();
+            Judged { urn: urn.to_string(), standing: Standing::of(&s), ofsted_phase: i.ofsted_phase.clone() }
+        })
+        .collect();
+    // Schools the report-card file lists with no inspection at all (new schools): in the
+    // snapshot, with no graded inspection. The file's school rows hold them.
+    let listed: Vec<SchoolRow> = if data.store.table_path("school_records").exists() {
+        frame::schools_from_frame(&data.store.read("school_records")?)?.into_iter().filter(|s| s.source_file == snap.source_file).collect()
+    } else {
+        vec![]
+    };
+    for s in listed.iter().filter(|s| !first.contains_key(s.urn.as_str())) {
+        judged.push(Judged { urn: s.urn.clone(), standing: Standing::NoGraded, ofsted_phase: s.phase.clone() });
+    }
     let census_years = data.years("census_pupils", Level::School)?;
-    let census_year = [snap.year + 1, snap.year]
-        .into_iter()
-        .find(|y| census_years.contains(y))
-        .ok_or_else(|| ConfigError::new("--year", format!("the Ofsted snapshot of {} needs the January {} (or {}) school census in the store; it has census years {:?}", snap.year, snap.year + 1, snap.year, census_years)))?;
-    let census = census_schools(data, census_year)?;
+    let census_year = [snap.year + 1, snap.year].into_iter().find(|y| census_years.contains(y));
+    let (census, matched_by) = match census_year {
+        Some(y) => (census_schools(data, y)?, "URN".to_string()),
+        // The report-card file names each school's LA and pupils: with no census to pair, it is its own.
+        None if !snap.las.is_empty() => (own_census(&first, &listed), format!("the snapshot's own LA (LAESTAB) and pupil numbers (Total number of pupils): the store has no January {} or {} census", snap.year + 1, snap.year)),
+        None => {
+            return Err(ConfigError::new("--year", format!("the Ofsted snapshot of {} needs the January {} (or {}) school census in the store; it has census years {:?}", snap.year, snap.year + 1, snap.year, census_years)).into());
+        }
+    };
     let regions = data.la_regions()?;
     let (mut rows, mut matching) = standing(&judged, &census, &regions, &|c| data.name(c), phases);
     for r in &mut rows {
@@ -403,7 +607,29 @@ pub fn ofsted(data: &Data, year: Option<i32>, phases: &[Phase]) -> anyhow::Resul
     matching.snapshot = snap.source_file.clone();
     matching.snapshot_year = snap.year;
     matching.census_year = census_year;
+    matching.matched_by = matched_by;
     Ok(OfstedReport { rows, matching })
+}
+
+/// The snapshot's schools as their own census: LA from LAESTAB, phase from Ofsted's phase,
+/// pupils as the file gives them.
+fn own_census(first: &BTreeMap<&str, &InspectionRecord>, listed: &[SchoolRow]) -> Vec<CensusSchool> {
+    let uninspected = listed.iter().filter(|s| !first.contains_key(s.urn.as_str())).filter_map(|s| Some(CensusSchool { urn: s.urn.clone(), la_code: s.la_code.clone()?, phase: s.phase.clone().unwrap_or_else(|| "all".into()), pupils: s.pupils }));
+    first
+        .iter()
+        .filter_map(|(urn, i)| {
+            let phase = match i.ofsted_phase.as_deref().unwrap_or("").trim().to_ascii_lowercase().as_str() {
+                "primary" => "primary",
+                "secondary" => "secondary",
+                "special" => "special",
+                "nursery" => "nursery",
+                "alternative provision" | "pru" => "ap",
+                _ => "all",
+            };
+            Some(CensusSchool { urn: urn.to_string(), la_code: i.la_code.clone()?, phase: phase.into(), pupils: i.pupils })
+        })
+        .chain(uninspected)
+        .collect()
 }
 
 /// Census schools of a year (January census), independent schools left out: Ofsted's
@@ -432,7 +658,7 @@ mod tests {
     }
 
     fn j(urn: &str, g: Option<i32>, p: &str) -> Judged {
-        Judged { urn: urn.into(), grade: g, ofsted_phase: Some(p.into()) }
+        Judged { urn: urn.into(), standing: g.map(Standing::Oeif).unwrap_or(Standing::NoGraded), ofsted_phase: Some(p.into()) }
     }
     fn c(urn: &str, la: &str, p: &str, n: Option<f64>) -> CensusSchool {
         CensusSchool { urn: urn.into(), la_code: la.into(), phase: p.into(), pupils: n }
@@ -483,5 +709,26 @@ mod tests {
         assert_eq!((count("primary"), count("secondary"), count("all")), (1, 1, 3));
         assert_eq!(m.phase_disagreements, 1);
         assert_eq!(rows.iter().find(|r| r.phase == "all").unwrap().pct_schools_good_or_better, Some(66.7));
+    }
+
+    #[test]
+    fn report_card_schools_count_under_their_own_framework() {
+        let judged = vec![
+            j("1", Some(2), "Primary"),
+            Judged { urn: "2".into(), standing: Standing::ReportCard(Some(true)), ofsted_phase: Some("Primary".into()) },
+            Judged { urn: "3".into(), standing: Standing::ReportCard(Some(false)), ofsted_phase: Some("Primary".into()) },
+            Judged { urn: "4".into(), standing: Standing::OeifNotJudged, ofsted_phase: Some("Primary".into()) },
+            j("5", None, "Primary"),
+        ];
+        let census: Vec<CensusSchool> = (1..=5).map(|u| c(&u.to_string(), "100", "primary", Some(100.0 * u as f64))).collect();
+        let (rows, m) = standing(&judged, &census, &BTreeMap::new(), &|_| "LA".into(), &[Phase::Primary]);
+        let r = &rows[0];
+        assert_eq!((r.schools, r.schools_report_card, r.schools_oeif_not_judged, r.schools_no_graded_inspection), (1, 2, 1, 1));
+        assert_eq!((r.schools_report_card_expected_or_better, r.pct_schools_report_card_expected_or_better), (1, Some(50.0)));
+        // Pupils: 200 of 500 in report-card schools meet the definition.
+        assert_eq!((r.pupils_report_card, r.pct_pupils_report_card_expected_or_better), (500, Some(40.0)));
+        assert_eq!(r.census_schools_not_inspected, 0, "a report-card school is inspected");
+        assert!(r.sentence_frameworks.contains("1 of 2 schools (50.0%)") && r.sentence_frameworks.contains("attain's definition"), "{}", r.sentence_frameworks);
+        assert_eq!((m.under_oeif, m.under_report_card, m.oeif_not_judged, m.no_graded_inspection), (1, 2, 1, 1));
     }
 }

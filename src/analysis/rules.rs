@@ -127,10 +127,14 @@ impl Condition {
             (FactKind::Bool, "true") => FactValue::Bool(true),
             (FactKind::Bool, "false") => FactValue::Bool(false),
             (FactKind::Bool, _) => return Err(format!("condition {text:?}: {fact} is true or false, so compare it with == true or == false")),
+            (FactKind::Word(words), _) => FactValue::Word(words.iter().copied().find(|w| *w == raw.trim_matches('"')).ok_or_else(|| format!("condition {text:?}: {fact} is one of {}, not {raw:?}", words.join(", ")))?),
             (FactKind::Number, _) => FactValue::Num(raw.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("condition {text:?}: {raw:?} is not a number"))?),
         };
         if kind == FactKind::Bool && !matches!(op, Op::Eq | Op::Ne) {
             return Err(format!("condition {text:?}: {fact} is true or false, so only == and != apply"));
+        }
+        if matches!(kind, FactKind::Word(_)) && !matches!(op, Op::Eq | Op::Ne) {
+            return Err(format!("condition {text:?}: {fact} is a word, so only == and != apply"));
         }
         Ok(Condition { fact, op, value, text: text.trim().to_string() })
     }
@@ -147,6 +151,11 @@ impl Condition {
                 Op::Ne => a != b,
             },
             (Some(FactValue::Bool(a)), FactValue::Bool(b)) => match self.op {
+                Op::Eq => a == b,
+                Op::Ne => a != b,
+                _ => return Truth::Unknown,
+            },
+            (Some(FactValue::Word(a)), FactValue::Word(b)) => match self.op {
                 Op::Eq => a == b,
                 Op::Ne => a != b,
                 _ => return Truth::Unknown,
@@ -395,5 +404,9 @@ support = "light touch"
         assert_eq!(c.eval(None), Truth::Unknown);
         assert_eq!(Condition::parse("absence_overall_vs_national>1").unwrap().op, Op::Gt);
         assert_eq!(Condition::parse("ofsted_grade != 1").unwrap().op, Op::Ne);
+        let c = Condition::parse("inspection_framework == report_card").unwrap();
+        assert_eq!((c.eval(Some(FactValue::Word("report_card"))), c.eval(Some(FactValue::Word("oeif"))), c.eval(None)), (Truth::True, Truth::False, Truth::Unknown));
+        assert!(Condition::parse("inspection_framework == report_cards").unwrap_err().contains("one of oeif, report_card"));
+        assert!(Condition::parse("inspection_framework < oeif").unwrap_err().contains("only == and !="));
     }
 }

@@ -167,7 +167,7 @@ impl RankCache {
     }
 
     fn ofsted(&mut self, data: &Data, year: i32) -> Option<&OfstedReport> {
-        self.ofsted.entry(year).or_insert_with(|| ofsted(data, Some(year), &[Phase::All]).ok()).as_ref()
+        self.ofsted.entry(year).or_insert_with(|| ofsted(data, Some(year), None, &[Phase::All]).ok()).as_ref()
     }
 }
 
@@ -443,7 +443,7 @@ fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> 
         let Some(report) = cache.ofsted(data, y) else { continue };
         let Some(row) = report.rows.iter().find(|r| r.la_code == la) else { continue };
         files.insert(report.matching.snapshot.clone());
-        census.insert(report.matching.census_year);
+        census.extend(report.matching.census_year);
         sch.push((y, row.pct_schools_good_or_better));
         pup.push((y, row.pct_pupils_good_or_better));
         en_sch.push((y, row.england_pct_schools_good_or_better));

@@ -18,11 +18,15 @@ pub fn run(data: &Data, req: &OfstedRequest) -> anyhow::Result<OfstedReport> {
         None => vec![Phase::Primary, Phase::Secondary, Phase::All],
         Some(p) => vec![p],
     };
-    let mut report = ofsted(data, req.year, &phases)?;
+    let mut report = ofsted(data, req.year, req.la, &phases)?;
     if let Some(la) = req.la {
         report.rows.retain(|r| r.la_code == la);
         if report.rows.is_empty() {
-            anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no schools in the January {} census", report.matching.census_year)));
+            let source = match report.matching.census_year {
+                Some(y) => format!("the January {y} census"),
+                None => format!("the Ofsted snapshot {}", report.matching.snapshot),
+            };
+            anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no schools in {source}")));
         }
     }
     Ok(report)
@@ -50,7 +54,26 @@ pub fn print(report: &OfstedReport, format: Format) -> String {
     match format {
         Format::Json => super::analysis::print(&report.rows, &cols, format),
         Format::Csv => {
-            let extra = ["schools_without_pupil_numbers", "census_schools_not_inspected", "snapshot_year", "census_year", "sentence"];
+            let extra = [
+                "schools_without_pupil_numbers",
+                "census_schools_not_inspected",
+                "snapshot_year",
+                "census_year",
+                "sentence",
+                "schools_oeif_not_judged",
+                "schools_report_card",
+                "schools_no_graded_inspection",
+                "schools_report_card_expected_or_better",
+                "pct_schools_report_card_expected_or_better",
+                "pupils_report_card",
+                "pupils_report_card_expected_or_better",
+                "pct_pupils_report_card_expected_or_better",
+                "england_pct_schools_report_card_expected_or_better",
+                "england_pct_pupils_report_card_expected_or_better",
+                "sentence_frameworks",
+                "definition_good_or_better",
+                "definition_report_card",
+            ];
             super::analysis::print(&report.rows, &[&cols[..], &extra[..]].concat(), format)
         }
         Format::Table => {
@@ -59,7 +82,10 @@ pub fn print(report: &OfstedReport, format: Format) -> String {
             for r in &report.rows {
                 out.push_str(&r.sentence);
                 out.push('\n');
+                out.push_str(&r.sentence_frameworks);
+                out.push('\n');
             }
+            out.push_str(&format!("\nGood or outstanding — {}.\nReport cards, expected standard or better — {}.\n", crate::analysis::ofsted::DEFINITION_GOOD_OR_BETTER, crate::analysis::ofsted::DEFINITION_REPORT_CARD));
             out
         }
     }

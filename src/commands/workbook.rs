@@ -58,7 +58,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
     }
 
     let mut of_rep = Report::new(&["phase", "snapshot_year", "schools", "pct_schools_good_or_better", "rank_schools", "pct_pupils_good_or_better", "rank_pupils", "of", "england_pct_schools_good_or_better", "england_pct_pupils_good_or_better", "sentence"]);
-    if let Ok(report) = ofsted(data, None, &[Phase::Primary, Phase::Secondary, Phase::All]) {
+    if let Ok(report) = ofsted(data, None, Some(la), &[Phase::Primary, Phase::Secondary, Phase::All]) {
         for r in report.rows.iter().filter(|r| r.la_code == la) {
             let v = serde_json::to_value(r)?;
             of_rep.push(of_rep.columns.clone().iter().map(|c| v.get(c).cloned().unwrap_or(Value::Null)).collect());

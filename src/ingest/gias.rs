@@ -105,7 +105,20 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             source_file: source_file.clone(),
         });
         if let (Some(g), Some(d)) = (ofr.and_then(|i| grade(row.get(i))), ofd.and_then(|i| parse_date(row.get(i)))) {
-            batch.inspections.push(InspectionRow { urn: urn.to_string(), inspection_date: Some(d), publication_date: None, overall_effectiveness: Some(g), ofsted_phase: None, source_file: source_file.clone(), source_row: row.line });
+            batch.inspections.push(InspectionRow {
+                urn: urn.to_string(),
+                la_code: get(la),
+                framework: crate::store::schema::framework::OEIF,
+                inspection_type: None,
+                inspection_date: Some(d),
+                publication_date: None,
+                overall_effectiveness: Some(g),
+                outcome: super::ofsted::oeif_words(g).map(str::to_string),
+                ofsted_phase: None,
+                pupils: None,
+                source_file: source_file.clone(),
+                source_row: row.line,
+            });
         }
     }
     for (code, name) in las {

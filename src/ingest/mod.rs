@@ -418,6 +418,7 @@ fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         "gias" => gias::read(t, ds, opts)?,
         "school_information" => school_information::read(t, ds, opts)?,
         "ofsted_schools" => ofsted::read(t, ds, opts)?,
+        "ofsted_report_cards" => ofsted::read_report_cards(t, ds, opts)?,
         "neighbours" => neighbours::read(t, ds, opts)?,
         "areas" => areas::read(t, ds, opts)?,
         "lait_dictionary" => lait::read_dictionary(t, ds, opts)?,

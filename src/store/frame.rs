@@ -144,12 +144,34 @@ pub fn inspections_frame(rows: &[InspectionRow]) -> Result<DataFrame, StoreError
     let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> { Ok(Column::new(s(n), v).cast(&DataType::Date)?) };
     let cols = vec![
         Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
+        Column::new(s("framework"), rows.iter().map(|r| r.framework).collect::<Vec<&str>>()),
+        Column::new(s("inspection_type"), rows.iter().map(|r| opt_str(&r.inspection_type)).collect::<Vec<_>>()),
         date(rows.iter().map(|r| r.inspection_date.map(|d| d as i32)).collect(), "inspection_date")?,
         date(rows.iter().map(|r| r.publication_date.map(|d| d as i32)).collect(), "publication_date")?,
         Column::new(s("overall_effectiveness"), rows.iter().map(|r| r.overall_effectiveness).collect::<Vec<Option<i32>>>()),
+        Column::new(s("outcome"), rows.iter().map(|r| opt_str(&r.outcome)).collect::<Vec<_>>()),
         Column::new(s("ofsted_phase"), rows.iter().map(|r| opt_str(&r.ofsted_phase)).collect::<Vec<_>>()),
+        Column::new(s("pupils"), rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>()),
         Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
         Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+pub fn judgements_frame(rows: &[JudgementRow]) -> Result<DataFrame, StoreError> {
+    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> { Ok(Column::new(s(n), v).cast(&DataType::Date)?) };
+    let cols = vec![
+        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("framework"), rows.iter().map(|r| r.framework).collect::<Vec<&str>>()),
+        date(rows.iter().map(|r| r.inspection_date.map(|d| d as i32)).collect(), "inspection_date")?,
+        Column::new(s("area"), rows.iter().map(|r| r.area.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("grade"), rows.iter().map(|r| r.grade).collect::<Vec<i32>>()),
+        Column::new(s("grade_label"), rows.iter().map(|r| r.grade_label.as_str()).collect::<Vec<&str>>()),
+        date(rows.iter().map(|r| r.judgement_date.map(|d| d as i32)).collect(), "judgement_date")?,
+        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+        Column::new(s("source_column"), rows.iter().map(|r| r.source_column.as_str()).collect::<Vec<&str>>()),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
@@ -253,8 +275,11 @@ pub fn replace_sources(existing: Option<LazyFrame>, new: DataFrame, replaced: &[
     let Some(old) = existing else { return Ok(new) };
     let names = Series::new(s("replaced"), replaced.iter().map(String::as_str).collect::<Vec<&str>>());
     let kept = old.filter(col("source_file").is_in(lit(names).implode(false), false).not());
-    let args = UnionArgs { rechunk: true, to_supertypes: true, ..Default::default() };
-    Ok(concat([kept, new.lazy()], args)?.collect()?)
+    // Diagonal: a table written before a column was added (e.g. `inspections.framework`)
+    // gets nulls there; the columns keep the new frame's order.
+    let order: Vec<Expr> = new.get_column_names().iter().map(|n| col(n.as_str())).collect();
+    let args = UnionArgs { rechunk: true, to_supertypes: true, diagonal: true, ..Default::default() };
+    Ok(concat([kept, new.lazy()], args)?.select(order).collect()?)
 }
 
 /// Column names and row count of a parquet file (for recognising parquet inputs).
@@ -478,32 +503,107 @@ pub fn query_results_in(results: LazyFrame, measures: &[String], groups: &[&str]
 #[derive(Debug, Clone, PartialEq)]
 pub struct InspectionRecord {
     pub urn: String,
+    pub la_code: Option<String>,
+    /// `oeif`, `report_card`, `ungraded` (rows from stores written before frameworks were kept: `oeif`).
+    pub framework: String,
+    pub inspection_type: Option<String>,
     pub inspection_date: Option<i64>,
+    pub publication_date: Option<i64>,
     pub overall_effectiveness: Option<i32>,
+    pub outcome: Option<String>,
     pub ofsted_phase: Option<String>,
+    pub pupils: Option<f64>,
     pub source_file: String,
     pub source_row: u64,
 }
 
+/// A string column, or all nulls where a store written before the column existed lacks it.
+fn opt_str_col(df: &DataFrame, n: &str) -> Result<Vec<Option<String>>, StoreError> {
+    match df.column(n) {
+        Ok(c) => Ok(c.str()?.iter().map(|o| o.map(str::to_string)).collect()),
+        Err(_) => Ok(vec![None; df.height()]),
+    }
+}
+
+fn days_col(df: &DataFrame, n: &str) -> Result<Vec<Option<i64>>, StoreError> {
+    match df.column(n) {
+        Ok(c) => Ok(c.cast(&DataType::Int32)?.i32()?.iter().map(|d| d.map(i64::from)).collect()),
+        Err(_) => Ok(vec![None; df.height()]),
+    }
+}
+
 /// Every row of the inspections table.
 pub fn inspection_rows(inspections: LazyFrame) -> Result<Vec<InspectionRecord>, StoreError> {
-    let df = inspections
-        .select([col("urn"), col("inspection_date").cast(DataType::Int32).alias("days"), col("overall_effectiveness"), col("ofsted_phase"), col("source_file"), col("source_row")])
-        .collect()?;
-    let urn: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
-    let days: Vec<Option<i32>> = df.column("days")?.i32()?.iter().collect();
+    let df = inspections.collect()?;
+    let urn = opt_str_col(&df, "urn")?;
+    let la = opt_str_col(&df, "la_code")?;
+    let fw = opt_str_col(&df, "framework")?;
+    let itype = opt_str_col(&df, "inspection_type")?;
+    let (days, publ) = (days_col(&df, "inspection_date")?, days_col(&df, "publication_date")?);
     let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
-    let ph: Vec<Option<&str>> = df.column("ofsted_phase")?.str()?.iter().collect();
-    let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    let outcome = opt_str_col(&df, "outcome")?;
+    let ph = opt_str_col(&df, "ofsted_phase")?;
+    let pupils: Vec<Option<f64>> = match df.column("pupils") {
+        Ok(c) => c.f64()?.iter().collect(),
+        Err(_) => vec![None; df.height()],
+    };
+    let sf = opt_str_col(&df, "source_file")?;
     let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
     Ok((0..df.height())
         .map(|i| InspectionRecord {
-            urn: urn[i].unwrap_or("").to_string(),
-            inspection_date: days[i].map(i64::from),
+            urn: urn[i].clone().unwrap_or_default(),
+            la_code: la[i].clone(),
+            framework: fw[i].clone().unwrap_or_else(|| framework::OEIF.to_string()),
+            inspection_type: itype[i].clone(),
+            inspection_date: days[i],
+            publication_date: publ[i],
             overall_effectiveness: g[i],
-            ofsted_phase: ph[i].map(str::to_string),
-            source_file: sf[i].unwrap_or("").to_string(),
+            outcome: outcome[i].clone(),
+            ofsted_phase: ph[i].clone(),
+            pupils: pupils[i],
+            source_file: sf[i].clone().unwrap_or_default(),
             source_row: row[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+/// One row of the inspection_judgements table as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgementRecord {
+    pub urn: String,
+    pub framework: String,
+    pub inspection_date: Option<i64>,
+    pub area: String,
+    pub grade: i32,
+    pub grade_label: String,
+    pub judgement_date: Option<i64>,
+    pub source_file: String,
+    pub source_row: u64,
+    pub source_column: String,
+}
+
+/// Every row of the inspection_judgements table.
+pub fn judgement_rows(judgements: LazyFrame) -> Result<Vec<JudgementRecord>, StoreError> {
+    let df = judgements.collect()?;
+    let (urn, fw, area, label, sf, sc) = (opt_str_col(&df, "urn")?, opt_str_col(&df, "framework")?, opt_str_col(&df, "area")?, opt_str_col(&df, "grade_label")?, opt_str_col(&df, "source_file")?, opt_str_col(&df, "source_column")?);
+    let (days, jd) = (days_col(&df, "inspection_date")?, days_col(&df, "judgement_date")?);
+    let grade: Vec<Option<i32>> = df.column("grade")?.i32()?.iter().collect();
+    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
+    let u = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok((0..df.height())
+        .filter_map(|i| {
+            Some(JudgementRecord {
+                urn: u(&urn[i]),
+                framework: u(&fw[i]),
+                inspection_date: days[i],
+                area: u(&area[i]),
+                grade: grade[i]?,
+                grade_label: u(&label[i]),
+                judgement_date: jd[i],
+                source_file: u(&sf[i]),
+                source_row: row[i].unwrap_or(0),
+                source_column: u(&sc[i]),
+            })
         })
         .collect())
 }

@@ -76,6 +76,7 @@ impl Store {
             ("school_records", frame::replace_sources(self.scan_optional("school_records")?, frame::schools_frame(&batch.schools)?, &replaced)?),
             ("neighbours", frame::replace_sources(self.scan_optional("neighbours")?, frame::neighbours_frame(&batch.neighbours)?, &replaced)?),
             ("inspections", frame::replace_sources(self.scan_optional("inspections")?, frame::inspections_frame(&batch.inspections)?, &replaced)?),
+            ("inspection_judgements", frame::replace_sources(self.scan_optional("inspection_judgements")?, frame::judgements_frame(&batch.judgements)?, &replaced)?),
             ("areas", frame::replace_sources(self.scan_optional("areas")?, frame::areas_frame(&batch.areas)?, &replaced)?),
             ("measures", frame::replace_sources(self.scan_optional("measures")?, frame::measures_frame(&batch.measures)?, &replaced)?),
             ("sources", frame::replace_sources(self.scan_optional("sources")?, frame::sources_frame(&batch.sources)?, &replaced)?),

@@ -122,18 +122,68 @@ pub struct NeighbourRow {
     pub source_file: String,
 }
 
-/// One Ofsted inspection: the `inspections` table.
+/// Ofsted's frameworks, as the `framework` column names them.
+pub mod framework {
+    /// A graded inspection with an overall effectiveness judgement on the 1-4 scale
+    /// (outstanding, good, requires improvement, inadequate): Ofsted's "OEIF" grades up to
+    /// November 2025, and the older workbooks' grades, which use the same scale and words.
+    pub const OEIF: &str = "oeif";
+    /// A report-card inspection (from 10 November 2025): evaluation areas on a five-point
+    /// scale and safeguarding met / not met, no overall grade.
+    pub const REPORT_CARD: &str = "report_card";
+    /// An ungraded (section 8) inspection: an outcome sentence ("School remains Good"), no grades.
+    pub const UNGRADED: &str = "ungraded";
+}
+
+/// One Ofsted inspection of one school as a file gives it: the `inspections` table. A file
+/// may give several for a school (its latest report card, latest OEIF graded and latest
+/// ungraded inspection); the graded areas are in `inspection_judgements`.
 #[derive(Debug, Clone)]
 pub struct InspectionRow {
     pub urn: String,
-    /// Days since 1970-01-01.
+    /// The school's LA where the file says (the report-card file's LAESTAB); None otherwise.
+    pub la_code: Option<String>,
+    /// `oeif`, `report_card` or `ungraded` (see [`framework`]).
+    pub framework: &'static str,
+    /// Ofsted's inspection type as published ("S5 Inspection" ...), where given.
+    pub inspection_type: Option<String>,
+    /// Days since 1970-01-01 (the inspection's start date).
     pub inspection_date: Option<i64>,
     pub publication_date: Option<i64>,
-    /// 1 outstanding, 2 good, 3 requires improvement, 4 inadequate.
+    /// 1 outstanding, 2 good, 3 requires improvement, 4 inadequate (OEIF only; None when
+    /// Ofsted gave no overall grade, e.g. "Not judged").
     pub overall_effectiveness: Option<i32>,
+    /// The outcome in Ofsted's words: "Good", "Not judged", "School remains Good" ...; None
+    /// for report cards (their outcome is the areas).
+    pub outcome: Option<String>,
     pub ofsted_phase: Option<String>,
+    /// Pupils on roll as the inspection file gives them (the report-card file's
+    /// "Total number of pupils"); None where the file has none.
+    pub pupils: Option<f64>,
     pub source_file: String,
     pub source_row: u64,
+}
+
+/// One graded area of one inspection: the `inspection_judgements` table.
+#[derive(Debug, Clone)]
+pub struct JudgementRow {
+    pub urn: String,
+    /// The framework and date of the inspection it belongs to (with `source_file` and
+    /// `source_row`, the key of its `inspections` row).
+    pub framework: &'static str,
+    pub inspection_date: Option<i64>,
+    /// `inclusion`, `curriculum_and_teaching`, ... (report cards), `quality_of_education`,
+    /// ... (OEIF), `safeguarding` (both).
+    pub area: String,
+    /// Ordinal, 1 best: report cards 1 exceptional - 5 urgent improvement; OEIF 1 outstanding
+    /// - 4 inadequate; safeguarding 1 met (effective) / 2 not met (not effective).
+    pub grade: i32,
+    /// The grade in Ofsted's words ("Expected standard", "Met", "2").
+    pub grade_label: String,
+    pub judgement_date: Option<i64>,
+    pub source_file: String,
+    pub source_row: u64,
+    pub source_column: String,
 }
 
 /// Names and regions of LAs and regions: the `areas` table.
@@ -179,6 +229,7 @@ pub struct Batch {
     pub schools: Vec<SchoolRow>,
     pub neighbours: Vec<NeighbourRow>,
     pub inspections: Vec<InspectionRow>,
+    pub judgements: Vec<JudgementRow>,
     pub areas: Vec<AreaRow>,
     pub measures: Vec<MeasureMetaRow>,
     pub sources: Vec<SourceRow>,
@@ -190,6 +241,7 @@ impl Batch {
         self.schools.append(&mut other.schools);
         self.neighbours.append(&mut other.neighbours);
         self.inspections.append(&mut other.inspections);
+        self.judgements.append(&mut other.judgements);
         self.areas.append(&mut other.areas);
         self.measures.append(&mut other.measures);
         self.sources.append(&mut other.sources);
@@ -214,4 +266,4 @@ pub struct TargetRow {
     pub source_cell: String,
 }
 
-pub const TABLES: [&str; 7] = ["results", "schools", "neighbours", "inspections", "areas", "measures", "sources"];
+pub const TABLES: [&str; 8] = ["results", "schools", "neighbours", "inspections", "inspection_judgements", "areas", "measures", "sources"];

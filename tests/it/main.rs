@@ -9,6 +9,7 @@ mod cli;
 mod corpus;
 mod fuzz;
 mod modern_layouts;
+mod ofsted_frameworks;
 mod charts;
 mod council;
 mod determinism;

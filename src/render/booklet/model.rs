@@ -161,12 +161,8 @@ pub struct PupilGapView {
     pub trend: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct OfstedView {
-    pub grade: i32,
-    pub judgement: String,
-    pub date: String,
-}
+/// The Ofsted section: built in `analysis::inspection` (the latest inspection in its own framework's terms).
+pub use crate::analysis::inspection::OfstedView;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct TargetRow {
@@ -252,7 +248,7 @@ pub struct Prepared<'a> {
     /// DfE's LA rows split by phase (per-LA census and absence downloads): (measure, year, LA, phase).
     la_by_phase: HashMap<(String, i32, String, String), ResultRecord>,
     pub schools: Vec<SchoolRow>,
-    inspections: HashMap<String, (i64, i32)>,
+    inspections: HashMap<String, crate::analysis::inspection::SchoolInspections>,
     neighbours: BTreeMap<String, Vec<String>>,
     positions: HashMap<(String, i32), HashMap<String, crate::analysis::position::Position>>,
     targets: HashMap<String, TargetModel>,
@@ -322,8 +318,8 @@ impl<'a> Prepared<'a> {
         let la_by_phase = la_phase_rows.into_iter().filter_map(|(k, v)| Some((k, data.pick(v).into_values().next()?))).collect();
         tracing::info!("booklet figures: sources chosen after {:.2} s", t.elapsed().as_secs_f64());
         let schools = frame::schools_from_frame(&data.store.read("schools")?)?;
-        // The latest graded inspection known by the end of the booklet's academic year.
-        let inspections: HashMap<String, (i64, i32)> = data.latest_inspections(Some(crate::dates::days_from_civil(year as i64, 8, 31)))?.into_iter().filter_map(|(u, (g, d))| Some((u, (d, g?)))).collect();
+        // The inspections known by the end of the booklet's academic year, under either framework.
+        let inspections = data.school_inspections(Some(crate::dates::days_from_civil(year as i64, 8, 31)))?;
         let neighbours = data.all_neighbours(model)?;
         let mut agreed: HashMap<String, Vec<TargetRowStored>> = HashMap::new();
         for t in data.store.targets()?.into_iter().filter(|t| t.year == year) {
@@ -740,11 +736,7 @@ impl<'a> Prepared<'a> {
         let measures_shown: Vec<String> = targets.iter().map(|t| t.measure.clone()).collect();
         let pupil_gaps = self.pupil_gaps.get(urn).cloned().unwrap_or_default();
         let groups_shown: Vec<String> = gaps.iter().flat_map(|g| [g.group_id.clone(), g.comparison_id.clone()]).chain(if pupil_gaps.is_empty() { vec![] } else { self.pupil_groups.clone() }).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        let ofsted = self.inspections.get(urn).map(|(d, g)| OfstedView {
-            grade: *g,
-            judgement: ["", "Outstanding", "Good", "Requires improvement", "Inadequate"].get(*g as usize).unwrap_or(&"").to_string(),
-            date: crate::dates::iso_from_days(*d),
-        });
+        let ofsted = self.inspections.get(urn).and_then(crate::analysis::inspection::view);
         let mut versions = std::collections::BTreeSet::new();
         for k in &key_stages {
             for r in &k.rows {
