@@ -54,8 +54,9 @@ pub fn column_mappings_markdown(cat: &Catalogue) -> String {
             .settings
             .iter()
             .filter_map(|(key, v)| match v {
+                // Value lists (maintained type names and groups) are not columns.
                 toml::Value::String(s) => Some(format!("`{s}` = {key}")),
-                toml::Value::Array(a) if a.iter().all(|x| x.is_str()) && !key.ends_with("groups") => Some(format!("{} = {key}", a.iter().filter_map(|x| x.as_str()).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" / "))),
+                toml::Value::Array(a) if a.iter().all(|x| x.is_str()) && !key.contains("maintained") => Some(format!("{} = {key}", a.iter().filter_map(|x| x.as_str()).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" / "))),
                 _ => None,
             })
             .collect();
