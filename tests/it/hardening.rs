@@ -441,11 +441,22 @@ fn an_unknown_la_code_and_an_implausible_year_are_warnings() {
     let (p, n) = ks2_with(&c, "2018-936-ks2.csv", "LEA", "999");
     c.expect_warnings(&p, &[format!("{}, row {n}, column LEA: LA code 999 is not an English LA code (they run from 201 to the 940s): read as given; check the file", shown(&p))]);
 
+    // The year is read from the newest prior-year column (TELIG_18: the file is 2019's):
+    // columns of 2030 make it 2031's.
     let c = Case::new("year-2031");
-    let p = c.file("2031-936-ks2.csv");
-    std::fs::copy(raw(KS2), &p).unwrap();
+    let p = c.file("2018-936-ks2.csv");
+    let text = text_of(KS2);
+    let (header, rest) = text.split_once("\r\n").unwrap();
+    let header = header.replace(",TELIG_18,", ",TELIG_30,").replace(",PTRWM_EXP_18,", ",PTRWM_EXP_30,");
+    std::fs::write(&p, format!("{header}\r\n{rest}")).unwrap();
     let next = attain::dates::this_year() + 1;
-    c.expect_warnings(&p, &[format!("{}: the year 2031 (found from the path) is not plausible for published results (1990 to {next}): check the file name, or pass --year", shown(&p))]);
+    c.expect_warnings(
+        &p,
+        &[format!(
+            "{}: the year 2031 (found from the content (newest prior-year column + 1)) is not plausible for published results (1990 to {next}): check the file name, or pass --year",
+            shown(&p)
+        )],
+    );
 }
 
 // ---------------------------------------------------------------- bounded resources

@@ -103,8 +103,9 @@ impl Logo {
         if ext == "png" {
             let mut decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
             decoder.set_limits(png::Limits { bytes: usize::MAX });
-            let reader = decoder.read_info().map_err(|e| err(format!("not a readable PNG: {e}")))?;
-            let (w, h) = (reader.info().width as u64, reader.info().height as u64);
+            // The header alone: nothing is decoded.
+            let info = decoder.read_header_info().map_err(|e| err(format!("not a readable PNG: {e}")))?;
+            let (w, h) = (info.width as u64, info.height as u64);
             if w * h > limits::LOGO_PIXELS {
                 return Err(err(format!("the logo is {w} x {h} pixels; at most {} pixels (4096 x 4096) are read: scale it down", limits::LOGO_PIXELS)));
             }
