@@ -37,14 +37,14 @@ fn shown(v: f64) -> String {
 }
 
 /// Check one mapping's figures from one row. An impossible value is an error at its cell; a
-/// value outside the range that the catalogue records as a DfE oddity is returned as a warning.
+/// value outside the range that the catalogue records as a DfE oddity is returned as a note.
 pub(crate) fn figures(
     t: &Table,
     row: &Row,
     r: &Resolved,
     f: &Figures,
     cat: &Catalogue,
-) -> Result<Option<IngestWarning>, IngestError> {
+) -> Result<Option<String>, IngestError> {
     let col = |i: usize| t.headers.get(i).map(String::as_str);
     let text = |i: usize| row.get(i).trim().to_string();
     // A cohort counts pupils; a numerator is a count or a sum of points (TOTATT8): never below 0.
@@ -90,12 +90,9 @@ pub(crate) fn figures(
         format!("{raw:?}")
     };
     match rule.oddity {
-        Some(note) => Ok(Some(IngestWarning::at(
-            &t.path,
-            row.line,
-            col(r.idx),
-            format!("{shown_value} is outside the range: {why}; read as published ({note})"),
-        ))),
+        // DfE's own figure, as DfE publishes it: noted (`attain inspect` lists it), not a
+        // warning, so that a published file still reads cleanly.
+        Some(note) => Ok(Some(format!("row {}, column {}: {shown_value} is outside the range: {why}; read as published ({note})", row.line, col(r.idx).unwrap_or("")))),
         None => Err(IngestError::at(
             &t.path,
             row.line,

@@ -301,7 +301,7 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
                 continue;
             }
             let Some(figures) = read_figures(t, row, r)? else { continue };
-            report.warnings.extend(super::check::figures(t, row, r, &figures, &opts.catalogue)?);
+            report.notes.extend(super::check::figures(t, row, r, &figures, &opts.catalogue)?);
             let Figures { value, cohort, numerator, ci_low, ci_high, status } = figures;
             count_status(&mut report, status);
             batch.results.push(ResultRow {

@@ -117,7 +117,7 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, IngestError> {
         Ok(s) => Ok(Decoded { text: s.to_string(), notes, warnings, not_utf8: None }),
         Err(e) => {
             let at = e.valid_up_to();
-            let line = line_breaks(&body[..at]) + 1;
+            let line = line_breaks(&body[..at], cr_only(body)) + 1;
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
             notes.push(format!("not valid UTF-8 (first bad byte 0x{:02X} at offset {at}, row {line}): decoded as Windows-1252", body[at]));
             Ok(Decoded { text: text.into_owned(), notes, warnings, not_utf8: Some((line, body[at])) })
@@ -173,25 +173,26 @@ fn sniff_delimiter(text: &str) -> u8 {
     }
 }
 
-/// Line breaks in `bytes`: LF, CRLF, or a lone CR (old Mac files, some exports), so that a
-/// CR-only file gets the row numbers a text editor shows.
-pub fn line_breaks(bytes: &[u8]) -> u64 {
-    let mut n = 0u64;
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
-            n += 1;
-        }
-    }
-    n
+/// How a text's lines end: LF or CRLF, or (old Mac files, some exports) CR alone. A file
+/// with any LF is read as LF-ended, so a stray CR inside a quoted cell is not a line.
+pub fn cr_only(bytes: &[u8]) -> bool {
+    !bytes.contains(&b'\n') && bytes.contains(&b'\r')
+}
+
+/// Line breaks in `bytes`, as [`cr_only`] says the whole text ends its lines.
+pub fn line_breaks(bytes: &[u8], cr_only: bool) -> u64 {
+    let brk = if cr_only { b'\r' } else { b'\n' };
+    bytes.iter().filter(|&&b| b == brk).count() as u64
 }
 
 /// The first line longer than [`MAX_LINE_BYTES`]: its 1-based number and length.
 fn overlong_line(text: &str) -> Option<(u64, usize)> {
     let mut line = 1u64;
     let bytes = text.as_bytes();
+    let brk = if cr_only(bytes) { b'\r' } else { b'\n' };
     let mut start = 0usize;
     for (i, &b) in bytes.iter().enumerate() {
-        if b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+        if b == brk {
             // A CRLF line's CR belongs to its line end, not its length.
             let end = if b == b'\n' && i > start && bytes[i - 1] == b'\r' { i - 1 } else { i };
             if end - start > MAX_LINE_BYTES {
@@ -225,6 +226,7 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mu
     // Line numbers are counted from byte offsets: the csv crate's own line counter
     // does not advance on CRLF line ends, which most DfE downloads use.
     let bytes = text.as_bytes();
+    let cr = cr_only(bytes);
     let (mut seen_byte, mut seen_line) = (0usize, 1u64);
     let mut line_at = |byte: usize| -> u64 {
         // A record's recorded start can sit on the line end before it (after a CR, before its LF).
@@ -233,7 +235,7 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mu
             byte += 1;
         }
         if byte > seen_byte {
-            seen_line += line_breaks(&bytes[seen_byte..byte]);
+            seen_line += line_breaks(&bytes[seen_byte..byte], cr);
             seen_byte = byte;
         }
         seen_line
@@ -270,7 +272,7 @@ pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row
         let width = h.cells.len();
         for r in rows.iter().filter(|r| r.line > h.line) {
             let Some(i) = r.cells.iter().position(|c| c.contains(['\n', '\r'])) else { continue };
-            let last = r.line + line_breaks(r.get(i).as_bytes());
+            let last = r.line + line_breaks(r.get(i).as_bytes(), cr_only(text.as_bytes()));
             if r.cells.len() != width || std::ptr::eq(r, rows.last().unwrap_or(r)) && text.matches('"').count() % 2 == 1 {
                 let name = h.cells.get(i).map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'));
                 return Err(IngestError::at(path, r.line, name, format!("a stray quote mark: this field opens a quote that is not closed on its own line, so rows {}-{last} were read as one field; a quote mark inside a value must be doubled (\"\"), or the whole value quoted", r.line)));
@@ -793,7 +795,8 @@ mod tests {
 
     #[test]
     fn cr_only_files_count_their_lines() {
-        assert_eq!(line_breaks(b"a\rb\r\nc\nd\r"), 4);
+        assert_eq!(line_breaks(b"a\rb\r\nc\nd\r", cr_only(b"a\rb\r\nc\nd\r")), 2, "LF-ended: a CR in a cell is not a line");
+        assert!(cr_only(b"a\rb\r"));
         let t = table_of(b"URN,NOR\r100,25\r101,26\r");
         assert_eq!((t.rows[0].line, t.rows[1].line), (2, 3));
         assert_eq!(overlong_line("a\rb\r"), None);

@@ -932,3 +932,28 @@ fn published_gap_figures_are_not_pupil_level_disclosures() {
     let (code, v) = audit(&dir);
     assert_eq!((code, findings(&v).len()), (Some(4), 1), "{v}");
 }
+
+#[test]
+fn a_known_dfe_oddity_is_read_as_published_and_noted() {
+    if raw_dir().is_none() {
+        return;
+    }
+    // DfE's 2024/25 census has special schools with over 100% of pupils on EHC plans: the
+    // catalogue records it (`range_oddity`), so the file reads cleanly and each is noted.
+    let p = raw("calvinchankf-uk-schools/data_2024-2025/england_census.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let records: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
+    let col = records[0].iter().position(|h| h == "PSENELSE").unwrap();
+    let over: Vec<(usize, String)> = records.iter().enumerate().skip(1).filter(|(_, r)| r.get(col).and_then(|v| v.trim_end_matches('%').parse::<f64>().ok()).is_some_and(|v| v > 100.0)).map(|(i, r)| (i + 1, r[col].to_string())).collect();
+    assert!(!over.is_empty());
+    let out = bin().arg("inspect").arg(&p).args(["--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes: Vec<String> = v["tables"][0]["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    for (line, value) in &over {
+        let expected = format!("row {line}, column PSENELSE: {value:?} is outside the range: census_ehcp_pct (percent) runs from 0 to 100; read as published (DfE's census counts some special schools' pupils with EHC plans against a smaller headcount, giving over 100%)");
+        assert!(notes.contains(&expected), "{expected}\n{notes:?}");
+    }
+    assert_eq!(v["tables"][0]["warnings"].as_array().unwrap().len(), 0);
+}
