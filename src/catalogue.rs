@@ -70,7 +70,7 @@ pub struct Measure {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integer: Option<bool>,
     /// A known oddity of DfE's own files that puts published values outside `range`: those
-    /// are read with a warning quoting this, instead of refused.
+    /// are read as published, with a note quoting this, instead of refused.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range_oddity: Option<String>,
 }
