@@ -804,7 +804,12 @@ mod tests {
 
     #[test]
     fn percent_formats() {
-        let f = |code: &str, id| calamine::NumberFormat { format_code: code.into(), format_id: id };
+        let f = |code: &str, id| {
+            let mut n = calamine::NumberFormat::default();
+            n.format_code = code.into();
+            n.format_id = id;
+            n
+        };
         assert!(is_percent_format(&f("0%", None)));
         assert!(is_percent_format(&f("0.0%;[Red]-0.0%", None)));
         assert!(is_percent_format(&f("General", Some(9))));
