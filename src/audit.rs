@@ -9,6 +9,7 @@
 //! * text a person reads (HTML, SVG, Markdown, text, and PDF through `pdftotext`): every
 //!   pupil-data figure is labelled with its group size as `n=K` (withheld: `n=c`), so
 //!   `n=1` ... `n=5` is disclosive.
+//!
 //! Published figures (already controlled by the DfE) do not carry these labels; in JSON, a
 //! row of `attain gaps` on published data (`group_status` holding a published status
 //! token, no pupil-data `status`) carries DfE's own cohorts and is not a disclosure.

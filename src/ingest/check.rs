@@ -50,12 +50,28 @@ pub(crate) fn figures(
     // A cohort counts pupils; a numerator is a count or a sum of points (TOTATT8): never below 0.
     if let (Some(i), Some(v)) = (r.cohort, f.cohort) {
         if v < 0.0 || v.fract() != 0.0 {
-            return Err(IngestError::at(&t.path, row.line, col(i), format!("{:?}: a cohort must be a whole number of 0 or more", text(i))));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                col(i),
+                format!(
+                    "{:?}: a cohort must be a whole number of 0 or more",
+                    text(i)
+                ),
+            ));
         }
     }
     if let (Some(i), Some(v)) = (r.numerator.filter(|_| r.ratio.is_none()), f.numerator) {
         if v < 0.0 {
-            return Err(IngestError::at(&t.path, row.line, col(i), format!("{:?}: a numerator (a count or a total of points) cannot be below 0", text(i))));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                col(i),
+                format!(
+                    "{:?}: a numerator (a count or a total of points) cannot be below 0",
+                    text(i)
+                ),
+            ));
         }
     }
     if let (Some(scale), Some(v)) = (r.ratio, f.numerator) {

@@ -226,6 +226,8 @@ fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestEr
 
 /// What a figure is about: year, level, code, measure, group, scope and phase.
 type FigureKey = (i32, Level, String, Arc<str>, Arc<str>, &'static str, &'static str);
+/// Where a figure was read (sheet, row, column) and what it was (value bits, status).
+type FigureAt = (String, u64, Arc<str>, Option<u64>, Status);
 
 fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
     let sheets = table::read_workbook(path, bytes)?;
@@ -240,7 +242,7 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
     let mut hidden_warnings = Vec::new();
     // Each figure read, by what it is about, with the sheet, row and column it came from:
     // two sheets giving one school different figures cannot both be right.
-    let mut figures: HashMap<FigureKey, (String, u64, Arc<str>, Option<u64>, Status)> = HashMap::new();
+    let mut figures: HashMap<FigureKey, FigureAt> = HashMap::new();
     for mut sheet in sheets {
         let name = sheet.name.clone();
         if sheet.hidden {

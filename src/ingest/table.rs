@@ -342,7 +342,7 @@ pub fn is_encrypted_office(bytes: &[u8]) -> bool {
 /// runs out.
 pub mod limits {
     /// Any input file (CSV, workbook, pupil file, target return).
-    pub const FILE_BYTES: u64 = 512 << 20;
+    pub const FILE_BYTES: u64 = 256 << 20;
     /// A workbook (xlsx, ods and xlsb are zip files).
     pub const WORKBOOK_BYTES: u64 = 100 << 20;
     /// Everything in a workbook's zip, unpacked: the sheets' XML is read as it is unpacked,
@@ -389,7 +389,7 @@ pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     if let Some(kind) = not_regular(&meta) {
         return Err(IngestError::at_file(path, format!("{kind}, not a regular file: attain reads only regular files")));
     }
-    let too_big = |len: u64| IngestError::at_file(path, format!("the file is {len} bytes; attain reads files of up to {} bytes (512 MiB)", limits::FILE_BYTES));
+    let too_big = |len: u64| IngestError::at_file(path, format!("the file is {len} bytes; attain reads files of up to {} bytes (256 MiB)", limits::FILE_BYTES));
     if meta.len() > limits::FILE_BYTES {
         return Err(too_big(meta.len()));
     }

@@ -21,6 +21,7 @@ const MAX_KIB: u64 = 1 << 20;
 
 /// Run with a deadline (today's code hangs on a named pipe): kill the child when it passes,
 /// and measure its peak memory as `corpus::run` does.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives its peak memory
 fn run_limited(cmd: &mut Command, deadline: Duration) -> Run {
     let start = Instant::now();
     let mut child = cmd
@@ -447,7 +448,9 @@ fn an_unknown_la_code_and_an_implausible_year_are_warnings() {
     let p = c.file("2018-936-ks2.csv");
     let text = text_of(KS2);
     let (header, rest) = text.split_once("\r\n").unwrap();
-    let header = header.replace(",TELIG_18,", ",TELIG_30,").replace(",PTRWM_EXP_18,", ",PTRWM_EXP_30,");
+    let header = header
+        .replace(",TELIG_18,", ",TELIG_30,")
+        .replace(",PTRWM_EXP_18,", ",PTRWM_EXP_30,");
     std::fs::write(&p, format!("{header}\r\n{rest}")).unwrap();
     let next = attain::dates::this_year() + 1;
     c.expect_warnings(
@@ -942,15 +945,43 @@ fn a_known_dfe_oddity_is_read_as_published_and_noted() {
     // catalogue records it (`range_oddity`), so the file reads cleanly and each is noted.
     let p = raw("calvinchankf-uk-schools/data_2024-2025/england_census.csv");
     let text = std::fs::read_to_string(&p).unwrap();
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let records: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
     let col = records[0].iter().position(|h| h == "PSENELSE").unwrap();
-    let over: Vec<(usize, String)> = records.iter().enumerate().skip(1).filter(|(_, r)| r.get(col).and_then(|v| v.trim_end_matches('%').parse::<f64>().ok()).is_some_and(|v| v > 100.0)).map(|(i, r)| (i + 1, r[col].to_string())).collect();
+    let over: Vec<(usize, String)> = records
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter(|(_, r)| {
+            r.get(col)
+                .and_then(|v| v.trim_end_matches('%').parse::<f64>().ok())
+                .is_some_and(|v| v > 100.0)
+        })
+        .map(|(i, r)| (i + 1, r[col].to_string()))
+        .collect();
     assert!(!over.is_empty());
-    let out = bin().arg("inspect").arg(&p).args(["--format", "json"]).output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .arg("inspect")
+        .arg(&p)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let notes: Vec<String> = v["tables"][0]["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap().to_string()).collect();
+    let notes: Vec<String> = v["tables"][0]["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
     for (line, value) in &over {
         let expected = format!("row {line}, column PSENELSE: {value:?} is outside the range: census_ehcp_pct (percent) runs from 0 to 100; read as published (DfE's census counts some special schools' pupils with EHC plans against a smaller headcount, giving over 100%)");
         assert!(notes.contains(&expected), "{expected}\n{notes:?}");
