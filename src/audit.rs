@@ -9,7 +9,15 @@
 //! * text a person reads (HTML, SVG, Markdown, text, and PDF through `pdftotext`): every
 //!   pupil-data figure is labelled with its group size as `n=K` (withheld: `n=c`), so
 //!   `n=1` ... `n=5` is disclosive.
-//! Published figures (already controlled by the DfE) do not carry these labels.
+//!
+//! Published figures (already controlled by the DfE) do not carry these labels; in JSON, a
+//! row of `attain gaps` on published data (`group_status` holding a published status
+//! token, no pupil-data `status`) carries DfE's own cohorts and is not a disclosure.
+//!
+//! Files are read in every encoding attain can write and a person may re-save them in
+//! (UTF-8, UTF-16, Windows-1252), CSV and TSV, and workbooks (xlsx, xls, ods, hidden sheets
+//! too) within the limits every workbook is read within. Cohorts stored as text, `N=4`,
+//! HTML entities (`n&#61;2`) and no-break spaces are seen through.
 
 use std::path::{Path, PathBuf};
 
@@ -38,18 +46,27 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
         let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
         let shown = crate::ingest::display_path(&path);
         let found = match ext.as_str() {
-            "csv" => Some(audit_csv(&path, threshold)),
-            "json" => Some(audit_json(&path, threshold)),
-            "html" | "htm" | "svg" | "md" | "txt" | "typ" => std::fs::read_to_string(&path).ok().map(|t| audit_text(&t, threshold)),
-            "xlsx" => Some(audit_xlsx(&path, threshold)),
+            "csv" => Some(read_text(&path).map(|t| audit_csv(&t, b',', threshold))),
+            "tsv" | "tab" => Some(read_text(&path).map(|t| audit_csv(&t, b'\t', threshold))),
+            "json" => Some(read_text(&path).map(|t| audit_json(&t, threshold))),
+            "html" | "htm" | "svg" | "md" | "txt" | "typ" => Some(read_text(&path).map(|t| audit_text(&t, threshold))),
+            "xlsx" | "xlsm" | "xls" | "ods" => Some(audit_workbook(&path, threshold)),
             "pdf" => match pdf_text(&path) {
-                Some(t) => Some(audit_text(&t, threshold)),
+                Some(t) => Some(Ok(audit_text(&t, threshold))),
                 None => {
                     report.not_checked.push(format!("{shown}: pdftotext (poppler-utils) is not installed"));
                     None
                 }
             },
             _ => None,
+        };
+        let found = match found {
+            Some(Ok(f)) => Some(f),
+            Some(Err(why)) => {
+                report.not_checked.push(format!("{shown}: {why}"));
+                None
+            }
+            None => None,
         };
         if let Some(found) = found {
             report.files_checked += 1;
@@ -68,9 +85,24 @@ fn is_cohort_column(name: &str) -> bool {
     n == "cohort" || n.ends_with("_cohort")
 }
 
-fn audit_csv(path: &Path, threshold: u64) -> Vec<(String, String)> {
+/// A file's text in whatever encoding it was written or re-saved in (read as ingest reads).
+fn read_text(path: &Path) -> Result<String, String> {
+    let bytes = crate::ingest::table::read_input(path).map_err(|e| e.message)?;
+    if bytes.is_empty() {
+        return Ok(String::new());
+    }
+    crate::ingest::table::decode(path, &bytes).map(|d| d.text).map_err(|e| e.message)
+}
+
+/// A number as written in a cell or field: `3`, ` 3 `, `"3"`, `3.0`.
+fn number_in(s: &str) -> Option<f64> {
+    let t = s.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\u{a0}' || c == '\u{202f}');
+    t.parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn audit_csv(text: &str, delimiter: u8, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Ok(mut rdr) = csv::ReaderBuilder::new().flexible(true).from_path(path) else { return out };
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let Ok(headers) = rdr.headers().cloned() else { return out };
     let cols: Vec<(usize, String)> = headers.iter().enumerate().filter(|(_, h)| is_cohort_column(h)).map(|(i, h)| (i, h.to_string())).collect();
     if cols.is_empty() {
@@ -80,7 +112,7 @@ fn audit_csv(path: &Path, threshold: u64) -> Vec<(String, String)> {
         let Ok(rec) = rec else { continue };
         for (c, name) in &cols {
             let raw = rec.get(*c).unwrap_or("").trim();
-            if raw.parse::<f64>().is_ok_and(|v| disclosive(v, threshold)) {
+            if number_in(raw).is_some_and(|v| disclosive(v, threshold)) {
                 out.push((format!("row {}, column {name}", i + 2), raw.to_string()));
             }
         }
@@ -88,12 +120,16 @@ fn audit_csv(path: &Path, threshold: u64) -> Vec<(String, String)> {
     out
 }
 
-fn audit_json(path: &Path, threshold: u64) -> Vec<(String, String)> {
+fn audit_json(text: &str, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Ok(text) = std::fs::read_to_string(path) else { return out };
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(&text) else { return out };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return out };
     walk_json(&v, "$".into(), threshold, &mut out);
     out
+}
+
+/// A row of `attain gaps` on published data: its cohorts are DfE's published ones.
+fn published_gap_row(m: &serde_json::Map<String, serde_json::Value>) -> bool {
+    !m.contains_key("status") && m.get("group_status").and_then(|s| s.as_str()).and_then(crate::value::Status::from_token).is_some()
 }
 
 fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(String, String)>) {
@@ -101,8 +137,10 @@ fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(S
         serde_json::Value::Object(m) => {
             for (k, x) in m {
                 let here = format!("{at}.{k}");
-                if is_cohort_column(k) {
-                    if let Some(n) = x.as_f64().filter(|n| disclosive(*n, threshold)) {
+                // A cohort stored as text ("3") is as disclosive as the number.
+                let n = x.as_f64().or_else(|| x.as_str().and_then(number_in));
+                if is_cohort_column(k) && !published_gap_row(m) {
+                    if let Some(n) = n.filter(|n| disclosive(*n, threshold)) {
                         out.push((here.clone(), n.to_string()));
                     }
                 }
@@ -114,15 +152,19 @@ fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(S
     }
 }
 
-/// `n=K`, `n = K` or `n=K` with a non-breaking space, as a whole word.
+/// `n=K`, `N=K`, `n = K`, with no-break spaces or HTML entities (`n&#61;2`,
+/// `n&nbsp;=&nbsp;3`) between, as a whole word.
 pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (ln, line) in text.lines().enumerate() {
+    let decoded = if text.contains('&') { html_escape::decode_html_entities(text) } else { std::borrow::Cow::Borrowed(text) };
+    // Every kind of space a label can be typed or rendered with reads as a space.
+    let spaced: String = decoded.chars().map(|c| if matches!(c, '\u{a0}' | '\u{202f}' | '\u{2007}' | '\u{2009}' | '\u{200a}' | '\t') { ' ' } else { c }).collect();
+    for (ln, line) in spaced.lines().enumerate() {
         let b = line.as_bytes();
         let mut i = 0;
         while i < b.len() {
             let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
-            if b[i] == b'n' && word_start {
+            if (b[i] == b'n' || b[i] == b'N') && word_start {
                 let mut j = i + 1;
                 while j < b.len() && (b[j] == b' ' || line.is_char_boundary(j) && line[j..].starts_with('\u{a0}')) {
                     j += if b[j] == b' ' { 1 } else { '\u{a0}'.len_utf8() };
@@ -152,34 +194,29 @@ pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
     out
 }
 
-fn audit_xlsx(path: &Path, threshold: u64) -> Vec<(String, String)> {
-    use calamine::{open_workbook_auto, Data, Reader};
+/// Workbooks (xlsx, xls, ods) through the ingest reader, within its limits, hidden sheets
+/// included; cohorts read whether stored as numbers or text.
+fn audit_workbook(path: &Path, threshold: u64) -> Result<Vec<(String, String)>, String> {
+    let bytes = crate::ingest::table::read_input(path).map_err(|e| e.message)?;
+    let sheets = crate::ingest::table::read_workbook_sheets(path, &bytes, true).map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    let Ok(mut wb) = open_workbook_auto(path) else { return out };
-    for name in wb.sheet_names().to_vec() {
-        let Ok(range) = wb.worksheet_range(&name) else { continue };
+    for sheet in &sheets {
+        let name = &sheet.name;
         let mut cohort_cols: Vec<usize> = Vec::new();
-        for (r, row) in range.rows().enumerate() {
-            for (c, cell) in row.iter().enumerate() {
-                match cell {
-                    Data::String(s) if is_cohort_column(s) => cohort_cols.push(c),
-                    Data::String(s) => out.extend(audit_text(s, threshold).into_iter().map(|(_, f)| (format!("sheet {name}, row {}, column {}", r + 1, c + 1), f))),
-                    Data::Int(_) | Data::Float(_) if cohort_cols.contains(&c) => {
-                        let v = match cell {
-                            Data::Int(i) => *i as f64,
-                            Data::Float(f) => *f,
-                            _ => 0.0,
-                        };
-                        if disclosive(v, threshold) {
-                            out.push((format!("sheet {name}, row {}, column {}", r + 1, c + 1), v.to_string()));
-                        }
-                    }
-                    _ => {}
+        for row in &sheet.rows {
+            for (c, cell) in row.cells.iter().enumerate() {
+                let at = || format!("sheet {name}{}, row {}, column {}", if sheet.hidden { " (hidden)" } else { "" }, row.line, crate::ingest::table::column_letters(sheet.first_col + c + 1));
+                if is_cohort_column(cell) {
+                    cohort_cols.push(c);
+                } else if cohort_cols.contains(&c) && number_in(cell).is_some_and(|v| disclosive(v, threshold)) {
+                    out.push((at(), cell.trim().to_string()));
+                } else {
+                    out.extend(audit_text(cell, threshold).into_iter().map(|(_, f)| (at(), f)));
                 }
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// The text of a PDF as a reader sees it, through poppler's pdftotext.

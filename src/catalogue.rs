@@ -66,6 +66,33 @@ pub struct Measure {
     /// Percentages default to 0-100; other units have no range unless one is given.
     #[serde(default)]
     pub range: Option<[f64; 2]>,
+    /// Whole numbers only (default: the unit's `integer`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integer: Option<bool>,
+    /// A known oddity of DfE's own files that puts published values outside `range`: those
+    /// are read as published, with a note quoting this, instead of refused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range_oddity: Option<String>,
+}
+
+/// What every measure of a unit can hold unless the measure says otherwise
+/// (`[units.percent]` in `catalogue/measures.toml`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitRule {
+    #[serde(default)]
+    pub range: Option<[f64; 2]>,
+    #[serde(default)]
+    pub integer: bool,
+}
+
+/// The values a published figure of a measure can take, checked as files are read.
+#[derive(Debug, Clone)]
+pub struct ValueRule {
+    pub min: f64,
+    pub max: f64,
+    pub integer: bool,
+    pub oddity: Option<String>,
 }
 
 fn default_aggregate() -> String {
@@ -397,6 +424,8 @@ struct BreaksFile {
 
 #[derive(Debug, Deserialize)]
 struct MeasuresFile {
+    #[serde(default)]
+    units: BTreeMap<String, UnitRule>,
     measure: Vec<Measure>,
 }
 
@@ -417,6 +446,8 @@ pub struct Catalogue {
     pub origin: String,
     /// sha256 of every catalogue file's text: a pipeline stage reruns when the catalogue changes.
     pub fingerprint: String,
+    /// Default ranges by unit (`[units.*]` in measures.toml).
+    pub units: BTreeMap<String, UnitRule>,
 }
 
 /// The shipped catalogue, compiled in.
@@ -427,6 +458,16 @@ const BUILTIN_BREAKS: &str = include_str!("../catalogue/breaks.toml");
 const BUILTIN_DATASETS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/datasets.rs"));
 
 impl Catalogue {
+    /// The values a measure's published figures can take: its own `range` (and `integer`),
+    /// else its unit's. `None`: not checked.
+    pub fn value_rule(&self, measure: &str) -> Option<ValueRule> {
+        let m = self.measures.get(*self.by_measure.get(measure)?)?;
+        let unit = self.units.get(&m.unit);
+        let [min, max] = m.range.or(unit.and_then(|u| u.range))?;
+        let integer = m.integer.unwrap_or(unit.is_some_and(|u| u.integer));
+        Some(ValueRule { min, max, integer, oddity: m.range_oddity.clone() })
+    }
+
     /// The catalogue compiled into the binary.
     pub fn builtin() -> Catalogue {
         let datasets = BUILTIN_DATASETS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
@@ -484,7 +525,7 @@ impl Catalogue {
         }
         ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
         let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
-        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint };
+        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint, units: m.units };
         cat.validate()?;
         Ok(cat)
     }

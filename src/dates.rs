@@ -1,6 +1,12 @@
 //! Calendar arithmetic without a date crate: days since 1970-01-01 <-> ISO dates.
 //! (Howard Hinnant's civil-from-days algorithm.)
 
+/// The calendar year now (UTC), for plausibility checks.
+pub fn this_year() -> i32 {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    civil_from_days((secs / 86_400) as i64).0 as i32
+}
+
 pub fn iso_from_days(days: i64) -> String {
     let (y, m, d) = civil_from_days(days);
     format!("{y:04}-{m:02}-{d:02}")

@@ -3,6 +3,7 @@
 //! canonical rows; `store` merges batches into the parquet store.
 
 pub mod areas;
+pub mod check;
 pub mod gias;
 pub mod lait;
 pub mod neighbours;
@@ -14,7 +15,7 @@ pub mod table;
 pub mod target_return;
 pub mod tidy;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -137,6 +138,8 @@ fn walk_dir(dir: &Path, walk: &mut Walk, seen: &mut HashSet<PathBuf>, depth: usi
         }
         match std::fs::metadata(&e) {
             Ok(m) if m.is_dir() => walk_dir(&e, walk, seen, depth + 1)?,
+            // A named pipe would block the read for ever and a device never ends: say so, and go on.
+            Ok(m) if !m.is_file() => walk.warnings.push(IngestWarning::at_file(&e, format!("{}, not a regular file: skipped", table::not_regular(&m).unwrap_or("not a regular file")))),
             Ok(_) => match std::fs::canonicalize(&e) {
                 Ok(c) if !seen.insert(c.clone()) => walk.skipped.push((e, format!("a link to the file {}, already read: not read twice", c.display()))),
                 _ => walk.files.push((e, false)),
@@ -156,9 +159,9 @@ pub fn display_path(p: &Path) -> String {
 
 /// Read and recognise one file. Never panics; every problem is an outcome.
 pub fn read_file(path: &Path, opts: &IngestOptions) -> FileOutcome {
-    match std::fs::read(path) {
+    match table::read_input(path) {
         Ok(bytes) => read_bytes(path, &bytes, opts),
-        Err(e) => FileOutcome::Failed(IngestError::at_file(path, format!("cannot read: {e}"))),
+        Err(e) => FileOutcome::Failed(e),
     }
 }
 
@@ -221,9 +224,14 @@ fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestEr
     }
 }
 
+/// What a figure is about: year, level, code, measure, group, scope and phase.
+type FigureKey = (i32, Level, String, Arc<str>, Arc<str>, &'static str, &'static str);
+/// Where a figure was read (sheet, row, column) and what it was (value bits, status).
+type FigureAt = (String, u64, Arc<str>, Option<u64>, Status);
+
 fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
     let sheets = table::read_workbook(path, bytes)?;
-    if sheets.iter().all(|s| s.rows.is_empty()) {
+    if sheets.iter().all(|s| s.rows.is_empty() && !s.hidden) {
         return Err(IngestError::at_file(path, "the workbook has no data: every sheet is empty"));
     }
     let mut reports = Vec::new();
@@ -231,8 +239,18 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
     let mut skipped = Vec::new();
     let mut skip_reasons = Vec::new();
     let mut nearest: Option<Near> = None;
+    let mut hidden_warnings = Vec::new();
+    // Each figure read, by what it is about, with the sheet, row and column it came from:
+    // two sheets giving one school different figures cannot both be right.
+    let mut figures: HashMap<FigureKey, FigureAt> = HashMap::new();
     for mut sheet in sheets {
         let name = sheet.name.clone();
+        if sheet.hidden {
+            // A hidden sheet is often an older copy kept out of sight: never let it win.
+            skipped.push(format!("sheet {name:?}: hidden"));
+            hidden_warnings.push(IngestWarning::at_file(path, format!("sheet {name:?} is hidden: not read (unhide it in the workbook if it holds the data)")));
+            continue;
+        }
         if sheet.rows.is_empty() {
             skipped.push(format!("sheet {name:?}: empty"));
             continue;
@@ -257,6 +275,20 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
                 let mut t = table::into_table(path, Some(name.clone()), sheet.rows, at, vec![]);
                 t.warnings = warnings;
                 let (report, b) = dispatch(&t, ds, opts)?;
+                for r in &b.results {
+                    let key = (r.year, r.level, r.code.clone(), r.measure.clone(), r.group.clone(), r.scope, r.phase);
+                    let here = (name.clone(), r.source_row, r.source_column.clone(), r.value.map(f64::to_bits), r.status);
+                    match figures.get(&key) {
+                        Some(first) if first.0 != name && (first.3, first.4) != (here.3, here.4) => {
+                            let shown = |v: Option<u64>, s: Status| v.map(|b| f64::from_bits(b).to_string()).unwrap_or_else(|| s.token().to_string());
+                            return Err(IngestError::at(path, r.source_row, Some(&r.source_column), format!("sheet {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, row {}, column {}: which is right cannot be told; remove the wrong sheet", r.level.as_str(), r.code, r.measure, r.group, shown(here.3, here.4), shown(first.3, first.4), first.0, first.1, first.2)));
+                        }
+                        Some(_) => {}
+                        None => {
+                            figures.insert(key, here);
+                        }
+                    }
+                }
                 reports.push(report);
                 batch.append(b);
             }
@@ -269,6 +301,11 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
                 }
             }
         }
+    }
+    if let Some(first) = reports.first_mut() {
+        let mut w = hidden_warnings;
+        w.append(&mut first.warnings);
+        first.warnings = w;
     }
     if reports.is_empty() {
         if !skip_reasons.is_empty() {
@@ -453,8 +490,15 @@ fn repeats_header(row: &Row, headers: &[String]) -> bool {
 #[inline]
 pub fn cell(t: &Table, row: &Row, col: usize) -> Result<Cell, IngestError> {
     parse_cell(row.get(col)).map_err(|bad| {
-        IngestError::at(&t.path, row.line, t.headers.get(col).map(String::as_str), format!("{:?}: {}", bad.text, bad.reason))
+        // A workbook cell formatted as a date is read as its date (2019-09-01): say what it is.
+        let reason = if is_iso_date(bad.text.trim()) { "a date, not a number (the cell is formatted as a date: give the figure, formatted as a number)" } else { bad.reason };
+        IngestError::at(&t.path, row.line, t.headers.get(col).map(String::as_str), format!("{:?}: {}", bad.text, reason))
     })
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Resolve a file's year: `--year`, else content, else a year in its path, else a known
@@ -587,6 +631,10 @@ pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptio
 
 fn is_parquet(p: &Path) -> bool {
     use std::io::Read as _;
+    // Opening a named pipe blocks until something writes to it: look only at regular files.
+    if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
+        return false;
+    }
     let mut magic = [0u8; 4];
     std::fs::File::open(p).and_then(|mut f| f.read_exact(&mut magic)).map(|_| &magic == b"PAR1").unwrap_or(false)
 }

@@ -198,7 +198,10 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             mapped.push(t.headers[key].clone());
         }
     }
+    super::check::duplicate_columns(t, &mapped)?;
     let mut report = TableReport { year: Some(year), year_from, version: version.to_string(), mapped_columns: mapped.clone(), ..Default::default() };
+    report.warnings.extend(super::check::plausible_year(t, year, &report.year_from));
+    let mut la_codes = super::check::LaCodes::default();
     let mapped_set: HashSet<&str> = mapped.iter().map(String::as_str).collect();
     report.unmapped_columns = t.headers.iter().filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty()).cloned().collect();
 
@@ -238,6 +241,9 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             }
         }
         let la_code = if level == Level::La { la_row_code(row, &la_code_cols, la_col) } else { la_col.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty()) };
+        if let (Some(c), Some(la), true) = (la_col, &la_code, level != Level::National) {
+            report.warnings.extend(la_codes.check(t, row, Some(&t.headers[c]), la));
+        }
         let code = match level {
             Level::School => {
                 let urn = urn_col.map(|c| row.get(c).trim()).unwrap_or("");
@@ -294,7 +300,9 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             if !r.levels.is_empty() && !r.levels.contains(&level) {
                 continue;
             }
-            let Some(Figures { value, cohort, numerator, ci_low, ci_high, status }) = read_figures(t, row, r)? else { continue };
+            let Some(figures) = read_figures(t, row, r)? else { continue };
+            report.notes.extend(super::check::figures(t, row, r, &figures, &opts.catalogue)?);
+            let Figures { value, cohort, numerator, ci_low, ci_high, status } = figures;
             count_status(&mut report, status);
             batch.results.push(ResultRow {
                 year,

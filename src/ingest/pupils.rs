@@ -214,11 +214,12 @@ fn redact(id: &str) -> String {
 }
 
 fn read_tables(path: &Path) -> Result<Vec<Table>, IngestError> {
-    let bytes = std::fs::read(path).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
+    let bytes = table::read_input(path)?;
     let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
     // Empty sheets and files have no header to read: they are simply not pupil tables.
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
         let sheets = table::read_workbook(path, &bytes)?;
+        // Hidden sheets come back empty: they are not read.
         Ok(sheets.into_iter().filter(|s| !s.rows.is_empty()).map(|s| table::into_table(path, Some(s.name), s.rows, 0, vec![])).collect())
     } else {
         let decoded = table::decode(path, &bytes)?;

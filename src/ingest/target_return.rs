@@ -102,8 +102,13 @@ fn value_of(d: Option<&calamine::Data>) -> CellValue {
 /// Read a return. A file that cannot be opened, has no `Targets` sheet or no table header row
 /// is an error for the whole file; everything else is left for the checks.
 pub fn read(path: &Path) -> Result<TargetReturn, IngestError> {
-    use calamine::{open_workbook_auto, Reader};
-    let mut wb = open_workbook_auto(path).map_err(|e| IngestError::at_file(path, format!("cannot open the workbook: {e}")))?;
+    use calamine::{open_workbook_auto_from_rs, Reader};
+    // A return comes from outside: read it within the limits every workbook is read within
+    // (a regular file, its size, what it unpacks to, each sheet's area) before calamine lays
+    // out a sheet.
+    let bytes = super::table::read_input(path)?;
+    super::table::read_workbook(path, &bytes)?;
+    let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| IngestError::at_file(path, format!("cannot open the workbook: {e}")))?;
     let names = wb.sheet_names().to_vec();
     let Some(sheet) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(layout::SHEET)).cloned() else {
         return Err(IngestError::at_file(path, format!("no sheet named {} (sheets: {}): not a targets form from `attain targets forms`", layout::SHEET, names.join(", "))));

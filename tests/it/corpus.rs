@@ -26,7 +26,7 @@ use attain::store::Store;
 
 use crate::common::{bin, raw, raw_dir, scratch};
 
-const KS2: &str = "clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv";
+pub(crate) const KS2: &str = "clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv";
 const KS2_2017_850: &str = "clarelgibson-hants-surrey/data-in/ks2/2017-850-ks2.csv";
 const KS2_2018_850: &str = "clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv";
 const LAIT_DICTIONARY: &str = "dfe-lait/01_data/02_prod/lait_data_dictionary.csv";
@@ -35,17 +35,17 @@ const SN_XLSX: &str = "dfe-lait/01_data/02_prod/sn_april_2021.xlsx";
 // ---------------------------------------------------------------- running attain
 
 /// What one run of the binary did.
-struct Run {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-    elapsed: Duration,
+pub(crate) struct Run {
+    pub(crate) code: Option<i32>,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
+    pub(crate) elapsed: Duration,
     /// Peak resident memory of the process, in KiB (from wait4's rusage).
-    peak_kib: u64,
+    pub(crate) peak_kib: u64,
 }
 
 /// Run the command, timing it and measuring its peak memory (its own, not the test's).
-fn run(cmd: &mut Command) -> Run {
+pub(crate) fn run(cmd: &mut Command) -> Run {
     let start = Instant::now();
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
@@ -76,7 +76,7 @@ fn run(cmd: &mut Command) -> Run {
 }
 
 /// Every file under `dir` with its bytes: to tell that nothing was written or changed.
-fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -114,33 +114,33 @@ fn baseline_store() -> &'static Path {
 
 /// A case: a directory holding the bad file (named like the real file it came from, so
 /// that its year is found the same way) and an output directory with a copy of the baseline store.
-struct Case {
-    dir: PathBuf,
-    out: PathBuf,
+pub(crate) struct Case {
+    pub(crate) dir: PathBuf,
+    pub(crate) out: PathBuf,
 }
 
 impl Case {
-    fn new(name: &str) -> Case {
+    pub(crate) fn new(name: &str) -> Case {
         let dir = scratch(&format!("corpus-{name}"));
         let out = dir.join("out");
         copy_dir(baseline_store(), &out.join("store"));
         Case { dir, out }
     }
-    fn store(&self) -> PathBuf {
+    pub(crate) fn store(&self) -> PathBuf {
         self.out.join("store")
     }
-    fn file(&self, name: &str) -> PathBuf {
+    pub(crate) fn file(&self, name: &str) -> PathBuf {
         let d = self.dir.join("input");
         std::fs::create_dir_all(&d).unwrap();
         d.join(name)
     }
-    fn ingest(&self, path: &Path) -> Run {
+    pub(crate) fn ingest(&self, path: &Path) -> Run {
         run(bin().arg("ingest").arg(path).arg("--store").arg(self.store()))
     }
 
     /// `attain ingest` and `attain inspect` both stop with exit code 3 and print `expected`
     /// (the whole located message), and the store directory is exactly as it was.
-    fn expect_error(&self, path: &Path, expected: &str) {
+    pub(crate) fn expect_error(&self, path: &Path, expected: &str) {
         let before = snapshot(&self.out);
         let r = self.ingest(path);
         assert_eq!(r.code, Some(3), "ingest {}: {}", path.display(), r.stderr);
@@ -154,7 +154,7 @@ impl Case {
 
     /// Both commands finish with exit code 1 and print each expected warning; the store is
     /// written. Returns the ingest run.
-    fn expect_warnings(&self, path: &Path, expected: &[String]) -> Run {
+    pub(crate) fn expect_warnings(&self, path: &Path, expected: &[String]) -> Run {
         let r = self.ingest(path);
         assert_eq!(r.code, Some(1), "ingest {}: {}", path.display(), r.stderr);
         for w in expected {
@@ -174,46 +174,46 @@ impl Case {
 
 // ---------------------------------------------------------------- reading the real files
 
-fn catalogue() -> Arc<Catalogue> {
+pub(crate) fn catalogue() -> Arc<Catalogue> {
     static CAT: OnceLock<Arc<Catalogue>> = OnceLock::new();
     CAT.get_or_init(|| Arc::new(Catalogue::load(None).unwrap())).clone()
 }
 
 /// A real CSV as text (with its BOM, if it has one) and its lines (split on CRLF).
-fn text_of(rel: &str) -> String {
+pub(crate) fn text_of(rel: &str) -> String {
     String::from_utf8(std::fs::read(raw(rel)).unwrap()).unwrap()
 }
 
-fn lines_of(text: &str) -> Vec<String> {
+pub(crate) fn lines_of(text: &str) -> Vec<String> {
     text.split("\r\n").map(str::to_string).collect()
 }
 
 /// The header cells of a real CSV, as the csv crate reads them (BOM removed).
-fn header_of(text: &str) -> Vec<String> {
+pub(crate) fn header_of(text: &str) -> Vec<String> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     r.records().next().unwrap().unwrap().iter().map(str::to_string).collect()
 }
 
-fn cells(line: &str) -> Vec<String> {
+pub(crate) fn cells(line: &str) -> Vec<String> {
     let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.trim_start_matches('\u{feff}').as_bytes());
     r.records().next().unwrap().unwrap().iter().map(str::to_string).collect()
 }
 
 /// The 1-based line of the first data line with this RECTYPE.
-fn rectype_line(lines: &[String], rectype: &str) -> usize {
+pub(crate) fn rectype_line(lines: &[String], rectype: &str) -> usize {
     lines.iter().position(|l| l.split(',').next() == Some(rectype)).unwrap() + 1
 }
 
 /// A school line (RECTYPE 1) with no quoted fields, with a plain percentage in PTRWM_EXP, from line 10 on.
-fn plain_school_line(lines: &[String], header: &[String]) -> usize {
+pub(crate) fn plain_school_line(lines: &[String], header: &[String]) -> usize {
     let col = header.iter().position(|h| h == "PTRWM_EXP").unwrap();
     (9..lines.len()).find(|&i| lines[i].starts_with("1,") && !lines[i].contains('"') && cells(&lines[i])[col].ends_with('%')).unwrap() + 1
 }
 
 /// The results a file gives, in the library (no store), with what `attain` warned about.
-type Figure = (i32, Level, String, String, String, Option<u64>, String, String, Option<String>);
+pub(crate) type Figure = (i32, Level, String, String, String, Option<u64>, String, String, Option<String>);
 
-fn read(path: &Path) -> (Vec<Figure>, Vec<u64>, Vec<String>, FileOutcome) {
+pub(crate) fn read(path: &Path) -> (Vec<Figure>, Vec<u64>, Vec<String>, FileOutcome) {
     let outcome = attain::ingest::read_file(path, &IngestOptions { catalogue: catalogue(), year: None });
     let FileOutcome::Ingested { batch, tables, .. } = &outcome else { panic!("{}: {outcome:?}", path.display()) };
     let figs = batch
@@ -226,12 +226,12 @@ fn read(path: &Path) -> (Vec<Figure>, Vec<u64>, Vec<String>, FileOutcome) {
     (figs, rows, warnings, outcome)
 }
 
-fn store_results(store: &Path, file_suffix: &str) -> Vec<attain::store::frame::ResultRecord> {
+pub(crate) fn store_results(store: &Path, file_suffix: &str) -> Vec<attain::store::frame::ResultRecord> {
     let s = Store::at(store);
     query_results(s.scan("results").unwrap(), &ResultFilter { source_file: Some(file_suffix.into()), ..Default::default() }).unwrap()
 }
 
-fn shown(p: &Path) -> String {
+pub(crate) fn shown(p: &Path) -> String {
     p.display().to_string()
 }
 
@@ -392,7 +392,7 @@ fn windows_1252() {
     assert_eq!(measures(&read_lenient(&p)), orig);
 }
 
-fn read_lenient(p: &Path) -> FileOutcome {
+pub(crate) fn read_lenient(p: &Path) -> FileOutcome {
     attain::ingest::read_file(p, &IngestOptions { catalogue: catalogue(), year: None })
 }
 

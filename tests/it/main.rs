@@ -8,6 +8,7 @@ mod booklet;
 mod cli;
 mod corpus;
 mod fuzz;
+mod hardening;
 mod modern_layouts;
 mod ofsted_frameworks;
 mod charts;

@@ -89,7 +89,27 @@ impl Logo {
             "png" => "image/png",
             _ => return Err(err("the logo must be an .svg or .png file".into())),
         };
-        let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
+        // Only a regular file of modest size: a named pipe would block for ever, and a huge
+        // image would be decoded whole into memory by the PDF renderer.
+        use crate::ingest::table::limits;
+        let meta = std::fs::metadata(path).map_err(|e| err(e.to_string()))?;
+        if let Some(kind) = crate::ingest::table::not_regular(&meta) {
+            return Err(err(format!("the logo is {kind}, not a regular file")));
+        }
+        if meta.len() > limits::LOGO_BYTES {
+            return Err(err(format!("the logo is {} bytes; at most {} (4 MiB) are read", meta.len(), limits::LOGO_BYTES)));
+        }
+        let bytes = crate::ingest::table::read_input(path).map_err(|e| err(e.message))?;
+        if ext == "png" {
+            let mut decoder = png::Decoder::new(std::io::Cursor::new(&bytes));
+            decoder.set_limits(png::Limits { bytes: usize::MAX });
+            // The header alone: nothing is decoded.
+            let info = decoder.read_header_info().map_err(|e| err(format!("not a readable PNG: {e}")))?;
+            let (w, h) = (info.width as u64, info.height as u64);
+            if w * h > limits::LOGO_PIXELS {
+                return Err(err(format!("the logo is {w} x {h} pixels; at most {} pixels (4096 x 4096) are read: scale it down", limits::LOGO_PIXELS)));
+            }
+        }
         let data_uri = format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(&bytes));
         Ok(Logo { file: format!("logo.{ext}"), data_uri, bytes })
     }
