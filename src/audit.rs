@@ -73,6 +73,8 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
             report.findings.extend(found.into_iter().map(|(location, figure)| Finding { file: shown.clone(), location, figure }));
         }
     }
+    // Figures that are safe one by one may not be together (src/audit_diff.rs).
+    report.findings.extend(crate::audit_diff::check(dir, threshold)?);
     Ok(report)
 }
 

@@ -134,6 +134,48 @@ pub struct Group {
     /// The group's complement, where one exists (disadvantaged <-> not_disadvantaged).
     #[serde(default)]
     pub complement: Option<String>,
+    /// Which pupils of a pupil-level file the group holds (docs/pupil-data.md); none for
+    /// groups that exist only in published data.
+    #[serde(default)]
+    pub pupils: Option<PupilDef>,
+    /// What a combined group may not repeat (default: the dimension of `pupils`).
+    #[serde(default)]
+    pub kind: Option<String>,
+}
+
+/// A pupil group's definition over the pupil file's dimensions.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PupilDef {
+    Values { dimension: String, values: Vec<String> },
+    AnyOf { any_of: Vec<String> },
+    Not { not: String },
+    Everyone { everyone: bool },
+}
+
+/// A pupil characteristic and every value it can take (its groups make up all pupils).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PupilDimension {
+    pub id: String,
+    pub values: Vec<String>,
+}
+
+/// A level figures are given for, and the levels it lies within (nearest first).
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    pub id: String,
+    #[serde(default)]
+    pub within: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Relations {
+    /// What `a+b` means; only "intersection" is understood.
+    #[serde(default)]
+    pub combine: Option<String>,
 }
 
 /// How to recognise a file family from a header row.
@@ -432,6 +474,12 @@ struct MeasuresFile {
 #[derive(Debug, Deserialize)]
 struct GroupsFile {
     group: Vec<Group>,
+    #[serde(default)]
+    dimension: Vec<PupilDimension>,
+    #[serde(default)]
+    level: Vec<Level>,
+    #[serde(default)]
+    relations: Relations,
 }
 
 /// The whole catalogue, validated.
@@ -439,6 +487,10 @@ struct GroupsFile {
 pub struct Catalogue {
     pub measures: Vec<Measure>,
     pub groups: Vec<Group>,
+    /// Pupil-level dimensions and the nesting of levels (catalogue/groups.toml).
+    pub pupil_dimensions: Vec<PupilDimension>,
+    pub levels: Vec<Level>,
+    pub relations: Relations,
     pub datasets: Vec<Dataset>,
     pub school_types: SchoolTypes,
     pub breaks: Vec<SeriesBreak>,
@@ -525,7 +577,7 @@ impl Catalogue {
         }
         ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
         let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
-        let cat = Catalogue { measures: m.measure, groups: g.group, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint, units: m.units };
+        let cat = Catalogue { measures: m.measure, groups: g.group, pupil_dimensions: g.dimension, levels: g.level, relations: g.relations, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint, units: m.units };
         cat.validate()?;
         Ok(cat)
     }
@@ -546,6 +598,8 @@ impl Catalogue {
                 }
             }
         }
+        // Pupil-group definitions and relations (disclosure control relies on them).
+        crate::analysis::pupil_groups::GroupDefs::from_catalogue(self)?;
         let groups: std::collections::HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
         // A misspelt id in breaks.toml would silently drop the reason a figure is missing.
         for b in &self.breaks {

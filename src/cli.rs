@@ -128,6 +128,10 @@ pub enum Command {
         /// Drop invalid pupil rows (reported as warnings, exit status 1) instead of stopping.
         #[arg(long)]
         allow_bad_rows: bool,
+        /// Ledger of pupil-level figures already released into an output tree (pupil data):
+        /// nothing is shown that, with them, would give away a small group; what is shown is added.
+        #[arg(long)]
+        ledger: Option<PathBuf>,
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
         #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -8,6 +8,7 @@
 pub mod analysis;
 pub mod atomic;
 pub mod audit;
+pub mod audit_diff;
 pub mod catalogue;
 pub mod cli;
 pub mod commands;

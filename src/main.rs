@@ -120,18 +120,21 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             }
             Ok(if r.not_checked.is_empty() { Code::Ok } else { Code::DataWarnings })
         }
-        Command::Gaps { measure, group, level, la, year, against, pupils, prior_means, partnerships, only, years, widest, threshold, allow_bad_rows, store, format } if !pupils.is_empty() => {
+        Command::Gaps { measure, group, level, la, year, against, pupils, prior_means, partnerships, only, years, widest, threshold, allow_bad_rows, ledger, store, format } if !pupils.is_empty() => {
             let level = match level {
                 Lvl::School => attain::analysis::pupils::Unit::School,
                 Lvl::La => attain::analysis::pupils::Unit::La,
                 Lvl::Partnership => attain::analysis::pupils::Unit::Partnership,
                 Lvl::National => anyhow::bail!(attain::error::ConfigError::new("--level", "pupil data is the LA's own: use school, partnership or la")),
             };
-            let o = attain::commands::pupils::PupilGapOptions { pupils, measure, group, level, year: *year, years: *years, only: only.clone(), la: la.as_deref(), prior_means: prior_means.as_ref(), partnerships: partnerships.as_ref(), threshold: *threshold, widest: *widest, allow_bad_rows: *allow_bad_rows };
+            let o = attain::commands::pupils::PupilGapOptions { pupils, measure, group, level, year: *year, years: *years, only: only.clone(), la: la.as_deref(), prior_means: prior_means.as_ref(), partnerships: partnerships.as_ref(), threshold: *threshold, widest: *widest, allow_bad_rows: *allow_bad_rows, ledger: ledger.as_deref() };
             let _ = against;
-            let (rows, warnings) = attain::commands::pupils::run(&Store::at(store), &o)?;
+            let (rows, warnings, notes) = attain::commands::pupils::run(&Store::at(store), &o)?;
             for w in &warnings {
                 eprintln!("warning: dropped a bad pupil row: {w}");
+            }
+            for n in &notes {
+                eprintln!("warning: {n}");
             }
             print!("{}", attain::commands::pupils::print(&rows, *format));
             Ok(if warnings.is_empty() { Code::Ok } else { Code::DataWarnings })
@@ -154,7 +157,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             let data = attain::analysis::data::Data::open(&store, &cat)?;
             let year = resolve_year(&data, "ks2_rwm_expected", Level::School, *year).or_else(|_| resolve_year(&data, "ks4_attainment8", Level::School, None))?;
             let sel = sel.selection();
-            let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only, pupils: (!pupils.is_empty()).then(|| attain::render::booklet::PupilInputs { paths: pupils.clone(), prior_means: prior_means.clone(), threshold: *threshold }) };
+            let opts = attain::render::booklet::Options { out: out.clone(), year, neighbours_model: *neighbours, la_colour: colour.clone(), la_name: la_name.clone(), logo: logo.clone(), templates: templates.clone(), html: true, pdf: !html_only, pupils: (!pupils.is_empty()).then(|| attain::render::booklet::PupilInputs { paths: pupils.clone(), prior_means: prior_means.clone(), threshold: *threshold, ledger: None }) };
             let s = attain::render::booklet::run(&data, &sel, &opts)?;
             eprintln!("{} booklet(s) for {} in {} (figures {:.1} s, rendering {:.1} s); index {}", s.written, attain::year::academic_label(year), out.display(), s.seconds_prepare, s.seconds_render, out.join("index.html").display());
             Ok(Code::Ok)

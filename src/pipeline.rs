@@ -318,6 +318,7 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             let opt = |k: &str| stage.options.get(k).or_else(|| p.la.get(k));
             let store_dir = stage.inputs.iter().find(|i| i.join("results.parquet").exists()).cloned().unwrap_or_else(|| PathBuf::from("output/store"));
             let out = stage.outputs.first().cloned().unwrap_or_else(|| PathBuf::from("output/booklets"));
+            let ledger = stage.options.get("ledger").and_then(|v| v.as_str()).map(PathBuf::from).unwrap_or_else(|| crate::analysis::ledger::default_path(&out));
             let store = crate::store::Store::at(&store_dir);
             let data = crate::analysis::data::Data::open(&store, catalogue)?;
             let year = match opt("year").and_then(|v| v.as_integer()) {
@@ -343,6 +344,7 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                     paths: vec![PathBuf::from(d)],
                     prior_means: stage.options.get("prior_means").and_then(|v| v.as_str()).map(PathBuf::from),
                     threshold: stage.options.get("threshold").and_then(|v| v.as_integer()).map(|t| t as u64).unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD),
+                    ledger: Some(ledger),
                 }),
             };
             let s = crate::render::booklet::run(&data, &sel, &opts)?;
@@ -412,7 +414,12 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
             let queries = stage.options.get("queries").and_then(|v| v.as_array()).ok_or_else(|| ConfigError::new(&stage.name, "the pupil-gaps step needs options.queries"))?;
             let (data, _) = crate::commands::pupils::load(std::slice::from_ref(&pupils), false)?;
             let places = crate::commands::pupils::places(&store, maps.as_ref())?;
-            let mut written = 0;
+            // Every question of the stage is released together, into an output tree whose
+            // ledger says what was released there before (options.ledger, by default beside
+            // the output directory).
+            let ledger = opt_str("ledger").unwrap_or_else(|| crate::analysis::ledger::default_path(&out));
+            let mut opts = Vec::new();
+            let mut names = Vec::new();
             for q in queries {
                 let get = |k: &str| q.get(k).and_then(|v| v.as_str());
                 let (Some(name), Some(measure), Some(group)) = (get("name"), get("measure"), get("group")) else {
@@ -424,7 +431,8 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                     "la" => crate::analysis::pupils::Unit::La,
                     other => anyhow::bail!(ConfigError::new(&stage.name, format!("query {name}: level {other:?} is not school, partnership or la"))),
                 };
-                let o = crate::commands::pupils::PupilGapOptions {
+                names.push(name);
+                opts.push(crate::commands::pupils::PupilGapOptions {
                     pupils: std::slice::from_ref(&pupils),
                     measure,
                     group,
@@ -438,10 +446,15 @@ fn run_stage(p: &Pipeline, stage: &Stage, catalogue: &Arc<Catalogue>, warnings: 
                     threshold,
                     widest: q.get("widest").and_then(|v| v.as_integer()).map(|n| n as usize),
                     allow_bad_rows: false,
-                };
-                let rows = crate::commands::pupils::answer(&data, &places, &o)?;
-                write_atomic(&out.join(format!("{name}.csv")), crate::commands::pupils::print(&rows, crate::output::Format::Csv).as_bytes())?;
-                write_atomic(&out.join(format!("{name}.json")), crate::commands::pupils::print(&rows, crate::output::Format::Json).as_bytes())?;
+                    ledger: None,
+                });
+            }
+            let (tables, notes) = crate::commands::pupils::answer_all(&data, &places, &opts, Some(&ledger))?;
+            warnings.extend(notes.iter().map(|n| format!("stage {}: {n}", stage.name)));
+            let mut written = 0;
+            for (name, rows) in names.iter().zip(&tables) {
+                write_atomic(&out.join(format!("{name}.csv")), crate::commands::pupils::print(rows, crate::output::Format::Csv).as_bytes())?;
+                write_atomic(&out.join(format!("{name}.json")), crate::commands::pupils::print(rows, crate::output::Format::Json).as_bytes())?;
                 written += 1;
             }
             Ok(format!("{written} questions answered from pupil data"))

@@ -12,6 +12,8 @@ pub mod inspection;
 pub mod ofsted;
 pub mod partnerships;
 pub mod position;
+pub mod ledger;
+pub mod pupil_groups;
 pub mod pupils;
 pub mod rank;
 pub mod ranking;

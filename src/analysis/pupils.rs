@@ -11,125 +11,59 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::disclosure::{self, Reason};
+use super::disclosure::{self, Figure, Tree, Types};
+use super::pupil_groups::{GroupDefs, TypeSpace};
 use super::significance::{gap_significance, newcombe, Significance};
 use super::trend::gap_trend;
 use crate::error::{ConfigError, IngestError};
-use crate::ingest::pupils::{Ethnicity, KeyStage, Phonics, Pupil, Sen, Test, TA_EXPECTED, TA_NOT_COUNTED};
+use crate::ingest::pupils::{KeyStage, Phonics, Pupil, Test, TA_EXPECTED, TA_NOT_COUNTED};
 use crate::value::round_half_away;
 
-/// One way of splitting pupils: each pupil has exactly one value on each dimension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Dimension {
-    Disadvantage,
-    Fsm,
-    Lac,
-    Sen,
-    SenType,
-    Eal,
-    Gender,
-    Ethnicity,
-    Prior,
-}
-
-/// Group id -> (dimension, value). `all` has no dimension.
-const GROUPS: &[(&str, Dimension, u32)] = &[
-    ("not_disadvantaged", Dimension::Disadvantage, 0),
-    ("disadvantaged", Dimension::Disadvantage, 1),
-    ("not_fsm", Dimension::Fsm, 0),
-    ("fsm", Dimension::Fsm, 1),
-    ("not_lac", Dimension::Lac, 0),
-    ("lac", Dimension::Lac, 1),
-    ("no_sen", Dimension::Sen, 0),
-    ("sen", Dimension::Sen, 1),
-    ("sen_support", Dimension::SenType, 1),
-    ("ehcp", Dimension::SenType, 2),
-    ("not_eal", Dimension::Eal, 0),
-    ("eal", Dimension::Eal, 1),
-    ("girls", Dimension::Gender, 0),
-    ("boys", Dimension::Gender, 1),
-    ("white", Dimension::Ethnicity, 0),
-    ("mixed", Dimension::Ethnicity, 1),
-    ("asian", Dimension::Ethnicity, 2),
-    ("black", Dimension::Ethnicity, 3),
-    ("chinese", Dimension::Ethnicity, 4),
-    ("other_ethnic", Dimension::Ethnicity, 5),
-    ("unclassified", Dimension::Ethnicity, 6),
-    ("prior_none", Dimension::Prior, 0),
-    ("prior_low", Dimension::Prior, 1),
-    ("prior_middle", Dimension::Prior, 2),
-    ("prior_high", Dimension::Prior, 3),
-];
-
-/// Every group id pupil data can answer for.
-pub fn group_ids() -> Vec<&'static str> {
-    std::iter::once("all").chain(GROUPS.iter().map(|g| g.0)).collect()
-}
-
-fn value_on(d: Dimension, p: &Pupil) -> u32 {
-    match d {
-        Dimension::Disadvantage => p.disadvantaged as u32,
-        Dimension::Fsm => p.fsm as u32,
-        Dimension::Lac => p.lac as u32,
-        Dimension::Sen => (p.sen != Sen::None) as u32,
-        Dimension::SenType => match p.sen {
-            Sen::None => 0,
-            Sen::Support => 1,
-            Sen::Ehcp => 2,
-        },
-        Dimension::Eal => p.eal as u32,
-        Dimension::Gender => p.boy as u32,
-        Dimension::Ethnicity => match p.ethnicity {
-            Ethnicity::White => 0,
-            Ethnicity::Mixed => 1,
-            Ethnicity::Asian => 2,
-            Ethnicity::Black => 3,
-            Ethnicity::Chinese => 4,
-            Ethnicity::Other => 5,
-            Ethnicity::Unclassified => 6,
-        },
-        // KS2 prior attainment bands from the KS1 average point score (DfE's bands).
-        Dimension::Prior => match p.ks1_aps {
-            None => 0,
-            Some(a) if a < 12.0 => 1,
-            Some(a) if a < 18.0 => 2,
-            Some(_) => 3,
-        },
-    }
-}
-
-/// A group or a combination of groups, e.g. `disadvantaged+boys`.
+/// A group or a combination of groups, e.g. `disadvantaged+boys` (the pupils in both).
+/// Groups and how they relate are the catalogue's (catalogue/groups.toml).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupSpec {
     pub id: String,
-    pub parts: Vec<(Dimension, u32)>,
+    /// The groups combined (none for `all`).
+    pub parts: Vec<String>,
+}
+
+/// Every group id pupil data can answer for.
+pub fn group_ids() -> Vec<&'static str> {
+    GroupDefs::builtin().ids()
 }
 
 impl GroupSpec {
     pub fn parse(id: &str) -> Result<GroupSpec, ConfigError> {
-        let mut parts = Vec::new();
+        let defs = GroupDefs::builtin();
+        let mut parts: Vec<String> = Vec::new();
+        let mut kinds: Vec<&str> = Vec::new();
         for atom in id.split('+').map(str::trim) {
             if atom == "all" {
                 continue;
             }
-            let Some((_, d, v)) = GROUPS.iter().find(|g| g.0 == atom) else {
+            let Some(kind) = defs.kind(atom) else {
                 return Err(ConfigError::new("--group", format!("unknown pupil group {atom:?}: use one of {} or a combination such as disadvantaged+boys", group_ids().join(", "))));
             };
-            if parts.iter().any(|(pd, _)| pd == d) {
+            if kinds.contains(&kind) {
                 return Err(ConfigError::new("--group", format!("{id:?} combines two groups of the same kind ({atom:?}); a pupil is in only one of them")));
             }
-            parts.push((*d, *v));
+            kinds.push(kind);
+            parts.push(atom.to_string());
         }
         parts.sort();
         Ok(GroupSpec { id: id.to_string(), parts })
     }
 
-    fn dims(&self) -> Vec<Dimension> {
-        self.parts.iter().map(|p| p.0).collect()
+    /// The id the type space understands (`all` for no parts).
+    fn key(&self) -> String {
+        if self.parts.is_empty() {
+            "all".into()
+        } else {
+            self.parts.join("+")
+        }
     }
-    fn cell(&self) -> Vec<u32> {
-        self.parts.iter().map(|p| p.1).collect()
-    }
+
     pub fn label(&self, cat: &crate::catalogue::Catalogue) -> String {
         if self.parts.is_empty() {
             return "All pupils".into();
@@ -315,6 +249,7 @@ pub enum Unit {
     La,
 }
 
+#[derive(Debug, Clone)]
 pub struct PupilQuery<'q> {
     pub measure: &'q str,
     pub group: GroupSpec,
@@ -323,6 +258,8 @@ pub struct PupilQuery<'q> {
     pub years: Vec<i32>,
     /// Only these units (URNs, LA codes or partnership names); empty = all.
     pub only: Vec<String>,
+    /// Only this LA's schools (or this LA, at LA level).
+    pub la: Option<String>,
     pub threshold: u64,
 }
 
@@ -347,16 +284,49 @@ pub struct PupilGapRow {
     pub significance: String,
     /// `ok`, `suppressed_small` (1 to threshold pupils), `suppressed_complement` (the
     /// comparison group is that small, so the group would give it away) or
-    /// `suppressed_secondary` (withheld so that another withheld figure cannot be recovered).
+    /// `suppressed_secondary` (withheld so that no figure about 1 to threshold pupils can
+    /// be worked out by subtracting figures released with it, or released before).
     pub status: String,
     pub trend: String,
     pub previous_gaps: Vec<(i32, Option<f64>)>,
+    /// The LA the unit lies within (a school's LA, a partnership's, the LA itself), and a
+    /// school's partnership: what lets `attain audit` see which figures are parts of which.
+    pub la: Option<String>,
+    pub partnership: Option<String>,
 }
 
 impl PupilGapRow {
     pub fn suppressed(&self) -> bool {
         self.status != "ok"
     }
+}
+
+/// A figure already released into an output tree (a line of the ledger,
+/// src/analysis/ledger.rs): its group and comparison at one unit in one year.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+pub struct Released {
+    pub measure: String,
+    pub year: i32,
+    pub level: String,
+    pub unit: String,
+    pub group: String,
+}
+
+/// What rows release: each shown row's year, and each year of its trend whose gap is shown.
+pub fn released_by(rows: &[PupilGapRow]) -> Vec<Released> {
+    let mut out = BTreeSet::new();
+    for r in rows {
+        let r_at = |year: i32| Released { measure: r.measure.clone(), year, level: r.level.clone(), unit: r.code.clone(), group: r.group.clone() };
+        if !r.suppressed() {
+            out.insert(r_at(r.year));
+        }
+        for (y, g) in &r.previous_gaps {
+            if g.is_some() {
+                out.insert(r_at(*y));
+            }
+        }
+    }
+    out.into_iter().collect()
 }
 
 #[derive(Default, Clone, Copy)]
@@ -372,11 +342,6 @@ impl Acc {
         self.sum += v;
         self.sumsq += v * v;
     }
-    fn merge(&mut self, o: &Acc) {
-        self.n += o.n;
-        self.sum += o.sum;
-        self.sumsq += o.sumsq;
-    }
     fn mean(&self) -> Option<f64> {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
@@ -385,79 +350,460 @@ impl Acc {
     }
 }
 
-fn unit_of(level: Unit, p: &Pupil, places: &Places) -> Option<String> {
+fn la_of(urn: u32, places: &Places) -> String {
+    places.schools.get(&urn).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into())
+}
+
+fn unit_of(level: Unit, urn: u32, places: &Places) -> Option<String> {
     match level {
-        Unit::School => Some(p.urn.to_string()),
-        Unit::La => Some(places.schools.get(&p.urn).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into())),
-        Unit::Partnership => places.partnerships.get(&p.urn).cloned(),
+        Unit::School => Some(urn.to_string()),
+        Unit::La => Some(la_of(urn, places)),
+        Unit::Partnership => places.partnerships.get(&urn).cloned(),
     }
 }
 
-/// Cells of one year: unit -> group-dimension cell -> accumulator.
-type Cells = BTreeMap<String, BTreeMap<Vec<u32>, Acc>>;
-
-fn tabulate(pupils: &[Pupil], q: &PupilQuery, year: i32, means: Option<&PriorMeans>, places: &Places) -> Cells {
-    let dims = q.group.dims();
-    let mut cells: Cells = BTreeMap::new();
-    for p in pupils.iter().filter(|p| p.year == year) {
-        let Some(v) = contribution(q.measure, p, means) else { continue };
-        let Some(unit) = unit_of(q.level, p, places) else { continue };
-        let key: Vec<u32> = dims.iter().map(|d| value_on(*d, p)).collect();
-        cells.entry(unit).or_default().entry(key).or_default().add(v);
-    }
-    cells
-}
-
-/// Disclosure control over a year's table: the units form one more dimension (their
-/// totals, the LA's figure, are shown elsewhere), so secondary suppression also runs
-/// across schools. Returns withheld (unit, cell) pairs.
-fn withheld(cells: &Cells, q: &PupilQuery) -> HashMap<(String, Vec<u32>), Reason> {
-    let units: Vec<&String> = cells.keys().collect();
-    let index: HashMap<&String, u32> = units.iter().enumerate().map(|(i, u)| (*u, i as u32)).collect();
-    let mut flat: BTreeMap<Vec<u32>, u64> = BTreeMap::new();
-    for (u, cs) in cells {
-        for (k, a) in cs {
-            let mut key = vec![index[u]];
-            key.extend(k);
-            flat.insert(key, a.n);
-        }
-    }
-    let s = disclosure::suppress(&flat, q.threshold);
-    s.into_iter().map(|(k, r)| ((units[k[0] as usize].clone(), k[1..].to_vec()), r)).collect()
+/// A partnership's LA, where all its schools are in one.
+fn partnership_la(name: &str, places: &Places) -> Option<String> {
+    let las: BTreeSet<String> = places.partnerships.iter().filter(|(_, p)| p.as_str() == name).map(|(u, _)| la_of(*u, places)).collect();
+    (las.len() == 1).then(|| las.into_iter().next().unwrap_or_default())
 }
 
 fn sub(total: &Acc, part: &Acc) -> Acc {
     Acc { n: total.n - part.n, sum: total.sum - part.sum, sumsq: total.sumsq - part.sumsq }
 }
 
-/// One unit's figures for one year, after disclosure control.
-struct YearFigure {
+/// One unit's figures for one year of one query, and whether they may be shown.
+struct Fig {
+    q: usize,
+    year: i32,
+    unit: String,
     group: Acc,
-    comparison: Option<Acc>,
+    total: Acc,
     status: &'static str,
 }
 
-fn year_figures(pupils: &[Pupil], q: &PupilQuery, year: i32, means: Option<&PriorMeans>, places: &Places) -> BTreeMap<String, YearFigure> {
-    let cells = tabulate(pupils, q, year, means, places);
-    let hidden = withheld(&cells, q);
-    let cell = q.group.cell();
-    let mut out = BTreeMap::new();
-    for (unit, cs) in &cells {
-        let Some(g) = cs.get(&cell).copied() else { continue };
-        let mut total = Acc::default();
-        cs.values().for_each(|a| total.merge(a));
-        let comparison = (!q.group.parts.is_empty()).then(|| sub(&total, &g));
-        // The most direct reason first: the group is small, its comparison is small, or
-        // it was withheld to protect another figure.
-        let status = match hidden.get(&(unit.clone(), cell.clone())) {
-            Some(Reason::Small) => "suppressed_small",
-            _ if comparison.is_some_and(|c| c.n >= 1 && c.n <= q.threshold) => "suppressed_complement",
-            Some(Reason::Secondary) => "suppressed_secondary",
-            None => "ok",
-        };
-        out.insert(unit.clone(), YearFigure { group: g, comparison, status });
+/// Units as the disclosure check's tree: school within partnership (where mapped) or LA,
+/// partnership within its LA, as the catalogue's `[[level]]` says.
+struct Units<'p> {
+    places: &'p Places,
+    levels: &'p [crate::catalogue::Level],
+    ids: HashMap<(&'static str, String), usize>,
+    parent: Vec<Option<usize>>,
+    /// Pupil types counted per unit: (type, pupils).
+    counts: Vec<HashMap<u16, u64>>,
+}
+
+impl<'p> Units<'p> {
+    fn new(places: &'p Places) -> Units<'p> {
+        // Node 0 is everything, which no output gives.
+        Units { places, levels: &GroupDefs::builtin().levels, ids: HashMap::new(), parent: vec![None], counts: vec![HashMap::new()] }
     }
-    out
+
+    fn level_id(level: Unit) -> &'static str {
+        match level {
+            Unit::School => "school",
+            Unit::Partnership => "partnership",
+            Unit::La => "la",
+        }
+    }
+
+    /// The unit a unit lies directly within: the first of its level's `within` that applies.
+    fn parent_of(&mut self, level: &'static str, code: &str) -> usize {
+        let within: Vec<String> = self.levels.iter().find(|l| l.id == level).map(|l| l.within.clone()).unwrap_or_default();
+        for w in within {
+            match (level, w.as_str()) {
+                ("school", "partnership") => {
+                    if let Some(p) = code.parse::<u32>().ok().and_then(|u| self.places.partnerships.get(&u)).cloned() {
+                        return self.node(Unit::Partnership, &p);
+                    }
+                }
+                ("school", "la") => {
+                    let la = code.parse::<u32>().map(|u| la_of(u, self.places)).unwrap_or_else(|_| "all".into());
+                    return self.node(Unit::La, &la);
+                }
+                ("partnership", "la") => {
+                    if let Some(la) = partnership_la(code, self.places) {
+                        return self.node(Unit::La, &la);
+                    }
+                }
+                _ => {}
+            }
+        }
+        0
+    }
+
+    fn node(&mut self, level: Unit, code: &str) -> usize {
+        let l = Self::level_id(level);
+        if let Some(&n) = self.ids.get(&(l, code.to_string())) {
+            return n;
+        }
+        let parent = self.parent_of(l, code);
+        let n = self.parent.len();
+        self.parent.push(Some(parent));
+        self.counts.push(HashMap::new());
+        self.ids.insert((l, code.to_string()), n);
+        n
+    }
+
+    fn count_pupil(&mut self, urn: u32, ty: u16) {
+        let mut n = Some(self.node(Unit::School, &urn.to_string()));
+        while let Some(x) = n {
+            *self.counts[x].entry(ty).or_default() += 1;
+            n = self.parent[x];
+        }
+    }
+
+    fn count(&self, node: usize, types: &Types) -> u64 {
+        self.counts[node].iter().filter(|(t, _)| types.has(**t as usize)).map(|(_, n)| n).sum()
+    }
+
+    fn ancestors(&self, node: usize) -> Vec<usize> {
+        let mut out = Vec::new();
+        let mut n = self.parent[node];
+        while let Some(x) = n.filter(|x| *x != 0) {
+            out.push(x);
+            n = self.parent[x];
+        }
+        out
+    }
+}
+
+/// A released figure the check sees, and what withholding it takes.
+struct Candidate {
+    node: usize,
+    types: Types,
+    count: u64,
+    /// The figures (`Fig`s) that show it: withholding it withholds them all.
+    owners: Vec<usize>,
+    /// Released before (the ledger): it cannot be withdrawn.
+    fixed: bool,
+    /// Not released here but taken as shown elsewhere (a unit's total over the units in
+    /// it, such as the LA's figure beside its schools').
+    assumed: bool,
+}
+
+/// Tables released together, with disclosure control over all of them and over what the
+/// ledger says was released before: no figure about 1 to threshold pupils can be worked
+/// out as a difference of released figures or as a total minus its shown parts (see
+/// src/analysis/disclosure.rs). Returns each query's rows, and warnings for disclosures
+/// that figures released earlier already make and nothing here can undo.
+pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&PriorMeans>, places: &Places, earlier: &[Released]) -> Result<(Vec<Vec<PupilGapRow>>, Vec<String>), ConfigError> {
+    let defs = GroupDefs::builtin();
+    let threshold = queries.iter().map(|q| q.threshold).max().unwrap_or(disclosure::DEFAULT_THRESHOLD);
+    if threshold > disclosure::MAX_THRESHOLD {
+        return Err(ConfigError::new("--threshold", format!("disclosure control handles thresholds up to {}", disclosure::MAX_THRESHOLD)));
+    }
+    for q in queries {
+        is_percent(q.measure)?;
+    }
+    let earlier: Vec<&Released> = earlier.iter().filter(|r| queries.iter().any(|q| q.measure == r.measure && q.years.contains(&r.year)) && GroupSpec::parse(&r.group).is_ok()).collect();
+    let keys: Vec<String> = queries.iter().map(|q| q.group.key()).chain(earlier.iter().map(|r| GroupSpec::parse(&r.group).map(|g| g.key()).unwrap_or_default())).collect();
+    let space = TypeSpace::new(defs, keys.iter().map(String::as_str))?;
+    let all = space.all();
+    let mut typesets: HashMap<String, Types> = HashMap::new();
+    for k in &keys {
+        typesets.entry(k.clone()).or_insert_with(|| space.group(defs, k));
+    }
+    let ty: Vec<u16> = pupils.iter().map(|p| space.type_of(&defs.values_of(p)) as u16).collect();
+
+    // Every figure of every query and year, with primary suppression.
+    let mut figs: Vec<Fig> = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        let Some(&last) = q.years.last() else { continue };
+        let tg = typesets[&q.group.key()];
+        let keep = |unit: &str| -> bool {
+            (q.only.is_empty() || q.only.iter().any(|o| o == unit))
+                && match (&q.la, q.level) {
+                    (None, _) | (_, Unit::Partnership) => true,
+                    (Some(la), Unit::School) => unit.parse::<u32>().is_ok_and(|u| places.schools.get(&u).and_then(|s| s.1.as_deref()) == Some(la.as_str())),
+                    (Some(la), Unit::La) => unit == la,
+                }
+        };
+        let mut shown_units: Option<BTreeSet<String>> = None;
+        for &year in q.years.iter().rev() {
+            let mut cells: BTreeMap<String, (Acc, Acc)> = BTreeMap::new();
+            for (i, p) in pupils.iter().enumerate().filter(|(_, p)| p.year == year) {
+                let Some(v) = contribution(q.measure, p, means) else { continue };
+                let Some(unit) = unit_of(q.level, p.urn, places) else { continue };
+                let c = cells.entry(unit).or_default();
+                c.1.add(v);
+                if tg.has(ty[i] as usize) {
+                    c.0.add(v);
+                }
+            }
+            for (unit, (g, total)) in cells {
+                // A unit has a row where the group has pupils; earlier years only for the rows.
+                if g.n == 0 || !keep(&unit) || shown_units.as_ref().is_some_and(|s| !s.contains(&unit)) {
+                    continue;
+                }
+                let comparison = total.n - g.n;
+                let status = if g.n <= q.threshold {
+                    "suppressed_small"
+                } else if !q.group.parts.is_empty() && comparison >= 1 && comparison <= q.threshold {
+                    "suppressed_complement"
+                } else {
+                    "ok"
+                };
+                figs.push(Fig { q: qi, year, unit, group: g, total, status });
+            }
+            if year == last {
+                shown_units = Some(figs.iter().filter(|f| f.q == qi && f.year == last).map(|f| f.unit.clone()).collect());
+            }
+        }
+    }
+
+    // Secondary suppression, jointly over every figure of one measure and year.
+    let mut warnings = Vec::new();
+    let pairs: BTreeSet<(&str, i32)> = figs.iter().map(|f| (queries[f.q].measure, f.year)).collect();
+    for (measure, year) in pairs {
+        let mut units = Units::new(places);
+        for (i, p) in pupils.iter().enumerate().filter(|(_, p)| p.year == year) {
+            if contribution(measure, p, means).is_some() {
+                units.count_pupil(p.urn, ty[i]);
+            }
+        }
+        let mine: Vec<usize> = (0..figs.len()).filter(|&i| figs[i].year == year && queries[figs[i].q].measure == measure).collect();
+        let nodes: Vec<usize> = mine.iter().map(|&i| units.node(queries[figs[i].q].level, &figs[i].unit)).collect();
+        let before: Vec<(usize, Types, bool)> = earlier
+            .iter()
+            .filter(|r| r.measure == measure && r.year == year)
+            .filter_map(|r| {
+                let level = match r.level.as_str() {
+                    "school" => Unit::School,
+                    "partnership" => Unit::Partnership,
+                    "la" => Unit::La,
+                    _ => return None,
+                };
+                let g = GroupSpec::parse(&r.group).ok()?;
+                Some((units.node(level, &r.unit), typesets[&g.key()], g.parts.is_empty()))
+            })
+            .collect();
+        let tree = Tree::new(units.parent.clone());
+        let nodes_of: HashMap<usize, usize> = mine.iter().copied().zip(nodes.iter().copied()).collect();
+        let mut dropped: BTreeSet<(usize, Types)> = BTreeSet::new();
+        let mut again: Option<BTreeSet<usize>> = None;
+        let mut memo = disclosure::Memo::default();
+        let mut passes = 0;
+        loop {
+            passes += 1;
+            let mut cands: Vec<Candidate> = Vec::new();
+            let mut index: HashMap<(usize, Types), usize> = HashMap::new();
+            let mut add = |node: usize, types: Types, count: u64, owner: Option<usize>, fixed: bool, assumed: bool| {
+                let i = *index.entry((node, types)).or_insert_with(|| {
+                    cands.push(Candidate { node, types, count, owners: vec![], fixed: false, assumed: false });
+                    cands.len() - 1
+                });
+                let c = &mut cands[i];
+                c.owners.extend(owner);
+                c.fixed |= fixed;
+                c.assumed |= assumed;
+            };
+            for (k, &fi) in mine.iter().enumerate() {
+                let f = &figs[fi];
+                let q = &queries[f.q];
+                let tg = typesets[&q.group.key()];
+                let sets: Vec<(Types, u64)> = if q.group.parts.is_empty() { vec![(all, f.total.n)] } else { vec![(tg, f.group.n), (all.minus(&tg), f.total.n - f.group.n), (all, f.total.n)] };
+                if f.status == "ok" {
+                    for (t, n) in &sets {
+                        add(nodes[k], *t, *n, Some(fi), false, false);
+                    }
+                }
+                // A school or partnership table's totals over units are taken as shown.
+                if q.level != Unit::La {
+                    for a in units.ancestors(nodes[k]) {
+                        for (t, _) in &sets {
+                            let n = units.count(a, t);
+                            if n > threshold && !dropped.contains(&(a, *t)) {
+                                add(a, *t, n, None, false, true);
+                            }
+                        }
+                    }
+                }
+            }
+            for (node, tg, everyone) in &before {
+                let sets = if *everyone { vec![all] } else { vec![*tg, all.minus(tg), all] };
+                for t in sets {
+                    add(*node, t, units.count(*node, &t), None, true, false);
+                }
+            }
+            let figures: Vec<Figure> = cands.iter().map(|c| Figure { node: c.node, types: c.types, count: c.count }).collect();
+            let mut by_node: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (i, c) in cands.iter().enumerate() {
+                by_node.entry(c.node).or_default().push(i);
+            }
+            let found = disclosure::find_at(&tree, &figures, threshold, again.as_ref(), &mut memo);
+            tracing::debug!(measure, year, passes, figures = figures.len(), found = found.len(), "joint disclosure control");
+            again = Some(found.iter().map(|f| cands[f.total[0]].node).collect());
+            let mut changed = false;
+            // Deepest units first: a school's own disclosure, once fixed, usually settles the
+            // same one seen from its LA. A finding with a figure at a unit touched in this
+            // pass waits for the next pass, when it may be gone.
+            let depth = |mut n: usize| {
+                let mut d = 0;
+                while let Some(p) = tree.parent[n] {
+                    d += 1;
+                    n = p;
+                }
+                d
+            };
+            let mut order: Vec<&disclosure::Finding> = found.iter().collect();
+            order.sort_by_key(|f| std::cmp::Reverse(depth(cands[f.total[0]].node)));
+            let mut touched: BTreeSet<usize> = BTreeSet::new();
+            for f in order {
+                let members: Vec<usize> = f.total.iter().chain(&f.parts).copied().collect();
+                if members.iter().any(|&m| touched.contains(&cands[m].node)) {
+                    changed = true;
+                    continue;
+                }
+                let open = |m: &usize| !cands[*m].fixed && !(cands[*m].owners.is_empty() && !cands[*m].assumed);
+                // Where the pupils left over are: the units within the total's whose pupils
+                // the parts do not all cover. Withholding a part elsewhere would only make the
+                // same subtraction take another route.
+                let n = cands[f.total[0]].node;
+                let tx = f.total.iter().fold(Types::default(), |a, &m| a.union(&cands[m].types));
+                let rest = f.parts.iter().filter(|&&m| cands[m].node == n).fold(tx, |a, &m| a.minus(&cands[m].types));
+                let mut under: BTreeMap<usize, (u64, Vec<usize>)> = BTreeMap::new();
+                for &m in &f.parts {
+                    let mut c = cands[m].node;
+                    while tree.parent[c].is_some_and(|p| p != n) {
+                        c = tree.parent[c].unwrap_or(c);
+                    }
+                    if c != n {
+                        let e = under.entry(c).or_default();
+                        e.0 += cands[m].count;
+                        e.1.push(m);
+                    }
+                }
+                let leaking: Vec<usize> = under.iter().filter(|(c, (sum, _))| units.count(**c, &rest) > *sum).flat_map(|(_, (_, ms))| ms.iter().copied()).filter(open).collect();
+                // What to withhold: rows (figures' owners), or an assumed total; cheapest first.
+                let mut choice: Option<(u64, u64, Vec<usize>, Option<usize>)> = None;
+                let mut consider = |cost: u64, size: u64, rows: Vec<usize>, assumed: Option<usize>| {
+                    if choice.as_ref().is_none_or(|c| (cost, size) < (c.0, c.1)) {
+                        choice = Some((cost, size, rows, assumed));
+                    }
+                };
+                let ok_rows = |m: usize| cands[m].owners.iter().copied().filter(|&o| figs[o].status == "ok").collect::<Vec<_>>();
+                if leaking.iter().any(|&m| !cands[m].assumed) {
+                    // The pupils left over are at units whose parts fall short: withhold the
+                    // cheapest part there (fewest rows, smallest group).
+                    for &m in leaking.iter().filter(|&&m| !cands[m].assumed) {
+                        consider(cands[m].owners.len() as u64, cands[m].count, ok_rows(m), None);
+                    }
+                } else {
+                    // Every unit within is covered exactly, and the pupils left over are at
+                    // units with nothing shown (a total minus its shown units). Withholding
+                    // one part would only let another figure cover its unit: make one unit
+                    // uncoverable (all its figures within the total withheld) or give up the
+                    // total.
+                    for &c in under.keys() {
+                        let mut inside = Vec::new();
+                        let mut stack = vec![c];
+                        while let Some(x) = stack.pop() {
+                            stack.extend(tree.children(x).iter().copied());
+                            inside.extend(by_node.get(&x).into_iter().flatten().copied().filter(|&m| cands[m].types.subset_of(&rest)));
+                        }
+                        if inside.iter().any(|&m| cands[m].fixed || (cands[m].assumed && cands[m].owners.is_empty())) {
+                            continue;
+                        }
+                        let rows: BTreeSet<usize> = inside.iter().flat_map(|&m| ok_rows(m)).collect();
+                        let size = units.count(c, &rest);
+                        if !rows.is_empty() {
+                            consider(rows.len() as u64 + if size <= threshold { 1000 } else { 0 }, size, rows.into_iter().collect(), None);
+                        }
+                    }
+                }
+                for &m in &f.total {
+                    if !cands[m].fixed {
+                        let cost = if cands[m].assumed { 100 } else { cands[m].owners.len() as u64 + 1 };
+                        consider(cost, cands[m].count, ok_rows(m), cands[m].assumed.then_some(m));
+                    }
+                }
+                match choice {
+                    Some((_, _, rows, assumed)) => {
+                        changed |= !rows.is_empty() || assumed.is_some();
+                        for o in rows {
+                            figs[o].status = "suppressed_secondary";
+                            touched.insert(nodes_of[&o]);
+                        }
+                        if let Some(m) = assumed {
+                            dropped.insert((cands[m].node, cands[m].types));
+                            touched.insert(cands[m].node);
+                        }
+                    }
+                    None => warnings.push(format!("{measure} {year}: figures released earlier into this output tree already let {} pupil(s) be worked out by subtraction; nothing released now can undo that", f.residual)),
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+    }
+
+    warnings.sort();
+    warnings.dedup();
+    // Rows, as each query asked.
+    let at: HashMap<(usize, i32, &str), &Fig> = figs.iter().map(|f| ((f.q, f.year, f.unit.as_str()), f)).collect();
+    let mut tables = Vec::new();
+    for (qi, q) in queries.iter().enumerate() {
+        let percent = is_percent(q.measure)?;
+        let Some(&year) = q.years.last() else {
+            tables.push(vec![]);
+            continue;
+        };
+        let dps = if percent { 1 } else { 2 };
+        let scale = if percent { 100.0 } else { 1.0 };
+        let comparison_of = |f: &Fig| (!q.group.parts.is_empty()).then(|| sub(&f.total, &f.group));
+        let shown_gap = |f: &Fig| -> Option<f64> {
+            if f.status != "ok" {
+                return None;
+            }
+            gap_of(&f.group, &comparison_of(f)?, percent).map(|g| round_half_away(g.0, dps))
+        };
+        let comparison = if q.group.parts.is_empty() { String::new() } else { format!("other pupils ({})", q.level_name()) };
+        let mut rows = Vec::new();
+        for f in figs.iter().filter(|f| f.q == qi && f.year == year) {
+            let unit = &f.unit;
+            let ok = f.status == "ok";
+            let c = comparison_of(f).filter(|_| ok);
+            let gap = if ok { comparison_of(f).and_then(|c| gap_of(&f.group, &c, percent)) } else { None };
+            let history: Vec<(i32, Option<f64>)> = q.years.iter().map(|y| (*y, at.get(&(qi, *y, unit.as_str())).and_then(|f| shown_gap(f)))).collect();
+            let (trend, _) = gap_trend(&history);
+            let significance = match &gap {
+                Some((_, ci)) => gap_significance(*ci),
+                None => Significance::NotAssessed,
+            };
+            let (la, partnership) = match q.level {
+                Unit::School => unit.parse::<u32>().map(|u| (Some(la_of(u, places)), places.partnerships.get(&u).cloned())).unwrap_or((None, None)),
+                Unit::Partnership => (partnership_la(unit, places), None),
+                Unit::La => (Some(unit.clone()), None),
+            };
+            rows.push(PupilGapRow {
+                code: unit.clone(),
+                name: q.unit_name(unit, places),
+                level: q.level_name().to_string(),
+                year,
+                measure: q.measure.to_string(),
+                group: q.group.id.clone(),
+                comparison: comparison.clone(),
+                cohort: ok.then_some(f.group.n),
+                value: if ok { f.group.mean().map(|m| round_half_away(scale * m, dps)) } else { None },
+                comparison_cohort: c.map(|c| c.n),
+                comparison_value: c.and_then(|c| c.mean()).map(|m| round_half_away(scale * m, dps)),
+                gap: gap.map(|g| round_half_away(g.0, dps)),
+                gap_ci: gap.and_then(|g| g.1).map(|(a, b)| (round_half_away(a, dps), round_half_away(b, dps))),
+                significance: significance.label().to_string(),
+                status: f.status.to_string(),
+                trend: if ok { trend } else { String::new() },
+                previous_gaps: history,
+                la,
+                partnership,
+            });
+        }
+        // Widest gaps (most negative) first; withheld rows last.
+        rows.sort_by(|a, b| a.gap.unwrap_or(f64::INFINITY).total_cmp(&b.gap.unwrap_or(f64::INFINITY)).then(a.code.cmp(&b.code)));
+        tables.push(rows);
+    }
+    Ok((tables, warnings))
 }
 
 /// The gap and its 95% interval: Newcombe's for percentages, a normal interval from the
@@ -477,52 +823,10 @@ fn gap_of(g: &Acc, c: &Acc, percent: bool) -> Option<(f64, Option<(f64, f64)>)> 
     }
 }
 
-/// Gap rows for the last year of `q.years`, with the gaps of the years before for the trend.
+/// Gap rows for the last year of `q.years`, with the gaps of the years before for the
+/// trend: one table on its own (its totals over units taken as shown elsewhere).
 pub fn gap_rows(pupils: &[Pupil], q: &PupilQuery, means: Option<&PriorMeans>, places: &Places) -> Result<Vec<PupilGapRow>, ConfigError> {
-    let percent = is_percent(q.measure)?;
-    let Some(&year) = q.years.last() else { return Ok(vec![]) };
-    let dps = if percent { 1 } else { 2 };
-    let scale = if percent { 100.0 } else { 1.0 };
-    let per_year: BTreeMap<i32, BTreeMap<String, YearFigure>> = q.years.iter().map(|&y| (y, year_figures(pupils, q, y, means, places))).collect();
-    let shown_gap = |f: &YearFigure| -> Option<f64> { if f.status != "ok" { return None } gap_of(&f.group, f.comparison.as_ref()?, percent).map(|g| round_half_away(g.0, dps)) };
-    let comparison = if q.group.parts.is_empty() { String::new() } else { format!("other pupils ({})", q.level_name()) };
-    let mut rows = Vec::new();
-    for (unit, f) in &per_year[&year] {
-        if !q.only.is_empty() && !q.only.contains(unit) {
-            continue;
-        }
-        let ok = f.status == "ok";
-        let c = f.comparison.filter(|_| ok);
-        let gap = if ok { f.comparison.as_ref().and_then(|c| gap_of(&f.group, c, percent)) } else { None };
-        let history: Vec<(i32, Option<f64>)> = q.years.iter().map(|y| (*y, per_year[y].get(unit).and_then(|f| shown_gap(f)))).collect();
-        let (trend, _) = gap_trend(&history);
-        let significance = match &gap {
-            Some((_, ci)) => gap_significance(*ci),
-            None => Significance::NotAssessed,
-        };
-        rows.push(PupilGapRow {
-            code: unit.clone(),
-            name: q.unit_name(unit, places),
-            level: q.level_name().to_string(),
-            year,
-            measure: q.measure.to_string(),
-            group: q.group.id.clone(),
-            comparison: comparison.clone(),
-            cohort: ok.then_some(f.group.n),
-            value: if ok { f.group.mean().map(|m| round_half_away(scale * m, dps)) } else { None },
-            comparison_cohort: c.map(|c| c.n),
-            comparison_value: c.and_then(|c| c.mean()).map(|m| round_half_away(scale * m, dps)),
-            gap: gap.map(|g| round_half_away(g.0, dps)),
-            gap_ci: gap.and_then(|g| g.1).map(|(a, b)| (round_half_away(a, dps), round_half_away(b, dps))),
-            significance: significance.label().to_string(),
-            status: f.status.to_string(),
-            trend: if ok { trend } else { String::new() },
-            previous_gaps: history,
-        });
-    }
-    // Widest gaps (most negative) first; withheld rows last.
-    rows.sort_by(|a, b| a.gap.unwrap_or(f64::INFINITY).total_cmp(&b.gap.unwrap_or(f64::INFINITY)).then(a.code.cmp(&b.code)));
-    Ok(rows)
+    Ok(gap_tables(pupils, std::slice::from_ref(q), means, places, &[])?.0.remove(0))
 }
 
 /// Units whose gap was among the `widest` widest in every year of the trend window

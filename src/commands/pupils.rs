@@ -1,13 +1,13 @@
 //! `attain gaps --pupils`: ad-hoc questions answered from the LA's pupil-level files,
 //! with disclosure control applied before anything is printed.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::analysis::disclosure::SYMBOL;
 use crate::analysis::partnerships::read_map;
-use crate::analysis::pupils::{gap_rows, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow, PupilQuery, Unit};
+use crate::analysis::pupils::{gap_tables, released_by, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow, PupilQuery, Unit};
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{read_pupils, PupilData};
 use crate::output::{Format, Report};
@@ -30,6 +30,9 @@ pub struct PupilGapOptions<'o> {
     /// Keep only units among the N widest gaps in every year of the window.
     pub widest: Option<usize>,
     pub allow_bad_rows: bool,
+    /// The ledger of figures already released into the output tree: read, respected and
+    /// added to (src/analysis/ledger.rs). None: this table on its own.
+    pub ledger: Option<&'o Path>,
 }
 
 /// Names and LAs of schools, from the store when there is one.
@@ -50,41 +53,66 @@ pub fn load(paths: &[PathBuf], allow_bad_rows: bool) -> anyhow::Result<(PupilDat
     Ok(read_pupils(paths, allow_bad_rows)?)
 }
 
-pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<IngestError>)> {
+pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<IngestError>, Vec<String>)> {
     let (data, warnings) = load(o.pupils, o.allow_bad_rows)?;
     let places = places(store, o.partnerships)?;
-    Ok((answer(&data, &places, o)?, warnings))
+    let (rows, notes) = answer(&data, &places, o)?;
+    Ok((rows, warnings, notes))
 }
 
-/// One question over pupil data already read (a pipeline stage reads the files once for all
-/// its questions).
-pub fn answer(data: &PupilData, places: &Places, o: &PupilGapOptions) -> anyhow::Result<Vec<PupilGapRow>> {
-    let group = GroupSpec::parse(o.group)?;
-    if o.level == Unit::Partnership && places.partnerships.is_empty() {
-        anyhow::bail!(ConfigError::new("--level", "partnership level needs --partnerships MAP.csv (urn,partnership)"));
+/// One question over pupil data already read.
+pub fn answer(data: &PupilData, places: &Places, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<String>)> {
+    let (mut tables, notes) = answer_all(data, places, std::slice::from_ref(o), o.ledger)?;
+    Ok((tables.remove(0), notes))
+}
+
+/// Questions released together (a pipeline stage's), with disclosure control across all of
+/// them and the ledger's earlier releases; what is released is added to the ledger.
+/// Returns each question's rows and warnings about disclosures made earlier.
+pub fn answer_all(data: &PupilData, places: &Places, opts: &[PupilGapOptions], ledger: Option<&Path>) -> anyhow::Result<(Vec<Vec<PupilGapRow>>, Vec<String>)> {
+    let mut queries = Vec::new();
+    let mut means_by_path: std::collections::HashMap<&PathBuf, PriorMeans> = std::collections::HashMap::new();
+    for o in opts {
+        if let Some(p) = o.prior_means {
+            if !means_by_path.contains_key(p) {
+                means_by_path.insert(p, PriorMeans::read(p, None)?);
+            }
+        }
     }
-    let means = o.prior_means.map(|p| PriorMeans::read(p, None)).transpose()?;
-    if o.measure.contains("progress") && means.is_none() {
-        anyhow::bail!(ConfigError::new("--prior-means", format!("{} needs the national means of each KS1 prior-attainment group: --prior-means FILE.csv", o.measure)));
+    // One set of prior-attainment means per run (the first given).
+    let means = opts.iter().find_map(|o| o.prior_means).and_then(|p| means_by_path.get(p));
+    for o in opts {
+        let group = GroupSpec::parse(o.group)?;
+        if o.level == Unit::Partnership && places.partnerships.is_empty() {
+            anyhow::bail!(ConfigError::new("--level", "partnership level needs --partnerships MAP.csv (urn,partnership)"));
+        }
+        if o.measure.contains("progress") && o.prior_means.is_none() {
+            anyhow::bail!(ConfigError::new("--prior-means", format!("{} needs the national means of each KS1 prior-attainment group: --prior-means FILE.csv", o.measure)));
+        }
+        let year = match o.year {
+            Some(y) => y,
+            None => data.pupils.iter().map(|p| p.year).max().ok_or_else(|| ConfigError::new("--pupils", "the pupil files hold no pupils"))?,
+        };
+        let years: Vec<i32> = (0..o.years.max(1) as i32).rev().map(|k| year - k).collect();
+        queries.push(PupilQuery { measure: o.measure, group, level: o.level, years, only: o.only.clone(), la: o.la.map(str::to_string), threshold: o.threshold });
     }
-    let year = match o.year {
-        Some(y) => y,
-        None => data.pupils.iter().map(|p| p.year).max().ok_or_else(|| ConfigError::new("--pupils", "the pupil files hold no pupils"))?,
+    let earlier = match ledger {
+        Some(l) => crate::analysis::ledger::load(l)?,
+        None => vec![],
     };
-    let years: Vec<i32> = (0..o.years.max(1) as i32).rev().map(|k| year - k).collect();
-    let q = PupilQuery { measure: o.measure, group, level: o.level, years, only: o.only.clone(), threshold: o.threshold };
-    let mut rows = gap_rows(&data.pupils, &q, means.as_ref(), places)?;
-    if let Some(la) = o.la {
-        rows.retain(|r| match o.level {
-            Unit::School => r.code.parse::<u32>().ok().and_then(|u| places.schools.get(&u)).and_then(|s| s.1.as_deref()) == Some(la),
-            Unit::La => r.code == la,
-            Unit::Partnership => true,
-        });
+    let (tables, notes) = gap_tables(&data.pupils, &queries, means, places, &earlier)?;
+    let mut out = Vec::new();
+    for (o, mut rows) in opts.iter().zip(tables) {
+        if let Some(n) = o.widest {
+            rows = widest_running(rows, n);
+        }
+        out.push(rows);
     }
-    if let Some(n) = o.widest {
-        rows = widest_running(rows, n);
+    if let Some(l) = ledger {
+        let released: Vec<_> = out.iter().flat_map(|rows| released_by(rows)).collect();
+        crate::analysis::ledger::record(l, &released)?;
     }
-    Ok(rows)
+    Ok((out, notes))
 }
 
 /// JSON keeps withheld figures as null (with `status`); table and CSV print DfE's `c`.

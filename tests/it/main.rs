@@ -14,6 +14,7 @@ mod ofsted_frameworks;
 mod charts;
 mod council;
 mod determinism;
+mod disclosure;
 mod docs;
 mod escaping;
 mod partnerships;

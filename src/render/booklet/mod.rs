@@ -241,6 +241,9 @@ pub struct PupilInputs {
     pub paths: Vec<PathBuf>,
     pub prior_means: Option<PathBuf>,
     pub threshold: u64,
+    /// The ledger of pupil-level figures released into the output tree
+    /// (src/analysis/ledger.rs): respected, and added to.
+    pub ledger: Option<PathBuf>,
 }
 
 #[derive(Debug, Serialize)]
@@ -310,7 +313,17 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         let (pupils, _) = crate::ingest::pupils::read_pupils(&p.paths, false)?;
         let means = p.prior_means.as_deref().map(|m| crate::analysis::pupils::PriorMeans::read(m, None)).transpose()?;
         let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
-        prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold)?;
+        // Disclosure control covers what the booklets show: the chosen schools and their LAs.
+        let urns: Vec<String> = choose(&prepared, sel)?.iter().map(|s| s.urn.clone()).collect();
+        let earlier = match &p.ledger {
+            Some(l) => crate::analysis::ledger::load(l)?,
+            None => vec![],
+        };
+        let released = prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold, &urns, &earlier)?;
+        // Recorded before anything is written: a run that stops half way has released no more.
+        if let Some(l) = &p.ledger {
+            crate::analysis::ledger::record(l, &released)?;
+        }
     }
     let chosen = choose(&prepared, sel)?;
     let la_name = opts.la_name.clone().or_else(|| sel.la.as_ref().map(|c| data.name(c))).unwrap_or_default();

@@ -665,47 +665,61 @@ impl<'a> Prepared<'a> {
     }
 
     /// Add the gaps only pupil-level data can give, with disclosure control applied here,
-    /// before anything is rendered. School figures are compared with the school's other
-    /// pupils, and set beside the same group across the pupil files (the LA).
-    pub fn add_pupil_data(&mut self, pupils: &[crate::ingest::pupils::Pupil], means: Option<&crate::analysis::pupils::PriorMeans>, places: &crate::analysis::pupils::Places, threshold: u64) -> anyhow::Result<()> {
-        use crate::analysis::pupils::{gap_rows, GroupSpec, PupilQuery, Unit};
+    /// before anything is rendered, jointly over every figure the booklets of `urns` show
+    /// (and what `earlier` says was released before). School figures are compared with the
+    /// school's other pupils, and set beside the same group across the LA's pupil files.
+    /// Returns what is released.
+    pub fn add_pupil_data(&mut self, pupils: &[crate::ingest::pupils::Pupil], means: Option<&crate::analysis::pupils::PriorMeans>, places: &crate::analysis::pupils::Places, threshold: u64, urns: &[String], earlier: &[crate::analysis::pupils::Released]) -> anyhow::Result<Vec<crate::analysis::pupils::Released>> {
+        use crate::analysis::pupils::{gap_tables, released_by, GroupSpec, PupilQuery, Unit};
         let years: Vec<i32> = self.years.clone();
+        let last = *years.last().unwrap_or(&self.year);
+        let las: Vec<String> = urns.iter().filter_map(|u| u.parse::<u32>().ok()).map(|u| places.schools.get(&u).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into())).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
         let c = |v: Option<f64>, suppressed: bool, dps: usize| if suppressed { crate::analysis::disclosure::SYMBOL.to_string() } else { v.map(|x| format!("{x:.dps$}")).unwrap_or_else(|| "–".into()) };
+        // (measure, group, school query, LA query)
+        let mut asked = Vec::new();
+        let mut queries = Vec::new();
         for m in PUPIL_GAP_MEASURES {
-            let percent = !m.contains("attainment8");
-            let dps = if percent { 1 } else { 2 };
-            let label = self.data.catalogue.measure(m).map(|x| x.short_label().to_string()).unwrap_or_else(|| m.to_string());
             for g in PUPIL_GAP_GROUPS {
                 if g.starts_with("prior_") && !m.starts_with("ks2") {
                     continue;
                 }
                 let group = GroupSpec::parse(g)?;
-                let q = |level| PupilQuery { measure: m, group: group.clone(), level, years: years.clone(), only: vec![], threshold };
-                let la_rows = gap_rows(pupils, &q(Unit::La), means, places)?;
-                let la_value: HashMap<String, (Option<f64>, bool)> = la_rows.into_iter().map(|r| (r.code.clone(), (r.value, r.suppressed()))).collect();
-                for r in gap_rows(pupils, &q(Unit::School), means, places)? {
-                    let sup = r.suppressed();
-                    let la = r.code.parse::<u32>().ok().and_then(|u| places.schools.get(&u)).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into());
-                    let (lv, lsup) = la_value.get(&la).cloned().unwrap_or((None, false));
-                    let n = if sup { crate::analysis::disclosure::SYMBOL.to_string() } else { r.cohort.map(|n| n.to_string()).unwrap_or_default() };
-                    self.pupil_gaps.entry(r.code.clone()).or_default().push(PupilGapView {
-                        measure: m.to_string(),
-                        label: label.clone(),
-                        group_id: g.to_string(),
-                        group: format!("{} (n={n})", group.label(self.data.catalogue)),
-                        value: c(r.value, sup, dps),
-                        comparison_value: c(r.comparison_value, sup, dps),
-                        gap: c(r.gap, sup, dps),
-                        la_value: c(lv, lsup, dps),
-                        significance: if sup { String::new() } else { r.significance.clone() },
-                        trend: r.trend.clone(),
-                    });
-                }
+                asked.push((m, g, group.clone()));
+                // The LA column shows this year's figure only.
+                queries.push(PupilQuery { measure: m, group: group.clone(), level: Unit::School, years: years.clone(), only: urns.to_vec(), la: None, threshold });
+                queries.push(PupilQuery { measure: m, group, level: Unit::La, years: vec![last], only: las.clone(), la: None, threshold });
+            }
+        }
+        let (tables, _) = gap_tables(pupils, &queries, means, places, earlier)?;
+        let released: Vec<_> = tables.iter().flat_map(|rows| released_by(rows)).collect();
+        for ((m, g, group), pair) in asked.into_iter().zip(tables.chunks(2)) {
+            let percent = !m.contains("attainment8");
+            let dps = if percent { 1 } else { 2 };
+            let label = self.data.catalogue.measure(m).map(|x| x.short_label().to_string()).unwrap_or_else(|| m.to_string());
+            let la_value: HashMap<String, (Option<f64>, bool)> = pair[1].iter().map(|r| (r.code.clone(), (r.value, r.suppressed()))).collect();
+            for r in &pair[0] {
+                let sup = r.suppressed();
+                let la = r.la.clone().unwrap_or_else(|| "all".into());
+                // No LA row (no pupils of the group in the LA's files): nothing to show.
+                let (lv, lsup) = la_value.get(&la).cloned().unwrap_or((None, false));
+                let n = if sup { crate::analysis::disclosure::SYMBOL.to_string() } else { r.cohort.map(|n| n.to_string()).unwrap_or_default() };
+                self.pupil_gaps.entry(r.code.clone()).or_default().push(PupilGapView {
+                    measure: m.to_string(),
+                    label: label.clone(),
+                    group_id: g.to_string(),
+                    group: format!("{} (n={n})", group.label(self.data.catalogue)),
+                    value: c(r.value, sup, dps),
+                    comparison_value: c(r.comparison_value, sup, dps),
+                    gap: c(r.gap, sup, dps),
+                    la_value: c(lv, lsup, dps),
+                    significance: if sup { String::new() } else { r.significance.clone() },
+                    trend: r.trend.clone(),
+                });
             }
         }
         self.pupil_threshold = threshold;
         self.pupil_groups = PUPIL_GAP_GROUPS.iter().flat_map(|g| g.split('+')).map(str::to_string).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-        Ok(())
+        Ok(released)
     }
 
     /// The targets agreed for this year against the school's results, in the booklet's measure order.
