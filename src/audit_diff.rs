@@ -22,7 +22,12 @@ use crate::analysis::pupil_groups::{GroupDefs, TypeSpace};
 use crate::analysis::pupils::GroupSpec;
 use crate::audit::Finding;
 
-const STATUSES: [&str; 4] = ["ok", "suppressed_small", "suppressed_complement", "suppressed_secondary"];
+const STATUSES: [&str; 4] = [
+    "ok",
+    "suppressed_small",
+    "suppressed_complement",
+    "suppressed_secondary",
+];
 
 /// One row of a pupil-data table as read back.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +47,12 @@ struct Rec {
 
 fn count(v: &str) -> Option<u64> {
     let v = v.trim();
-    v.parse::<u64>().ok().or_else(|| v.parse::<f64>().ok().filter(|f| f.fract() == 0.0 && *f >= 0.0).map(|f| f as u64))
+    v.parse::<u64>().ok().or_else(|| {
+        v.parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+            .map(|f| f as u64)
+    })
 }
 
 fn level_from_code(code: &str) -> &'static str {
@@ -56,13 +66,33 @@ fn level_from_code(code: &str) -> &'static str {
 }
 
 /// Rows of a table given as (header, rows of cells, location of each row).
-fn from_table(file: &str, context: &str, header: &[String], rows: Vec<(String, Vec<String>)>) -> Vec<Rec> {
+fn from_table(
+    file: &str,
+    context: &str,
+    header: &[String],
+    rows: Vec<(String, Vec<String>)>,
+) -> Vec<Rec> {
     let col = |n: &str| header.iter().position(|h| h.trim().eq_ignore_ascii_case(n));
-    let (Some(code), Some(group), Some(cohort), Some(status)) = (col("code"), col("group"), col("cohort"), col("status")) else { return vec![] };
-    let (measure, year, level, cc, la, pship) = (col("measure"), col("year"), col("level"), col("comparison_cohort"), col("la"), col("partnership"));
+    let (Some(code), Some(group), Some(cohort), Some(status)) =
+        (col("code"), col("group"), col("cohort"), col("status"))
+    else {
+        return vec![];
+    };
+    let (measure, year, level, cc, la, pship) = (
+        col("measure"),
+        col("year"),
+        col("level"),
+        col("comparison_cohort"),
+        col("la"),
+        col("partnership"),
+    );
     let mut out = Vec::new();
     for (location, cells) in rows {
-        let get = |i: Option<usize>| i.and_then(|i| cells.get(i)).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+        let get = |i: Option<usize>| {
+            i.and_then(|i| cells.get(i))
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
         if !get(Some(status)).is_some_and(|s| STATUSES.contains(&s.as_str())) {
             continue;
         }
@@ -85,8 +115,12 @@ fn from_table(file: &str, context: &str, header: &[String], rows: Vec<(String, V
 }
 
 fn json_rows(path: &Path, file: &str) -> Vec<Rec> {
-    let Ok(text) = std::fs::read_to_string(path) else { return vec![] };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else { return vec![] };
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return vec![];
+    };
+    let Ok(v) = serde_json::from_str::<Value>(&text) else {
+        return vec![];
+    };
     let mut out = Vec::new();
     walk(&v, "$", file, &mut out);
     out
@@ -95,8 +129,16 @@ fn json_rows(path: &Path, file: &str) -> Vec<Rec> {
 fn walk(v: &Value, at: &str, file: &str, out: &mut Vec<Rec>) {
     match v {
         Value::Array(items) => {
-            let rows: Vec<&serde_json::Map<String, Value>> = items.iter().filter_map(|x| x.as_object()).collect();
-            if !rows.is_empty() && rows.iter().all(|r| r.contains_key("code") && r.contains_key("group") && r.contains_key("cohort") && r.contains_key("status")) {
+            let rows: Vec<&serde_json::Map<String, Value>> =
+                items.iter().filter_map(|x| x.as_object()).collect();
+            if !rows.is_empty()
+                && rows.iter().all(|r| {
+                    r.contains_key("code")
+                        && r.contains_key("group")
+                        && r.contains_key("cohort")
+                        && r.contains_key("status")
+                })
+            {
                 let s = |r: &serde_json::Map<String, Value>, k: &str| -> Option<String> {
                     r.get(k).and_then(|x| match x {
                         Value::String(s) => Some(s.clone()),
@@ -139,9 +181,28 @@ fn walk(v: &Value, at: &str, file: &str, out: &mut Vec<Rec>) {
 }
 
 fn csv_rows(path: &Path, file: &str) -> Vec<Rec> {
-    let Ok(mut rdr) = csv::ReaderBuilder::new().flexible(true).from_path(path) else { return vec![] };
-    let Ok(header) = rdr.headers().map(|h| h.iter().map(|x| x.trim_start_matches('\u{feff}').to_string()).collect::<Vec<_>>()) else { return vec![] };
-    let rows: Vec<(String, Vec<String>)> = rdr.records().enumerate().filter_map(|(i, r)| r.ok().map(|r| (format!("row {}", i + 2), r.iter().map(str::to_string).collect()))).collect();
+    let Ok(mut rdr) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
+        return vec![];
+    };
+    let Ok(header) = rdr.headers().map(|h| {
+        h.iter()
+            .map(|x| x.trim_start_matches('\u{feff}').to_string())
+            .collect::<Vec<_>>()
+    }) else {
+        return vec![];
+    };
+    let rows: Vec<(String, Vec<String>)> = rdr
+        .records()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            r.ok().map(|r| {
+                (
+                    format!("row {}", i + 2),
+                    r.iter().map(str::to_string).collect(),
+                )
+            })
+        })
+        .collect();
     let mut recs = from_table(file, file, &header, rows);
     // A CSV without measure and year, beside the JSON of the same rows: take them from it.
     if !header.iter().any(|h| h.eq_ignore_ascii_case("measure")) {
@@ -149,7 +210,8 @@ fn csv_rows(path: &Path, file: &str) -> Vec<Rec> {
         if sibling.len() == recs.len() {
             for (r, j) in recs.iter_mut().zip(sibling) {
                 if r.code == j.code && r.group == j.group {
-                    (r.measure, r.year, r.level, r.la, r.partnership) = (j.measure, j.year, j.level, j.la, j.partnership);
+                    (r.measure, r.year, r.level, r.la, r.partnership) =
+                        (j.measure, j.year, j.level, j.la, j.partnership);
                 }
             }
         }
@@ -159,10 +221,14 @@ fn csv_rows(path: &Path, file: &str) -> Vec<Rec> {
 
 fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
     use calamine::{open_workbook_auto, Data, Reader};
-    let Ok(mut wb) = open_workbook_auto(path) else { return vec![] };
+    let Ok(mut wb) = open_workbook_auto(path) else {
+        return vec![];
+    };
     let mut out = Vec::new();
     for name in wb.sheet_names().to_vec() {
-        let Ok(range) = wb.worksheet_range(&name) else { continue };
+        let Ok(range) = wb.worksheet_range(&name) else {
+            continue;
+        };
         let text = |c: &Data| match c {
             Data::String(s) => s.clone(),
             Data::Int(i) => i.to_string(),
@@ -170,8 +236,17 @@ fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
             _ => String::new(),
         };
         let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(text).collect()).collect();
-        let Some(h) = rows.iter().position(|r| r.iter().any(|c| c.eq_ignore_ascii_case("cohort")) && r.iter().any(|c| c.eq_ignore_ascii_case("group"))) else { continue };
-        let body = rows[h + 1..].iter().enumerate().map(|(i, r)| (format!("sheet {name}, row {}", h + i + 2), r.clone())).collect();
+        let Some(h) = rows.iter().position(|r| {
+            r.iter().any(|c| c.eq_ignore_ascii_case("cohort"))
+                && r.iter().any(|c| c.eq_ignore_ascii_case("group"))
+        }) else {
+            continue;
+        };
+        let body = rows[h + 1..]
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (format!("sheet {name}, row {}", h + i + 2), r.clone()))
+            .collect();
         out.extend(from_table(file, &format!("{file} {name}"), &rows[h], body));
     }
     out
@@ -181,7 +256,11 @@ fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
 pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
     let mut recs = Vec::new();
     for (path, _) in crate::ingest::collect_files(&[dir.to_path_buf()])? {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let file = crate::ingest::display_path(&path);
         recs.extend(match ext.as_str() {
             "json" => json_rows(&path, &file),
@@ -194,28 +273,52 @@ pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
     let mut by_context: BTreeMap<(String, String), Vec<Rec>> = BTreeMap::new();
     for r in recs {
         if GroupSpec::parse(&r.group).is_ok() {
-            by_context.entry((r.measure.clone(), r.year.clone())).or_default().push(r);
+            by_context
+                .entry((r.measure.clone(), r.year.clone()))
+                .or_default()
+                .push(r);
         }
     }
     let mut findings = Vec::new();
     for ((measure, year), recs) in by_context {
-        let keys: Vec<String> = recs.iter().map(|r| GroupSpec::parse(&r.group).map(|g| if g.parts.is_empty() { "all".to_string() } else { g.parts.join("+") }).unwrap_or_default()).collect();
+        let keys: Vec<String> = recs
+            .iter()
+            .map(|r| {
+                GroupSpec::parse(&r.group)
+                    .map(|g| {
+                        if g.parts.is_empty() {
+                            "all".to_string()
+                        } else {
+                            g.parts.join("+")
+                        }
+                    })
+                    .unwrap_or_default()
+            })
+            .collect();
         let space = TypeSpace::new(defs, keys.iter().map(String::as_str))?;
         let all = space.all();
         // Units: school within its partnership or LA, partnership within its LA.
         let mut ids: HashMap<(String, String), usize> = HashMap::new();
         let mut parent: Vec<Option<usize>> = vec![None];
-        let node = |level: &str, code: &str, up: Option<(&str, &str)>, ids: &mut HashMap<(String, String), usize>, parent: &mut Vec<Option<usize>>| -> usize {
+        let node = |level: &str,
+                    code: &str,
+                    up: Option<(&str, &str)>,
+                    ids: &mut HashMap<(String, String), usize>,
+                    parent: &mut Vec<Option<usize>>|
+         -> usize {
             let key = (level.to_string(), code.to_string());
             if let Some(&n) = ids.get(&key) {
                 if parent[n] == Some(0) {
-                    if let Some(&p) = up.and_then(|(l, c)| ids.get(&(l.to_string(), c.to_string()))) {
+                    if let Some(&p) = up.and_then(|(l, c)| ids.get(&(l.to_string(), c.to_string())))
+                    {
                         parent[n] = Some(p);
                     }
                 }
                 return n;
             }
-            let p = up.and_then(|(l, c)| ids.get(&(l.to_string(), c.to_string())).copied()).unwrap_or(0);
+            let p = up
+                .and_then(|(l, c)| ids.get(&(l.to_string(), c.to_string())).copied())
+                .unwrap_or(0);
             parent.push(Some(p));
             ids.insert(key, parent.len() - 1);
             parent.len() - 1
@@ -231,10 +334,22 @@ pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
         }
         for r in &recs {
             if let Some(p) = r.partnership.as_deref().filter(|_| r.level == "school") {
-                node("partnership", p, r.la.as_deref().map(|l| ("la", l)), &mut ids, &mut parent);
+                node(
+                    "partnership",
+                    p,
+                    r.la.as_deref().map(|l| ("la", l)),
+                    &mut ids,
+                    &mut parent,
+                );
             }
             if r.level == "partnership" {
-                node("partnership", &r.code, r.la.as_deref().map(|l| ("la", l)), &mut ids, &mut parent);
+                node(
+                    "partnership",
+                    &r.code,
+                    r.la.as_deref().map(|l| ("la", l)),
+                    &mut ids,
+                    &mut parent,
+                );
             }
         }
         let mut figs: Vec<Figure> = Vec::new();
@@ -244,10 +359,20 @@ pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
         for (r, key) in recs.iter().zip(&keys) {
             let n = match r.level.as_str() {
                 "school" => {
-                    let up = r.partnership.as_deref().map(|p| ("partnership", p)).or(r.la.as_deref().map(|l| ("la", l)));
+                    let up = r
+                        .partnership
+                        .as_deref()
+                        .map(|p| ("partnership", p))
+                        .or(r.la.as_deref().map(|l| ("la", l)));
                     node("school", &r.code, up, &mut ids, &mut parent)
                 }
-                l => node(if l == "la" { "la" } else { "partnership" }, &r.code, None, &mut ids, &mut parent),
+                l => node(
+                    if l == "la" { "la" } else { "partnership" },
+                    &r.code,
+                    None,
+                    &mut ids,
+                    &mut parent,
+                ),
             };
             let g = space.group(defs, key);
             let mut sets = Vec::new();
@@ -267,7 +392,11 @@ pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
                     continue;
                 }
                 seen.insert((n, types), figs.len());
-                figs.push(Figure { node: n, types, count: n_pupils });
+                figs.push(Figure {
+                    node: n,
+                    types,
+                    count: n_pupils,
+                });
                 about.push(format!("{} {} {what}: {n_pupils}", r.level, r.code));
                 source.push((r.file.clone(), r.location.clone()));
             }
@@ -277,12 +406,25 @@ pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
             let show = |i: &usize| format!("{} ({}, {})", about[*i], source[*i].0, source[*i].1);
             let total = f.total.iter().map(show).collect::<Vec<_>>().join(" + ");
             // An LA minus its schools names many parts: the first dozen say enough.
-            let mut parts = f.parts.iter().take(12).map(show).collect::<Vec<_>>().join(" + ");
+            let mut parts = f
+                .parts
+                .iter()
+                .take(12)
+                .map(show)
+                .collect::<Vec<_>>()
+                .join(" + ");
             if f.parts.len() > 12 {
                 parts.push_str(&format!(" + {} more", f.parts.len() - 12));
             }
             let (file, location) = source[f.total[0]].clone();
-            findings.push(Finding { file, location, figure: format!("{measure} {year}: {total} minus {parts} leaves {} pupil(s)", f.residual) });
+            findings.push(Finding {
+                file,
+                location,
+                figure: format!(
+                    "{measure} {year}: {total} minus {parts} leaves {} pupil(s)",
+                    f.residual
+                ),
+            });
         }
     }
     Ok(findings)

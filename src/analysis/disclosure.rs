@@ -234,7 +234,12 @@ fn shift(m: u128, by: u64, cap: u128) -> u128 {
 }
 
 impl<'a, 'm> Engine<'a, 'm> {
-    fn new(tree: &'a Tree, figs: &'a [Figure], threshold: u64, memo: &'m mut Memo) -> Engine<'a, 'm> {
+    fn new(
+        tree: &'a Tree,
+        figs: &'a [Figure],
+        threshold: u64,
+        memo: &'m mut Memo,
+    ) -> Engine<'a, 'm> {
         let mut at = vec![Vec::new(); tree.len()];
         let mut live = vec![false; tree.len()];
         for (i, f) in figs.iter().enumerate() {
@@ -249,9 +254,20 @@ impl<'a, 'm> Engine<'a, 'm> {
             }
         }
         let t = threshold.min(MAX_THRESHOLD);
-        let cap = if t >= 127 { u128::MAX } else { (1u128 << (t + 1)) - 1 };
+        let cap = if t >= 127 {
+            u128::MAX
+        } else {
+            (1u128 << (t + 1)) - 1
+        };
         memo.refresh(tree, &at, figs);
-        Engine { tree, figs, cap, at, live, memo }
+        Engine {
+            tree,
+            figs,
+            cap,
+            at,
+            live,
+            memo,
+        }
     }
 
     fn intern(&mut self, t: Types) -> u32 {
@@ -266,9 +282,21 @@ impl<'a, 'm> Engine<'a, 'm> {
 
     /// Figures at `node` within `within`, then every choice of pairwise disjoint ones.
     fn families(&self, node: usize, within: &Types, mut visit: impl FnMut(&[usize], Types, u64)) {
-        let cand: Vec<usize> = self.at[node].iter().copied().filter(|&f| self.figs[f].types.subset_of(within)).collect();
+        let cand: Vec<usize> = self.at[node]
+            .iter()
+            .copied()
+            .filter(|&f| self.figs[f].types.subset_of(within))
+            .collect();
         let mut chosen = Vec::new();
-        fn go(e: &Engine, cand: &[usize], k: usize, used: Types, sum: u64, chosen: &mut Vec<usize>, visit: &mut dyn FnMut(&[usize], Types, u64)) {
+        fn go(
+            e: &Engine,
+            cand: &[usize],
+            k: usize,
+            used: Types,
+            sum: u64,
+            chosen: &mut Vec<usize>,
+            visit: &mut dyn FnMut(&[usize], Types, u64),
+        ) {
             if k == cand.len() {
                 visit(chosen, used, sum);
                 return;
@@ -277,7 +305,15 @@ impl<'a, 'm> Engine<'a, 'm> {
             let f = &e.figs[cand[k]];
             if f.types.disjoint(&used) {
                 chosen.push(cand[k]);
-                go(e, cand, k + 1, used.union(&f.types), sum + f.count, chosen, visit);
+                go(
+                    e,
+                    cand,
+                    k + 1,
+                    used.union(&f.types),
+                    sum + f.count,
+                    chosen,
+                    visit,
+                );
                 chosen.pop();
             }
         }
@@ -302,9 +338,18 @@ impl<'a, 'm> Engine<'a, 'm> {
             let r = self.children_reach(node, rest);
             let s = sum + r.max;
             best = Some(match best {
-                None => Reach { max: s, mask: r.mask },
-                Some(b) if s > b.max => Reach { max: s, mask: shift(b.mask, s - b.max, self.cap) | r.mask },
-                Some(b) => Reach { max: b.max, mask: b.mask | shift(r.mask, b.max - s, self.cap) },
+                None => Reach {
+                    max: s,
+                    mask: r.mask,
+                },
+                Some(b) if s > b.max => Reach {
+                    max: s,
+                    mask: shift(b.mask, s - b.max, self.cap) | r.mask,
+                },
+                Some(b) => Reach {
+                    max: b.max,
+                    mask: b.mask | shift(r.mask, b.max - s, self.cap),
+                },
             });
         }
         let r = best.unwrap_or(NOTHING);
@@ -322,7 +367,10 @@ impl<'a, 'm> Engine<'a, 'm> {
         for &c in &tree.children[node] {
             if self.live[c] {
                 let r = self.reach(c, rid);
-                acc = Reach { max: acc.max + r.max, mask: conv(acc.mask, r.mask, self.cap) };
+                acc = Reach {
+                    max: acc.max + r.max,
+                    mask: conv(acc.mask, r.mask, self.cap),
+                };
             }
         }
         acc
@@ -332,14 +380,24 @@ impl<'a, 'm> Engine<'a, 'm> {
     fn witness(&mut self, node: usize, fid: u32, target: u64) -> Option<Vec<usize>> {
         let within = self.memo.sets[fid as usize];
         let mut options: Vec<(Vec<usize>, u64, Types)> = Vec::new();
-        self.families(node, &within, |chosen, used, sum| options.push((chosen.to_vec(), sum, used)));
+        self.families(node, &within, |chosen, used, sum| {
+            options.push((chosen.to_vec(), sum, used))
+        });
         let tree = self.tree;
         for (chosen, sum, used) in options {
             if sum > target {
                 continue;
             }
             let rest = within.minus(&used);
-            let kids: Vec<usize> = if rest.is_empty() { vec![] } else { tree.children[node].iter().copied().filter(|&c| self.live[c]).collect() };
+            let kids: Vec<usize> = if rest.is_empty() {
+                vec![]
+            } else {
+                tree.children[node]
+                    .iter()
+                    .copied()
+                    .filter(|&c| self.live[c])
+                    .collect()
+            };
             let rid = self.intern(rest);
             let rs: Vec<Reach> = kids.iter().map(|&c| self.reach(c, rid)).collect();
             let total: u64 = rs.iter().map(|r| r.max).sum();
@@ -358,7 +416,8 @@ impl<'a, 'm> Engine<'a, 'm> {
             let mut out = chosen.clone();
             let mut rem = short;
             for i in (0..rs.len()).rev() {
-                let d = (0..=rem).find(|&d| rs[i].mask >> d & 1 == 1 && prefix[i] >> (rem - d) & 1 == 1)?;
+                let d = (0..=rem)
+                    .find(|&d| rs[i].mask >> d & 1 == 1 && prefix[i] >> (rem - d) & 1 == 1)?;
                 rem -= d;
                 let want = rs[i].max - d;
                 if want > 0 {
@@ -381,7 +440,13 @@ pub fn find(tree: &Tree, figs: &[Figure], threshold: u64) -> Vec<Finding> {
 /// As `find`, for the totals of `nodes` only. Withholding figures never makes a new
 /// disclosure (it only takes totals and parts away), so after withholding, only the units
 /// that had one need looking at again.
-pub fn find_at(tree: &Tree, figs: &[Figure], threshold: u64, nodes: Option<&std::collections::BTreeSet<usize>>, memo: &mut Memo) -> Vec<Finding> {
+pub fn find_at(
+    tree: &Tree,
+    figs: &[Figure],
+    threshold: u64,
+    nodes: Option<&std::collections::BTreeSet<usize>>,
+    memo: &mut Memo,
+) -> Vec<Finding> {
     if threshold == 0 {
         return vec![];
     }
@@ -394,7 +459,9 @@ pub fn find_at(tree: &Tree, figs: &[Figure], threshold: u64, nodes: Option<&std:
         // Totals: every sum of figures of this unit about disjoint groups (one of each).
         let mut totals: Vec<(Types, Vec<usize>, u64)> = Vec::new();
         let mut seen: HashMap<Types, ()> = HashMap::new();
-        let all = e.at[node].iter().fold(Types::default(), |a, &f| a.union(&figs[f].types));
+        let all = e.at[node]
+            .iter()
+            .fold(Types::default(), |a, &f| a.union(&figs[f].types));
         e.families(node, &all, |chosen, used, sum| {
             if !chosen.is_empty() && seen.insert(used, ()).is_none() {
                 totals.push((used, chosen.to_vec(), sum));
@@ -404,10 +471,21 @@ pub fn find_at(tree: &Tree, figs: &[Figure], threshold: u64, nodes: Option<&std:
             let fid = e.intern(types);
             let r = e.reach(node, fid);
             // Sums reachable: r.max - d for each shortfall d in the mask.
-            let hit = (0..128u64).filter(|d| r.mask >> d & 1 == 1).filter_map(|d| r.max.checked_sub(d)).filter(|s| *s < count).map(|s| (count - s, s)).filter(|(res, _)| *res <= threshold).min();
+            // Parts of no pupils leave the total itself, which primary suppression judges.
+            let hit = (0..128u64)
+                .filter(|d| r.mask >> d & 1 == 1)
+                .filter_map(|d| r.max.checked_sub(d))
+                .filter(|s| *s >= 1 && *s < count)
+                .map(|s| (count - s, s))
+                .filter(|(res, _)| *res <= threshold)
+                .min();
             if let Some((residual, sum)) = hit {
                 if let Some(parts) = e.witness(node, fid, sum) {
-                    out.push(Finding { total, parts, residual });
+                    out.push(Finding {
+                        total,
+                        parts,
+                        residual,
+                    });
                 }
             }
         }
@@ -427,11 +505,40 @@ mod tests {
     fn a_difference_of_two_figures_about_nested_groups_is_found() {
         // One school: disadvantaged (types 1, 2, 3) 18 pupils, FSM (types 1, 3) 17 pupils.
         let tree = Tree::new(vec![None]);
-        let figs = vec![Figure { node: 0, types: t(&[1, 2, 3]), count: 18 }, Figure { node: 0, types: t(&[1, 3]), count: 17 }];
+        let figs = vec![
+            Figure {
+                node: 0,
+                types: t(&[1, 2, 3]),
+                count: 18,
+            },
+            Figure {
+                node: 0,
+                types: t(&[1, 3]),
+                count: 17,
+            },
+        ];
         let f = find(&tree, &figs, 5);
-        assert_eq!(f, vec![Finding { total: vec![0], parts: vec![1], residual: 1 }]);
+        assert_eq!(
+            f,
+            vec![Finding {
+                total: vec![0],
+                parts: vec![1],
+                residual: 1
+            }]
+        );
         // 0 pupils apart: nothing to find.
-        let figs = vec![Figure { node: 0, types: t(&[1, 2, 3]), count: 17 }, Figure { node: 0, types: t(&[1, 3]), count: 17 }];
+        let figs = vec![
+            Figure {
+                node: 0,
+                types: t(&[1, 2, 3]),
+                count: 17,
+            },
+            Figure {
+                node: 0,
+                types: t(&[1, 3]),
+                count: 17,
+            },
+        ];
         assert!(find(&tree, &figs, 5).is_empty());
     }
 
@@ -440,10 +547,29 @@ mod tests {
         // Disadvantaged boys (types 1, 3) 10 + disadvantaged girls (types 2, 4) 8 make a total;
         // FSM (types 1, 2) lies within it: 17.
         let tree = Tree::new(vec![None]);
-        let figs = vec![Figure { node: 0, types: t(&[1, 3]), count: 10 }, Figure { node: 0, types: t(&[2, 4]), count: 8 }, Figure { node: 0, types: t(&[1, 2]), count: 17 }];
+        let figs = vec![
+            Figure {
+                node: 0,
+                types: t(&[1, 3]),
+                count: 10,
+            },
+            Figure {
+                node: 0,
+                types: t(&[2, 4]),
+                count: 8,
+            },
+            Figure {
+                node: 0,
+                types: t(&[1, 2]),
+                count: 17,
+            },
+        ];
         let f = find(&tree, &figs, 5);
         assert_eq!(f.len(), 1);
-        assert_eq!((f[0].total.clone(), f[0].parts.clone(), f[0].residual), (vec![0, 1], vec![2], 1));
+        assert_eq!(
+            (f[0].total.clone(), f[0].parts.clone(), f[0].residual),
+            (vec![0, 1], vec![2], 1)
+        );
     }
 
     #[test]
@@ -451,7 +577,23 @@ mod tests {
         // LA (0) with schools 1, 2, 3: the LA figure 30, schools 12 and 15 shown, the third (3) not.
         let tree = Tree::new(vec![None, Some(0), Some(0), Some(0)]);
         let g = t(&[0]);
-        let mut figs = vec![Figure { node: 0, types: g, count: 30 }, Figure { node: 1, types: g, count: 12 }, Figure { node: 2, types: g, count: 15 }];
+        let mut figs = vec![
+            Figure {
+                node: 0,
+                types: g,
+                count: 30,
+            },
+            Figure {
+                node: 1,
+                types: g,
+                count: 12,
+            },
+            Figure {
+                node: 2,
+                types: g,
+                count: 15,
+            },
+        ];
         let f = find(&tree, &figs, 5);
         assert_eq!(f.len(), 1);
         assert_eq!((f[0].total.clone(), f[0].residual), (vec![0], 3));
@@ -468,7 +610,28 @@ mod tests {
         // LA (0) > schools 1, 2. LA disadvantaged (type 1) 40; school 1 all pupils (types 1, 2) 60
         // is not within it; school 1 disadvantaged 20 and school 2 disadvantaged 17 are: 3 left.
         let tree = Tree::new(vec![None, Some(0), Some(0)]);
-        let figs = vec![Figure { node: 0, types: t(&[1]), count: 40 }, Figure { node: 1, types: t(&[1, 2]), count: 60 }, Figure { node: 1, types: t(&[1]), count: 20 }, Figure { node: 2, types: t(&[1]), count: 17 }];
+        let figs = vec![
+            Figure {
+                node: 0,
+                types: t(&[1]),
+                count: 40,
+            },
+            Figure {
+                node: 1,
+                types: t(&[1, 2]),
+                count: 60,
+            },
+            Figure {
+                node: 1,
+                types: t(&[1]),
+                count: 20,
+            },
+            Figure {
+                node: 2,
+                types: t(&[1]),
+                count: 17,
+            },
+        ];
         let f = find(&tree, &figs, 5);
         assert_eq!(f.len(), 1);
         assert_eq!(f[0].residual, 3);
@@ -477,7 +640,18 @@ mod tests {
     #[test]
     fn the_threshold_is_configurable() {
         let tree = Tree::new(vec![None]);
-        let figs = vec![Figure { node: 0, types: t(&[1, 2]), count: 30 }, Figure { node: 0, types: t(&[1]), count: 22 }];
+        let figs = vec![
+            Figure {
+                node: 0,
+                types: t(&[1, 2]),
+                count: 30,
+            },
+            Figure {
+                node: 0,
+                types: t(&[1]),
+                count: 22,
+            },
+        ];
         assert!(find(&tree, &figs, 5).is_empty());
         assert_eq!(find(&tree, &figs, 10)[0].residual, 8);
     }

@@ -35,7 +35,14 @@ pub fn default_path(out: &Path) -> PathBuf {
 /// Entries of the ledger at `path` (none if there is no ledger yet).
 pub fn load(path: &Path) -> Result<Vec<Released>, IngestError> {
     match std::fs::read_to_string(path) {
-        Ok(text) => serde_json::from_str::<LedgerFile>(&text).map(|l| l.released).map_err(|e| IngestError::at_file(path, format!("not a ledger of released pupil-level figures: {e}"))),
+        Ok(text) => serde_json::from_str::<LedgerFile>(&text)
+            .map(|l| l.released)
+            .map_err(|e| {
+                IngestError::at_file(
+                    path,
+                    format!("not a ledger of released pupil-level figures: {e}"),
+                )
+            }),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
         Err(e) => Err(IngestError::at_file(path, e.to_string())),
     }
@@ -56,6 +63,10 @@ pub fn record(path: &Path, new: &[Released]) -> anyhow::Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
     }
-    crate::atomic::write_atomic(path, (serde_json::to_string_pretty(&file)? + "\n").as_bytes()).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    crate::atomic::write_atomic(
+        path,
+        (serde_json::to_string_pretty(&file)? + "\n").as_bytes(),
+    )
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(())
 }

@@ -22,7 +22,10 @@ const FIELDS: &[(&str, &[&str])] = &[
     ("sen", &["N", "K", "E"]),
     ("eal", &["N", "Y"]),
     ("gender", &["F", "M"]),
-    ("ethnicity", &["WHIT", "MIXD", "ASIA", "BLAC", "CHIN", "AOEG", "UNCL"]),
+    (
+        "ethnicity",
+        &["WHIT", "MIXD", "ASIA", "BLAC", "CHIN", "AOEG", "UNCL"],
+    ),
     ("prior", &["none", "low", "middle", "high"]),
 ];
 
@@ -44,7 +47,11 @@ fn field_code(field: &str, p: &Pupil) -> &'static str {
                 "F"
             }
         }
-        "ethnicity" => Ethnicity::CODES.iter().find(|c| c.1 == p.ethnicity).map(|c| c.0).unwrap_or("UNCL"),
+        "ethnicity" => Ethnicity::CODES
+            .iter()
+            .find(|c| c.1 == p.ethnicity)
+            .map(|c| c.0)
+            .unwrap_or("UNCL"),
         // KS2 prior-attainment bands from the KS1 average point score (DfE's bands).
         _ => match p.ks1_aps {
             None => "none",
@@ -84,7 +91,14 @@ impl GroupDefs {
         let mut dims = Vec::new();
         for d in &cat.pupil_dimensions {
             let Some((_, codes)) = FIELDS.iter().find(|f| f.0 == d.id) else {
-                return Err(ConfigError::new(file, format!("dimension {}: not a pupil file characteristic ({})", d.id, FIELDS.iter().map(|f| f.0).collect::<Vec<_>>().join(", "))));
+                return Err(ConfigError::new(
+                    file,
+                    format!(
+                        "dimension {}: not a pupil file characteristic ({})",
+                        d.id,
+                        FIELDS.iter().map(|f| f.0).collect::<Vec<_>>().join(", ")
+                    ),
+                ));
             };
             for c in *codes {
                 if !d.values.iter().any(|v| v == c) {
@@ -92,7 +106,14 @@ impl GroupDefs {
                 }
             }
             if d.values.len() != codes.len() {
-                return Err(ConfigError::new(file, format!("dimension {}: values must be exactly {}", d.id, codes.join(", "))));
+                return Err(ConfigError::new(
+                    file,
+                    format!(
+                        "dimension {}: values must be exactly {}",
+                        d.id,
+                        codes.join(", ")
+                    ),
+                ));
             }
             dims.push((d.id.clone(), d.values.clone()));
         }
@@ -103,9 +124,22 @@ impl GroupDefs {
             let (def, kind) = match def {
                 PupilDef::Values { dimension, values } => {
                     let Some(di) = dims.iter().position(|d| &d.0 == dimension) else {
-                        return Err(ConfigError::new(file, format!("group {}: unknown dimension {dimension}", g.id)));
+                        return Err(ConfigError::new(
+                            file,
+                            format!("group {}: unknown dimension {dimension}", g.id),
+                        ));
                     };
-                    let vs = values.iter().map(|v| dims[di].1.iter().position(|x| x == v).ok_or_else(|| ConfigError::new(file, format!("group {}: {v} is not a value of {dimension}", g.id)))).collect::<Result<Vec<_>, _>>()?;
+                    let vs = values
+                        .iter()
+                        .map(|v| {
+                            dims[di].1.iter().position(|x| x == v).ok_or_else(|| {
+                                ConfigError::new(
+                                    file,
+                                    format!("group {}: {v} is not a value of {dimension}", g.id),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
                     (Def::Values(di, vs), dimension.clone())
                 }
                 PupilDef::AnyOf { any_of } => (Def::AnyOf(any_of.clone()), g.id.clone()),
@@ -115,10 +149,16 @@ impl GroupDefs {
             groups.insert(g.id.clone(), (def, g.kind.clone().unwrap_or(kind)));
             order.push(g.id.clone());
         }
-        let defs = GroupDefs { dims, groups, order, levels: cat.levels.clone() };
+        let defs = GroupDefs {
+            dims,
+            groups,
+            order,
+            levels: cat.levels.clone(),
+        };
         // Every reference resolves, without cycles.
         for id in &defs.order {
-            defs.dims_of(id, &mut BTreeSet::new(), 0).map_err(|e| ConfigError::new(file, format!("group {id}: {e}")))?;
+            defs.dims_of(id, &mut BTreeSet::new(), 0)
+                .map_err(|e| ConfigError::new(file, format!("group {id}: {e}")))?;
         }
         Ok(defs)
     }
@@ -126,7 +166,10 @@ impl GroupDefs {
     /// The built-in catalogue's definitions.
     pub fn builtin() -> &'static GroupDefs {
         static DEFS: OnceLock<GroupDefs> = OnceLock::new();
-        DEFS.get_or_init(|| GroupDefs::from_catalogue(&Catalogue::builtin()).expect("the shipped catalogue's pupil groups are valid"))
+        DEFS.get_or_init(|| {
+            GroupDefs::from_catalogue(&Catalogue::builtin())
+                .expect("the shipped catalogue's pupil groups are valid")
+        })
     }
 
     /// Group ids pupil data can answer for, in catalogue order.
@@ -146,7 +189,12 @@ impl GroupDefs {
         if depth > 32 {
             return Err("its definition refers back to itself".into());
         }
-        match &self.groups.get(id).ok_or_else(|| format!("unknown group {id}"))?.0 {
+        match &self
+            .groups
+            .get(id)
+            .ok_or_else(|| format!("unknown group {id}"))?
+            .0
+        {
             Def::Values(d, _) => {
                 out.insert(*d);
             }
@@ -173,7 +221,14 @@ impl GroupDefs {
 
     /// A pupil's value index on every catalogue dimension.
     pub fn values_of(&self, p: &Pupil) -> Vec<usize> {
-        self.dims.iter().map(|(id, vals)| vals.iter().position(|v| v == field_code(id, p)).unwrap_or(0)).collect()
+        self.dims
+            .iter()
+            .map(|(id, vals)| {
+                vals.iter()
+                    .position(|v| v == field_code(id, p))
+                    .unwrap_or(0)
+            })
+            .collect()
     }
 }
 
@@ -188,11 +243,15 @@ pub struct TypeSpace {
 
 impl TypeSpace {
     /// Types over every dimension the groups (combinations `a+b` allowed) refer to.
-    pub fn new<'g>(defs: &GroupDefs, groups: impl IntoIterator<Item = &'g str>) -> Result<TypeSpace, ConfigError> {
+    pub fn new<'g>(
+        defs: &GroupDefs,
+        groups: impl IntoIterator<Item = &'g str>,
+    ) -> Result<TypeSpace, ConfigError> {
         let mut used = BTreeSet::new();
         for g in groups {
             for atom in g.split('+').map(str::trim) {
-                defs.dims_of(atom, &mut used, 0).map_err(|e| ConfigError::new("--group", e))?;
+                defs.dims_of(atom, &mut used, 0)
+                    .map_err(|e| ConfigError::new("--group", e))?;
             }
         }
         let dims: Vec<usize> = used.into_iter().collect();
@@ -201,7 +260,12 @@ impl TypeSpace {
         if size > MAX_TYPES {
             return Err(ConfigError::new("catalogue/groups.toml", format!("the groups asked for combine {size} kinds of pupil; disclosure control handles up to {MAX_TYPES}")));
         }
-        Ok(TypeSpace { dims, radix, size, ndims: defs.dims.len() })
+        Ok(TypeSpace {
+            dims,
+            radix,
+            size,
+            ndims: defs.dims.len(),
+        })
     }
 
     pub fn size(&self) -> usize {
@@ -210,7 +274,10 @@ impl TypeSpace {
 
     /// A pupil's type.
     pub fn type_of(&self, values: &[usize]) -> usize {
-        self.dims.iter().zip(&self.radix).fold(0, |acc, (d, r)| acc * r + values[*d])
+        self.dims
+            .iter()
+            .zip(&self.radix)
+            .fold(0, |acc, (d, r)| acc * r + values[*d])
     }
 
     fn decode(&self, mut t: usize) -> Vec<usize> {
@@ -228,11 +295,17 @@ impl TypeSpace {
 
     /// The types in a group or combination (`disadvantaged+boys` = both).
     pub fn group(&self, defs: &GroupDefs, id: &str) -> Types {
-        let atoms: Vec<&str> = id.split('+').map(str::trim).filter(|a| defs.knows(a)).collect();
-        (0..self.size).filter(|&t| {
-            let v = self.decode(t);
-            atoms.iter().all(|a| defs.holds(a, &v))
-        }).fold(Types::default(), |a, t| a.with(t))
+        let atoms: Vec<&str> = id
+            .split('+')
+            .map(str::trim)
+            .filter(|a| defs.knows(a))
+            .collect();
+        (0..self.size)
+            .filter(|&t| {
+                let v = self.decode(t);
+                atoms.iter().all(|a| defs.holds(a, &v))
+            })
+            .fold(Types::default(), |a, t| a.with(t))
     }
 }
 
@@ -243,16 +316,53 @@ mod tests {
     #[test]
     fn the_catalogue_says_how_groups_relate() {
         let d = GroupDefs::builtin();
-        let s = TypeSpace::new(d, ["disadvantaged", "fsm", "lac", "boys", "girls", "all", "disadvantaged+boys"]).unwrap();
+        let s = TypeSpace::new(
+            d,
+            [
+                "disadvantaged",
+                "fsm",
+                "lac",
+                "boys",
+                "girls",
+                "all",
+                "disadvantaged+boys",
+            ],
+        )
+        .unwrap();
         let g = |id: &str| s.group(d, id);
-        assert_eq!(g("disadvantaged"), g("fsm").union(&g("lac")), "disadvantaged = FSM ∪ looked after");
+        assert_eq!(
+            g("disadvantaged"),
+            g("fsm").union(&g("lac")),
+            "disadvantaged = FSM ∪ looked after"
+        );
         assert_eq!(g("boys").union(&g("girls")), s.all(), "boys + girls = all");
         assert!(g("boys").disjoint(&g("girls")));
-        assert_eq!(g("disadvantaged+boys"), g("disadvantaged").intersect(&g("boys")));
-        assert!(g("fsm").subset_of(&g("disadvantaged")) && !g("disadvantaged").subset_of(&g("fsm")));
+        assert_eq!(
+            g("disadvantaged+boys"),
+            g("disadvantaged").intersect(&g("boys"))
+        );
+        assert!(
+            g("fsm").subset_of(&g("disadvantaged")) && !g("disadvantaged").subset_of(&g("fsm"))
+        );
         let s = TypeSpace::new(d, ["not_disadvantaged", "sen", "sen_support", "ehcp"]).unwrap();
-        assert_eq!(s.group(d, "not_disadvantaged"), s.all().minus(&s.group(d, "disadvantaged")));
-        assert_eq!(s.group(d, "sen"), s.group(d, "sen_support").union(&s.group(d, "ehcp")));
-        assert_eq!(d.levels.iter().map(|l| (l.id.as_str(), l.within.clone())).collect::<Vec<_>>(), vec![("school", vec!["partnership".to_string(), "la".into()]), ("partnership", vec!["la".into()]), ("la", vec![])]);
+        assert_eq!(
+            s.group(d, "not_disadvantaged"),
+            s.all().minus(&s.group(d, "disadvantaged"))
+        );
+        assert_eq!(
+            s.group(d, "sen"),
+            s.group(d, "sen_support").union(&s.group(d, "ehcp"))
+        );
+        assert_eq!(
+            d.levels
+                .iter()
+                .map(|l| (l.id.as_str(), l.within.clone()))
+                .collect::<Vec<_>>(),
+            vec![
+                ("school", vec!["partnership".to_string(), "la".into()]),
+                ("partnership", vec!["la".into()]),
+                ("la", vec![])
+            ]
+        );
     }
 }

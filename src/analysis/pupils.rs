@@ -674,7 +674,7 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                         e.1.push(m);
                     }
                 }
-                let leaking: Vec<usize> = under.iter().filter(|(c, (sum, _))| units.count(**c, &rest) > *sum).flat_map(|(_, (_, ms))| ms.iter().copied()).filter(open).collect();
+                let leaking: Vec<usize> = under.iter().filter(|(c, (sum, _))| units.count(**c, &rest) > *sum).flat_map(|(_, (_, ms))| ms.iter().copied()).chain(f.parts.iter().copied().filter(|&m| cands[m].node == n)).filter(open).collect();
                 // What to withhold: rows (figures' owners), or an assumed total; cheapest first.
                 let mut choice: Option<(u64, u64, Vec<usize>, Option<usize>)> = None;
                 let mut consider = |cost: u64, size: u64, rows: Vec<usize>, assumed: Option<usize>| {
@@ -684,8 +684,8 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                 };
                 let ok_rows = |m: usize| cands[m].owners.iter().copied().filter(|&o| figs[o].status == "ok").collect::<Vec<_>>();
                 if leaking.iter().any(|&m| !cands[m].assumed) {
-                    // The pupils left over are at units whose parts fall short: withhold the
-                    // cheapest part there (fewest rows, smallest group).
+                    // The pupils left over are at units whose parts fall short (or at the
+                    // total's own): withhold the cheapest part there (fewest rows, smallest group).
                     for &m in leaking.iter().filter(|&&m| !cands[m].assumed) {
                         consider(cands[m].owners.len() as u64, cands[m].count, ok_rows(m), None);
                     }
