@@ -655,7 +655,7 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                     changed = true;
                     continue;
                 }
-                let open = |m: &usize| !cands[*m].fixed && !(cands[*m].owners.is_empty() && !cands[*m].assumed);
+                let open = |m: &usize| !cands[*m].fixed && (cands[*m].assumed || !cands[*m].owners.is_empty());
                 // Where the pupils left over are: the units within the total's whose pupils
                 // the parts do not all cover. Withholding a part elsewhere would only make the
                 // same subtraction take another route.
