@@ -220,34 +220,26 @@ fn csv_rows(path: &Path, file: &str) -> Vec<Rec> {
 }
 
 fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
-    use calamine::{open_workbook_auto, Data, Reader};
-    let Ok(mut wb) = open_workbook_auto(path) else {
+    // Through the ingest reader and its limits: a workbook that declares a huge area, or
+    // unpacks to gigabytes, is refused (the cohort scan in `audit` reports it) rather than read.
+    let Ok(bytes) = crate::ingest::table::read_input(path) else {
+        return vec![];
+    };
+    let Ok(sheets) = crate::ingest::table::read_workbook_sheets(path, &bytes, true) else {
         return vec![];
     };
     let mut out = Vec::new();
-    for name in wb.sheet_names().to_vec() {
-        let Ok(range) = wb.worksheet_range(&name) else {
-            continue;
-        };
-        let text = |c: &Data| match c {
-            Data::String(s) => s.clone(),
-            Data::Int(i) => i.to_string(),
-            Data::Float(f) => f.to_string(),
-            _ => String::new(),
-        };
-        let rows: Vec<Vec<String>> = range.rows().map(|r| r.iter().map(text).collect()).collect();
-        let Some(h) = rows.iter().position(|r| {
+    for sheet in &sheets {
+        let rows: Vec<(u64, Vec<String>)> = sheet.rows.iter().map(|r| (r.line, r.cells.iter().map(|c| c.trim().to_string()).collect())).collect();
+        let Some(h) = rows.iter().position(|(_, r)| {
             r.iter().any(|c| c.eq_ignore_ascii_case("cohort"))
                 && r.iter().any(|c| c.eq_ignore_ascii_case("group"))
         }) else {
             continue;
         };
-        let body = rows[h + 1..]
-            .iter()
-            .enumerate()
-            .map(|(i, r)| (format!("sheet {name}, row {}", h + i + 2), r.clone()))
-            .collect();
-        out.extend(from_table(file, &format!("{file} {name}"), &rows[h], body));
+        let name = &sheet.name;
+        let body = rows[h + 1..].iter().map(|(line, r)| (format!("sheet {name}, row {line}"), r.clone())).collect();
+        out.extend(from_table(file, &format!("{file} {name}"), &rows[h].1, body));
     }
     out
 }
