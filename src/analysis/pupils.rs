@@ -702,13 +702,13 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                             stack.extend(tree.children(x).iter().copied());
                             inside.extend(by_node.get(&x).into_iter().flatten().copied().filter(|&m| cands[m].types.subset_of(&rest)));
                         }
-                        if inside.iter().any(|&m| cands[m].fixed || (cands[m].assumed && cands[m].owners.is_empty())) {
-                            continue;
-                        }
+                        // Figures released before stay: the unit may still be covered by them
+                        // (then the next pass looks again), so such units come last.
+                        let stays = inside.iter().any(|&m| cands[m].fixed || (cands[m].assumed && cands[m].owners.is_empty()));
                         let rows: BTreeSet<usize> = inside.iter().flat_map(|&m| ok_rows(m)).collect();
                         let size = units.count(c, &rest);
                         if !rows.is_empty() {
-                            consider(rows.len() as u64 + if size <= threshold { 1000 } else { 0 }, size, rows.into_iter().collect(), None);
+                            consider(rows.len() as u64 + if stays { 50 } else { 0 } + if size <= threshold { 1000 } else { 0 }, size, rows.into_iter().collect(), None);
                         }
                     }
                 }
@@ -717,6 +717,10 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                         let cost = if cands[m].assumed { 100 } else { cands[m].owners.len() as u64 + 1 };
                         consider(cost, cands[m].count, ok_rows(m), cands[m].assumed.then_some(m));
                     }
+                }
+                // A total taken as shown elsewhere among the parts can be given up too.
+                for &m in f.parts.iter().filter(|&&m| cands[m].assumed && !cands[m].fixed) {
+                    consider(100, cands[m].count, ok_rows(m), Some(m));
                 }
                 match choice {
                     Some((_, _, rows, assumed)) => {
