@@ -123,7 +123,7 @@ pub enum Command {
         #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
         widest: Option<usize>,
         /// Disclosure control: groups of 1 to N pupils are withheld (pupil data).
-        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1000), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
         threshold: u64,
         /// Drop invalid pupil rows (reported as warnings, exit status 1) instead of stopping.
         #[arg(long)]
@@ -141,7 +141,7 @@ pub enum Command {
     /// 1 to N pupils that disclosure control should have removed (exit 4 if any is found).
     Audit {
         dir: PathBuf,
-        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1000), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
         threshold: u64,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
@@ -212,7 +212,7 @@ pub enum Command {
         #[arg(long)]
         prior_means: Option<PathBuf>,
         /// Disclosure control for pupil data: groups of 1 to N pupils are withheld.
-        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=1000), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+        #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
         threshold: u64,
         #[arg(long, default_value = "output/store")]
         store: PathBuf,
