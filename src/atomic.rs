@@ -12,7 +12,12 @@ use crate::error::RenderError;
 /// not against the machine losing power.) A failure names the file (exit code 4).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| RenderError::write(path, format!("cannot create its directory {}: {e}", parent.display())))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            RenderError::write(
+                path,
+                format!("cannot create its directory {}: {e}", parent.display()),
+            )
+        })?;
     }
     let tmp = temporary_beside(path);
     if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, path)) {
@@ -32,7 +37,10 @@ pub fn lock_dir(dir: &Path, waiting_for: &str) -> std::io::Result<std::fs::File>
     match handle.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => {
-            eprintln!("attain: waiting for {waiting_for} ({} is locked by another attain process)", dir.display());
+            eprintln!(
+                "attain: waiting for {waiting_for} ({} is locked by another attain process)",
+                dir.display()
+            );
             handle.lock()?;
         }
         Err(std::fs::TryLockError::Error(e)) => return Err(e),
@@ -42,7 +50,11 @@ pub fn lock_dir(dir: &Path, waiting_for: &str) -> std::io::Result<std::fs::File>
 
 /// The temporary name [`write_atomic`] writes to: `.<name>.tmp-<pid>` beside `path`.
 pub fn temporary_beside(path: &Path) -> PathBuf {
-    path.with_file_name(format!(".{}{TMP_MARK}{}", path.file_name().unwrap_or_default().to_string_lossy(), std::process::id()))
+    path.with_file_name(format!(
+        ".{}{TMP_MARK}{}",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ))
 }
 
 const TMP_MARK: &str = ".tmp-";
@@ -55,13 +67,21 @@ fn is_temporary(name: &str) -> bool {
 /// an output file. Returns how many were removed.
 pub fn remove_stale_temporaries(output: &Path) -> usize {
     fn sweep(dir: &Path, only_for: Option<&str>, removed: &mut usize) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().to_string();
             let path = e.path();
             let is_dir = e.file_type().map(|t| t.is_dir()).unwrap_or(false);
-            if is_temporary(&name) && only_for.is_none_or(|f| name.starts_with(&format!(".{f}{TMP_MARK}"))) {
-                let gone = if is_dir { std::fs::remove_dir_all(&path) } else { std::fs::remove_file(&path) };
+            if is_temporary(&name)
+                && only_for.is_none_or(|f| name.starts_with(&format!(".{f}{TMP_MARK}")))
+            {
+                let gone = if is_dir {
+                    std::fs::remove_dir_all(&path)
+                } else {
+                    std::fs::remove_file(&path)
+                };
                 *removed += gone.is_ok() as usize;
             } else if is_dir && only_for.is_none() {
                 sweep(&path, None, removed);
@@ -72,7 +92,11 @@ pub fn remove_stale_temporaries(output: &Path) -> usize {
     if output.is_dir() {
         sweep(output, None, &mut removed);
     } else if let (Some(parent), Some(name)) = (output.parent(), output.file_name()) {
-        let parent = if parent.as_os_str().is_empty() { Path::new(".") } else { parent };
+        let parent = if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        };
         sweep(parent, Some(&name.to_string_lossy()), &mut removed);
     }
     removed

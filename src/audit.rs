@@ -43,18 +43,26 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
     let mut report = AuditReport::default();
     let files = crate::ingest::collect_files(&[dir.to_path_buf()])?;
     for (path, _) in files {
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
         let shown = crate::ingest::display_path(&path);
         let found = match ext.as_str() {
             "csv" => Some(read_text(&path).map(|t| audit_csv(&t, b',', threshold))),
             "tsv" | "tab" => Some(read_text(&path).map(|t| audit_csv(&t, b'\t', threshold))),
             "json" => Some(read_text(&path).map(|t| audit_json(&t, threshold))),
-            "html" | "htm" | "svg" | "md" | "txt" | "typ" => Some(read_text(&path).map(|t| audit_text(&t, threshold))),
+            "html" | "htm" | "svg" | "md" | "txt" | "typ" => {
+                Some(read_text(&path).map(|t| audit_text(&t, threshold)))
+            }
             "xlsx" | "xlsm" | "xls" | "ods" => Some(audit_workbook(&path, threshold)),
             "pdf" => match pdf_text(&path) {
                 Some(t) => Some(Ok(audit_text(&t, threshold))),
                 None => {
-                    report.not_checked.push(format!("{shown}: pdftotext (poppler-utils) is not installed"));
+                    report.not_checked.push(format!(
+                        "{shown}: pdftotext (poppler-utils) is not installed"
+                    ));
                     None
                 }
             },
@@ -70,11 +78,19 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
         };
         if let Some(found) = found {
             report.files_checked += 1;
-            report.findings.extend(found.into_iter().map(|(location, figure)| Finding { file: shown.clone(), location, figure }));
+            report
+                .findings
+                .extend(found.into_iter().map(|(location, figure)| Finding {
+                    file: shown.clone(),
+                    location,
+                    figure,
+                }));
         }
     }
     // Figures that are safe one by one may not be together (src/audit_diff.rs).
-    report.findings.extend(crate::audit_diff::check(dir, threshold)?);
+    report
+        .findings
+        .extend(crate::audit_diff::check(dir, threshold)?);
     Ok(report)
 }
 
@@ -93,20 +109,34 @@ fn read_text(path: &Path) -> Result<String, String> {
     if bytes.is_empty() {
         return Ok(String::new());
     }
-    crate::ingest::table::decode(path, &bytes).map(|d| d.text).map_err(|e| e.message)
+    crate::ingest::table::decode(path, &bytes)
+        .map(|d| d.text)
+        .map_err(|e| e.message)
 }
 
 /// A number as written in a cell or field: `3`, ` 3 `, `"3"`, `3.0`.
 fn number_in(s: &str) -> Option<f64> {
-    let t = s.trim_matches(|c: char| c.is_whitespace() || c == '"' || c == '\'' || c == '\u{a0}' || c == '\u{202f}');
+    let t = s.trim_matches(|c: char| {
+        c.is_whitespace() || c == '"' || c == '\'' || c == '\u{a0}' || c == '\u{202f}'
+    });
     t.parse::<f64>().ok().filter(|v| v.is_finite())
 }
 
 fn audit_csv(text: &str, delimiter: u8, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let Ok(headers) = rdr.headers().cloned() else { return out };
-    let cols: Vec<(usize, String)> = headers.iter().enumerate().filter(|(_, h)| is_cohort_column(h)).map(|(i, h)| (i, h.to_string())).collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(text.as_bytes());
+    let Ok(headers) = rdr.headers().cloned() else {
+        return out;
+    };
+    let cols: Vec<(usize, String)> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| is_cohort_column(h))
+        .map(|(i, h)| (i, h.to_string()))
+        .collect();
     if cols.is_empty() {
         return out;
     }
@@ -124,14 +154,20 @@ fn audit_csv(text: &str, delimiter: u8, threshold: u64) -> Vec<(String, String)>
 
 fn audit_json(text: &str, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else { return out };
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
+        return out;
+    };
     walk_json(&v, "$".into(), threshold, &mut out);
     out
 }
 
 /// A row of `attain gaps` on published data: its cohorts are DfE's published ones.
 fn published_gap_row(m: &serde_json::Map<String, serde_json::Value>) -> bool {
-    !m.contains_key("status") && m.get("group_status").and_then(|s| s.as_str()).and_then(crate::value::Status::from_token).is_some()
+    !m.contains_key("status")
+        && m.get("group_status")
+            .and_then(|s| s.as_str())
+            .and_then(crate::value::Status::from_token)
+            .is_some()
 }
 
 fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(String, String)>) {
@@ -149,7 +185,10 @@ fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(S
                 walk_json(x, here, threshold, out);
             }
         }
-        serde_json::Value::Array(a) => a.iter().enumerate().for_each(|(i, x)| walk_json(x, format!("{at}[{i}]"), threshold, out)),
+        serde_json::Value::Array(a) => a
+            .iter()
+            .enumerate()
+            .for_each(|(i, x)| walk_json(x, format!("{at}[{i}]"), threshold, out)),
         _ => {}
     }
 }
@@ -158,9 +197,25 @@ fn walk_json(v: &serde_json::Value, at: String, threshold: u64, out: &mut Vec<(S
 /// `n&nbsp;=&nbsp;3`) between, as a whole word.
 pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    let decoded = if text.contains('&') { html_escape::decode_html_entities(text) } else { std::borrow::Cow::Borrowed(text) };
+    let decoded = if text.contains('&') {
+        html_escape::decode_html_entities(text)
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    };
     // Every kind of space a label can be typed or rendered with reads as a space.
-    let spaced: String = decoded.chars().map(|c| if matches!(c, '\u{a0}' | '\u{202f}' | '\u{2007}' | '\u{2009}' | '\u{200a}' | '\t') { ' ' } else { c }).collect();
+    let spaced: String = decoded
+        .chars()
+        .map(|c| {
+            if matches!(
+                c,
+                '\u{a0}' | '\u{202f}' | '\u{2007}' | '\u{2009}' | '\u{200a}' | '\t'
+            ) {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
     for (ln, line) in spaced.lines().enumerate() {
         let b = line.as_bytes();
         let mut i = 0;
@@ -168,7 +223,9 @@ pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
             let word_start = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
             if (b[i] == b'n' || b[i] == b'N') && word_start {
                 let mut j = i + 1;
-                while j < b.len() && (b[j] == b' ' || line.is_char_boundary(j) && line[j..].starts_with('\u{a0}')) {
+                while j < b.len()
+                    && (b[j] == b' ' || line.is_char_boundary(j) && line[j..].starts_with('\u{a0}'))
+                {
                     j += if b[j] == b' ' { 1 } else { '\u{a0}'.len_utf8() };
                 }
                 if j < b.len() && b[j] == b'=' {
@@ -180,7 +237,8 @@ pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
                     while j < b.len() && b[j].is_ascii_digit() {
                         j += 1;
                     }
-                    let followed_by_digitlike = j < b.len() && (b[j] == b'.' && j + 1 < b.len() && b[j + 1].is_ascii_digit());
+                    let followed_by_digitlike = j < b.len()
+                        && (b[j] == b'.' && j + 1 < b.len() && b[j + 1].is_ascii_digit());
                     if j > start && !followed_by_digitlike {
                         if let Ok(v) = line[start..j].parse::<f64>() {
                             if disclosive(v, threshold) {
@@ -200,20 +258,34 @@ pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
 /// included; cohorts read whether stored as numbers or text.
 fn audit_workbook(path: &Path, threshold: u64) -> Result<Vec<(String, String)>, String> {
     let bytes = crate::ingest::table::read_input(path).map_err(|e| e.message)?;
-    let sheets = crate::ingest::table::read_workbook_sheets(path, &bytes, true).map_err(|e| e.to_string())?;
+    let sheets = crate::ingest::table::read_workbook_sheets(path, &bytes, true)
+        .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
     for sheet in &sheets {
         let name = &sheet.name;
         let mut cohort_cols: Vec<usize> = Vec::new();
         for row in &sheet.rows {
             for (c, cell) in row.cells.iter().enumerate() {
-                let at = || format!("sheet {name}{}, row {}, column {}", if sheet.hidden { " (hidden)" } else { "" }, row.line, crate::ingest::table::column_letters(sheet.first_col + c + 1));
+                let at = || {
+                    format!(
+                        "sheet {name}{}, row {}, column {}",
+                        if sheet.hidden { " (hidden)" } else { "" },
+                        row.line,
+                        crate::ingest::table::column_letters(sheet.first_col + c + 1)
+                    )
+                };
                 if is_cohort_column(cell) {
                     cohort_cols.push(c);
-                } else if cohort_cols.contains(&c) && number_in(cell).is_some_and(|v| disclosive(v, threshold)) {
+                } else if cohort_cols.contains(&c)
+                    && number_in(cell).is_some_and(|v| disclosive(v, threshold))
+                {
                     out.push((at(), cell.trim().to_string()));
                 } else {
-                    out.extend(audit_text(cell, threshold).into_iter().map(|(_, f)| (at(), f)));
+                    out.extend(
+                        audit_text(cell, threshold)
+                            .into_iter()
+                            .map(|(_, f)| (at(), f)),
+                    );
                 }
             }
         }
@@ -223,13 +295,25 @@ fn audit_workbook(path: &Path, threshold: u64) -> Result<Vec<(String, String)>, 
 
 /// The text of a PDF as a reader sees it, through poppler's pdftotext.
 fn pdf_text(path: &Path) -> Option<String> {
-    let out = std::process::Command::new("pdftotext").arg("-layout").arg(path).arg("-").output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = std::process::Command::new("pdftotext")
+        .arg("-layout")
+        .arg(path)
+        .arg("-")
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 /// For messages: the files of a directory that were audited.
 pub fn describe(report: &AuditReport, dir: &PathBuf) -> String {
-    let mut s = format!("audit of {}: {} file(s) checked, {} disclosive figure(s)", dir.display(), report.files_checked, report.findings.len());
+    let mut s = format!(
+        "audit of {}: {} file(s) checked, {} disclosive figure(s)",
+        dir.display(),
+        report.files_checked,
+        report.findings.len()
+    );
     for f in &report.findings {
         s.push_str(&format!("\n  {}, {}: {}", f.file, f.location, f.figure));
     }
@@ -246,7 +330,17 @@ mod tests {
     #[test]
     fn text_labels_of_small_groups_are_found() {
         let found = audit_text("Looked after (n=3) 33.3%\nDisadvantaged (n=12) 50%\nn = 5 here; n=c; nn=2; n=2.5 SD; an=4", 5);
-        assert_eq!(found, vec![("line 1".to_string(), "n=3".to_string()), ("line 3".to_string(), "n = 5".to_string())]);
-        assert_eq!(audit_text("Boys (n\u{a0}=4)", 5).len(), 1, "a non-breaking space does not hide a label");
+        assert_eq!(
+            found,
+            vec![
+                ("line 1".to_string(), "n=3".to_string()),
+                ("line 3".to_string(), "n = 5".to_string())
+            ]
+        );
+        assert_eq!(
+            audit_text("Boys (n\u{a0}=4)", 5).len(),
+            1,
+            "a non-breaking space does not hide a label"
+        );
     }
 }

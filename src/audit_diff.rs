@@ -230,7 +230,16 @@ fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
     };
     let mut out = Vec::new();
     for sheet in &sheets {
-        let rows: Vec<(u64, Vec<String>)> = sheet.rows.iter().map(|r| (r.line, r.cells.iter().map(|c| c.trim().to_string()).collect())).collect();
+        let rows: Vec<(u64, Vec<String>)> = sheet
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.cells.iter().map(|c| c.trim().to_string()).collect(),
+                )
+            })
+            .collect();
         let Some(h) = rows.iter().position(|(_, r)| {
             r.iter().any(|c| c.eq_ignore_ascii_case("cohort"))
                 && r.iter().any(|c| c.eq_ignore_ascii_case("group"))
@@ -238,8 +247,16 @@ fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
             continue;
         };
         let name = &sheet.name;
-        let body = rows[h + 1..].iter().map(|(line, r)| (format!("sheet {name}, row {line}"), r.clone())).collect();
-        out.extend(from_table(file, &format!("{file} {name}"), &rows[h].1, body));
+        let body = rows[h + 1..]
+            .iter()
+            .map(|(line, r)| (format!("sheet {name}, row {line}"), r.clone()))
+            .collect();
+        out.extend(from_table(
+            file,
+            &format!("{file} {name}"),
+            &rows[h].1,
+            body,
+        ));
     }
     out
 }

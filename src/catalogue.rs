@@ -147,10 +147,19 @@ pub struct Group {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 #[serde(untagged, deny_unknown_fields)]
 pub enum PupilDef {
-    Values { dimension: String, values: Vec<String> },
-    AnyOf { any_of: Vec<String> },
-    Not { not: String },
-    Everyone { everyone: bool },
+    Values {
+        dimension: String,
+        values: Vec<String>,
+    },
+    AnyOf {
+        any_of: Vec<String>,
+    },
+    Not {
+        not: String,
+    },
+    Everyone {
+        everyone: bool,
+    },
 }
 
 /// A pupil characteristic and every value it can take (its groups make up all pupils).
@@ -425,10 +434,20 @@ impl SchoolTypes {
     pub fn la_maintained(&self, code: &str) -> Option<bool> {
         let c = code.trim();
         // A type given by name ("Community school") counts as its code.
-        let c = self.names.iter().find(|(_, name)| name.eq_ignore_ascii_case(c)).map(|(code, _)| code.as_str()).unwrap_or(c);
+        let c = self
+            .names
+            .iter()
+            .find(|(_, name)| name.eq_ignore_ascii_case(c))
+            .map(|(code, _)| code.as_str())
+            .unwrap_or(c);
         if self.maintained.iter().any(|m| m.eq_ignore_ascii_case(c)) {
             Some(true)
-        } else if self.academy.iter().chain(&self.independent).any(|m| m.eq_ignore_ascii_case(c)) {
+        } else if self
+            .academy
+            .iter()
+            .chain(&self.independent)
+            .any(|m| m.eq_ignore_ascii_case(c))
+        {
             Some(false)
         } else {
             None
@@ -517,14 +536,29 @@ impl Catalogue {
         let unit = self.units.get(&m.unit);
         let [min, max] = m.range.or(unit.and_then(|u| u.range))?;
         let integer = m.integer.unwrap_or(unit.is_some_and(|u| u.integer));
-        Some(ValueRule { min, max, integer, oddity: m.range_oddity.clone() })
+        Some(ValueRule {
+            min,
+            max,
+            integer,
+            oddity: m.range_oddity.clone(),
+        })
     }
 
     /// The catalogue compiled into the binary.
     pub fn builtin() -> Catalogue {
-        let datasets = BUILTIN_DATASETS.iter().map(|(n, t)| (n.to_string(), t.to_string())).collect();
-        Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, BUILTIN_BREAKS, datasets, "built-in catalogue".into())
-            .expect("the shipped catalogue is valid (checked by tests)")
+        let datasets = BUILTIN_DATASETS
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        Catalogue::parse(
+            BUILTIN_MEASURES,
+            BUILTIN_GROUPS,
+            BUILTIN_SCHOOL_TYPES,
+            BUILTIN_BREAKS,
+            datasets,
+            "built-in catalogue".into(),
+        )
+        .expect("the shipped catalogue is valid (checked by tests)")
     }
 
     /// `dir` if given, else `ATTAIN_CATALOGUE`, else the built-in one.
@@ -537,7 +571,10 @@ impl Catalogue {
     }
 
     pub fn from_dir(dir: &Path) -> Result<Catalogue, ConfigError> {
-        let read = |p: PathBuf| std::fs::read_to_string(&p).map_err(|e| ConfigError::new(p.display().to_string(), e.to_string()));
+        let read = |p: PathBuf| {
+            std::fs::read_to_string(&p)
+                .map_err(|e| ConfigError::new(p.display().to_string(), e.to_string()))
+        };
         let measures = read(dir.join("measures.toml"))?;
         let groups = read(dir.join("groups.toml"))?;
         let types = read(dir.join("school_types.toml"))?;
@@ -553,31 +590,71 @@ impl Catalogue {
         for p in entries {
             datasets.push((p.display().to_string(), read(p)?));
         }
-        Catalogue::parse(&measures, &groups, &types, &breaks, datasets, dir.display().to_string())
+        Catalogue::parse(
+            &measures,
+            &groups,
+            &types,
+            &breaks,
+            datasets,
+            dir.display().to_string(),
+        )
     }
 
-    fn parse(measures: &str, groups: &str, types: &str, breaks: &str, datasets: Vec<(String, String)>, origin: String) -> Result<Catalogue, ConfigError> {
+    fn parse(
+        measures: &str,
+        groups: &str,
+        types: &str,
+        breaks: &str,
+        datasets: Vec<(String, String)>,
+        origin: String,
+    ) -> Result<Catalogue, ConfigError> {
         let fingerprint = {
             use sha2::{Digest, Sha256};
             let mut h = Sha256::new();
-            for text in [measures, groups, types, breaks].into_iter().chain(datasets.iter().map(|(_, t)| t.as_str())) {
+            for text in [measures, groups, types, breaks]
+                .into_iter()
+                .chain(datasets.iter().map(|(_, t)| t.as_str()))
+            {
                 h.update((text.len() as u64).to_le_bytes());
                 h.update(text.as_bytes());
             }
             h.finalize().iter().map(|b| format!("{b:02x}")).collect()
         };
-        let m: MeasuresFile = toml::from_str(measures).map_err(|e| ConfigError::new("catalogue/measures.toml", e.to_string()))?;
-        let g: GroupsFile = toml::from_str(groups).map_err(|e| ConfigError::new("catalogue/groups.toml", e.to_string()))?;
-        let school_types: SchoolTypes = toml::from_str(types).map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
-        let breaks: BreaksFile = toml::from_str(breaks).map_err(|e| ConfigError::new("catalogue/breaks.toml", e.to_string()))?;
+        let m: MeasuresFile = toml::from_str(measures)
+            .map_err(|e| ConfigError::new("catalogue/measures.toml", e.to_string()))?;
+        let g: GroupsFile = toml::from_str(groups)
+            .map_err(|e| ConfigError::new("catalogue/groups.toml", e.to_string()))?;
+        let school_types: SchoolTypes = toml::from_str(types)
+            .map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
+        let breaks: BreaksFile = toml::from_str(breaks)
+            .map_err(|e| ConfigError::new("catalogue/breaks.toml", e.to_string()))?;
         let mut ds = Vec::new();
         for (name, text) in datasets {
-            let d: Dataset = toml::from_str(&text).map_err(|e| ConfigError::new(name.clone(), e.to_string()))?;
+            let d: Dataset =
+                toml::from_str(&text).map_err(|e| ConfigError::new(name.clone(), e.to_string()))?;
             ds.push(d);
         }
         ds.sort_by(|a, b| a.priority.cmp(&b.priority).then(a.id.cmp(&b.id)));
-        let by_measure = m.measure.iter().enumerate().map(|(i, x)| (x.id.clone(), i)).collect();
-        let cat = Catalogue { measures: m.measure, groups: g.group, pupil_dimensions: g.dimension, levels: g.level, relations: g.relations, datasets: ds, school_types, breaks: breaks.breaks, by_measure, origin, fingerprint, units: m.units };
+        let by_measure = m
+            .measure
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id.clone(), i))
+            .collect();
+        let cat = Catalogue {
+            measures: m.measure,
+            groups: g.group,
+            pupil_dimensions: g.dimension,
+            levels: g.level,
+            relations: g.relations,
+            datasets: ds,
+            school_types,
+            breaks: breaks.breaks,
+            by_measure,
+            origin,
+            fingerprint,
+            units: m.units,
+        };
         cat.validate()?;
         Ok(cat)
     }
@@ -587,60 +664,104 @@ impl Catalogue {
         let mut seen = std::collections::HashSet::new();
         for m in &self.measures {
             if !seen.insert(&m.id) {
-                return Err(ConfigError::new("catalogue/measures.toml", format!("measure {} is defined twice", m.id)));
+                return Err(ConfigError::new(
+                    "catalogue/measures.toml",
+                    format!("measure {} is defined twice", m.id),
+                ));
             }
             if !matches!(m.polarity.as_str(), "high" | "low" | "none") {
-                return Err(ConfigError::new("catalogue/measures.toml", format!("measure {}: polarity must be high, low or none", m.id)));
+                return Err(ConfigError::new(
+                    "catalogue/measures.toml",
+                    format!("measure {}: polarity must be high, low or none", m.id),
+                ));
             }
             if let Some([lo, hi]) = m.range {
                 if !(lo < hi) {
-                    return Err(ConfigError::new("catalogue/measures.toml", format!("measure {}: range must be [min, max] with min < max", m.id)));
+                    return Err(ConfigError::new(
+                        "catalogue/measures.toml",
+                        format!("measure {}: range must be [min, max] with min < max", m.id),
+                    ));
                 }
             }
         }
         // Pupil-group definitions and relations (disclosure control relies on them).
         crate::analysis::pupil_groups::GroupDefs::from_catalogue(self)?;
-        let groups: std::collections::HashSet<&str> = self.groups.iter().map(|g| g.id.as_str()).collect();
+        let groups: std::collections::HashSet<&str> =
+            self.groups.iter().map(|g| g.id.as_str()).collect();
         // A misspelt id in breaks.toml would silently drop the reason a figure is missing.
         for b in &self.breaks {
-            let what = |m: String| ConfigError::new("catalogue/breaks.toml", format!("break \"{}\": {m}", b.note));
+            let what = |m: String| {
+                ConfigError::new(
+                    "catalogue/breaks.toml",
+                    format!("break \"{}\": {m}", b.note),
+                )
+            };
             if !matches!(b.kind.as_str(), "no_data" | "not_comparable") {
-                return Err(what(format!("kind must be no_data or not_comparable, not {:?}", b.kind)));
+                return Err(what(format!(
+                    "kind must be no_data or not_comparable, not {:?}",
+                    b.kind
+                )));
             }
-            if let Some(m) = b.measures.iter().find(|m| !self.by_measure.contains_key(m.as_str())) {
+            if let Some(m) = b
+                .measures
+                .iter()
+                .find(|m| !self.by_measure.contains_key(m.as_str()))
+            {
                 return Err(what(format!("unknown measure {m}")));
             }
             if let Some(g) = b.groups.iter().find(|g| !groups.contains(g.as_str())) {
                 return Err(what(format!("unknown group {g}")));
             }
-            if let Some(l) = b.levels.iter().find(|l| !matches!(l.as_str(), "school" | "la" | "national")) {
-                return Err(what(format!("level must be school, la or national, not {l:?}")));
+            if let Some(l) = b
+                .levels
+                .iter()
+                .find(|l| !matches!(l.as_str(), "school" | "la" | "national"))
+            {
+                return Err(what(format!(
+                    "level must be school, la or national, not {l:?}"
+                )));
             }
         }
         let mut ids = std::collections::HashSet::new();
         for d in &self.datasets {
             let file = format!("catalogue/datasets/{}.toml", d.id);
             if !ids.insert(&d.id) {
-                return Err(ConfigError::new(file, format!("dataset id {} is used twice", d.id)));
+                return Err(ConfigError::new(
+                    file,
+                    format!("dataset id {} is used twice", d.id),
+                ));
             }
             let check = |measure: &str, group: &str, what: &str| -> Result<(), ConfigError> {
                 if !self.by_measure.contains_key(measure) {
-                    return Err(ConfigError::new(file.clone(), format!("{what}: unknown measure {measure}")));
+                    return Err(ConfigError::new(
+                        file.clone(),
+                        format!("{what}: unknown measure {measure}"),
+                    ));
                 }
                 if !groups.contains(group) {
-                    return Err(ConfigError::new(file.clone(), format!("{what}: unknown group {group}")));
+                    return Err(ConfigError::new(
+                        file.clone(),
+                        format!("{what}: unknown group {group}"),
+                    ));
                 }
                 Ok(())
             };
             for c in &d.columns {
-                check(&c.measure, &c.group, &format!("column {}", c.source.first()))?;
+                check(
+                    &c.measure,
+                    &c.group,
+                    &format!("column {}", c.source.first()),
+                )?;
             }
             for c in &d.codes {
                 check(&c.measure, &c.group, &format!("code {}", c.source))?;
             }
             for r in &d.tidy.groups {
                 if !groups.contains(r.group.as_str()) {
-                    return Err(ConfigError::new(file.clone(), format!("tidy group rule: unknown group {}", r.group)));
+                    return Err(ConfigError::new(
+                        file.clone(),
+                        format!("tidy group rule: unknown group {}", r.group),
+                    ));
                 }
             }
         }
@@ -662,11 +783,32 @@ impl Catalogue {
 
     /// The breaks that apply to a measure for one pupil group in a year, at one level
     /// (`school`, `la`, `national`), or with `None` only those that apply at every level.
-    pub fn breaks_for_group(&self, measure: &str, group: &str, year: i32, level: Option<&str>) -> Vec<&SeriesBreak> {
-        let ks = self.measure(measure).map(|m| m.key_stage.as_str()).unwrap_or("");
-        let matches = |b: &&SeriesBreak| b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks);
-        let at_level = |b: &&SeriesBreak| b.levels.is_empty() || level.is_some_and(|l| b.levels.iter().any(|x| x == l));
-        self.breaks.iter().filter(|b| b.years.contains(&year) && matches(b) && (b.groups.is_empty() || b.groups.iter().any(|g| g == group)) && at_level(b)).collect()
+    pub fn breaks_for_group(
+        &self,
+        measure: &str,
+        group: &str,
+        year: i32,
+        level: Option<&str>,
+    ) -> Vec<&SeriesBreak> {
+        let ks = self
+            .measure(measure)
+            .map(|m| m.key_stage.as_str())
+            .unwrap_or("");
+        let matches = |b: &&SeriesBreak| {
+            b.measures.iter().any(|m| m == measure) || b.key_stages.iter().any(|k| k == ks)
+        };
+        let at_level = |b: &&SeriesBreak| {
+            b.levels.is_empty() || level.is_some_and(|l| b.levels.iter().any(|x| x == l))
+        };
+        self.breaks
+            .iter()
+            .filter(|b| {
+                b.years.contains(&year)
+                    && matches(b)
+                    && (b.groups.is_empty() || b.groups.iter().any(|g| g == group))
+                    && at_level(b)
+            })
+            .collect()
     }
 
     pub fn dataset(&self, id: &str) -> Option<&Dataset> {
@@ -681,10 +823,22 @@ mod tests {
     #[test]
     fn shipped_catalogue_is_valid_and_matches_the_directory() {
         let builtin = Catalogue::builtin();
-        let from_dir = Catalogue::from_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue"))).unwrap();
+        let from_dir =
+            Catalogue::from_dir(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/catalogue")))
+                .unwrap();
         assert_eq!(builtin.datasets.len(), from_dir.datasets.len());
-        assert!(builtin.measure("ks2_rwm_expected").unwrap().high_is_good().unwrap());
-        assert_eq!(builtin.measure("absence_persistent").unwrap().high_is_good(), Some(false));
+        assert!(builtin
+            .measure("ks2_rwm_expected")
+            .unwrap()
+            .high_is_good()
+            .unwrap());
+        assert_eq!(
+            builtin
+                .measure("absence_persistent")
+                .unwrap()
+                .high_is_good(),
+            Some(false)
+        );
         assert_eq!(builtin.school_types.la_maintained("CY"), Some(true));
         assert_eq!(builtin.school_types.la_maintained("ACC"), Some(false));
         assert_eq!(builtin.school_types.la_maintained("ZZZ"), None);
@@ -702,7 +856,18 @@ all_of = ["A"]
 source = "A"
 measure = "no_such_measure"
 "#;
-        let err = Catalogue::parse(BUILTIN_MEASURES, BUILTIN_GROUPS, BUILTIN_SCHOOL_TYPES, BUILTIN_BREAKS, vec![("bad.toml".into(), bad.into())], "test".into()).unwrap_err();
-        assert!(err.to_string().contains("unknown measure no_such_measure"), "{err}");
+        let err = Catalogue::parse(
+            BUILTIN_MEASURES,
+            BUILTIN_GROUPS,
+            BUILTIN_SCHOOL_TYPES,
+            BUILTIN_BREAKS,
+            vec![("bad.toml".into(), bad.into())],
+            "test".into(),
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("unknown measure no_such_measure"),
+            "{err}"
+        );
     }
 }

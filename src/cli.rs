@@ -9,7 +9,11 @@ use crate::output::Format;
 use crate::store::schema::Level;
 
 #[derive(Parser)]
-#[command(name = "attain", version, about = "School-performance analysis for English local authorities")]
+#[command(
+    name = "attain",
+    version,
+    about = "School-performance analysis for English local authorities"
+)]
 pub struct Cli {
     /// Read the measure catalogue from this directory instead of the built-in one.
     #[arg(long, global = true)]
@@ -339,7 +343,9 @@ impl From<Lvl> for Level {
             Lvl::School => Level::School,
             Lvl::La => Level::La,
             Lvl::National => Level::National,
-            Lvl::Partnership => unreachable!("published figures have no partnership level (checked before)"),
+            Lvl::Partnership => {
+                unreachable!("published figures have no partnership level (checked before)")
+            }
         }
     }
 }
@@ -360,7 +366,11 @@ pub struct SchoolSelection {
 
 impl SchoolSelection {
     pub fn selection(&self) -> crate::render::booklet::Selection {
-        crate::render::booklet::Selection { urns: self.schools.clone(), la: self.la.clone(), all_schools: self.all_schools || !self.schools.is_empty() }
+        crate::render::booklet::Selection {
+            urns: self.schools.clone(),
+            la: self.la.clone(),
+            all_schools: self.all_schools || !self.schools.is_empty(),
+        }
     }
 }
 
@@ -447,10 +457,12 @@ pub enum BenchWhat {
     },
 }
 
-
 /// A results year as the summer it ends in (2019 = 2018/19): 2000 to 2100.
 fn results_year(s: &str) -> Result<i32, String> {
-    let y: i32 = s.trim().parse().map_err(|_| format!("{s:?} is not a year (e.g. 2019 for 2018/19)"))?;
+    let y: i32 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a year (e.g. 2019 for 2018/19)"))?;
     if (2000..=2100).contains(&y) {
         Ok(y)
     } else {
@@ -463,16 +475,23 @@ fn neighbour_model(s: &str) -> Result<i32, String> {
     match s.trim() {
         "2021" => Ok(2021),
         "2025" => Ok(2025),
-        other => Err(format!("{other:?} is not a statistical-neighbour model: 2021 or 2025")),
+        other => Err(format!(
+            "{other:?} is not a statistical-neighbour model: 2021 or 2025"
+        )),
     }
 }
 
 /// A percentile strictly between 0 and 100 (90 = the top 10%).
 fn percentile(s: &str) -> Result<f64, String> {
-    let p: f64 = s.trim().parse().map_err(|_| format!("{s:?} is not a number"))?;
+    let p: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number"))?;
     if p.is_finite() && p > 0.0 && p < 100.0 {
         Ok(p)
     } else {
-        Err(format!("{s} is not a percentile between 0 and 100 (e.g. 90 for the top 10%)"))
+        Err(format!(
+            "{s} is not a percentile between 0 and 100 (e.g. 90 for the top 10%)"
+        ))
     }
 }

@@ -3,7 +3,10 @@
 
 /// The calendar year now (UTC), for plausibility checks.
 pub fn this_year() -> i32 {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     civil_from_days((secs / 86_400) as i64).0 as i32
 }
 
@@ -40,7 +43,11 @@ pub fn parse_date(s: &str) -> Option<i64> {
     let s = s.trim();
     // The performance tables' school information (spine) writes dates as YYYYMMDD.
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
-        let (y, m, d) = (s[..4].parse().ok()?, s[4..6].parse().ok()?, s[6..].parse().ok()?);
+        let (y, m, d) = (
+            s[..4].parse().ok()?,
+            s[4..6].parse().ok()?,
+            s[6..].parse().ok()?,
+        );
         if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1900..=2200).contains(&y) {
             return None;
         }
@@ -52,9 +59,17 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return None;
     }
     let (y, m, d) = if parts[0].len() == 4 {
-        (parts[0].parse().ok()?, parts[1].parse().ok()?, parts[2].parse().ok()?)
+        (
+            parts[0].parse().ok()?,
+            parts[1].parse().ok()?,
+            parts[2].parse().ok()?,
+        )
     } else {
-        (parts[2].parse().ok()?, parts[1].parse().ok()?, parts[0].parse().ok()?)
+        (
+            parts[2].parse().ok()?,
+            parts[1].parse().ok()?,
+            parts[0].parse().ok()?,
+        )
     };
     if !(1..=12).contains(&m) || !(1..=31).contains(&d) || !(1900..=2200).contains(&y) {
         return None;
@@ -65,7 +80,11 @@ pub fn parse_date(s: &str) -> Option<i64> {
 /// The academic year (summer-end convention) a date falls in: 2018-09-01..2019-08-31 -> 2019.
 pub fn academic_year_of(days: i64) -> i32 {
     let (y, m, _) = civil_from_days(days);
-    if m >= 9 { y as i32 + 1 } else { y as i32 }
+    if m >= 9 {
+        y as i32 + 1
+    } else {
+        y as i32
+    }
 }
 
 #[cfg(test)]
@@ -74,11 +93,23 @@ mod tests {
     #[test]
     fn round_trip() {
         assert_eq!(iso_from_days(0), "1970-01-01");
-        assert_eq!(parse_date("2013-04-19").map(iso_from_days).unwrap(), "2013-04-19");
-        assert_eq!(parse_date("21-01-2021").map(iso_from_days).unwrap(), "2021-01-21");
-        assert_eq!(parse_date("20180912").map(iso_from_days).unwrap(), "2018-09-12");
+        assert_eq!(
+            parse_date("2013-04-19").map(iso_from_days).unwrap(),
+            "2013-04-19"
+        );
+        assert_eq!(
+            parse_date("21-01-2021").map(iso_from_days).unwrap(),
+            "2021-01-21"
+        );
+        assert_eq!(
+            parse_date("20180912").map(iso_from_days).unwrap(),
+            "2018-09-12"
+        );
         assert_eq!(parse_date("20181312"), None);
-        assert_eq!(crate::ingest::table::excel_serial_to_iso(41383.0), "2013-04-19");
+        assert_eq!(
+            crate::ingest::table::excel_serial_to_iso(41383.0),
+            "2013-04-19"
+        );
         assert_eq!(academic_year_of(parse_date("2018-09-01").unwrap()), 2019);
         assert_eq!(academic_year_of(parse_date("2019-08-31").unwrap()), 2019);
     }

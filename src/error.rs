@@ -18,7 +18,12 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Where in an input file something is: the file, and the row and column when known.
-fn write_location(f: &mut fmt::Formatter<'_>, file: &Path, row: Option<u64>, column: Option<&str>) -> fmt::Result {
+fn write_location(
+    f: &mut fmt::Formatter<'_>,
+    file: &Path,
+    row: Option<u64>,
+    column: Option<&str>,
+) -> fmt::Result {
     write!(f, "{}", file.display())?;
     if let Some(r) = row {
         write!(f, ", row {r}")?;
@@ -41,10 +46,20 @@ pub struct IngestError {
 
 impl IngestError {
     pub fn at_file(file: &Path, message: impl Into<String>) -> IngestError {
-        IngestError { file: file.to_path_buf(), row: None, column: None, message: message.into() }
+        IngestError {
+            file: file.to_path_buf(),
+            row: None,
+            column: None,
+            message: message.into(),
+        }
     }
     pub fn at(file: &Path, row: u64, column: Option<&str>, message: String) -> IngestError {
-        IngestError { file: file.to_path_buf(), row: Some(row), column: column.map(str::to_string), message }
+        IngestError {
+            file: file.to_path_buf(),
+            row: Some(row),
+            column: column.map(str::to_string),
+            message,
+        }
     }
 }
 
@@ -69,10 +84,25 @@ pub struct IngestWarning {
 
 impl IngestWarning {
     pub fn at_file(file: &Path, message: impl Into<String>) -> IngestWarning {
-        IngestWarning { file: file.to_path_buf(), row: None, column: None, message: message.into() }
+        IngestWarning {
+            file: file.to_path_buf(),
+            row: None,
+            column: None,
+            message: message.into(),
+        }
     }
-    pub fn at(file: &Path, row: u64, column: Option<&str>, message: impl Into<String>) -> IngestWarning {
-        IngestWarning { file: file.to_path_buf(), row: Some(row), column: column.map(str::to_string), message: message.into() }
+    pub fn at(
+        file: &Path,
+        row: u64,
+        column: Option<&str>,
+        message: impl Into<String>,
+    ) -> IngestWarning {
+        IngestWarning {
+            file: file.to_path_buf(),
+            row: Some(row),
+            column: column.map(str::to_string),
+            message: message.into(),
+        }
     }
 }
 
@@ -93,7 +123,10 @@ pub struct ConfigError {
 
 impl ConfigError {
     pub fn new(file: impl Into<String>, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: file.into(), message: message.into() }
+        ConfigError {
+            file: file.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -130,16 +163,26 @@ pub enum ExitCode {
 /// Map any error from the library to its exit code: the first typed error in the chain decides.
 pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
     for cause in err.chain() {
-        if cause.downcast_ref::<IngestError>().is_some() || cause.downcast_ref::<IngestFailures>().is_some() || cause.downcast_ref::<PupilRowErrors>().is_some() {
+        if cause.downcast_ref::<IngestError>().is_some()
+            || cause.downcast_ref::<IngestFailures>().is_some()
+            || cause.downcast_ref::<PupilRowErrors>().is_some()
+        {
             return ExitCode::Input;
         }
         if cause.downcast_ref::<ConfigError>().is_some() {
             return ExitCode::Usage;
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {
-            return if matches!(e, StoreError::Write { .. }) { ExitCode::Render } else { ExitCode::Input };
+            return if matches!(e, StoreError::Write { .. }) {
+                ExitCode::Render
+            } else {
+                ExitCode::Input
+            };
         }
-        if cause.downcast_ref::<RenderFailures>().is_some() || cause.downcast_ref::<RenderError>().is_some() || cause.downcast_ref::<DisclosureFindings>().is_some() {
+        if cause.downcast_ref::<RenderFailures>().is_some()
+            || cause.downcast_ref::<RenderError>().is_some()
+            || cause.downcast_ref::<DisclosureFindings>().is_some()
+        {
             return ExitCode::Render;
         }
     }
@@ -157,7 +200,10 @@ pub struct RenderError {
 
 impl RenderError {
     pub fn new(target: impl Into<String>, message: impl Into<String>) -> RenderError {
-        RenderError { target: target.into(), message: message.into() }
+        RenderError {
+            target: target.into(),
+            message: message.into(),
+        }
     }
     /// A failed write of an output file.
     pub fn write(path: &Path, err: impl fmt::Display) -> RenderError {

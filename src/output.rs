@@ -21,7 +21,10 @@ pub struct Report {
 
 impl Report {
     pub fn new(columns: &[&str]) -> Report {
-        Report { columns: columns.iter().map(|c| c.to_string()).collect(), rows: Vec::new() }
+        Report {
+            columns: columns.iter().map(|c| c.to_string()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     pub fn push(&mut self, row: Vec<Value>) {
@@ -35,7 +38,15 @@ impl Report {
                 let arr: Vec<Value> = self
                     .rows
                     .iter()
-                    .map(|r| Value::Object(self.columns.iter().cloned().zip(r.iter().cloned()).collect()))
+                    .map(|r| {
+                        Value::Object(
+                            self.columns
+                                .iter()
+                                .cloned()
+                                .zip(r.iter().cloned())
+                                .collect(),
+                        )
+                    })
                     .collect();
                 serde_json::to_string_pretty(&arr).unwrap_or_default() + "\n"
             }
@@ -51,8 +62,13 @@ impl Report {
                 String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
             }
             Format::Table => {
-                let cells: Vec<Vec<String>> = self.rows.iter().map(|r| r.iter().map(plain).collect()).collect();
-                let mut widths: Vec<usize> = self.columns.iter().map(|c| c.chars().count()).collect();
+                let cells: Vec<Vec<String>> = self
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(plain).collect())
+                    .collect();
+                let mut widths: Vec<usize> =
+                    self.columns.iter().map(|c| c.chars().count()).collect();
                 for r in &cells {
                     for (i, c) in r.iter().enumerate() {
                         widths[i] = widths[i].max(c.chars().count()).min(60);
@@ -60,15 +76,22 @@ impl Report {
                 }
                 let mut out = String::new();
                 let line = |vals: &[String], out: &mut String| {
-                    let parts: Vec<String> = vals.iter().enumerate().map(|(i, v)| {
-                        let v: String = v.chars().take(60).collect();
-                        format!("{:<w$}", v, w = widths[i])
-                    }).collect();
+                    let parts: Vec<String> = vals
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| {
+                            let v: String = v.chars().take(60).collect();
+                            format!("{:<w$}", v, w = widths[i])
+                        })
+                        .collect();
                     out.push_str(parts.join("  ").trim_end());
                     out.push('\n');
                 };
                 line(&self.columns, &mut out);
-                line(&widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(), &mut out);
+                line(
+                    &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
+                    &mut out,
+                );
                 for r in &cells {
                     line(r, &mut out);
                 }
@@ -111,7 +134,10 @@ mod tests {
 
     #[test]
     fn formula_cells_are_made_inert_and_numbers_are_not() {
-        assert_eq!(neutralise_formula("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        assert_eq!(
+            neutralise_formula("=cmd|' /C calc'!A0"),
+            "'=cmd|' /C calc'!A0"
+        );
         for s in ["+1+1", "@SUM(A1)", "\tx", "\rx", "-x", "-inf", "+NaN"] {
             assert_eq!(neutralise_formula(s), format!("'{s}"), "{s:?}");
         }

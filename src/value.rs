@@ -142,10 +142,16 @@ pub struct Cell {
 
 impl Cell {
     pub fn ok(v: f64) -> Cell {
-        Cell { value: Some(v), status: Status::Ok }
+        Cell {
+            value: Some(v),
+            status: Status::Ok,
+        }
     }
     pub fn missing(status: Status) -> Cell {
-        Cell { value: None, status }
+        Cell {
+            value: None,
+            status,
+        }
     }
 }
 
@@ -176,12 +182,21 @@ pub fn parse_cell(raw: &str) -> Result<Cell, BadValue> {
         number
     };
     if !looks_numeric(number) {
-        return Err(BadValue { text: raw.to_string(), reason: "not a number and not a known status token" });
+        return Err(BadValue {
+            text: raw.to_string(),
+            reason: "not a number and not a known status token",
+        });
     }
     match number.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(Cell::ok(v)),
-        Ok(_) => Err(BadValue { text: raw.to_string(), reason: "number out of range" }),
-        Err(_) => Err(BadValue { text: raw.to_string(), reason: "not a number and not a known status token" }),
+        Ok(_) => Err(BadValue {
+            text: raw.to_string(),
+            reason: "number out of range",
+        }),
+        Err(_) => Err(BadValue {
+            text: raw.to_string(),
+            reason: "not a number and not a known status token",
+        }),
     }
 }
 
@@ -251,7 +266,9 @@ fn thousands_grouped(s: &str) -> bool {
     groups.len() > 1
         && !groups[0].is_empty()
         && groups[0].len() <= 3
-        && groups[1..].iter().all(|g| g.len() == 3 && g.bytes().all(|c| c.is_ascii_digit()))
+        && groups[1..]
+            .iter()
+            .all(|g| g.len() == 3 && g.bytes().all(|c| c.is_ascii_digit()))
 }
 
 /// Round half away from zero, as DfE does (2.5 -> 3, -2.5 -> -3), to `dps` places.
@@ -272,7 +289,10 @@ mod tests {
     fn percentages_and_float_artefacts() {
         assert_eq!(parse_cell("68%").unwrap(), Cell::ok(68.0));
         assert_eq!(parse_cell("45.4%").unwrap(), Cell::ok(45.4));
-        assert_eq!(parse_cell("7.0000000000000007E-2").unwrap().value, Some(0.07));
+        assert_eq!(
+            parse_cell("7.0000000000000007E-2").unwrap().value,
+            Some(0.07)
+        );
         assert_eq!(parse_cell("0.56999999999999995").unwrap().value, Some(0.57));
         assert_eq!(parse_cell("12,818").unwrap(), Cell::ok(12818.0));
         assert_eq!(parse_cell("-0.18").unwrap(), Cell::ok(-0.18));
@@ -306,7 +326,9 @@ mod tests {
 
     #[test]
     fn rejects_garbage() {
-        for t in ["12..5", "1e400", "inf", "NaN", "abc", "1.2.3", "5e", "%", "--1"] {
+        for t in [
+            "12..5", "1e400", "inf", "NaN", "abc", "1.2.3", "5e", "%", "--1",
+        ] {
             assert!(parse_cell(t).is_err(), "{t}");
         }
     }

@@ -42,7 +42,10 @@ pub fn parse_year_label(label: &str) -> Option<i32> {
         return None;
     }
     let last = *runs.last()?;
-    let first_full = runs.iter().find(|r| r.len() == 4).and_then(|r| r.parse::<i32>().ok());
+    let first_full = runs
+        .iter()
+        .find(|r| r.len() == 4)
+        .and_then(|r| r.parse::<i32>().ok());
     let year = match last.len() {
         4 => last.parse::<i32>().ok()?,
         2 => {
@@ -80,13 +83,19 @@ pub fn year_from_path(path: &std::path::Path) -> Option<i32> {
 /// Finds "YYYY-YYYY" / "YYYY_YYYY" / "YYYYYY" (consecutive years) inside a text.
 fn year_in_text(s: &str) -> Option<i32> {
     let b = s.as_bytes();
-    let digits_at = |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(|c| c.is_ascii_digit());
+    let digits_at =
+        |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(|c| c.is_ascii_digit());
     let boundary = |i: usize| i >= b.len() || !b[i].is_ascii_digit();
     for i in 0..b.len() {
         if i > 0 && b[i - 1].is_ascii_digit() {
             continue;
         }
-        if digits_at(i, 4) && i + 9 <= b.len() && (b[i + 4] == b'-' || b[i + 4] == b'_') && digits_at(i + 5, 4) && boundary(i + 9) {
+        if digits_at(i, 4)
+            && i + 9 <= b.len()
+            && (b[i + 4] == b'-' || b[i + 4] == b'_')
+            && digits_at(i + 5, 4)
+            && boundary(i + 9)
+        {
             let a: i32 = s[i..i + 4].parse().ok()?;
             let z: i32 = s[i + 5..i + 9].parse().ok()?;
             if z == a + 1 && (1990..2100).contains(&z) {
@@ -125,10 +134,19 @@ mod tests {
 
     #[test]
     fn paths() {
-        assert_eq!(year_from_path(Path::new("a/2018-2019/england_census.csv")), Some(2019));
-        assert_eq!(year_from_path(Path::new("x/data_2024-2025/england_census.csv")), Some(2025));
+        assert_eq!(
+            year_from_path(Path::new("a/2018-2019/england_census.csv")),
+            Some(2019)
+        );
+        assert_eq!(
+            year_from_path(Path::new("x/data_2024-2025/england_census.csv")),
+            Some(2025)
+        );
         assert_eq!(year_from_path(Path::new("x/201819/f.csv")), Some(2019));
-        assert_eq!(year_from_path(Path::new("kspdeveloper-perf-tables/england_census.csv")), None);
+        assert_eq!(
+            year_from_path(Path::new("kspdeveloper-perf-tables/england_census.csv")),
+            None
+        );
         assert_eq!(year_from_path(Path::new("ks2/2018-850-ks2.csv")), None);
     }
 }

@@ -57,7 +57,10 @@ pub struct Pool {
 
 impl Pool {
     pub fn new(sum: bool) -> Pool {
-        Pool { sum, ..Pool::default() }
+        Pool {
+            sum,
+            ..Pool::default()
+        }
     }
 
     /// Add one school; returns whether it could be included.
@@ -93,34 +96,64 @@ impl Pool {
 
 /// Rebuild the LA figure for `measure`/`group` from the school rows of each file that
 /// has an LA row, and compare.
-pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<&str>) -> anyhow::Result<Vec<Reconciliation>> {
+pub fn reconcile(
+    data: &Data,
+    measure: &str,
+    group: &str,
+    year: i32,
+    la: Option<&str>,
+) -> anyhow::Result<Vec<Reconciliation>> {
     let m = data.catalogue.measure(measure);
     let dps = m.map(|m| m.dps).unwrap_or(0);
     let sum = m.map(|m| m.aggregate == "sum").unwrap_or(false);
-    let rows = data.query(&ResultFilter { measure: Some(measure.into()), group: Some(group.into()), year: Some(year), la_code: la.map(str::to_string), ..Default::default() })?;
+    let rows = data.query(&ResultFilter {
+        measure: Some(measure.into()),
+        group: Some(group.into()),
+        year: Some(year),
+        la_code: la.map(str::to_string),
+        ..Default::default()
+    })?;
     // One reconciliation per file and LA that has both school rows and an LA row, and one per
     // file whose school rows cover the country (national downloads) against its England row.
-    let mut by_file: std::collections::BTreeMap<(String, String), Vec<&ResultRecord>> = std::collections::BTreeMap::new();
-    let mut national: std::collections::BTreeMap<String, Vec<&ResultRecord>> = std::collections::BTreeMap::new();
+    let mut by_file: std::collections::BTreeMap<(String, String), Vec<&ResultRecord>> =
+        std::collections::BTreeMap::new();
+    let mut national: std::collections::BTreeMap<String, Vec<&ResultRecord>> =
+        std::collections::BTreeMap::new();
     for r in &rows {
         if let Some(lac) = &r.la_code {
-            by_file.entry((r.source_file.clone(), lac.clone())).or_default().push(r);
+            by_file
+                .entry((r.source_file.clone(), lac.clone()))
+                .or_default()
+                .push(r);
         }
-        if la.is_none() && (r.level == Level::School.as_str() || (r.level == Level::National.as_str() && r.scope == "state_funded" && r.phase == "all")) {
+        if la.is_none()
+            && (r.level == Level::School.as_str()
+                || (r.level == Level::National.as_str()
+                    && r.scope == "state_funded"
+                    && r.phase == "all"))
+        {
             national.entry(r.source_file.clone()).or_default().push(r);
         }
     }
     for (file, rs) in national {
-        let las: std::collections::HashSet<&str> = rs.iter().filter_map(|r| r.la_code.as_deref()).collect();
+        let las: std::collections::HashSet<&str> =
+            rs.iter().filter_map(|r| r.la_code.as_deref()).collect();
         if las.len() >= 20 && rs.iter().any(|r| r.level == Level::National.as_str()) {
             by_file.insert((file, ENGLAND.to_string()), rs);
         }
     }
     let mut out = Vec::new();
     for ((file, la_code), rs) in by_file {
-        let published_level = if la_code == ENGLAND { Level::National } else { Level::La };
+        let published_level = if la_code == ENGLAND {
+            Level::National
+        } else {
+            Level::La
+        };
         // Census and absence LA rows come one per phase: each is rebuilt from that phase's schools.
-        for la_row in rs.iter().filter(|r| r.level == published_level.as_str() && (r.scope == "state_funded")) {
+        for la_row in rs
+            .iter()
+            .filter(|r| r.level == published_level.as_str() && (r.scope == "state_funded"))
+        {
             if let Some(r) = reconcile_one(data, &file, &la_code, la_row, &rs, dps, sum, year) {
                 out.push(r);
             }
@@ -131,7 +164,16 @@ pub fn reconcile(data: &Data, measure: &str, group: &str, year: i32, la: Option<
 
 /// One published LA (or England) row against the school rows it covers.
 #[allow(clippy::too_many_arguments)]
-fn reconcile_one(data: &Data, file: &str, la_code: &str, la_row: &ResultRecord, rs: &[&ResultRecord], dps: u32, sum: bool, year: i32) -> Option<Reconciliation> {
+fn reconcile_one(
+    data: &Data,
+    file: &str,
+    la_code: &str,
+    la_row: &ResultRecord,
+    rs: &[&ResultRecord],
+    dps: u32,
+    sum: bool,
+    year: i32,
+) -> Option<Reconciliation> {
     {
         // A phase row covers that phase's state-funded schools and, for special schools, the
         // non-maintained special schools too (DfE's SPE rows); an all-phase row the state-funded schools.
@@ -139,7 +181,10 @@ fn reconcile_one(data: &Data, file: &str, la_code: &str, la_row: &ResultRecord, 
             "all" => r.scope == "state_funded",
             phase => r.phase == phase && r.scope != "independent",
         };
-        let schools: Vec<&&ResultRecord> = rs.iter().filter(|r| r.level == Level::School.as_str() && covered(r)).collect();
+        let schools: Vec<&&ResultRecord> = rs
+            .iter()
+            .filter(|r| r.level == Level::School.as_str() && covered(r))
+            .collect();
         if schools.is_empty() {
             return None;
         }
@@ -147,7 +192,12 @@ fn reconcile_one(data: &Data, file: &str, la_code: &str, la_row: &ResultRecord, 
         for s in &schools {
             pool.add(s.value, s.cohort);
         }
-        let Pool { withheld, cohort_withheld, cohort: den, .. } = pool;
+        let Pool {
+            withheld,
+            cohort_withheld,
+            cohort: den,
+            ..
+        } = pool;
         let computed = pool.value();
         let computed_rounded = computed.map(|c| round_half_away(c, dps));
         let published = la_row.value;
@@ -201,7 +251,16 @@ mod tests {
         assert!(p.add(Some(80.0), Some(10.0)));
         assert!(!p.add(None, Some(4.0)), "a withheld figure is not a zero");
         assert!(!p.add(Some(50.0), None), "no cohort, no weight");
-        assert_eq!((p.value(), p.cohort, p.included, p.withheld, p.cohort_withheld), (Some(65.0), 40.0, 2, 2, 4.0));
+        assert_eq!(
+            (
+                p.value(),
+                p.cohort,
+                p.included,
+                p.withheld,
+                p.cohort_withheld
+            ),
+            (Some(65.0), 40.0, 2, 2, 4.0)
+        );
         let mut counts = Pool::new(true);
         counts.add(Some(120.0), None);
         counts.add(Some(80.0), None);

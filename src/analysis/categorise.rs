@@ -40,7 +40,11 @@ pub struct SchoolCategory {
 impl SchoolCategory {
     /// "ks2_rwm_expected = 58; ofsted_grade = no data; ..."
     pub fn evidence_text(&self) -> String {
-        self.evidence.iter().map(|(k, v)| format!("{k} = {}", crate::output::plain(v))).collect::<Vec<_>>().join("; ")
+        self.evidence
+            .iter()
+            .map(|(k, v)| format!("{k} = {}", crate::output::plain(v)))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -56,7 +60,10 @@ fn evidence_value(v: Option<FactValue>) -> Value {
 }
 
 /// The measures whose school rows define the schools categorised.
-const POPULATION: &[(&str, &str)] = &[("ks2_rwm_expected", "primary"), ("ks4_attainment8", "secondary")];
+const POPULATION: &[(&str, &str)] = &[
+    ("ks2_rwm_expected", "primary"),
+    ("ks4_attainment8", "secondary"),
+];
 
 /// The latest year with school rows for KS2 or KS4.
 pub fn latest_year(data: &Data) -> Result<Option<i32>, StoreError> {
@@ -67,12 +74,19 @@ pub fn latest_year(data: &Data) -> Result<Option<i32>, StoreError> {
     Ok(best)
 }
 
-pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Result<Vec<SchoolCategory>, StoreError> {
+pub fn categorise(
+    data: &Data,
+    rules: &Rules,
+    year: i32,
+    la: Option<&str>,
+) -> Result<Vec<SchoolCategory>, StoreError> {
     // URN -> (LA, phase from key stage)
     let mut population: BTreeMap<String, (String, &str)> = BTreeMap::new();
     for (m, phase) in POPULATION {
         for (urn, r) in data.best(m, "all", year, Level::School, None)? {
-            let Some(lac) = r.la_code.clone() else { continue };
+            let Some(lac) = r.la_code.clone() else {
+                continue;
+            };
             if la.is_some_and(|l| l != lac) {
                 continue;
             }
@@ -94,7 +108,11 @@ pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Re
         let phase = phase.unwrap_or_else(|| ks_phase.to_string());
         let o = rules.categorise(&phase, &|f| facts.get(&urn, &phase, f));
         let c = &rules.categories[o.category];
-        let evidence = o.evidence.into_iter().map(|(k, v)| (k, evidence_value(v))).collect();
+        let evidence = o
+            .evidence
+            .into_iter()
+            .map(|(k, v)| (k, evidence_value(v)))
+            .collect();
         out.push(SchoolCategory {
             urn,
             school_name: name.unwrap_or_default(),
@@ -111,8 +129,19 @@ pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Re
         });
     }
     // Most serious category first (file order), then LA and name.
-    let order: BTreeMap<&str, usize> = rules.categories.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
-    out.sort_by(|a, b| order[a.category_id.as_str()].cmp(&order[b.category_id.as_str()]).then(a.la_code.cmp(&b.la_code)).then(a.school_name.cmp(&b.school_name)).then(a.urn.cmp(&b.urn)));
+    let order: BTreeMap<&str, usize> = rules
+        .categories
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    out.sort_by(|a, b| {
+        order[a.category_id.as_str()]
+            .cmp(&order[b.category_id.as_str()])
+            .then(a.la_code.cmp(&b.la_code))
+            .then(a.school_name.cmp(&b.school_name))
+            .then(a.urn.cmp(&b.urn))
+    });
     Ok(out)
 }
 
@@ -121,5 +150,14 @@ pub fn categorise(data: &Data, rules: &Rules, year: i32, la: Option<&str>) -> Re
 pub fn register<'a>(rules: &Rules, results: &'a [SchoolCategory]) -> Vec<&'a SchoolCategory> {
     let marked = rules.categories.iter().any(|c| c.concern);
     let default = &rules.categories[rules.default].id;
-    results.iter().filter(|r| if marked { r.concern } else { &r.category_id != default }).collect()
+    results
+        .iter()
+        .filter(|r| {
+            if marked {
+                r.concern
+            } else {
+                &r.category_id != default
+            }
+        })
+        .collect()
 }

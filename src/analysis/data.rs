@@ -30,11 +30,18 @@ impl<'a> Data<'a> {
             }
         }
         names.insert(ENGLAND.to_string(), "England".to_string());
-        Ok(Data { store, catalogue, names })
+        Ok(Data {
+            store,
+            catalogue,
+            names,
+        })
     }
 
     /// Is a higher value better? From the catalogue, or LAIT's dictionary for `lait:` measures.
-    pub fn polarity(&self, measure: &str) -> Result<Option<crate::analysis::rank::Polarity>, StoreError> {
+    pub fn polarity(
+        &self,
+        measure: &str,
+    ) -> Result<Option<crate::analysis::rank::Polarity>, StoreError> {
         use crate::analysis::rank::Polarity;
         if let Some(m) = self.catalogue.measure(measure) {
             return Ok(Polarity::from_catalogue(&m.polarity));
@@ -65,8 +72,14 @@ impl<'a> Data<'a> {
     /// Years with figures of the measure's key stage at a level: a year whose files lack the
     /// measure (no KS2 progress in 2023/24) is still a year of that key stage.
     pub fn key_stage_years(&self, measure: &str, level: Level) -> Result<Vec<i32>, StoreError> {
-        match self.catalogue.measure(measure).map(|m| m.key_stage.as_str()) {
-            Some(ks) if !ks.is_empty() => frame::distinct_key_stage_years(self.store.scan("results")?, ks, level.as_str()),
+        match self
+            .catalogue
+            .measure(measure)
+            .map(|m| m.key_stage.as_str())
+        {
+            Some(ks) if !ks.is_empty() => {
+                frame::distinct_key_stage_years(self.store.scan("results")?, ks, level.as_str())
+            }
             _ => self.years(measure, level),
         }
     }
@@ -80,7 +93,14 @@ impl<'a> Data<'a> {
     /// from the single best source: a dataset that is not provisional (revisions supersede
     /// it), then the one that covers the most codes with values, then unrounded figures
     /// (numerator and cohort given), then catalogue priority.
-    pub fn best(&self, measure: &str, group: &str, year: i32, level: Level, code: Option<&str>) -> Result<BTreeMap<String, ResultRecord>, StoreError> {
+    pub fn best(
+        &self,
+        measure: &str,
+        group: &str,
+        year: i32,
+        level: Level,
+        code: Option<&str>,
+    ) -> Result<BTreeMap<String, ResultRecord>, StoreError> {
         let f = ResultFilter {
             measure: Some(measure.into()),
             group: Some(group.into()),
@@ -105,11 +125,25 @@ impl<'a> Data<'a> {
         let best = by_ds
             .iter()
             .max_by(|(a, ra), (b, rb)| {
-                let covered = |rs: &Vec<ResultRecord>| rs.iter().filter(|r| r.value.is_some()).map(|r| &r.code).collect::<std::collections::HashSet<_>>().len();
-                let unrounded = |rs: &Vec<ResultRecord>| rs.iter().any(|r| r.numerator.is_some() && r.cohort.is_some());
+                let covered = |rs: &Vec<ResultRecord>| {
+                    rs.iter()
+                        .filter(|r| r.value.is_some())
+                        .map(|r| &r.code)
+                        .collect::<std::collections::HashSet<_>>()
+                        .len()
+                };
+                let unrounded = |rs: &Vec<ResultRecord>| {
+                    rs.iter()
+                        .any(|r| r.numerator.is_some() && r.cohort.is_some())
+                };
                 // Provisional figures are later revised: any other version is preferred.
-                let settled = |rs: &Vec<ResultRecord>| rs.iter().all(|r| r.version != "provisional");
-                settled(ra).cmp(&settled(rb)).then(covered(ra).cmp(&covered(rb))).then(unrounded(ra).cmp(&unrounded(rb))).then(priority(b).cmp(&priority(a)))
+                let settled =
+                    |rs: &Vec<ResultRecord>| rs.iter().all(|r| r.version != "provisional");
+                settled(ra)
+                    .cmp(&settled(rb))
+                    .then(covered(ra).cmp(&covered(rb)))
+                    .then(unrounded(ra).cmp(&unrounded(rb)))
+                    .then(priority(b).cmp(&priority(a)))
             })
             .map(|(k, _)| k.clone());
         let mut out = BTreeMap::new();
@@ -125,8 +159,15 @@ impl<'a> Data<'a> {
     }
 
     /// The England (state-funded) figure.
-    pub fn national(&self, measure: &str, group: &str, year: i32) -> Result<Option<ResultRecord>, StoreError> {
-        Ok(self.best(measure, group, year, Level::National, Some(ENGLAND))?.remove(ENGLAND))
+    pub fn national(
+        &self,
+        measure: &str,
+        group: &str,
+        year: i32,
+    ) -> Result<Option<ResultRecord>, StoreError> {
+        Ok(self
+            .best(measure, group, year, Level::National, Some(ENGLAND))?
+            .remove(ENGLAND))
     }
 
     /// Every row of the inspections table (none if no Ofsted file was ingested).
@@ -147,8 +188,15 @@ impl<'a> Data<'a> {
 
     /// Each school's inspections on or before `as_of` (days since 1970-01-01), under both
     /// frameworks (see `analysis::inspection`).
-    pub fn school_inspections(&self, as_of: Option<i64>) -> Result<HashMap<String, crate::analysis::inspection::SchoolInspections>, StoreError> {
-        Ok(crate::analysis::inspection::latest_by_school(&self.inspections()?, &self.judgements()?, as_of))
+    pub fn school_inspections(
+        &self,
+        as_of: Option<i64>,
+    ) -> Result<HashMap<String, crate::analysis::inspection::SchoolInspections>, StoreError> {
+        Ok(crate::analysis::inspection::latest_by_school(
+            &self.inspections()?,
+            &self.judgements()?,
+            as_of,
+        ))
     }
 
     /// The dataset each ingested file was read as.
@@ -156,7 +204,9 @@ impl<'a> Data<'a> {
         if !self.store.table_path("sources").exists() {
             return Ok(HashMap::new());
         }
-        Ok(frame::source_datasets(&self.store.read("sources")?)?.into_iter().collect())
+        Ok(frame::source_datasets(&self.store.read("sources")?)?
+            .into_iter()
+            .collect())
     }
 
     /// LA code -> English region. The code lists disagree on what a region is (the
@@ -169,17 +219,26 @@ impl<'a> Data<'a> {
         let rows = frame::la_region_names(&self.store.read("areas")?)?;
         let mut per_source: BTreeMap<&str, std::collections::BTreeSet<&str>> = BTreeMap::new();
         for (_, region, source) in &rows {
-            per_source.entry(source.as_str()).or_default().insert(region.as_str());
+            per_source
+                .entry(source.as_str())
+                .or_default()
+                .insert(region.as_str());
         }
         let mut best: BTreeMap<String, (usize, String)> = BTreeMap::new();
         for (la, region, source) in &rows {
             let n = per_source[source.as_str()].len();
-            let e = best.entry(la.clone()).or_insert((usize::MAX, String::new()));
+            let e = best
+                .entry(la.clone())
+                .or_insert((usize::MAX, String::new()));
             if n > 1 && n < e.0 {
                 *e = (n, region.clone());
             }
         }
-        Ok(best.into_iter().filter(|(_, (n, _))| *n != usize::MAX).map(|(k, (_, r))| (k, r)).collect())
+        Ok(best
+            .into_iter()
+            .filter(|(_, (n, _))| *n != usize::MAX)
+            .map(|(k, (_, r))| (k, r))
+            .collect())
     }
 
     /// Statistical neighbours of an LA in a model, in order.
@@ -188,7 +247,11 @@ impl<'a> Data<'a> {
             return Ok(vec![]);
         }
         let rows = frame::neighbour_rows(&self.store.read("neighbours")?)?;
-        let mut v: Vec<(i32, String)> = rows.into_iter().filter(|r| r.0 == model && r.1 == la).map(|r| (r.2, r.3)).collect();
+        let mut v: Vec<(i32, String)> = rows
+            .into_iter()
+            .filter(|r| r.0 == model && r.1 == la)
+            .map(|r| (r.2, r.3))
+            .collect();
         v.sort();
         v.dedup();
         Ok(v.into_iter().map(|x| x.1).collect())
@@ -238,7 +301,11 @@ pub fn coverage_by_file(rows: &[ResultRecord]) -> HashMap<String, usize> {
 /// docs/data-sources.md documents it: the later release (final > revised > provisional >
 /// unnamed), then a figure over a withheld one, then the file covering more of the figures
 /// (a national file over a per-LA download of the same release), then the path and row.
-pub fn precedence(a: &ResultRecord, b: &ResultRecord, coverage: &HashMap<String, usize>) -> std::cmp::Ordering {
+pub fn precedence(
+    a: &ResultRecord,
+    b: &ResultRecord,
+    coverage: &HashMap<String, usize>,
+) -> std::cmp::Ordering {
     let covers = |r: &ResultRecord| coverage.get(&r.source_file).copied().unwrap_or(0);
     release_rank(&b.version)
         .cmp(&release_rank(&a.version))

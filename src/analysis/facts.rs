@@ -12,12 +12,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::data::Data;
+use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use super::rank::Polarity;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::store::frame::ResultFilter;
 use crate::store::schema::{framework, Level, ENGLAND};
-use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,24 +94,55 @@ pub fn catalogue() -> Vec<(String, FactKind, String)> {
         ("report_card_expected_or_better".to_string(), FactKind::Bool, "attain's definition: every evaluation area of the latest report card at expected standard or better and safeguarding met".to_string()),
     ];
     for (id, name) in REPORT_CARD_AREAS {
-        v.push((format!("report_card_{id}"), FactKind::Number, format!("{name} in the latest report card, 1 exceptional - 5 urgent improvement")));
+        v.push((
+            format!("report_card_{id}"),
+            FactKind::Number,
+            format!("{name} in the latest report card, 1 exceptional - 5 urgent improvement"),
+        ));
     }
     for (m, gap) in MEASURES {
         v.push((m.to_string(), FactKind::Number, format!("the school's {m}")));
-        v.push((format!("{m}_national"), FactKind::Number, format!("England's {m} (state-funded, the school's phase where published by phase)")));
-        v.push((format!("{m}_vs_national"), FactKind::Number, format!("school minus England for {m}")));
-        v.push((format!("{m}_change_3y"), FactKind::Number, format!("{m} this year minus two years before")));
-        v.push((format!("{m}_declining_3y"), FactKind::Bool, format!("{m} worse in each of the last two years")));
+        v.push((
+            format!("{m}_national"),
+            FactKind::Number,
+            format!("England's {m} (state-funded, the school's phase where published by phase)"),
+        ));
+        v.push((
+            format!("{m}_vs_national"),
+            FactKind::Number,
+            format!("school minus England for {m}"),
+        ));
+        v.push((
+            format!("{m}_change_3y"),
+            FactKind::Number,
+            format!("{m} this year minus two years before"),
+        ));
+        v.push((
+            format!("{m}_declining_3y"),
+            FactKind::Bool,
+            format!("{m} worse in each of the last two years"),
+        ));
         if *gap {
-            v.push((format!("{m}_disadvantaged"), FactKind::Number, format!("{m} of the school's disadvantaged pupils")));
-            v.push((format!("{m}_disadvantaged_gap"), FactKind::Number, format!("school disadvantaged minus England's other pupils for {m} (DfE's DIFFN)")));
+            v.push((
+                format!("{m}_disadvantaged"),
+                FactKind::Number,
+                format!("{m} of the school's disadvantaged pupils"),
+            ));
+            v.push((
+                format!("{m}_disadvantaged_gap"),
+                FactKind::Number,
+                format!("school disadvantaged minus England's other pupils for {m} (DfE's DIFFN)"),
+            ));
         }
     }
     v
 }
 
 pub fn kind(fact: &str) -> Option<FactKind> {
-    catalogue().into_iter().find(|(n, _, _)| n == fact).map(|(_, k, _)| k)
+    catalogue()
+        .into_iter()
+        .find(|(n, _, _)| n == fact)
+        .map(|(_, k, _)| k)
 }
 
 fn parse(fact: &str) -> Option<(&'static str, Derived)> {
@@ -157,7 +188,14 @@ impl FactTable {
     /// Read what the `facts` need for `year`.
     pub fn load(data: &Data, year: i32, facts: &BTreeSet<String>) -> Result<FactTable, StoreError> {
         let reference_day = days_from_civil(year as i64, 8, 31);
-        let mut t = FactTable { year, school: HashMap::new(), national: HashMap::new(), polarity: HashMap::new(), inspections: HashMap::new(), reference_day };
+        let mut t = FactTable {
+            year,
+            school: HashMap::new(),
+            national: HashMap::new(),
+            polarity: HashMap::new(),
+            inspections: HashMap::new(),
+            reference_day,
+        };
         if facts.iter().any(|f| is_inspection_fact(f)) {
             t.inspections = data.school_inspections(Some(reference_day))?;
         }
@@ -171,7 +209,8 @@ impl FactTable {
             let key = (m.to_string(), g.to_string(), y);
             if !t.school.contains_key(&key) {
                 let rows = data.best(m, g, y, Level::School, None)?;
-                t.school.insert(key, rows.into_iter().map(|(c, r)| (c, r.value)).collect());
+                t.school
+                    .insert(key, rows.into_iter().map(|(c, r)| (c, r.value)).collect());
             }
             Ok(())
         };
@@ -180,13 +219,17 @@ impl FactTable {
                 t.polarity.insert(m.to_string(), p);
             }
             match d {
-                Derived::Value | Derived::National | Derived::VsNational => load_school(&mut t, m, "all", year)?,
+                Derived::Value | Derived::National | Derived::VsNational => {
+                    load_school(&mut t, m, "all", year)?
+                }
                 Derived::Change3y | Derived::Declining3y => {
                     for y in year - 2..=year {
                         load_school(&mut t, m, "all", y)?;
                     }
                 }
-                Derived::Disadvantaged | Derived::DisadvantagedGap => load_school(&mut t, m, "disadvantaged", year)?,
+                Derived::Disadvantaged | Derived::DisadvantagedGap => {
+                    load_school(&mut t, m, "disadvantaged", year)?
+                }
             }
             let group = match d {
                 Derived::National | Derived::VsNational => Some("all"),
@@ -204,13 +247,20 @@ impl FactTable {
     }
 
     fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
-        self.school.get(&(m.to_string(), g.to_string(), y))?.get(urn).copied().flatten()
+        self.school
+            .get(&(m.to_string(), g.to_string(), y))?
+            .get(urn)
+            .copied()
+            .flatten()
     }
 
     /// England's figure for the school's phase where the file splits by phase (absence), else all phases.
     fn national(&self, m: &str, g: &str, phase: &str) -> Option<f64> {
         let by = self.national.get(&(m.to_string(), g.to_string()))?;
-        by.get(phase).copied().flatten().or_else(|| by.get("all").copied().flatten())
+        by.get(phase)
+            .copied()
+            .flatten()
+            .or_else(|| by.get("all").copied().flatten())
     }
 
     /// The value of `fact` for a school; `None` when the store cannot say.
@@ -224,21 +274,38 @@ impl FactTable {
         match d {
             Derived::Value => num(self.value(m, "all", y, urn)),
             Derived::National => num(self.national(m, "all", phase)),
-            Derived::VsNational => num(Some(round_half_away(self.value(m, "all", y, urn)? - self.national(m, "all", phase)?, 2))),
-            Derived::Change3y => num(Some(round_half_away(self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?, 2))),
+            Derived::VsNational => num(Some(round_half_away(
+                self.value(m, "all", y, urn)? - self.national(m, "all", phase)?,
+                2,
+            ))),
+            Derived::Change3y => num(Some(round_half_away(
+                self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?,
+                2,
+            ))),
             Derived::Declining3y => {
                 let pol = *self.polarity.get(m)?;
-                let (a, b, c) = (self.value(m, "all", y - 2, urn)?, self.value(m, "all", y - 1, urn)?, self.value(m, "all", y, urn)?);
+                let (a, b, c) = (
+                    self.value(m, "all", y - 2, urn)?,
+                    self.value(m, "all", y - 1, urn)?,
+                    self.value(m, "all", y, urn)?,
+                );
                 Some(FactValue::Bool(pol.better(a, b) && pol.better(b, c)))
             }
             Derived::Disadvantaged => num(self.value(m, "disadvantaged", y, urn)),
-            Derived::DisadvantagedGap => num(Some(round_half_away(self.value(m, "disadvantaged", y, urn)? - self.national(m, "not_disadvantaged", phase)?, 2))),
+            Derived::DisadvantagedGap => num(Some(round_half_away(
+                self.value(m, "disadvantaged", y, urn)?
+                    - self.national(m, "not_disadvantaged", phase)?,
+                2,
+            ))),
         }
     }
 }
 
 fn is_inspection_fact(f: &str) -> bool {
-    matches!(f, "ofsted_grade" | "years_since_inspection" | "inspection_framework" | "safeguarding_met") || f.starts_with("report_card_")
+    matches!(
+        f,
+        "ofsted_grade" | "years_since_inspection" | "inspection_framework" | "safeguarding_met"
+    ) || f.starts_with("report_card_")
 }
 
 impl FactTable {
@@ -250,24 +317,52 @@ impl FactTable {
         let num = |v: Option<i32>| v.map(|g| FactValue::Num(g as f64));
         match fact {
             "ofsted_grade" => num(s.oeif_grade()),
-            "years_since_inspection" => Some(FactValue::Num(round_half_away((self.reference_day - latest.date) as f64 / 365.25, 1))),
-            "inspection_framework" => FRAMEWORKS.iter().copied().find(|f| *f == latest.framework).map(FactValue::Word),
+            "years_since_inspection" => Some(FactValue::Num(round_half_away(
+                (self.reference_day - latest.date) as f64 / 365.25,
+                1,
+            ))),
+            "inspection_framework" => FRAMEWORKS
+                .iter()
+                .copied()
+                .find(|f| *f == latest.framework)
+                .map(FactValue::Word),
             "safeguarding_met" => latest.safeguarding_met().map(FactValue::Bool),
             "report_card_lowest_area" => num(s.report_card()?.lowest_area()),
-            "report_card_expected_or_better" => s.report_card()?.report_card_expected_or_better().map(FactValue::Bool),
-            other => num(s.report_card()?.grade_of(other.strip_prefix("report_card_")?)),
+            "report_card_expected_or_better" => s
+                .report_card()?
+                .report_card_expected_or_better()
+                .map(FactValue::Bool),
+            other => num(s
+                .report_card()?
+                .grade_of(other.strip_prefix("report_card_")?)),
         }
     }
 }
 
 /// England's state-funded figure for a measure and group, one per phase the files give.
-fn national_by_phase(data: &Data, measure: &str, group: &str, year: i32) -> Result<HashMap<String, Option<f64>>, StoreError> {
-    let rows = data.query(&ResultFilter { measure: Some(measure.into()), group: Some(group.into()), year: Some(year), level: Some(Level::National), code: Some(ENGLAND.into()), scope: Some("state_funded".into()), ..Default::default() })?;
+fn national_by_phase(
+    data: &Data,
+    measure: &str,
+    group: &str,
+    year: i32,
+) -> Result<HashMap<String, Option<f64>>, StoreError> {
+    let rows = data.query(&ResultFilter {
+        measure: Some(measure.into()),
+        group: Some(group.into()),
+        year: Some(year),
+        level: Some(Level::National),
+        code: Some(ENGLAND.into()),
+        scope: Some("state_funded".into()),
+        ..Default::default()
+    })?;
     let mut by_phase: BTreeMap<String, Vec<_>> = BTreeMap::new();
     for r in rows {
         by_phase.entry(r.phase.clone()).or_default().push(r);
     }
-    Ok(by_phase.into_iter().map(|(p, rs)| (p, data.pick(rs).remove(ENGLAND).and_then(|r| r.value))).collect())
+    Ok(by_phase
+        .into_iter()
+        .map(|(p, rs)| (p, data.pick(rs).remove(ENGLAND).and_then(|r| r.value)))
+        .collect())
 }
 
 #[cfg(test)]
@@ -276,13 +371,26 @@ mod tests {
 
     #[test]
     fn fact_names_parse() {
-        assert_eq!(parse("ks2_rwm_expected_vs_national"), Some(("ks2_rwm_expected", Derived::VsNational)));
-        assert_eq!(parse("ks2_rwm_expected_disadvantaged_gap"), Some(("ks2_rwm_expected", Derived::DisadvantagedGap)));
-        assert_eq!(parse("ks2_read_progress_disadvantaged_gap"), None, "no gap fact for progress");
+        assert_eq!(
+            parse("ks2_rwm_expected_vs_national"),
+            Some(("ks2_rwm_expected", Derived::VsNational))
+        );
+        assert_eq!(
+            parse("ks2_rwm_expected_disadvantaged_gap"),
+            Some(("ks2_rwm_expected", Derived::DisadvantagedGap))
+        );
+        assert_eq!(
+            parse("ks2_read_progress_disadvantaged_gap"),
+            None,
+            "no gap fact for progress"
+        );
         assert_eq!(kind("ks4_progress8_declining_3y"), Some(FactKind::Bool));
         assert_eq!(kind("ofsted_grade"), Some(FactKind::Number));
         assert_eq!(kind("ks2_rwm"), None);
         assert_eq!(kind("report_card_inclusion"), Some(FactKind::Number));
-        assert_eq!(kind("inspection_framework"), Some(FactKind::Word(FRAMEWORKS)));
+        assert_eq!(
+            kind("inspection_framework"),
+            Some(FactKind::Word(FRAMEWORKS))
+        );
     }
 }

@@ -69,7 +69,10 @@ pub struct GapRequest<'r> {
 
 /// The comparison group and whether it is national.
 fn comparison_of(data: &Data, group: &str, against: Against) -> (String, bool) {
-    let complement = data.catalogue.group(group).and_then(|g| g.complement.clone());
+    let complement = data
+        .catalogue
+        .group(group)
+        .and_then(|g| g.complement.clone());
     match against {
         Against::Within => (complement.unwrap_or_else(|| "all".into()), false),
         Against::National => (complement.unwrap_or_else(|| "all".into()), true),
@@ -77,7 +80,12 @@ fn comparison_of(data: &Data, group: &str, against: Against) -> (String, bool) {
     }
 }
 
-fn year_rows(data: &Data, req: &GapRequest, group: &str, year: i32) -> anyhow::Result<BTreeMap<String, ResultRecord>> {
+fn year_rows(
+    data: &Data,
+    req: &GapRequest,
+    group: &str,
+    year: i32,
+) -> anyhow::Result<BTreeMap<String, ResultRecord>> {
     let mut rows = data.best(req.measure, group, year, req.level, None)?;
     if let Some(la) = req.la {
         rows.retain(|code, r| code == la || r.la_code.as_deref() == Some(la));
@@ -87,19 +95,46 @@ fn year_rows(data: &Data, req: &GapRequest, group: &str, year: i32) -> anyhow::R
 
 pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
     if data.catalogue.group(req.group).is_none() {
-        return Err(ConfigError::new("--group", format!("unknown group {:?} (see `attain measures --groups`)", req.group)).into());
+        return Err(ConfigError::new(
+            "--group",
+            format!(
+                "unknown group {:?} (see `attain measures --groups`)",
+                req.group
+            ),
+        )
+        .into());
     }
     let measure = data.catalogue.measure(req.measure);
     let dps = measure.map(|m| m.dps).unwrap_or(1);
     let percent = measure.map(|m| m.unit == "percent").unwrap_or(false);
     let (comparison, national) = comparison_of(data, req.group, req.against);
-    let label = if national { format!("national {comparison}") } else { comparison.clone() };
+    let label = if national {
+        format!("national {comparison}")
+    } else {
+        comparison.clone()
+    };
 
     // Gap per code per year, for this year and the trend window.
-    let mut years: Vec<i32> = data.years(req.measure, req.level)?.into_iter().filter(|y| *y <= req.year).collect();
+    let mut years: Vec<i32> = data
+        .years(req.measure, req.level)?
+        .into_iter()
+        .filter(|y| *y <= req.year)
+        .collect();
     years.sort_unstable();
-    let window: Vec<i32> = years.iter().rev().take(req.trend_years.max(1)).rev().copied().collect();
-    let mut per_year: BTreeMap<i32, (BTreeMap<String, ResultRecord>, BTreeMap<String, ResultRecord>)> = BTreeMap::new();
+    let window: Vec<i32> = years
+        .iter()
+        .rev()
+        .take(req.trend_years.max(1))
+        .rev()
+        .copied()
+        .collect();
+    let mut per_year: BTreeMap<
+        i32,
+        (
+            BTreeMap<String, ResultRecord>,
+            BTreeMap<String, ResultRecord>,
+        ),
+    > = BTreeMap::new();
     for &y in window.iter().chain(std::iter::once(&req.year)) {
         if per_year.contains_key(&y) {
             continue;
@@ -107,23 +142,53 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
         let g = year_rows(data, req, req.group, y)?;
         let c = if national {
             let nat = data.national(req.measure, &comparison, y)?;
-            g.keys().filter_map(|k| nat.clone().map(|n| (k.clone(), n))).collect()
+            g.keys()
+                .filter_map(|k| nat.clone().map(|n| (k.clone(), n)))
+                .collect()
         } else {
             year_rows(data, req, &comparison, y)?
         };
         per_year.insert(y, (g, c));
     }
-    let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> { Some(gap_between(g?, c?, dps, percent)?.gap) };
-    let Some((groups, comps)) = per_year.get(&req.year) else { return Ok(vec![]) };
-    let unpublished = |group: &str| super::unpublished::not_published(data.catalogue, req.measure, group, req.year, req.level.as_str());
+    let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> {
+        Some(gap_between(g?, c?, dps, percent)?.gap)
+    };
+    let Some((groups, comps)) = per_year.get(&req.year) else {
+        return Ok(vec![]);
+    };
+    let unpublished = |group: &str| {
+        super::unpublished::not_published(
+            data.catalogue,
+            req.measure,
+            group,
+            req.year,
+            req.level.as_str(),
+        )
+    };
     if groups.is_empty() {
         // A year DfE published none of these figures: one row per school or LA that had them
         // the year before, saying why, rather than nothing.
-        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else { return Ok(vec![]) };
-        let before = window.iter().rev().find(|y| **y < req.year).and_then(|y| per_year.get(y));
+        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else {
+            return Ok(vec![]);
+        };
+        let before = window
+            .iter()
+            .rev()
+            .find(|y| **y < req.year)
+            .and_then(|y| per_year.get(y));
         let mut out = Vec::new();
         for (code, g) in before.map(|(g, _)| g.iter()).into_iter().flatten() {
-            let history: Vec<(i32, Option<f64>)> = window.iter().map(|y| (*y, per_year.get(y).and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))))).collect();
+            let history: Vec<(i32, Option<f64>)> = window
+                .iter()
+                .map(|y| {
+                    (
+                        *y,
+                        per_year
+                            .get(y)
+                            .and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))),
+                    )
+                })
+                .collect();
             let (trend, trend_change) = gap_trend(&history);
             out.push(GapRow {
                 code: code.clone(),
@@ -156,8 +221,21 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
         let figure = c.and_then(|c| gap_between(g, c, dps, percent));
         let gap = figure.as_ref().map(|f| f.gap);
         let gap_ci = figure.as_ref().and_then(|f| f.ci);
-        let significance = figure.as_ref().map(|f| f.significance).unwrap_or(Significance::NotAssessed);
-        let history: Vec<(i32, Option<f64>)> = window.iter().map(|y| (*y, per_year.get(y).and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))))).collect();
+        let significance = figure
+            .as_ref()
+            .map(|f| f.significance)
+            .unwrap_or(Significance::NotAssessed);
+        let history: Vec<(i32, Option<f64>)> = window
+            .iter()
+            .map(|y| {
+                (
+                    *y,
+                    per_year
+                        .get(y)
+                        .and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))),
+                )
+            })
+            .collect();
         let (trend, trend_change) = gap_trend(&history);
         out.push(GapRow {
             code: code.clone(),
@@ -182,13 +260,27 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             reason: if gap.is_some() {
                 None
             } else {
-                let why = |r: Option<&ResultRecord>, group: &str| super::unpublished::reason(data.catalogue, req.measure, group, req.year, req.level.as_str(), r.map(|r| r.status.as_str()));
+                let why = |r: Option<&ResultRecord>, group: &str| {
+                    super::unpublished::reason(
+                        data.catalogue,
+                        req.measure,
+                        group,
+                        req.year,
+                        req.level.as_str(),
+                        r.map(|r| r.status.as_str()),
+                    )
+                };
                 why(Some(g), req.group).or_else(|| why(c, &comparison))
             },
         });
     }
     // Widest gaps (most negative) first.
-    out.sort_by(|a, b| a.gap.unwrap_or(f64::INFINITY).total_cmp(&b.gap.unwrap_or(f64::INFINITY)).then(a.code.cmp(&b.code)));
+    out.sort_by(|a, b| {
+        a.gap
+            .unwrap_or(f64::INFINITY)
+            .total_cmp(&b.gap.unwrap_or(f64::INFINITY))
+            .then(a.code.cmp(&b.code))
+    });
     Ok(out)
 }
 
@@ -208,13 +300,20 @@ pub struct GapFigure {
 /// group's cohort (a national comparison, whose own uncertainty is negligible) the group's
 /// Wilson interval against the comparison figure; progress scores combine their published
 /// confidence intervals (half-widths added in quadrature). Other measures are not assessed.
-pub fn gap_between(group: &ResultRecord, comparison: &ResultRecord, dps: u32, percent: bool) -> Option<GapFigure> {
+pub fn gap_between(
+    group: &ResultRecord,
+    comparison: &ResultRecord,
+    dps: u32,
+    percent: bool,
+) -> Option<GapFigure> {
     let (g, c) = (group.value?, comparison.value?);
     let raw = g - c;
     let ci = if percent {
         match (group.cohort, comparison.cohort) {
             (Some(n1), Some(n2)) if n1 > 0.0 && n2 > 0.0 => newcombe(g, n1, c, n2),
-            (Some(n1), _) if n1 > 0.0 => percent_vs_reference(g, n1, c).1.map(|(lo, hi)| (lo - c, hi - c)),
+            (Some(n1), _) if n1 > 0.0 => percent_vs_reference(g, n1, c)
+                .1
+                .map(|(lo, hi)| (lo - c, hi - c)),
             _ => None,
         }
     } else {
@@ -223,13 +322,20 @@ pub fn gap_between(group: &ResultRecord, comparison: &ResultRecord, dps: u32, pe
             _ => None,
         };
         match (half(group), half(comparison)) {
-            (Some(h1), Some(h2)) => Some((raw - (h1 * h1 + h2 * h2).sqrt(), raw + (h1 * h1 + h2 * h2).sqrt())),
+            (Some(h1), Some(h2)) => Some((
+                raw - (h1 * h1 + h2 * h2).sqrt(),
+                raw + (h1 * h1 + h2 * h2).sqrt(),
+            )),
             // National progress is 0 by construction: the group's own interval is the gap's.
             (Some(h1), None) if comparison.level == "national" => Some((raw - h1, raw + h1)),
             _ => None,
         }
     };
-    Some(GapFigure { gap: round_half_away(raw, dps), ci, significance: gap_significance(ci) })
+    Some(GapFigure {
+        gap: round_half_away(raw, dps),
+        ci,
+        significance: gap_significance(ci),
+    })
 }
 
 #[cfg(test)]
@@ -263,25 +369,58 @@ mod tests {
     #[test]
     fn percentage_gaps_use_newcombe() {
         // Newcombe (1998) example (c): 80% of 70 against 60% of 80: interval 5.24 to 33.39 points.
-        let f = gap_between(&rec("school", 80.0, Some(70.0), None), &rec("school", 60.0, Some(80.0), None), 0, true).unwrap();
+        let f = gap_between(
+            &rec("school", 80.0, Some(70.0), None),
+            &rec("school", 60.0, Some(80.0), None),
+            0,
+            true,
+        )
+        .unwrap();
         assert_eq!(f.gap, 20.0);
         let (lo, hi) = f.ci.unwrap();
         assert!((lo - 5.24).abs() < 0.01 && (hi - 33.39).abs() < 0.01);
         assert_eq!(f.significance, Significance::Above);
         // Against a national figure with no cohort: the group's Wilson interval, shifted.
-        let n = gap_between(&rec("school", 49.0, Some(20.0), None), &rec("national", 71.0, None, None), 0, true).unwrap();
+        let n = gap_between(
+            &rec("school", 49.0, Some(20.0), None),
+            &rec("national", 71.0, None, None),
+            0,
+            true,
+        )
+        .unwrap();
         assert_eq!(n.gap, -22.0);
-        assert_eq!(n.significance, Significance::Below, "the Wilson interval for 49% of 20 pupils ends below 71%");
+        assert_eq!(
+            n.significance,
+            Significance::Below,
+            "the Wilson interval for 49% of 20 pupils ends below 71%"
+        );
     }
 
     #[test]
     fn progress_gaps_combine_published_intervals() {
-        let f = gap_between(&rec("school", -1.0, None, Some((-2.0, 0.0))), &rec("school", 1.0, None, Some((0.0, 2.0))), 1, false).unwrap();
+        let f = gap_between(
+            &rec("school", -1.0, None, Some((-2.0, 0.0))),
+            &rec("school", 1.0, None, Some((0.0, 2.0))),
+            1,
+            false,
+        )
+        .unwrap();
         assert_eq!(f.gap, -2.0);
         let (lo, hi) = f.ci.unwrap();
-        assert!((lo - (-2.0 - 2f64.sqrt())).abs() < 1e-9 && (hi - (-2.0 + 2f64.sqrt())).abs() < 1e-9);
+        assert!(
+            (lo - (-2.0 - 2f64.sqrt())).abs() < 1e-9 && (hi - (-2.0 + 2f64.sqrt())).abs() < 1e-9
+        );
         assert_eq!(f.significance, Significance::Below);
-        let avg = gap_between(&rec("la", 33.7, Some(2222.0), None), &rec("la", 50.5, Some(10596.0), None), 1, false).unwrap();
-        assert_eq!((avg.gap, avg.significance), (-16.8, Significance::NotAssessed));
+        let avg = gap_between(
+            &rec("la", 33.7, Some(2222.0), None),
+            &rec("la", 50.5, Some(10596.0), None),
+            1,
+            false,
+        )
+        .unwrap();
+        assert_eq!(
+            (avg.gap, avg.significance),
+            (-16.8, Significance::NotAssessed)
+        );
     }
 }

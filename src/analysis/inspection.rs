@@ -22,7 +22,10 @@ pub const REPORT_CARD_AREAS: [(&str, &str); 8] = [
     ("curriculum_and_teaching", "Curriculum and teaching"),
     ("achievement", "Achievement"),
     ("attendance_and_behaviour", "Attendance and behaviour"),
-    ("personal_development_and_wellbeing", "Personal development and wellbeing"),
+    (
+        "personal_development_and_wellbeing",
+        "Personal development and wellbeing",
+    ),
     ("early_years", "Early years"),
     ("post_16", "Post-16 provision"),
     ("leadership_and_governance", "Leadership and governance"),
@@ -70,7 +73,11 @@ impl Inspection {
     }
     /// The weakest evaluation area (safeguarding aside): the highest grade, 1 exceptional - 5 urgent improvement.
     pub fn lowest_area(&self) -> Option<i32> {
-        self.areas.iter().filter(|a| a.0 != "safeguarding").map(|a| a.1).max()
+        self.areas
+            .iter()
+            .filter(|a| a.0 != "safeguarding")
+            .map(|a| a.1)
+            .max()
     }
     /// Safeguarding met (report card) or effective (OEIF); None where the file does not say.
     pub fn safeguarding_met(&self) -> Option<bool> {
@@ -107,7 +114,10 @@ impl SchoolInspections {
     /// The current OEIF overall effectiveness: None when the latest graded inspection is a
     /// report card (which replaces it) or was "Not judged".
     pub fn oeif_grade(&self) -> Option<i32> {
-        self.latest_graded.as_ref().filter(|i| !i.is_report_card()).and_then(|i| i.overall)
+        self.latest_graded
+            .as_ref()
+            .filter(|i| !i.is_report_card())
+            .and_then(|i| i.overall)
     }
     pub fn report_card(&self) -> Option<&Inspection> {
         self.latest_graded.as_ref().filter(|i| i.is_report_card())
@@ -116,12 +126,19 @@ impl SchoolInspections {
 
 /// Each school's inspections on or before `as_of` (days since 1970-01-01; None: all).
 /// Where two files give an inspection of the same framework on the same day, the first read wins.
-pub fn latest_by_school(inspections: &[InspectionRecord], judgements: &[JudgementRecord], as_of: Option<i64>) -> HashMap<String, SchoolInspections> {
+pub fn latest_by_school(
+    inspections: &[InspectionRecord],
+    judgements: &[JudgementRecord],
+    as_of: Option<i64>,
+) -> HashMap<String, SchoolInspections> {
     // An inspection's areas, by (source file, source row, framework): its key in both tables.
     type Areas = Vec<(String, i32, String)>;
     let mut areas: HashMap<(&str, u64, &str), Areas> = HashMap::new();
     for j in judgements {
-        areas.entry((j.source_file.as_str(), j.source_row, j.framework.as_str())).or_default().push((j.area.clone(), j.grade, j.grade_label.clone()));
+        areas
+            .entry((j.source_file.as_str(), j.source_row, j.framework.as_str()))
+            .or_default()
+            .push((j.area.clone(), j.grade, j.grade_label.clone()));
     }
     let mut out: HashMap<String, SchoolInspections> = HashMap::new();
     for r in inspections {
@@ -139,7 +156,10 @@ pub fn latest_by_school(inspections: &[InspectionRecord], judgements: &[Judgemen
             inspection_type: r.inspection_type.clone(),
             overall: r.overall_effectiveness,
             outcome: r.outcome.clone(),
-            areas: areas.get(&(r.source_file.as_str(), r.source_row, r.framework.as_str())).cloned().unwrap_or_default(),
+            areas: areas
+                .get(&(r.source_file.as_str(), r.source_row, r.framework.as_str()))
+                .cloned()
+                .unwrap_or_default(),
             ofsted_phase: r.ofsted_phase.clone(),
             la_code: r.la_code.clone(),
             pupils: r.pupils,
@@ -197,21 +217,49 @@ pub struct OfstedView {
 }
 
 fn oeif_outcome(i: &Inspection) -> String {
-    i.overall.and_then(oeif_words).map(str::to_string).or_else(|| i.outcome.clone()).unwrap_or_else(|| "no overall grade given".into())
+    i.overall
+        .and_then(oeif_words)
+        .map(str::to_string)
+        .or_else(|| i.outcome.clone())
+        .unwrap_or_else(|| "no overall grade given".into())
 }
 
 /// The view of one school's inspections (None: the store has no inspection of it).
 pub fn view(s: &SchoolInspections) -> Option<OfstedView> {
-    let ungraded_note = s.latest_ungraded.as_ref().map(|u| format!("Latest ungraded inspection: {}, {}.", iso_from_days(u.date), u.outcome.as_deref().unwrap_or("outcome not given")));
+    let ungraded_note = s.latest_ungraded.as_ref().map(|u| {
+        format!(
+            "Latest ungraded inspection: {}, {}.",
+            iso_from_days(u.date),
+            u.outcome.as_deref().unwrap_or("outcome not given")
+        )
+    });
     if let Some(rc) = s.report_card() {
-        let mut areas: Vec<AreaView> = REPORT_CARD_AREAS.iter().filter_map(|(id, name)| rc.areas.iter().find(|a| a.0 == *id).map(|a| AreaView { area: name.to_string(), grade: a.2.clone() })).collect();
-        let safeguarding = rc.areas.iter().find(|a| a.0 == "safeguarding").map(|a| a.2.clone()).unwrap_or_else(|| "not given".into());
-        areas.push(AreaView { area: "Safeguarding standards".into(), grade: safeguarding.clone() });
+        let mut areas: Vec<AreaView> = REPORT_CARD_AREAS
+            .iter()
+            .filter_map(|(id, name)| {
+                rc.areas.iter().find(|a| a.0 == *id).map(|a| AreaView {
+                    area: name.to_string(),
+                    grade: a.2.clone(),
+                })
+            })
+            .collect();
+        let safeguarding = rc
+            .areas
+            .iter()
+            .find(|a| a.0 == "safeguarding")
+            .map(|a| a.2.clone())
+            .unwrap_or_else(|| "not given".into());
+        areas.push(AreaView {
+            area: "Safeguarding standards".into(),
+            grade: safeguarding.clone(),
+        });
         let mut notes = Vec::new();
         if let Some(o) = &s.latest_oeif {
             notes.push(format!("Before the report card, the latest graded inspection under the previous framework (OEIF, {}) judged overall effectiveness: {}.", iso_from_days(o.date), oeif_outcome(o)));
         }
-        notes.extend(ungraded_note.filter(|_| s.latest_ungraded.as_ref().is_some_and(|u| u.date > rc.date)));
+        notes.extend(
+            ungraded_note.filter(|_| s.latest_ungraded.as_ref().is_some_and(|u| u.date > rc.date)),
+        );
         return Some(OfstedView {
             framework: framework::REPORT_CARD.into(),
             framework_label: "Ofsted's report-card framework (from November 2025)".into(),
@@ -232,7 +280,16 @@ pub fn view(s: &SchoolInspections) -> Option<OfstedView> {
         };
         let areas = OEIF_JUDGEMENTS
             .iter()
-            .filter_map(|(id, name)| o.areas.iter().find(|a| a.0 == *id).map(|a| AreaView { area: name.to_string(), grade: if *id == "safeguarding" { a.2.clone() } else { oeif_words(a.1).unwrap_or("").to_string() } }))
+            .filter_map(|(id, name)| {
+                o.areas.iter().find(|a| a.0 == *id).map(|a| AreaView {
+                    area: name.to_string(),
+                    grade: if *id == "safeguarding" {
+                        a.2.clone()
+                    } else {
+                        oeif_words(a.1).unwrap_or("").to_string()
+                    },
+                })
+            })
             .collect();
         return Some(OfstedView {
             framework: framework::OEIF.into(),
@@ -243,7 +300,10 @@ pub fn view(s: &SchoolInspections) -> Option<OfstedView> {
             summary,
             areas,
             safeguarding: String::new(),
-            notes: ungraded_note.filter(|_| s.latest_ungraded.as_ref().is_some_and(|u| u.date > o.date)).into_iter().collect(),
+            notes: ungraded_note
+                .filter(|_| s.latest_ungraded.as_ref().is_some_and(|u| u.date > o.date))
+                .into_iter()
+                .collect(),
         });
     }
     let u = s.latest_ungraded.as_ref()?;
@@ -265,24 +325,70 @@ mod tests {
     use super::*;
 
     fn rec(fw: &str, day: i64, overall: Option<i32>, row: u64) -> InspectionRecord {
-        InspectionRecord { urn: "1".into(), la_code: None, framework: fw.into(), inspection_type: None, inspection_date: Some(day), publication_date: None, overall_effectiveness: overall, outcome: None, ofsted_phase: None, pupils: None, source_file: "f".into(), source_row: row }
+        InspectionRecord {
+            urn: "1".into(),
+            la_code: None,
+            framework: fw.into(),
+            inspection_type: None,
+            inspection_date: Some(day),
+            publication_date: None,
+            overall_effectiveness: overall,
+            outcome: None,
+            ofsted_phase: None,
+            pupils: None,
+            source_file: "f".into(),
+            source_row: row,
+        }
     }
     fn j(fw: &str, area: &str, grade: i32, label: &str) -> JudgementRecord {
-        JudgementRecord { urn: "1".into(), framework: fw.into(), inspection_date: None, area: area.into(), grade, grade_label: label.into(), judgement_date: None, source_file: "f".into(), source_row: 2, source_column: String::new() }
+        JudgementRecord {
+            urn: "1".into(),
+            framework: fw.into(),
+            inspection_date: None,
+            area: area.into(),
+            grade,
+            grade_label: label.into(),
+            judgement_date: None,
+            source_file: "f".into(),
+            source_row: 2,
+            source_column: String::new(),
+        }
     }
 
     #[test]
     fn a_report_card_supersedes_the_oeif_grade() {
-        let ins = [rec("oeif", 100, Some(2), 2), rec("report_card", 200, None, 2), rec("ungraded", 150, None, 2)];
-        let js = [j("report_card", "safeguarding", 1, "Met"), j("report_card", "inclusion", 4, "Needs attention"), j("report_card", "achievement", 3, "Expected standard"), j("oeif", "quality_of_education", 2, "2")];
+        let ins = [
+            rec("oeif", 100, Some(2), 2),
+            rec("report_card", 200, None, 2),
+            rec("ungraded", 150, None, 2),
+        ];
+        let js = [
+            j("report_card", "safeguarding", 1, "Met"),
+            j("report_card", "inclusion", 4, "Needs attention"),
+            j("report_card", "achievement", 3, "Expected standard"),
+            j("oeif", "quality_of_education", 2, "2"),
+        ];
         let s = &latest_by_school(&ins, &js, None)["1"];
         assert_eq!((s.framework(), s.oeif_grade()), (Some("report_card"), None));
         let rc = s.report_card().unwrap();
-        assert_eq!((rc.lowest_area(), rc.safeguarding_met(), rc.report_card_expected_or_better()), (Some(4), Some(true), Some(false)));
+        assert_eq!(
+            (
+                rc.lowest_area(),
+                rc.safeguarding_met(),
+                rc.report_card_expected_or_better()
+            ),
+            (Some(4), Some(true), Some(false))
+        );
         assert_eq!(s.latest_oeif.as_ref().unwrap().areas.len(), 1);
         let v = view(s).unwrap();
-        assert_eq!((v.framework.as_str(), v.safeguarding.as_str()), ("report_card", "Met"));
-        assert_eq!(v.areas.iter().map(|a| a.area.as_str()).collect::<Vec<_>>(), ["Inclusion", "Achievement", "Safeguarding standards"]);
+        assert_eq!(
+            (v.framework.as_str(), v.safeguarding.as_str()),
+            ("report_card", "Met")
+        );
+        assert_eq!(
+            v.areas.iter().map(|a| a.area.as_str()).collect::<Vec<_>>(),
+            ["Inclusion", "Achievement", "Safeguarding standards"]
+        );
         // Before the report card: the OEIF grade, in words.
         let s = &latest_by_school(&ins, &js, Some(199))["1"];
         assert_eq!((s.framework(), s.oeif_grade()), (Some("oeif"), Some(2)));

@@ -30,13 +30,13 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde::Serialize;
 
 use super::data::Data;
+use super::inspection::{latest_by_school, SchoolInspections};
 use super::rank::{ranks, Polarity};
 use crate::dates::{academic_year_of, iso_from_days};
 use crate::error::{ConfigError, StoreError};
-use super::inspection::{latest_by_school, SchoolInspections};
 use crate::store::frame::{self, InspectionRecord, JudgementRecord, ResultFilter};
-use crate::store::schema::SchoolRow;
 use crate::store::schema::Level;
+use crate::store::schema::SchoolRow;
 use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
@@ -124,9 +124,21 @@ pub fn snapshots(inspections: &[InspectionRecord]) -> Vec<Snapshot> {
     }
     let mut v: Vec<Snapshot> = by_file
         .into_iter()
-        .filter_map(|(f, (d, urns, las))| Some(Snapshot { source_file: f.to_string(), year: academic_year_of(d?), latest_inspection: d.map(iso_from_days), schools: urns.len(), las: las.into_iter().map(str::to_string).collect() }))
+        .filter_map(|(f, (d, urns, las))| {
+            Some(Snapshot {
+                source_file: f.to_string(),
+                year: academic_year_of(d?),
+                latest_inspection: d.map(iso_from_days),
+                schools: urns.len(),
+                las: las.into_iter().map(str::to_string).collect(),
+            })
+        })
         .collect();
-    v.sort_by(|a, b| a.year.cmp(&b.year).then(a.latest_inspection.cmp(&b.latest_inspection)));
+    v.sort_by(|a, b| {
+        a.year
+            .cmp(&b.year)
+            .then(a.latest_inspection.cmp(&b.latest_inspection))
+    });
     v
 }
 
@@ -171,7 +183,12 @@ pub struct MatchReport {
 
 impl MatchReport {
     pub fn lines(&self) -> Vec<String> {
-        let by = |m: &BTreeMap<String, usize>| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ");
+        let by = |m: &BTreeMap<String, usize>| {
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         let census = match self.census_year {
             Some(y) => format!("matched to the January {y} census by {}", self.matched_by),
             None => format!("weighted by {}", self.matched_by),
@@ -231,10 +248,20 @@ impl Tally {
         }
     }
     pub fn pct_report_card_schools(&self) -> Option<f64> {
-        (self.report_card_schools > 0).then(|| round_half_away(100.0 * self.report_card_ok as f64 / self.report_card_schools as f64, 1))
+        (self.report_card_schools > 0).then(|| {
+            round_half_away(
+                100.0 * self.report_card_ok as f64 / self.report_card_schools as f64,
+                1,
+            )
+        })
     }
     pub fn pct_report_card_pupils(&self) -> Option<f64> {
-        (self.report_card_pupils > 0.0).then(|| round_half_away(100.0 * self.report_card_pupils_ok / self.report_card_pupils, 1))
+        (self.report_card_pupils > 0.0).then(|| {
+            round_half_away(
+                100.0 * self.report_card_pupils_ok / self.report_card_pupils,
+                1,
+            )
+        })
     }
     pub fn add(&mut self, grade: i32, pupils: Option<f64>) {
         self.schools += 1;
@@ -257,7 +284,8 @@ impl Tally {
         }
     }
     pub fn pct_schools(&self) -> Option<f64> {
-        (self.schools > 0).then(|| round_half_away(100.0 * self.schools_good as f64 / self.schools as f64, 1))
+        (self.schools > 0)
+            .then(|| round_half_away(100.0 * self.schools_good as f64 / self.schools as f64, 1))
     }
     pub fn pct_pupils(&self) -> Option<f64> {
         (self.pupils > 0.0).then(|| round_half_away(100.0 * self.pupils_good / self.pupils, 1))
@@ -341,7 +369,9 @@ impl Standing {
     pub fn of(s: &SchoolInspections) -> Standing {
         match (&s.latest_graded, s.oeif_grade()) {
             (None, _) => Standing::NoGraded,
-            (Some(i), _) if i.is_report_card() => Standing::ReportCard(i.report_card_expected_or_better()),
+            (Some(i), _) if i.is_report_card() => {
+                Standing::ReportCard(i.report_card_expected_or_better())
+            }
             (Some(_), Some(g)) => Standing::Oeif(g),
             (Some(_), None) => Standing::OeifNotJudged,
         }
@@ -363,10 +393,21 @@ pub struct Judged {
 }
 
 /// The arithmetic, over rows already read. Every LA in the census gets a row per phase.
-pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<String, String>, name: &dyn Fn(&str) -> String, phases: &[Phase]) -> (Vec<OfstedRow>, MatchReport) {
+pub fn standing(
+    judged: &[Judged],
+    census: &[CensusSchool],
+    regions: &BTreeMap<String, String>,
+    name: &dyn Fn(&str) -> String,
+    phases: &[Phase],
+) -> (Vec<OfstedRow>, MatchReport) {
     let by_urn: HashMap<&str, &CensusSchool> = census.iter().map(|c| (c.urn.as_str(), c)).collect();
     let inspected: BTreeSet<&str> = judged.iter().map(|j| j.urn.as_str()).collect();
-    let mut m = MatchReport { matched_by: "URN".into(), ofsted_schools: judged.len(), census_schools: census.len(), ..Default::default() };
+    let mut m = MatchReport {
+        matched_by: "URN".into(),
+        ofsted_schools: judged.len(),
+        census_schools: census.len(),
+        ..Default::default()
+    };
     for j in judged {
         match j.standing {
             Standing::Oeif(_) => m.under_oeif += 1,
@@ -384,36 +425,63 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
                     m.matched_without_pupils += 1;
                 }
                 let op = j.ofsted_phase.as_deref().unwrap_or("").to_ascii_lowercase();
-                if (op == "primary" || op == "secondary" || c.phase == "primary" || c.phase == "secondary") && op != c.phase {
+                if (op == "primary"
+                    || op == "secondary"
+                    || c.phase == "primary"
+                    || c.phase == "secondary")
+                    && op != c.phase
+                {
                     m.phase_disagreements += 1;
                 }
             }
             None => {
                 m.ofsted_not_in_census += 1;
-                *m.ofsted_not_in_census_by_phase.entry(j.ofsted_phase.clone().unwrap_or_else(|| "unknown".into())).or_default() += 1;
+                *m.ofsted_not_in_census_by_phase
+                    .entry(j.ofsted_phase.clone().unwrap_or_else(|| "unknown".into()))
+                    .or_default() += 1;
             }
         }
     }
-    for c in census.iter().filter(|c| !inspected.contains(c.urn.as_str())) {
+    for c in census
+        .iter()
+        .filter(|c| !inspected.contains(c.urn.as_str()))
+    {
         m.census_not_in_ofsted += 1;
-        *m.census_not_in_ofsted_by_phase.entry(c.phase.clone()).or_default() += 1;
+        *m.census_not_in_ofsted_by_phase
+            .entry(c.phase.clone())
+            .or_default() += 1;
     }
     let las: BTreeSet<&str> = census.iter().map(|c| c.la_code.as_str()).collect();
     let mut rows = Vec::new();
     for &phase in phases {
-        let mut la_tally: BTreeMap<&str, Tally> = las.iter().map(|l| (*l, Tally::default())).collect();
+        let mut la_tally: BTreeMap<&str, Tally> =
+            las.iter().map(|l| (*l, Tally::default())).collect();
         let mut region_tally: BTreeMap<&str, Tally> = BTreeMap::new();
         let mut england = Tally::default();
         let mut not_inspected: BTreeMap<&str, usize> = BTreeMap::new();
-        for j in judged.iter().filter(|j| phase.includes_ofsted(j.ofsted_phase.as_deref())) {
-            let Some(c) = by_urn.get(j.urn.as_str()) else { continue };
-            la_tally.entry(c.la_code.as_str()).or_default().count(&j.standing, c.pupils);
+        for j in judged
+            .iter()
+            .filter(|j| phase.includes_ofsted(j.ofsted_phase.as_deref()))
+        {
+            let Some(c) = by_urn.get(j.urn.as_str()) else {
+                continue;
+            };
+            la_tally
+                .entry(c.la_code.as_str())
+                .or_default()
+                .count(&j.standing, c.pupils);
             if let Some(r) = regions.get(&c.la_code) {
-                region_tally.entry(r.as_str()).or_default().count(&j.standing, c.pupils);
+                region_tally
+                    .entry(r.as_str())
+                    .or_default()
+                    .count(&j.standing, c.pupils);
             }
             england.count(&j.standing, c.pupils);
         }
-        for c in census.iter().filter(|c| phase.includes_census(&c.phase) && !inspected.contains(c.urn.as_str())) {
+        for c in census
+            .iter()
+            .filter(|c| phase.includes_census(&c.phase) && !inspected.contains(c.urn.as_str()))
+        {
             *not_inspected.entry(c.la_code.as_str()).or_default() += 1;
         }
         let school_pcts: Vec<Option<f64>> = la_tally.values().map(Tally::pct_schools).collect();
@@ -459,7 +527,8 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
                 pupils_report_card: t.report_card_pupils.round() as u64,
                 pupils_report_card_expected_or_better: t.report_card_pupils_ok.round() as u64,
                 pct_pupils_report_card_expected_or_better: t.pct_report_card_pupils(),
-                england_pct_schools_report_card_expected_or_better: england.pct_report_card_schools(),
+                england_pct_schools_report_card_expected_or_better: england
+                    .pct_report_card_schools(),
                 england_pct_pupils_report_card_expected_or_better: england.pct_report_card_pupils(),
                 sentence_frameworks: String::new(),
                 definition_good_or_better: DEFINITION_GOOD_OR_BETTER.into(),
@@ -476,12 +545,28 @@ pub fn standing(judged: &[Judged], census: &[CensusSchool], regions: &BTreeMap<S
 /// The councils' wording: "Hampshire: 93.8% of primary schools are good or outstanding —
 /// ranks 19th of 151; 94.1% of pupils attend one — ranks 12th of 151 (South East 90.2%, England 86.3%)."
 pub fn sentence(r: &OfstedRow) -> String {
-    let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "no data".into());
-    let rank = |k: Option<usize>, of: usize| k.map(|k| format!(" — ranks {} of {of}", ordinal(k))).unwrap_or_default();
-    let who = if r.la_name.is_empty() { r.la_code.clone() } else { r.la_name.clone() };
-    let kind = if r.phase == "all" { String::new() } else { format!("{} ", r.phase) };
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{x:.1}%"))
+            .unwrap_or_else(|| "no data".into())
+    };
+    let rank = |k: Option<usize>, of: usize| {
+        k.map(|k| format!(" — ranks {} of {of}", ordinal(k)))
+            .unwrap_or_default()
+    };
+    let who = if r.la_name.is_empty() {
+        r.la_code.clone()
+    } else {
+        r.la_name.clone()
+    };
+    let kind = if r.phase == "all" {
+        String::new()
+    } else {
+        format!("{} ", r.phase)
+    };
     if r.schools == 0 {
-        return format!("{who}: no {kind}schools with a graded inspection in the snapshot, so no rank.");
+        return format!(
+            "{who}: no {kind}schools with a graded inspection in the snapshot, so no rank."
+        );
     }
     let beside = |s: Option<f64>| {
         let mut parts = Vec::new();
@@ -491,9 +576,15 @@ pub fn sentence(r: &OfstedRow) -> String {
         parts
     };
     let mut school_ctx = beside(r.region_pct_schools_good_or_better);
-    school_ctx.push(format!("England {}", pct(r.england_pct_schools_good_or_better)));
+    school_ctx.push(format!(
+        "England {}",
+        pct(r.england_pct_schools_good_or_better)
+    ));
     let mut pupil_ctx = beside(r.region_pct_pupils_good_or_better);
-    pupil_ctx.push(format!("England {}", pct(r.england_pct_pupils_good_or_better)));
+    pupil_ctx.push(format!(
+        "England {}",
+        pct(r.england_pct_pupils_good_or_better)
+    ));
     format!(
         "{who}: {} of {kind}schools are good or outstanding{} ({}); {} of pupils attend them{} ({}); {} pupils are in schools that require improvement or are inadequate.",
         pct(r.pct_schools_good_or_better),
@@ -510,14 +601,28 @@ pub fn sentence(r: &OfstedRow) -> String {
 /// were last graded under OEIF, 40 OEIF not judged, 2 under report cards, 109 with no graded
 /// inspection; 0 of the 2 report-card schools (0.0%) ... (attain's definition)."
 pub fn sentence_frameworks(r: &OfstedRow) -> String {
-    let who = if r.la_name.is_empty() { r.la_code.clone() } else { r.la_name.clone() };
-    let kind = if r.phase == "all" { String::new() } else { format!("{} ", r.phase) };
-    let total = r.schools + r.schools_oeif_not_judged + r.schools_report_card + r.schools_no_graded_inspection;
+    let who = if r.la_name.is_empty() {
+        r.la_code.clone()
+    } else {
+        r.la_name.clone()
+    };
+    let kind = if r.phase == "all" {
+        String::new()
+    } else {
+        format!("{} ", r.phase)
+    };
+    let total = r.schools
+        + r.schools_oeif_not_judged
+        + r.schools_report_card
+        + r.schools_no_graded_inspection;
     let counts = format!(
         "{who}: of {total} {kind}schools in the snapshot, {} were last graded under OEIF (overall effectiveness 1-4), {} under OEIF without an overall grade (not judged), {} under report cards, and {} have no graded inspection in it",
         r.schools, r.schools_oeif_not_judged, r.schools_report_card, r.schools_no_graded_inspection
     );
-    let pct = |v: Option<f64>| v.map(|x| format!("{x:.1}%")).unwrap_or_else(|| "no data".into());
+    let pct = |v: Option<f64>| {
+        v.map(|x| format!("{x:.1}%"))
+            .unwrap_or_else(|| "no data".into())
+    };
     if r.schools_report_card == 0 {
         return format!("{counts}.");
     }
@@ -544,27 +649,81 @@ pub const SNAPSHOT_DATASETS: [&str; 2] = ["ofsted_schools", "ofsted_report_cards
 
 /// Read the snapshot for `year` (default the latest that covers `la`; without `la`, the
 /// latest that is not one LA's own extract) and its census, and rank every LA.
-pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]) -> anyhow::Result<OfstedReport> {
+pub fn ofsted(
+    data: &Data,
+    year: Option<i32>,
+    la: Option<&str>,
+    phases: &[Phase],
+) -> anyhow::Result<OfstedReport> {
     let inspections = data.inspections()?;
     if inspections.is_empty() {
-        return Err(StoreError::Missing { dir: data.store.dir.clone(), table: "inspections" }.into());
+        return Err(StoreError::Missing {
+            dir: data.store.dir.clone(),
+            table: "inspections",
+        }
+        .into());
     }
     // Only Ofsted's own files are snapshots: GIAS extracts also give each school's latest
     // inspection, but for the LAs they cover and the day they were taken.
     let datasets = data.source_datasets()?;
-    let inspections: Vec<InspectionRecord> = inspections.into_iter().filter(|i| datasets.get(&i.source_file).is_some_and(|d| SNAPSHOT_DATASETS.contains(&d.as_str()))).collect();
+    let inspections: Vec<InspectionRecord> = inspections
+        .into_iter()
+        .filter(|i| {
+            datasets
+                .get(&i.source_file)
+                .is_some_and(|d| SNAPSHOT_DATASETS.contains(&d.as_str()))
+        })
+        .collect();
     let snaps = snapshots(&inspections);
-    let listed = || snaps.iter().map(|s| format!("{} ({})", s.year, s.source_file)).collect::<Vec<_>>().join(", ");
+    let listed = || {
+        snaps
+            .iter()
+            .map(|s| format!("{} ({})", s.year, s.source_file))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let covering = |s: &&Snapshot| s.covers(la);
     let snap = match year {
         Some(y) => {
             let of_year: Vec<&Snapshot> = snaps.iter().filter(|s| s.year == y).collect();
-            of_year.iter().rev().find(|s| s.covers(la)).or(of_year.last()).copied().ok_or_else(|| ConfigError::new("--year", format!("no Ofsted snapshot for {y} in the store; it has {}", listed())))?
+            of_year
+                .iter()
+                .rev()
+                .find(|s| s.covers(la))
+                .or(of_year.last())
+                .copied()
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "--year",
+                        format!(
+                            "no Ofsted snapshot for {y} in the store; it has {}",
+                            listed()
+                        ),
+                    )
+                })?
         }
-        None => snaps.iter().rev().find(covering).or(snaps.last()).ok_or_else(|| ConfigError::new("--year", "no Ofsted snapshot with inspection dates in the store"))?,
+        None => snaps
+            .iter()
+            .rev()
+            .find(covering)
+            .or(snaps.last())
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "--year",
+                    "no Ofsted snapshot with inspection dates in the store",
+                )
+            })?,
     };
-    let file_rows: Vec<InspectionRecord> = inspections.iter().filter(|i| i.source_file == snap.source_file).cloned().collect();
-    let judgements: Vec<JudgementRecord> = data.judgements()?.into_iter().filter(|j| j.source_file == snap.source_file).collect();
+    let file_rows: Vec<InspectionRecord> = inspections
+        .iter()
+        .filter(|i| i.source_file == snap.source_file)
+        .cloned()
+        .collect();
+    let judgements: Vec<JudgementRecord> = data
+        .judgements()?
+        .into_iter()
+        .filter(|j| j.source_file == snap.source_file)
+        .collect();
     // Each school's latest graded inspection in the snapshot, under either framework.
     let schools = latest_by_school(&file_rows, &judgements, None);
     let mut first: BTreeMap<&str, &InspectionRecord> = BTreeMap::new();
@@ -575,21 +734,37 @@ pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]
         .iter()
         .map(|(urn, i)| {
             let s = schools.get(*urn).cloned().unwrap_or_default();
-            Judged { urn: urn.to_string(), standing: Standing::of(&s), ofsted_phase: i.ofsted_phase.clone() }
+            Judged {
+                urn: urn.to_string(),
+                standing: Standing::of(&s),
+                ofsted_phase: i.ofsted_phase.clone(),
+            }
         })
         .collect();
     // Schools the report-card file lists with no inspection at all (new schools): in the
     // snapshot, with no graded inspection. The file's school rows hold them.
     let listed: Vec<SchoolRow> = if data.store.table_path("school_records").exists() {
-        frame::schools_from_frame(&data.store.read("school_records")?)?.into_iter().filter(|s| s.source_file == snap.source_file).collect()
+        frame::schools_from_frame(&data.store.read("school_records")?)?
+            .into_iter()
+            .filter(|s| s.source_file == snap.source_file)
+            .collect()
     } else {
         vec![]
     };
-    for s in listed.iter().filter(|s| !first.contains_key(s.urn.as_str())) {
-        judged.push(Judged { urn: s.urn.clone(), standing: Standing::NoGraded, ofsted_phase: s.phase.clone() });
+    for s in listed
+        .iter()
+        .filter(|s| !first.contains_key(s.urn.as_str()))
+    {
+        judged.push(Judged {
+            urn: s.urn.clone(),
+            standing: Standing::NoGraded,
+            ofsted_phase: s.phase.clone(),
+        });
     }
     let census_years = data.years("census_pupils", Level::School)?;
-    let census_year = [snap.year + 1, snap.year].into_iter().find(|y| census_years.contains(y));
+    let census_year = [snap.year + 1, snap.year]
+        .into_iter()
+        .find(|y| census_years.contains(y));
     let (census, matched_by) = match census_year {
         Some(y) => (census_schools(data, y)?, "URN".to_string()),
         // The report-card file names each school's LA and pupils: with no census to pair, it is its own.
@@ -613,12 +788,32 @@ pub fn ofsted(data: &Data, year: Option<i32>, la: Option<&str>, phases: &[Phase]
 
 /// The snapshot's schools as their own census: LA from LAESTAB, phase from Ofsted's phase,
 /// pupils as the file gives them.
-fn own_census(first: &BTreeMap<&str, &InspectionRecord>, listed: &[SchoolRow]) -> Vec<CensusSchool> {
-    let uninspected = listed.iter().filter(|s| !first.contains_key(s.urn.as_str())).filter_map(|s| Some(CensusSchool { urn: s.urn.clone(), la_code: s.la_code.clone()?, phase: s.phase.clone().unwrap_or_else(|| "all".into()), pupils: s.pupils }));
+fn own_census(
+    first: &BTreeMap<&str, &InspectionRecord>,
+    listed: &[SchoolRow],
+) -> Vec<CensusSchool> {
+    let uninspected = listed
+        .iter()
+        .filter(|s| !first.contains_key(s.urn.as_str()))
+        .filter_map(|s| {
+            Some(CensusSchool {
+                urn: s.urn.clone(),
+                la_code: s.la_code.clone()?,
+                phase: s.phase.clone().unwrap_or_else(|| "all".into()),
+                pupils: s.pupils,
+            })
+        });
     first
         .iter()
         .filter_map(|(urn, i)| {
-            let phase = match i.ofsted_phase.as_deref().unwrap_or("").trim().to_ascii_lowercase().as_str() {
+            let phase = match i
+                .ofsted_phase
+                .as_deref()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+                .as_str()
+            {
                 "primary" => "primary",
                 "secondary" => "secondary",
                 "special" => "special",
@@ -626,7 +821,12 @@ fn own_census(first: &BTreeMap<&str, &InspectionRecord>, listed: &[SchoolRow]) -
                 "alternative provision" | "pru" => "ap",
                 _ => "all",
             };
-            Some(CensusSchool { urn: urn.to_string(), la_code: i.la_code.clone()?, phase: phase.into(), pupils: i.pupils })
+            Some(CensusSchool {
+                urn: urn.to_string(),
+                la_code: i.la_code.clone()?,
+                phase: phase.into(),
+                pupils: i.pupils,
+            })
         })
         .chain(uninspected)
         .collect()
@@ -635,11 +835,24 @@ fn own_census(first: &BTreeMap<&str, &InspectionRecord>, listed: &[SchoolRow]) -
 /// Census schools of a year (January census), independent schools left out: Ofsted's
 /// school inspections under this framework cover state-funded and non-maintained special schools.
 fn census_schools(data: &Data, year: i32) -> Result<Vec<CensusSchool>, StoreError> {
-    let rows = data.query(&ResultFilter { measure: Some("census_pupils".into()), group: Some("all".into()), level: Some(Level::School), year: Some(year), ..Default::default() })?;
+    let rows = data.query(&ResultFilter {
+        measure: Some("census_pupils".into()),
+        group: Some("all".into()),
+        level: Some(Level::School),
+        year: Some(year),
+        ..Default::default()
+    })?;
     let mut out: BTreeMap<String, CensusSchool> = BTreeMap::new();
     for r in rows.into_iter().filter(|r| r.scope != "independent") {
-        let Some(la) = r.la_code.clone() else { continue };
-        let e = out.entry(r.code.clone()).or_insert(CensusSchool { urn: r.code.clone(), la_code: la, phase: r.phase.clone(), pupils: None });
+        let Some(la) = r.la_code.clone() else {
+            continue;
+        };
+        let e = out.entry(r.code.clone()).or_insert(CensusSchool {
+            urn: r.code.clone(),
+            la_code: la,
+            phase: r.phase.clone(),
+            pupils: None,
+        });
         e.pupils = e.pupils.or(r.value);
     }
     Ok(out.into_values().collect())
@@ -651,24 +864,63 @@ mod tests {
 
     #[test]
     fn ordinals() {
-        let cases = [(1, "1st"), (2, "2nd"), (3, "3rd"), (4, "4th"), (10, "10th"), (11, "11th"), (12, "12th"), (13, "13th"), (14, "14th"), (21, "21st"), (22, "22nd"), (23, "23rd"), (101, "101st"), (102, "102nd"), (111, "111th"), (112, "112th"), (113, "113th"), (121, "121st"), (151, "151st"), (0, "0th")];
+        let cases = [
+            (1, "1st"),
+            (2, "2nd"),
+            (3, "3rd"),
+            (4, "4th"),
+            (10, "10th"),
+            (11, "11th"),
+            (12, "12th"),
+            (13, "13th"),
+            (14, "14th"),
+            (21, "21st"),
+            (22, "22nd"),
+            (23, "23rd"),
+            (101, "101st"),
+            (102, "102nd"),
+            (111, "111th"),
+            (112, "112th"),
+            (113, "113th"),
+            (121, "121st"),
+            (151, "151st"),
+            (0, "0th"),
+        ];
         for (n, want) in cases {
             assert_eq!(ordinal(n), want, "{n}");
         }
     }
 
     fn j(urn: &str, g: Option<i32>, p: &str) -> Judged {
-        Judged { urn: urn.into(), standing: g.map(Standing::Oeif).unwrap_or(Standing::NoGraded), ofsted_phase: Some(p.into()) }
+        Judged {
+            urn: urn.into(),
+            standing: g.map(Standing::Oeif).unwrap_or(Standing::NoGraded),
+            ofsted_phase: Some(p.into()),
+        }
     }
     fn c(urn: &str, la: &str, p: &str, n: Option<f64>) -> CensusSchool {
-        CensusSchool { urn: urn.into(), la_code: la.into(), phase: p.into(), pupils: n }
+        CensusSchool {
+            urn: urn.into(),
+            la_code: la.into(),
+            phase: p.into(),
+            pupils: n,
+        }
     }
 
     #[test]
     fn ties_share_a_rank_and_an_la_with_no_inspected_schools_is_unranked() {
         // LA 100: 2 of 2 good (100%); LA 200: 1 of 2 (50%); LA 300: 1 of 2 (50%, tie);
         // LA 400: a census school never inspected; one inspected school is not in the census.
-        let judged = vec![j("1", Some(1), "Primary"), j("2", Some(2), "Primary"), j("3", Some(2), "Primary"), j("4", Some(3), "Primary"), j("5", Some(4), "Primary"), j("6", Some(2), "Primary"), j("9", Some(2), "Primary"), j("10", None, "Primary")];
+        let judged = vec![
+            j("1", Some(1), "Primary"),
+            j("2", Some(2), "Primary"),
+            j("3", Some(2), "Primary"),
+            j("4", Some(3), "Primary"),
+            j("5", Some(4), "Primary"),
+            j("6", Some(2), "Primary"),
+            j("9", Some(2), "Primary"),
+            j("10", None, "Primary"),
+        ];
         let census = vec![
             c("1", "100", "primary", Some(100.0)),
             c("2", "100", "primary", None),
@@ -678,57 +930,190 @@ mod tests {
             c("6", "300", "primary", Some(150.0)),
             c("7", "400", "primary", Some(80.0)),
         ];
-        let regions: BTreeMap<String, String> = [("100", "North"), ("200", "North"), ("300", "South")].iter().map(|(a, b)| (a.to_string(), b.to_string())).collect();
-        let (rows, m) = standing(&judged, &census, &regions, &|c| format!("LA {c}"), &[Phase::Primary]);
+        let regions: BTreeMap<String, String> =
+            [("100", "North"), ("200", "North"), ("300", "South")]
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect();
+        let (rows, m) = standing(
+            &judged,
+            &census,
+            &regions,
+            &|c| format!("LA {c}"),
+            &[Phase::Primary],
+        );
         let get = |la: &str| rows.iter().find(|r| r.la_code == la).unwrap();
-        assert_eq!((get("100").pct_schools_good_or_better, get("100").rank_schools), (Some(100.0), Some(1)));
-        assert_eq!((get("200").rank_schools, get("300").rank_schools), (Some(2), Some(2)), "ties share the best rank");
+        assert_eq!(
+            (
+                get("100").pct_schools_good_or_better,
+                get("100").rank_schools
+            ),
+            (Some(100.0), Some(1))
+        );
+        assert_eq!(
+            (get("200").rank_schools, get("300").rank_schools),
+            (Some(2), Some(2)),
+            "ties share the best rank"
+        );
         assert_eq!(get("100").of, 3);
         // Pupils: LA 100 has one school without NOR, so 100 of 100 pupils; LA 200 300/400 = 75%; LA 300 150/200 = 75%.
         assert_eq!(get("100").schools_without_pupil_numbers, 1);
-        assert_eq!((get("200").pct_pupils_good_or_better, get("300").pct_pupils_good_or_better), (Some(75.0), Some(75.0)));
-        assert_eq!((get("200").pupils_in_ri_or_inadequate, get("300").pupils_in_ri_or_inadequate), (100, 50));
+        assert_eq!(
+            (
+                get("200").pct_pupils_good_or_better,
+                get("300").pct_pupils_good_or_better
+            ),
+            (Some(75.0), Some(75.0))
+        );
+        assert_eq!(
+            (
+                get("200").pupils_in_ri_or_inadequate,
+                get("300").pupils_in_ri_or_inadequate
+            ),
+            (100, 50)
+        );
         let none = get("400");
-        assert_eq!((none.schools, none.pct_schools_good_or_better, none.rank_schools, none.rank_pupils), (0, None, None, None));
+        assert_eq!(
+            (
+                none.schools,
+                none.pct_schools_good_or_better,
+                none.rank_schools,
+                none.rank_pupils
+            ),
+            (0, None, None, None)
+        );
         assert_eq!(none.census_schools_not_inspected, 1);
-        assert!(none.sentence.contains("no primary schools with a graded inspection"), "{}", none.sentence);
+        assert!(
+            none.sentence
+                .contains("no primary schools with a graded inspection"),
+            "{}",
+            none.sentence
+        );
         // Region North = LAs 100 + 200: 3 of 4 schools; England 4 of 6 graded matched schools.
         assert_eq!(get("200").region_pct_schools_good_or_better, Some(75.0));
         assert_eq!(get("100").england_pct_schools_good_or_better, Some(66.7));
-        assert_eq!((m.matched, m.ofsted_not_in_census, m.census_not_in_ofsted, m.ofsted_ungraded, m.matched_without_pupils), (6, 2, 1, 1, 1));
+        assert_eq!(
+            (
+                m.matched,
+                m.ofsted_not_in_census,
+                m.census_not_in_ofsted,
+                m.ofsted_ungraded,
+                m.matched_without_pupils
+            ),
+            (6, 2, 1, 1, 1)
+        );
         let s = &get("200").sentence;
         assert!(s.starts_with("LA 200: 50.0% of primary schools are good or outstanding — ranks 2nd of 3 (North 75.0%, England 66.7%)"), "{s}");
     }
 
     #[test]
     fn phases_follow_ofsted() {
-        let judged = vec![j("1", Some(1), "Primary"), j("2", Some(4), "Secondary"), j("3", Some(2), "Special")];
-        let census = vec![c("1", "100", "secondary", Some(10.0)), c("2", "100", "secondary", Some(10.0)), c("3", "100", "special", Some(10.0))];
-        let (rows, m) = standing(&judged, &census, &BTreeMap::new(), &|_| String::new(), &[Phase::Primary, Phase::Secondary, Phase::All]);
+        let judged = vec![
+            j("1", Some(1), "Primary"),
+            j("2", Some(4), "Secondary"),
+            j("3", Some(2), "Special"),
+        ];
+        let census = vec![
+            c("1", "100", "secondary", Some(10.0)),
+            c("2", "100", "secondary", Some(10.0)),
+            c("3", "100", "special", Some(10.0)),
+        ];
+        let (rows, m) = standing(
+            &judged,
+            &census,
+            &BTreeMap::new(),
+            &|_| String::new(),
+            &[Phase::Primary, Phase::Secondary, Phase::All],
+        );
         let count = |p: &str| rows.iter().find(|r| r.phase == p).unwrap().schools;
-        assert_eq!((count("primary"), count("secondary"), count("all")), (1, 1, 3));
+        assert_eq!(
+            (count("primary"), count("secondary"), count("all")),
+            (1, 1, 3)
+        );
         assert_eq!(m.phase_disagreements, 1);
-        assert_eq!(rows.iter().find(|r| r.phase == "all").unwrap().pct_schools_good_or_better, Some(66.7));
+        assert_eq!(
+            rows.iter()
+                .find(|r| r.phase == "all")
+                .unwrap()
+                .pct_schools_good_or_better,
+            Some(66.7)
+        );
     }
 
     #[test]
     fn report_card_schools_count_under_their_own_framework() {
         let judged = vec![
             j("1", Some(2), "Primary"),
-            Judged { urn: "2".into(), standing: Standing::ReportCard(Some(true)), ofsted_phase: Some("Primary".into()) },
-            Judged { urn: "3".into(), standing: Standing::ReportCard(Some(false)), ofsted_phase: Some("Primary".into()) },
-            Judged { urn: "4".into(), standing: Standing::OeifNotJudged, ofsted_phase: Some("Primary".into()) },
+            Judged {
+                urn: "2".into(),
+                standing: Standing::ReportCard(Some(true)),
+                ofsted_phase: Some("Primary".into()),
+            },
+            Judged {
+                urn: "3".into(),
+                standing: Standing::ReportCard(Some(false)),
+                ofsted_phase: Some("Primary".into()),
+            },
+            Judged {
+                urn: "4".into(),
+                standing: Standing::OeifNotJudged,
+                ofsted_phase: Some("Primary".into()),
+            },
             j("5", None, "Primary"),
         ];
-        let census: Vec<CensusSchool> = (1..=5).map(|u| c(&u.to_string(), "100", "primary", Some(100.0 * u as f64))).collect();
-        let (rows, m) = standing(&judged, &census, &BTreeMap::new(), &|_| "LA".into(), &[Phase::Primary]);
+        let census: Vec<CensusSchool> = (1..=5)
+            .map(|u| c(&u.to_string(), "100", "primary", Some(100.0 * u as f64)))
+            .collect();
+        let (rows, m) = standing(
+            &judged,
+            &census,
+            &BTreeMap::new(),
+            &|_| "LA".into(),
+            &[Phase::Primary],
+        );
         let r = &rows[0];
-        assert_eq!((r.schools, r.schools_report_card, r.schools_oeif_not_judged, r.schools_no_graded_inspection), (1, 2, 1, 1));
-        assert_eq!((r.schools_report_card_expected_or_better, r.pct_schools_report_card_expected_or_better), (1, Some(50.0)));
+        assert_eq!(
+            (
+                r.schools,
+                r.schools_report_card,
+                r.schools_oeif_not_judged,
+                r.schools_no_graded_inspection
+            ),
+            (1, 2, 1, 1)
+        );
+        assert_eq!(
+            (
+                r.schools_report_card_expected_or_better,
+                r.pct_schools_report_card_expected_or_better
+            ),
+            (1, Some(50.0))
+        );
         // Pupils: 200 of 500 in report-card schools meet the definition.
-        assert_eq!((r.pupils_report_card, r.pct_pupils_report_card_expected_or_better), (500, Some(40.0)));
-        assert_eq!(r.census_schools_not_inspected, 0, "a report-card school is inspected");
-        assert!(r.sentence_frameworks.contains("1 of 2 schools (50.0%)") && r.sentence_frameworks.contains("attain's definition"), "{}", r.sentence_frameworks);
-        assert_eq!((m.under_oeif, m.under_report_card, m.oeif_not_judged, m.no_graded_inspection), (1, 2, 1, 1));
+        assert_eq!(
+            (
+                r.pupils_report_card,
+                r.pct_pupils_report_card_expected_or_better
+            ),
+            (500, Some(40.0))
+        );
+        assert_eq!(
+            r.census_schools_not_inspected, 0,
+            "a report-card school is inspected"
+        );
+        assert!(
+            r.sentence_frameworks.contains("1 of 2 schools (50.0%)")
+                && r.sentence_frameworks.contains("attain's definition"),
+            "{}",
+            r.sentence_frameworks
+        );
+        assert_eq!(
+            (
+                m.under_oeif,
+                m.under_report_card,
+                m.oeif_not_judged,
+                m.no_graded_inspection
+            ),
+            (1, 2, 1, 1)
+        );
     }
 }

@@ -22,7 +22,11 @@ pub fn position(value: f64, all: &[f64], polarity: Polarity) -> Option<Position>
     let same = all.iter().filter(|&&o| o == value).count() as f64;
     let percentile = 100.0 * (worse + 0.5 * same) / all.len() as f64;
     let quintile = (5.0 - (percentile / 20.0).floor()).clamp(1.0, 5.0) as u8;
-    Some(Position { percentile: (percentile * 10.0).round() / 10.0, quintile, of: all.len() })
+    Some(Position {
+        percentile: (percentile * 10.0).round() / 10.0,
+        quintile,
+        of: all.len(),
+    })
 }
 
 #[cfg(test)]
@@ -43,9 +47,22 @@ mod tests {
 
 /// Every school's national position for a measure, group and year, where national
 /// school-level figures are in the store (schools with no value have no position).
-pub fn school_positions(data: &super::data::Data, measure: &str, group: &str, year: i32) -> anyhow::Result<Vec<(String, f64, Position)>> {
-    let Some(polarity) = data.polarity(measure)? else { return Ok(vec![]) };
-    let rows = data.best(measure, group, year, crate::store::schema::Level::School, None)?;
+pub fn school_positions(
+    data: &super::data::Data,
+    measure: &str,
+    group: &str,
+    year: i32,
+) -> anyhow::Result<Vec<(String, f64, Position)>> {
+    let Some(polarity) = data.polarity(measure)? else {
+        return Ok(vec![]);
+    };
+    let rows = data.best(
+        measure,
+        group,
+        year,
+        crate::store::schema::Level::School,
+        None,
+    )?;
     let all: Vec<f64> = rows.values().filter_map(|r| r.value).collect();
     let mut sorted = all.clone();
     sorted.sort_by(|a, b| a.total_cmp(b));
@@ -62,7 +79,15 @@ pub fn school_positions(data: &super::data::Data, measure: &str, group: &str, ye
             };
             let pct = 100.0 * (worse + 0.5 * same) / sorted.len() as f64;
             let quintile = (5.0 - (pct / 20.0).floor()).clamp(1.0, 5.0) as u8;
-            Some((urn, v, Position { percentile: (pct * 10.0).round() / 10.0, quintile, of: sorted.len() }))
+            Some((
+                urn,
+                v,
+                Position {
+                    percentile: (pct * 10.0).round() / 10.0,
+                    quintile,
+                    of: sorted.len(),
+                },
+            ))
         })
         .collect())
 }

@@ -52,7 +52,10 @@ impl GroupSpec {
             parts.push(atom.to_string());
         }
         parts.sort();
-        Ok(GroupSpec { id: id.to_string(), parts })
+        Ok(GroupSpec {
+            id: id.to_string(),
+            parts,
+        })
     }
 
     /// The id the type space understands (`all` for no parts).
@@ -68,7 +71,15 @@ impl GroupSpec {
         if self.parts.is_empty() {
             return "All pupils".into();
         }
-        self.id.split('+').map(|g| cat.group(g).map(|g| g.label.clone()).unwrap_or_else(|| g.to_string())).collect::<Vec<_>>().join(" + ")
+        self.id
+            .split('+')
+            .map(|g| {
+                cat.group(g)
+                    .map(|g| g.label.clone())
+                    .unwrap_or_else(|| g.to_string())
+            })
+            .collect::<Vec<_>>()
+            .join(" + ")
     }
 }
 
@@ -88,23 +99,68 @@ impl PriorMeans {
     /// (TOML, as catalogue/ks2_writing_nominal.toml, which is the default).
     pub fn read(path: &Path, nominal: Option<&Path>) -> Result<PriorMeans, IngestError> {
         let mut means = PriorMeans::default();
-        let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_path(path).map_err(|e| IngestError::at_file(path, e.to_string()))?;
-        let headers: Vec<String> = rdr.headers().map_err(|e| IngestError::at_file(path, e.to_string()))?.iter().map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase()).collect();
-        let want = ["year", "ks1_aps_from", "ks1_aps_to", "reading", "writing", "maths"];
-        let idx: Vec<usize> = want.iter().map(|w| headers.iter().position(|h| h == w).ok_or_else(|| IngestError::at(path, 1, Some(w), format!("the prior-attainment means need the columns {}", want.join(","))))).collect::<Result<_, _>>()?;
+        let mut rdr = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| IngestError::at_file(path, e.to_string()))?;
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(|e| IngestError::at_file(path, e.to_string()))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').to_ascii_lowercase())
+            .collect();
+        let want = [
+            "year",
+            "ks1_aps_from",
+            "ks1_aps_to",
+            "reading",
+            "writing",
+            "maths",
+        ];
+        let idx: Vec<usize> = want
+            .iter()
+            .map(|w| {
+                headers.iter().position(|h| h == w).ok_or_else(|| {
+                    IngestError::at(
+                        path,
+                        1,
+                        Some(w),
+                        format!(
+                            "the prior-attainment means need the columns {}",
+                            want.join(",")
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<_, _>>()?;
         for (i, rec) in rdr.records().enumerate() {
             let line = i as u64 + 2;
             let rec = rec.map_err(|e| IngestError::at(path, line, None, e.to_string()))?;
             let num = |k: usize| -> Result<f64, IngestError> {
                 let raw = rec.get(idx[k]).unwrap_or("");
-                raw.parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(|| IngestError::at(path, line, Some(want[k]), format!("{raw:?} is not a number")))
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|v| v.is_finite())
+                    .ok_or_else(|| {
+                        IngestError::at(
+                            path,
+                            line,
+                            Some(want[k]),
+                            format!("{raw:?} is not a number"),
+                        )
+                    })
             };
             let year = num(0)? as i32;
-            means.bands.entry(year).or_default().push((num(1)?, num(2)?, [num(3)?, num(4)?, num(5)?]));
+            means.bands.entry(year).or_default().push((
+                num(1)?,
+                num(2)?,
+                [num(3)?, num(4)?, num(5)?],
+            ));
         }
         means.nominal = match nominal {
             Some(n) => {
-                let text = std::fs::read_to_string(n).map_err(|e| IngestError::at_file(n, e.to_string()))?;
+                let text = std::fs::read_to_string(n)
+                    .map_err(|e| IngestError::at_file(n, e.to_string()))?;
                 parse_nominal(&text).map_err(|e| IngestError::at_file(n, e))?
             }
             None => builtin_nominal(),
@@ -114,24 +170,41 @@ impl PriorMeans {
 
     /// National means from tables already in memory (the demo generator's own).
     pub fn from_bands(bands: BTreeMap<i32, Vec<(f64, f64, [f64; 3])>>) -> PriorMeans {
-        PriorMeans { bands, nominal: builtin_nominal() }
+        PriorMeans {
+            bands,
+            nominal: builtin_nominal(),
+        }
     }
 
     pub fn band_means(&self, year: i32, aps: f64) -> Option<[f64; 3]> {
-        self.bands.get(&year)?.iter().find(|(lo, hi, _)| aps >= *lo && aps < *hi).map(|b| b.2)
+        self.bands
+            .get(&year)?
+            .iter()
+            .find(|(lo, hi, _)| aps >= *lo && aps < *hi)
+            .map(|b| b.2)
     }
 
     pub fn writing_nominal(&self, year: i32, ta: &str) -> Option<f64> {
         // The latest table at or before the year.
-        self.nominal.range(..=year).next_back().and_then(|(_, m)| m.get(ta).copied())
+        self.nominal
+            .range(..=year)
+            .next_back()
+            .and_then(|(_, m)| m.get(ta).copied())
     }
 }
 
 const BUILTIN_NOMINAL: &str = include_str!("../../catalogue/ks2_writing_nominal.toml");
 
 fn parse_nominal(text: &str) -> Result<BTreeMap<i32, BTreeMap<String, f64>>, String> {
-    let t: BTreeMap<String, BTreeMap<String, f64>> = toml::from_str(text).map_err(|e| e.to_string())?;
-    t.into_iter().map(|(y, m)| y.parse::<i32>().map(|y| (y, m)).map_err(|_| format!("[{y}] is not a year"))).collect()
+    let t: BTreeMap<String, BTreeMap<String, f64>> =
+        toml::from_str(text).map_err(|e| e.to_string())?;
+    t.into_iter()
+        .map(|(y, m)| {
+            y.parse::<i32>()
+                .map(|y| (y, m))
+                .map_err(|_| format!("[{y}] is not a year"))
+        })
+        .collect()
 }
 
 /// The writing nominal scores shipped in catalogue/ks2_writing_nominal.toml.
@@ -149,16 +222,22 @@ fn contribution(measure: &str, p: &Pupil, means: Option<&PriorMeans>) -> Option<
     match (ks, measure) {
         (KeyStage::Ks2, "ks2_rwm_expected") => {
             let w = ta(p.writing)?;
-            Some(flag(exp(p.reading, 100)? && exp(p.maths, 100)? && TA_EXPECTED.contains(&w)))
+            Some(flag(
+                exp(p.reading, 100)? && exp(p.maths, 100)? && TA_EXPECTED.contains(&w),
+            ))
         }
         (KeyStage::Ks2, "ks2_rwm_higher") => {
             let w = ta(p.writing)?;
-            Some(flag(exp(p.reading, 110)? && exp(p.maths, 110)? && w == "GDS"))
+            Some(flag(
+                exp(p.reading, 110)? && exp(p.maths, 110)? && w == "GDS",
+            ))
         }
         (KeyStage::Ks2, "ks2_read_expected") => exp(p.reading, 100).map(flag),
         (KeyStage::Ks2, "ks2_mat_expected") => exp(p.maths, 100).map(flag),
         (KeyStage::Ks2, "ks2_gps_expected") => exp(p.gps, 100).map(flag),
-        (KeyStage::Ks2, "ks2_writ_expected") => ta(p.writing).map(|w| flag(TA_EXPECTED.contains(&w))),
+        (KeyStage::Ks2, "ks2_writ_expected") => {
+            ta(p.writing).map(|w| flag(TA_EXPECTED.contains(&w)))
+        }
         (KeyStage::Ks2, "ks2_read_avg_score") => p.reading?.score(),
         (KeyStage::Ks2, "ks2_mat_avg_score") => p.maths?.score(),
         (KeyStage::Ks2, "ks2_gps_avg_score") => p.gps?.score(),
@@ -170,9 +249,15 @@ fn contribution(measure: &str, p: &Pupil, means: Option<&PriorMeans>) -> Option<
                 _ => Some(means?.writing_nominal(p.year, ta(p.writing)?)? - m[1]),
             }
         }
-        (KeyStage::Ks1, "ks1_read_expected") => ta(p.ks1_reading).map(|c| flag(TA_EXPECTED.contains(&c))),
-        (KeyStage::Ks1, "ks1_writ_expected") => ta(p.ks1_writing).map(|c| flag(TA_EXPECTED.contains(&c))),
-        (KeyStage::Ks1, "ks1_mat_expected") => ta(p.ks1_maths).map(|c| flag(TA_EXPECTED.contains(&c))),
+        (KeyStage::Ks1, "ks1_read_expected") => {
+            ta(p.ks1_reading).map(|c| flag(TA_EXPECTED.contains(&c)))
+        }
+        (KeyStage::Ks1, "ks1_writ_expected") => {
+            ta(p.ks1_writing).map(|c| flag(TA_EXPECTED.contains(&c)))
+        }
+        (KeyStage::Ks1, "ks1_mat_expected") => {
+            ta(p.ks1_maths).map(|c| flag(TA_EXPECTED.contains(&c)))
+        }
         (KeyStage::Ks1, "phonics_expected") => match p.phonics? {
             Phonics::Mark(m) => Some(flag(m >= PHONICS_PASS)),
             Phonics::Absent => Some(0.0),
@@ -181,7 +266,10 @@ fn contribution(measure: &str, p: &Pupil, means: Option<&PriorMeans>) -> Option<
         (KeyStage::Ks4, "ks4_attainment8") => p.att8,
         (KeyStage::Ks4, "ks4_em_grade5" | "ks4_em_grade4") => {
             let at = if measure == "ks4_em_grade5" { 5 } else { 4 };
-            Some(flag(p.english_grade?.is_some_and(|g| g >= at) && p.maths_grade?.is_some_and(|g| g >= at)))
+            Some(flag(
+                p.english_grade?.is_some_and(|g| g >= at)
+                    && p.maths_grade?.is_some_and(|g| g >= at),
+            ))
         }
         _ => None,
     }
@@ -214,7 +302,19 @@ pub const MEASURES: &[(&str, bool)] = &[
 ];
 
 fn is_percent(measure: &str) -> Result<bool, ConfigError> {
-    MEASURES.iter().find(|m| m.0 == measure).map(|m| m.1).ok_or_else(|| ConfigError::new("--measure", format!("{measure:?} cannot be computed from pupil data: use one of {}", MEASURES.iter().map(|m| m.0).collect::<Vec<_>>().join(", "))))
+    MEASURES
+        .iter()
+        .find(|m| m.0 == measure)
+        .map(|m| m.1)
+        .ok_or_else(|| {
+            ConfigError::new(
+                "--measure",
+                format!(
+                    "{measure:?} cannot be computed from pupil data: use one of {}",
+                    MEASURES.iter().map(|m| m.0).collect::<Vec<_>>().join(", ")
+                ),
+            )
+        })
 }
 
 /// Where schools belong: URN -> (school name, LA code), LA code -> name, URN -> partnership.
@@ -234,7 +334,8 @@ impl Places {
                 if let (Some(code), Some(name)) = (&s.la_code, &s.la_name) {
                     p.las.insert(code.clone(), name.clone());
                 }
-                p.schools.insert(urn, (s.name.clone().unwrap_or_default(), s.la_code.clone()));
+                p.schools
+                    .insert(urn, (s.name.clone().unwrap_or_default(), s.la_code.clone()));
             }
         }
         p
@@ -316,7 +417,13 @@ pub struct Released {
 pub fn released_by(rows: &[PupilGapRow]) -> Vec<Released> {
     let mut out = BTreeSet::new();
     for r in rows {
-        let r_at = |year: i32| Released { measure: r.measure.clone(), year, level: r.level.clone(), unit: r.code.clone(), group: r.group.clone() };
+        let r_at = |year: i32| Released {
+            measure: r.measure.clone(),
+            year,
+            level: r.level.clone(),
+            unit: r.code.clone(),
+            group: r.group.clone(),
+        };
         if !r.suppressed() {
             out.insert(r_at(r.year));
         }
@@ -346,12 +453,18 @@ impl Acc {
         (self.n > 0).then(|| self.sum / self.n as f64)
     }
     fn var(&self) -> Option<f64> {
-        (self.n > 1).then(|| (self.sumsq - self.sum * self.sum / self.n as f64) / (self.n as f64 - 1.0)).map(|v| v.max(0.0))
+        (self.n > 1)
+            .then(|| (self.sumsq - self.sum * self.sum / self.n as f64) / (self.n as f64 - 1.0))
+            .map(|v| v.max(0.0))
     }
 }
 
 fn la_of(urn: u32, places: &Places) -> String {
-    places.schools.get(&urn).and_then(|s| s.1.clone()).unwrap_or_else(|| "all".into())
+    places
+        .schools
+        .get(&urn)
+        .and_then(|s| s.1.clone())
+        .unwrap_or_else(|| "all".into())
 }
 
 fn unit_of(level: Unit, urn: u32, places: &Places) -> Option<String> {
@@ -364,12 +477,21 @@ fn unit_of(level: Unit, urn: u32, places: &Places) -> Option<String> {
 
 /// A partnership's LA, where all its schools are in one.
 fn partnership_la(name: &str, places: &Places) -> Option<String> {
-    let las: BTreeSet<String> = places.partnerships.iter().filter(|(_, p)| p.as_str() == name).map(|(u, _)| la_of(*u, places)).collect();
+    let las: BTreeSet<String> = places
+        .partnerships
+        .iter()
+        .filter(|(_, p)| p.as_str() == name)
+        .map(|(u, _)| la_of(*u, places))
+        .collect();
     (las.len() == 1).then(|| las.into_iter().next().unwrap_or_default())
 }
 
 fn sub(total: &Acc, part: &Acc) -> Acc {
-    Acc { n: total.n - part.n, sum: total.sum - part.sum, sumsq: total.sumsq - part.sumsq }
+    Acc {
+        n: total.n - part.n,
+        sum: total.sum - part.sum,
+        sumsq: total.sumsq - part.sumsq,
+    }
 }
 
 /// One unit's figures for one year of one query, and whether they may be shown.
@@ -396,7 +518,13 @@ struct Units<'p> {
 impl<'p> Units<'p> {
     fn new(places: &'p Places) -> Units<'p> {
         // Node 0 is everything, which no output gives.
-        Units { places, levels: &GroupDefs::builtin().levels, ids: HashMap::new(), parent: vec![None], counts: vec![HashMap::new()] }
+        Units {
+            places,
+            levels: &GroupDefs::builtin().levels,
+            ids: HashMap::new(),
+            parent: vec![None],
+            counts: vec![HashMap::new()],
+        }
     }
 
     fn level_id(level: Unit) -> &'static str {
@@ -409,16 +537,29 @@ impl<'p> Units<'p> {
 
     /// The unit a unit lies directly within: the first of its level's `within` that applies.
     fn parent_of(&mut self, level: &'static str, code: &str) -> usize {
-        let within: Vec<String> = self.levels.iter().find(|l| l.id == level).map(|l| l.within.clone()).unwrap_or_default();
+        let within: Vec<String> = self
+            .levels
+            .iter()
+            .find(|l| l.id == level)
+            .map(|l| l.within.clone())
+            .unwrap_or_default();
         for w in within {
             match (level, w.as_str()) {
                 ("school", "partnership") => {
-                    if let Some(p) = code.parse::<u32>().ok().and_then(|u| self.places.partnerships.get(&u)).cloned() {
+                    if let Some(p) = code
+                        .parse::<u32>()
+                        .ok()
+                        .and_then(|u| self.places.partnerships.get(&u))
+                        .cloned()
+                    {
                         return self.node(Unit::Partnership, &p);
                     }
                 }
                 ("school", "la") => {
-                    let la = code.parse::<u32>().map(|u| la_of(u, self.places)).unwrap_or_else(|_| "all".into());
+                    let la = code
+                        .parse::<u32>()
+                        .map(|u| la_of(u, self.places))
+                        .unwrap_or_else(|_| "all".into());
                     return self.node(Unit::La, &la);
                 }
                 ("partnership", "la") => {
@@ -454,7 +595,11 @@ impl<'p> Units<'p> {
     }
 
     fn count(&self, node: usize, types: &Types) -> u64 {
-        self.counts[node].iter().filter(|(t, _)| types.has(**t as usize)).map(|(_, n)| n).sum()
+        self.counts[node]
+            .iter()
+            .filter(|(t, _)| types.has(**t as usize))
+            .map(|(_, n)| n)
+            .sum()
     }
 
     fn ancestors(&self, node: usize) -> Vec<usize> {
@@ -487,35 +632,76 @@ struct Candidate {
 /// out as a difference of released figures or as a total minus its shown parts (see
 /// src/analysis/disclosure.rs). Returns each query's rows, and warnings for disclosures
 /// that figures released earlier already make and nothing here can undo.
-pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&PriorMeans>, places: &Places, earlier: &[Released]) -> Result<(Vec<Vec<PupilGapRow>>, Vec<String>), ConfigError> {
+pub fn gap_tables(
+    pupils: &[Pupil],
+    queries: &[PupilQuery],
+    means: Option<&PriorMeans>,
+    places: &Places,
+    earlier: &[Released],
+) -> Result<(Vec<Vec<PupilGapRow>>, Vec<String>), ConfigError> {
     let defs = GroupDefs::builtin();
-    let threshold = queries.iter().map(|q| q.threshold).max().unwrap_or(disclosure::DEFAULT_THRESHOLD);
+    let threshold = queries
+        .iter()
+        .map(|q| q.threshold)
+        .max()
+        .unwrap_or(disclosure::DEFAULT_THRESHOLD);
     if threshold > disclosure::MAX_THRESHOLD {
-        return Err(ConfigError::new("--threshold", format!("disclosure control handles thresholds up to {}", disclosure::MAX_THRESHOLD)));
+        return Err(ConfigError::new(
+            "--threshold",
+            format!(
+                "disclosure control handles thresholds up to {}",
+                disclosure::MAX_THRESHOLD
+            ),
+        ));
     }
     for q in queries {
         is_percent(q.measure)?;
     }
-    let earlier: Vec<&Released> = earlier.iter().filter(|r| queries.iter().any(|q| q.measure == r.measure && q.years.contains(&r.year)) && GroupSpec::parse(&r.group).is_ok()).collect();
-    let keys: Vec<String> = queries.iter().map(|q| q.group.key()).chain(earlier.iter().map(|r| GroupSpec::parse(&r.group).map(|g| g.key()).unwrap_or_default())).collect();
+    let earlier: Vec<&Released> = earlier
+        .iter()
+        .filter(|r| {
+            queries
+                .iter()
+                .any(|q| q.measure == r.measure && q.years.contains(&r.year))
+                && GroupSpec::parse(&r.group).is_ok()
+        })
+        .collect();
+    let keys: Vec<String> = queries
+        .iter()
+        .map(|q| q.group.key())
+        .chain(earlier.iter().map(|r| {
+            GroupSpec::parse(&r.group)
+                .map(|g| g.key())
+                .unwrap_or_default()
+        }))
+        .collect();
     let space = TypeSpace::new(defs, keys.iter().map(String::as_str))?;
     let all = space.all();
     let mut typesets: HashMap<String, Types> = HashMap::new();
     for k in &keys {
-        typesets.entry(k.clone()).or_insert_with(|| space.group(defs, k));
+        typesets
+            .entry(k.clone())
+            .or_insert_with(|| space.group(defs, k));
     }
-    let ty: Vec<u16> = pupils.iter().map(|p| space.type_of(&defs.values_of(p)) as u16).collect();
+    let ty: Vec<u16> = pupils
+        .iter()
+        .map(|p| space.type_of(&defs.values_of(p)) as u16)
+        .collect();
 
     // Every figure of every query and year, with primary suppression.
     let mut figs: Vec<Fig> = Vec::new();
     for (qi, q) in queries.iter().enumerate() {
-        let Some(&last) = q.years.last() else { continue };
+        let Some(&last) = q.years.last() else {
+            continue;
+        };
         let tg = typesets[&q.group.key()];
         let keep = |unit: &str| -> bool {
             (q.only.is_empty() || q.only.iter().any(|o| o == unit))
                 && match (&q.la, q.level) {
                     (None, _) | (_, Unit::Partnership) => true,
-                    (Some(la), Unit::School) => unit.parse::<u32>().is_ok_and(|u| places.schools.get(&u).and_then(|s| s.1.as_deref()) == Some(la.as_str())),
+                    (Some(la), Unit::School) => unit.parse::<u32>().is_ok_and(|u| {
+                        places.schools.get(&u).and_then(|s| s.1.as_deref()) == Some(la.as_str())
+                    }),
                     (Some(la), Unit::La) => unit == la,
                 }
         };
@@ -523,8 +709,12 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
         for &year in q.years.iter().rev() {
             let mut cells: BTreeMap<String, (Acc, Acc)> = BTreeMap::new();
             for (i, p) in pupils.iter().enumerate().filter(|(_, p)| p.year == year) {
-                let Some(v) = contribution(q.measure, p, means) else { continue };
-                let Some(unit) = unit_of(q.level, p.urn, places) else { continue };
+                let Some(v) = contribution(q.measure, p, means) else {
+                    continue;
+                };
+                let Some(unit) = unit_of(q.level, p.urn, places) else {
+                    continue;
+                };
                 let c = cells.entry(unit).or_default();
                 c.1.add(v);
                 if tg.has(ty[i] as usize) {
@@ -533,28 +723,47 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
             }
             for (unit, (g, total)) in cells {
                 // A unit has a row where the group has pupils; earlier years only for the rows.
-                if g.n == 0 || !keep(&unit) || shown_units.as_ref().is_some_and(|s| !s.contains(&unit)) {
+                if g.n == 0
+                    || !keep(&unit)
+                    || shown_units.as_ref().is_some_and(|s| !s.contains(&unit))
+                {
                     continue;
                 }
                 let comparison = total.n - g.n;
                 let status = if g.n <= q.threshold {
                     "suppressed_small"
-                } else if !q.group.parts.is_empty() && comparison >= 1 && comparison <= q.threshold {
+                } else if !q.group.parts.is_empty() && comparison >= 1 && comparison <= q.threshold
+                {
                     "suppressed_complement"
                 } else {
                     "ok"
                 };
-                figs.push(Fig { q: qi, year, unit, group: g, total, status });
+                figs.push(Fig {
+                    q: qi,
+                    year,
+                    unit,
+                    group: g,
+                    total,
+                    status,
+                });
             }
             if year == last {
-                shown_units = Some(figs.iter().filter(|f| f.q == qi && f.year == last).map(|f| f.unit.clone()).collect());
+                shown_units = Some(
+                    figs.iter()
+                        .filter(|f| f.q == qi && f.year == last)
+                        .map(|f| f.unit.clone())
+                        .collect(),
+                );
             }
         }
     }
 
     // Secondary suppression, jointly over every figure of one measure and year.
     let mut warnings = Vec::new();
-    let pairs: BTreeSet<(&str, i32)> = figs.iter().map(|f| (queries[f.q].measure, f.year)).collect();
+    let pairs: BTreeSet<(&str, i32)> = figs
+        .iter()
+        .map(|f| (queries[f.q].measure, f.year))
+        .collect();
     for (measure, year) in pairs {
         let mut units = Units::new(places);
         for (i, p) in pupils.iter().enumerate().filter(|(_, p)| p.year == year) {
@@ -562,8 +771,13 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                 units.count_pupil(p.urn, ty[i]);
             }
         }
-        let mine: Vec<usize> = (0..figs.len()).filter(|&i| figs[i].year == year && queries[figs[i].q].measure == measure).collect();
-        let nodes: Vec<usize> = mine.iter().map(|&i| units.node(queries[figs[i].q].level, &figs[i].unit)).collect();
+        let mine: Vec<usize> = (0..figs.len())
+            .filter(|&i| figs[i].year == year && queries[figs[i].q].measure == measure)
+            .collect();
+        let nodes: Vec<usize> = mine
+            .iter()
+            .map(|&i| units.node(queries[figs[i].q].level, &figs[i].unit))
+            .collect();
         let before: Vec<(usize, Types, bool)> = earlier
             .iter()
             .filter(|r| r.measure == measure && r.year == year)
@@ -575,11 +789,16 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                     _ => return None,
                 };
                 let g = GroupSpec::parse(&r.group).ok()?;
-                Some((units.node(level, &r.unit), typesets[&g.key()], g.parts.is_empty()))
+                Some((
+                    units.node(level, &r.unit),
+                    typesets[&g.key()],
+                    g.parts.is_empty(),
+                ))
             })
             .collect();
         let tree = Tree::new(units.parent.clone());
-        let nodes_of: HashMap<usize, usize> = mine.iter().copied().zip(nodes.iter().copied()).collect();
+        let nodes_of: HashMap<usize, usize> =
+            mine.iter().copied().zip(nodes.iter().copied()).collect();
         let mut dropped: BTreeSet<(usize, Types)> = BTreeSet::new();
         let mut again: Option<BTreeSet<usize>> = None;
         let mut memo = disclosure::Memo::default();
@@ -588,9 +807,21 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
             passes += 1;
             let mut cands: Vec<Candidate> = Vec::new();
             let mut index: HashMap<(usize, Types), usize> = HashMap::new();
-            let mut add = |node: usize, types: Types, count: u64, owner: Option<usize>, fixed: bool, assumed: bool| {
+            let mut add = |node: usize,
+                           types: Types,
+                           count: u64,
+                           owner: Option<usize>,
+                           fixed: bool,
+                           assumed: bool| {
                 let i = *index.entry((node, types)).or_insert_with(|| {
-                    cands.push(Candidate { node, types, count, owners: vec![], fixed: false, assumed: false });
+                    cands.push(Candidate {
+                        node,
+                        types,
+                        count,
+                        owners: vec![],
+                        fixed: false,
+                        assumed: false,
+                    });
                     cands.len() - 1
                 });
                 let c = &mut cands[i];
@@ -602,7 +833,15 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                 let f = &figs[fi];
                 let q = &queries[f.q];
                 let tg = typesets[&q.group.key()];
-                let sets: Vec<(Types, u64)> = if q.group.parts.is_empty() { vec![(all, f.total.n)] } else { vec![(tg, f.group.n), (all.minus(&tg), f.total.n - f.group.n), (all, f.total.n)] };
+                let sets: Vec<(Types, u64)> = if q.group.parts.is_empty() {
+                    vec![(all, f.total.n)]
+                } else {
+                    vec![
+                        (tg, f.group.n),
+                        (all.minus(&tg), f.total.n - f.group.n),
+                        (all, f.total.n),
+                    ]
+                };
                 if f.status == "ok" {
                     for (t, n) in &sets {
                         add(nodes[k], *t, *n, Some(fi), false, false);
@@ -621,18 +860,36 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                 }
             }
             for (node, tg, everyone) in &before {
-                let sets = if *everyone { vec![all] } else { vec![*tg, all.minus(tg), all] };
+                let sets = if *everyone {
+                    vec![all]
+                } else {
+                    vec![*tg, all.minus(tg), all]
+                };
                 for t in sets {
                     add(*node, t, units.count(*node, &t), None, true, false);
                 }
             }
-            let figures: Vec<Figure> = cands.iter().map(|c| Figure { node: c.node, types: c.types, count: c.count }).collect();
+            let figures: Vec<Figure> = cands
+                .iter()
+                .map(|c| Figure {
+                    node: c.node,
+                    types: c.types,
+                    count: c.count,
+                })
+                .collect();
             let mut by_node: HashMap<usize, Vec<usize>> = HashMap::new();
             for (i, c) in cands.iter().enumerate() {
                 by_node.entry(c.node).or_default().push(i);
             }
             let found = disclosure::find_at(&tree, &figures, threshold, again.as_ref(), &mut memo);
-            tracing::debug!(measure, year, passes, figures = figures.len(), found = found.len(), "joint disclosure control");
+            tracing::debug!(
+                measure,
+                year,
+                passes,
+                figures = figures.len(),
+                found = found.len(),
+                "joint disclosure control"
+            );
             again = Some(found.iter().map(|f| cands[f.total[0]].node).collect());
             let mut changed = false;
             // Deepest units first: a school's own disclosure, once fixed, usually settles the
@@ -655,13 +912,22 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                     changed = true;
                     continue;
                 }
-                let open = |m: &usize| !cands[*m].fixed && (cands[*m].assumed || !cands[*m].owners.is_empty());
+                let open = |m: &usize| {
+                    !cands[*m].fixed && (cands[*m].assumed || !cands[*m].owners.is_empty())
+                };
                 // Where the pupils left over are: the units within the total's whose pupils
                 // the parts do not all cover. Withholding a part elsewhere would only make the
                 // same subtraction take another route.
                 let n = cands[f.total[0]].node;
-                let tx = f.total.iter().fold(Types::default(), |a, &m| a.union(&cands[m].types));
-                let rest = f.parts.iter().filter(|&&m| cands[m].node == n).fold(tx, |a, &m| a.minus(&cands[m].types));
+                let tx = f
+                    .total
+                    .iter()
+                    .fold(Types::default(), |a, &m| a.union(&cands[m].types));
+                let rest = f
+                    .parts
+                    .iter()
+                    .filter(|&&m| cands[m].node == n)
+                    .fold(tx, |a, &m| a.minus(&cands[m].types));
                 let mut under: BTreeMap<usize, (u64, Vec<usize>)> = BTreeMap::new();
                 for &m in &f.parts {
                     let mut c = cands[m].node;
@@ -674,20 +940,39 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                         e.1.push(m);
                     }
                 }
-                let leaking: Vec<usize> = under.iter().filter(|(c, (sum, _))| units.count(**c, &rest) > *sum).flat_map(|(_, (_, ms))| ms.iter().copied()).chain(f.parts.iter().copied().filter(|&m| cands[m].node == n)).filter(open).collect();
+                let leaking: Vec<usize> = under
+                    .iter()
+                    .filter(|(c, (sum, _))| units.count(**c, &rest) > *sum)
+                    .flat_map(|(_, (_, ms))| ms.iter().copied())
+                    .chain(f.parts.iter().copied().filter(|&m| cands[m].node == n))
+                    .filter(open)
+                    .collect();
                 // What to withhold: rows (figures' owners), or an assumed total; cheapest first.
                 let mut choice: Option<(u64, u64, Vec<usize>, Option<usize>)> = None;
-                let mut consider = |cost: u64, size: u64, rows: Vec<usize>, assumed: Option<usize>| {
-                    if choice.as_ref().is_none_or(|c| (cost, size) < (c.0, c.1)) {
-                        choice = Some((cost, size, rows, assumed));
-                    }
+                let mut consider =
+                    |cost: u64, size: u64, rows: Vec<usize>, assumed: Option<usize>| {
+                        if choice.as_ref().is_none_or(|c| (cost, size) < (c.0, c.1)) {
+                            choice = Some((cost, size, rows, assumed));
+                        }
+                    };
+                let ok_rows = |m: usize| {
+                    cands[m]
+                        .owners
+                        .iter()
+                        .copied()
+                        .filter(|&o| figs[o].status == "ok")
+                        .collect::<Vec<_>>()
                 };
-                let ok_rows = |m: usize| cands[m].owners.iter().copied().filter(|&o| figs[o].status == "ok").collect::<Vec<_>>();
                 if leaking.iter().any(|&m| !cands[m].assumed) {
                     // The pupils left over are at units whose parts fall short (or at the
                     // total's own): withhold the cheapest part there (fewest rows, smallest group).
                     for &m in leaking.iter().filter(|&&m| !cands[m].assumed) {
-                        consider(cands[m].owners.len() as u64, cands[m].count, ok_rows(m), None);
+                        consider(
+                            cands[m].owners.len() as u64,
+                            cands[m].count,
+                            ok_rows(m),
+                            None,
+                        );
                     }
                 } else {
                     // Every unit within is covered exactly, and the pupils left over are at
@@ -700,26 +985,56 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                         let mut stack = vec![c];
                         while let Some(x) = stack.pop() {
                             stack.extend(tree.children(x).iter().copied());
-                            inside.extend(by_node.get(&x).into_iter().flatten().copied().filter(|&m| cands[m].types.subset_of(&rest)));
+                            inside.extend(
+                                by_node
+                                    .get(&x)
+                                    .into_iter()
+                                    .flatten()
+                                    .copied()
+                                    .filter(|&m| cands[m].types.subset_of(&rest)),
+                            );
                         }
                         // Figures released before stay: the unit may still be covered by them
                         // (then the next pass looks again), so such units come last.
-                        let stays = inside.iter().any(|&m| cands[m].fixed || (cands[m].assumed && cands[m].owners.is_empty()));
-                        let rows: BTreeSet<usize> = inside.iter().flat_map(|&m| ok_rows(m)).collect();
+                        let stays = inside.iter().any(|&m| {
+                            cands[m].fixed || (cands[m].assumed && cands[m].owners.is_empty())
+                        });
+                        let rows: BTreeSet<usize> =
+                            inside.iter().flat_map(|&m| ok_rows(m)).collect();
                         let size = units.count(c, &rest);
                         if !rows.is_empty() {
-                            consider(rows.len() as u64 + if stays { 50 } else { 0 } + if size <= threshold { 1000 } else { 0 }, size, rows.into_iter().collect(), None);
+                            consider(
+                                rows.len() as u64
+                                    + if stays { 50 } else { 0 }
+                                    + if size <= threshold { 1000 } else { 0 },
+                                size,
+                                rows.into_iter().collect(),
+                                None,
+                            );
                         }
                     }
                 }
                 for &m in &f.total {
                     if !cands[m].fixed {
-                        let cost = if cands[m].assumed { 100 } else { cands[m].owners.len() as u64 + 1 };
-                        consider(cost, cands[m].count, ok_rows(m), cands[m].assumed.then_some(m));
+                        let cost = if cands[m].assumed {
+                            100
+                        } else {
+                            cands[m].owners.len() as u64 + 1
+                        };
+                        consider(
+                            cost,
+                            cands[m].count,
+                            ok_rows(m),
+                            cands[m].assumed.then_some(m),
+                        );
                     }
                 }
                 // A total taken as shown elsewhere among the parts can be given up too.
-                for &m in f.parts.iter().filter(|&&m| cands[m].assumed && !cands[m].fixed) {
+                for &m in f
+                    .parts
+                    .iter()
+                    .filter(|&&m| cands[m].assumed && !cands[m].fixed)
+                {
                     consider(100, cands[m].count, ok_rows(m), Some(m));
                 }
                 match choice {
@@ -746,7 +1061,10 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
     warnings.sort();
     warnings.dedup();
     // Rows, as each query asked.
-    let at: HashMap<(usize, i32, &str), &Fig> = figs.iter().map(|f| ((f.q, f.year, f.unit.as_str()), f)).collect();
+    let at: HashMap<(usize, i32, &str), &Fig> = figs
+        .iter()
+        .map(|f| ((f.q, f.year, f.unit.as_str()), f))
+        .collect();
     let mut tables = Vec::new();
     for (qi, q) in queries.iter().enumerate() {
         let percent = is_percent(q.measure)?;
@@ -763,21 +1081,41 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
             }
             gap_of(&f.group, &comparison_of(f)?, percent).map(|g| round_half_away(g.0, dps))
         };
-        let comparison = if q.group.parts.is_empty() { String::new() } else { format!("other pupils ({})", q.level_name()) };
+        let comparison = if q.group.parts.is_empty() {
+            String::new()
+        } else {
+            format!("other pupils ({})", q.level_name())
+        };
         let mut rows = Vec::new();
         for f in figs.iter().filter(|f| f.q == qi && f.year == year) {
             let unit = &f.unit;
             let ok = f.status == "ok";
             let c = comparison_of(f).filter(|_| ok);
-            let gap = if ok { comparison_of(f).and_then(|c| gap_of(&f.group, &c, percent)) } else { None };
-            let history: Vec<(i32, Option<f64>)> = q.years.iter().map(|y| (*y, at.get(&(qi, *y, unit.as_str())).and_then(|f| shown_gap(f)))).collect();
+            let gap = if ok {
+                comparison_of(f).and_then(|c| gap_of(&f.group, &c, percent))
+            } else {
+                None
+            };
+            let history: Vec<(i32, Option<f64>)> = q
+                .years
+                .iter()
+                .map(|y| {
+                    (
+                        *y,
+                        at.get(&(qi, *y, unit.as_str())).and_then(|f| shown_gap(f)),
+                    )
+                })
+                .collect();
             let (trend, _) = gap_trend(&history);
             let significance = match &gap {
                 Some((_, ci)) => gap_significance(*ci),
                 None => Significance::NotAssessed,
             };
             let (la, partnership) = match q.level {
-                Unit::School => unit.parse::<u32>().map(|u| (Some(la_of(u, places)), places.partnerships.get(&u).cloned())).unwrap_or((None, None)),
+                Unit::School => unit
+                    .parse::<u32>()
+                    .map(|u| (Some(la_of(u, places)), places.partnerships.get(&u).cloned()))
+                    .unwrap_or((None, None)),
                 Unit::Partnership => (partnership_la(unit, places), None),
                 Unit::La => (Some(unit.clone()), None),
             };
@@ -790,11 +1128,19 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
                 group: q.group.id.clone(),
                 comparison: comparison.clone(),
                 cohort: ok.then_some(f.group.n),
-                value: if ok { f.group.mean().map(|m| round_half_away(scale * m, dps)) } else { None },
+                value: if ok {
+                    f.group.mean().map(|m| round_half_away(scale * m, dps))
+                } else {
+                    None
+                },
                 comparison_cohort: c.map(|c| c.n),
-                comparison_value: c.and_then(|c| c.mean()).map(|m| round_half_away(scale * m, dps)),
+                comparison_value: c
+                    .and_then(|c| c.mean())
+                    .map(|m| round_half_away(scale * m, dps)),
                 gap: gap.map(|g| round_half_away(g.0, dps)),
-                gap_ci: gap.and_then(|g| g.1).map(|(a, b)| (round_half_away(a, dps), round_half_away(b, dps))),
+                gap_ci: gap
+                    .and_then(|g| g.1)
+                    .map(|(a, b)| (round_half_away(a, dps), round_half_away(b, dps))),
                 significance: significance.label().to_string(),
                 status: f.status.to_string(),
                 trend: if ok { trend } else { String::new() },
@@ -804,7 +1150,12 @@ pub fn gap_tables(pupils: &[Pupil], queries: &[PupilQuery], means: Option<&Prior
             });
         }
         // Widest gaps (most negative) first; withheld rows last.
-        rows.sort_by(|a, b| a.gap.unwrap_or(f64::INFINITY).total_cmp(&b.gap.unwrap_or(f64::INFINITY)).then(a.code.cmp(&b.code)));
+        rows.sort_by(|a, b| {
+            a.gap
+                .unwrap_or(f64::INFINITY)
+                .total_cmp(&b.gap.unwrap_or(f64::INFINITY))
+                .then(a.code.cmp(&b.code))
+        });
         tables.push(rows);
     }
     Ok((tables, warnings))
@@ -829,17 +1180,38 @@ fn gap_of(g: &Acc, c: &Acc, percent: bool) -> Option<(f64, Option<(f64, f64)>)> 
 
 /// Gap rows for the last year of `q.years`, with the gaps of the years before for the
 /// trend: one table on its own (its totals over units taken as shown elsewhere).
-pub fn gap_rows(pupils: &[Pupil], q: &PupilQuery, means: Option<&PriorMeans>, places: &Places) -> Result<Vec<PupilGapRow>, ConfigError> {
-    Ok(gap_tables(pupils, std::slice::from_ref(q), means, places, &[])?.0.remove(0))
+pub fn gap_rows(
+    pupils: &[Pupil],
+    q: &PupilQuery,
+    means: Option<&PriorMeans>,
+    places: &Places,
+) -> Result<Vec<PupilGapRow>, ConfigError> {
+    Ok(
+        gap_tables(pupils, std::slice::from_ref(q), means, places, &[])?
+            .0
+            .remove(0),
+    )
 }
 
 /// Units whose gap was among the `widest` widest in every year of the trend window
 /// ("the widest disadvantaged gap in writing three years running").
 pub fn widest_running(rows: Vec<PupilGapRow>, widest: usize) -> Vec<PupilGapRow> {
-    let years: BTreeSet<i32> = rows.iter().flat_map(|r| r.previous_gaps.iter().map(|g| g.0)).collect();
+    let years: BTreeSet<i32> = rows
+        .iter()
+        .flat_map(|r| r.previous_gaps.iter().map(|g| g.0))
+        .collect();
     let mut keep: Option<BTreeSet<String>> = None;
     for y in years {
-        let mut gaps: Vec<(f64, &String)> = rows.iter().filter_map(|r| r.previous_gaps.iter().find(|g| g.0 == y).and_then(|g| g.1).map(|g| (g, &r.code))).collect();
+        let mut gaps: Vec<(f64, &String)> = rows
+            .iter()
+            .filter_map(|r| {
+                r.previous_gaps
+                    .iter()
+                    .find(|g| g.0 == y)
+                    .and_then(|g| g.1)
+                    .map(|g| (g, &r.code))
+            })
+            .collect();
         gaps.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(b.1)));
         let top: BTreeSet<String> = gaps.into_iter().take(widest).map(|g| g.1.clone()).collect();
         keep = Some(match keep {
@@ -848,7 +1220,9 @@ pub fn widest_running(rows: Vec<PupilGapRow>, widest: usize) -> Vec<PupilGapRow>
         });
     }
     let keep = keep.unwrap_or_default();
-    rows.into_iter().filter(|r| keep.contains(&r.code)).collect()
+    rows.into_iter()
+        .filter(|r| keep.contains(&r.code))
+        .collect()
 }
 
 impl PupilQuery<'_> {
@@ -861,8 +1235,19 @@ impl PupilQuery<'_> {
     }
     fn unit_name(&self, unit: &str, places: &Places) -> String {
         match self.level {
-            Unit::School => unit.parse::<u32>().ok().and_then(|u| places.schools.get(&u)).map(|s| s.0.clone()).unwrap_or_default(),
-            Unit::La => places.las.get(unit).cloned().unwrap_or_else(|| if unit == "all" { "All pupils in the files".into() } else { String::new() }),
+            Unit::School => unit
+                .parse::<u32>()
+                .ok()
+                .and_then(|u| places.schools.get(&u))
+                .map(|s| s.0.clone())
+                .unwrap_or_default(),
+            Unit::La => places.las.get(unit).cloned().unwrap_or_else(|| {
+                if unit == "all" {
+                    "All pupils in the files".into()
+                } else {
+                    String::new()
+                }
+            }),
             Unit::Partnership => unit.to_string(),
         }
     }

@@ -59,7 +59,10 @@ pub fn quantile7(sorted: &[f64], p: f64) -> Option<f64> {
 /// Competition ranks ("1224"): rank = 1 + number of strictly better values.
 pub fn ranks(values: &[Option<f64>], polarity: Polarity) -> Vec<Option<usize>> {
     let present: Vec<f64> = values.iter().flatten().copied().collect();
-    values.iter().map(|v| v.map(|x| 1 + present.iter().filter(|&&o| polarity.better(o, x)).count())).collect()
+    values
+        .iter()
+        .map(|v| v.map(|x| 1 + present.iter().filter(|&&o| polarity.better(o, x)).count()))
+        .collect()
 }
 
 /// Quartile band of `value` among `sorted` (all values, ascending).
@@ -131,7 +134,14 @@ pub fn standings(values: &[Option<f64>], polarity: Polarity, rule: Top10Rule) ->
                 }
                 _ => (None, None),
             };
-            Standing { rank, of: n, quartile: v.and_then(|x| quartile_band(x, &sorted, polarity)), top10, top10_threshold: threshold, distance_to_top10: distance }
+            Standing {
+                rank,
+                of: n,
+                quartile: v.and_then(|x| quartile_band(x, &sorted, polarity)),
+                top10,
+                top10_threshold: threshold,
+                distance_to_top10: distance,
+            }
         })
         .collect()
 }
@@ -153,7 +163,13 @@ pub fn top10_threshold(sorted_asc: &[f64], polarity: Polarity, rule: Top10Rule) 
         }
         Top10Rule::Percentile(p) => {
             let p = p / 100.0;
-            quantile7(sorted_asc, match polarity { Polarity::High => p, Polarity::Low => 1.0 - p })
+            quantile7(
+                sorted_asc,
+                match polarity {
+                    Polarity::High => p,
+                    Polarity::Low => 1.0 - p,
+                },
+            )
         }
     }
 }
@@ -171,15 +187,31 @@ pub struct NeighbourStanding {
     pub sn_with_values: usize,
 }
 
-pub fn neighbour_standing(own: Option<f64>, neighbours: &[Option<f64>], polarity: Polarity) -> NeighbourStanding {
+pub fn neighbour_standing(
+    own: Option<f64>,
+    neighbours: &[Option<f64>],
+    polarity: Polarity,
+) -> NeighbourStanding {
     let mut nv: Vec<f64> = neighbours.iter().flatten().copied().collect();
     nv.sort_by(|a, b| a.total_cmp(b));
     let sn_average = (!nv.is_empty()).then(|| nv.iter().sum::<f64>() / nv.len() as f64);
-    let sn_top_quartile = quantile7(&nv, match polarity { Polarity::High => 0.75, Polarity::Low => 0.25 });
+    let sn_top_quartile = quantile7(
+        &nv,
+        match polarity {
+            Polarity::High => 0.75,
+            Polarity::Low => 0.25,
+        },
+    );
     let mut group: Vec<Option<f64>> = vec![own];
     group.extend_from_slice(neighbours);
     let r = ranks(&group, polarity);
-    NeighbourStanding { sn_rank: r[0], sn_of: group.iter().flatten().count(), sn_average, sn_top_quartile, sn_with_values: nv.len() }
+    NeighbourStanding {
+        sn_rank: r[0],
+        sn_of: group.iter().flatten().count(),
+        sn_average,
+        sn_top_quartile,
+        sn_with_values: nv.len(),
+    }
 }
 
 #[cfg(test)]
@@ -190,8 +222,14 @@ mod tests {
     #[test]
     fn ties_share_the_best_rank_and_missing_values_are_unranked() {
         let v = [Some(10.0), Some(8.0), Some(8.0), Some(5.0), None];
-        assert_eq!(ranks(&v, Polarity::High), vec![Some(1), Some(2), Some(2), Some(4), None]);
-        assert_eq!(ranks(&v, Polarity::Low), vec![Some(4), Some(2), Some(2), Some(1), None]);
+        assert_eq!(
+            ranks(&v, Polarity::High),
+            vec![Some(1), Some(2), Some(2), Some(4), None]
+        );
+        assert_eq!(
+            ranks(&v, Polarity::Low),
+            vec![Some(4), Some(2), Some(2), Some(1), None]
+        );
         let s = standings(&v, Polarity::High, Top10Rule::RankCut);
         assert_eq!(s[0].of, 4);
         assert_eq!(s[4].rank, None);

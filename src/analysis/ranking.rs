@@ -37,7 +37,11 @@ pub struct RankRow {
 
 /// LA codes are 3 digits from 201 to 959 (England is 970 and regions 980+ in LAIT).
 fn is_la(code: &str) -> bool {
-    code.len() == 3 && code.parse::<u32>().map(|c| (200..960).contains(&c)).unwrap_or(false)
+    code.len() == 3
+        && code
+            .parse::<u32>()
+            .map(|c| (200..960).contains(&c))
+            .unwrap_or(false)
 }
 
 pub struct RankRequest<'r> {
@@ -49,8 +53,20 @@ pub struct RankRequest<'r> {
 }
 
 pub fn rank(data: &Data, req: &RankRequest) -> anyhow::Result<Vec<RankRow>> {
-    let polarity = data.polarity(req.measure)?.ok_or_else(|| ConfigError::new("catalogue", format!("measure {} has no polarity (high or low): it cannot be ranked", req.measure)))?;
-    let rows: BTreeMap<String, ResultRecord> = data.best(req.measure, req.group, req.year, Level::La, None)?.into_iter().filter(|(c, _)| is_la(c)).collect();
+    let polarity = data.polarity(req.measure)?.ok_or_else(|| {
+        ConfigError::new(
+            "catalogue",
+            format!(
+                "measure {} has no polarity (high or low): it cannot be ranked",
+                req.measure
+            ),
+        )
+    })?;
+    let rows: BTreeMap<String, ResultRecord> = data
+        .best(req.measure, req.group, req.year, Level::La, None)?
+        .into_iter()
+        .filter(|(c, _)| is_la(c))
+        .collect();
     let neighbours = match req.neighbours {
         Some(m) => Some(data.all_neighbours(m)?),
         None => None,
@@ -59,7 +75,13 @@ pub fn rank(data: &Data, req: &RankRequest) -> anyhow::Result<Vec<RankRow>> {
 }
 
 /// The arithmetic of `rank`, over rows already read.
-pub fn rank_rows(data: &Data, req: &RankRequest, polarity: Polarity, rows: &BTreeMap<String, ResultRecord>, neighbours: Option<&BTreeMap<String, Vec<String>>>) -> Vec<RankRow> {
+pub fn rank_rows(
+    data: &Data,
+    req: &RankRequest,
+    polarity: Polarity,
+    rows: &BTreeMap<String, ResultRecord>,
+    neighbours: Option<&BTreeMap<String, Vec<String>>>,
+) -> Vec<RankRow> {
     let codes: Vec<&String> = rows.keys().collect();
     // Ranks are of the published figures, at the precision DfE publishes (as LAIT does):
     // LAs that tie at that precision share a rank.
@@ -78,9 +100,17 @@ pub fn rank_rows(data: &Data, req: &RankRequest, polarity: Polarity, rows: &BTre
             let (mut sn_rank, mut sn_of, mut sn_average, mut sn_top) = (None, None, None, None);
             if let Some(nmap) = neighbours {
                 if let Some(list) = nmap.get(*code) {
-                    let nv: Vec<Option<f64>> = list.iter().map(|n| published(rows.get(n).and_then(|x| x.value))).collect();
+                    let nv: Vec<Option<f64>> = list
+                        .iter()
+                        .map(|n| published(rows.get(n).and_then(|x| x.value)))
+                        .collect();
                     let ns = neighbour_standing(published(r.value), &nv, polarity);
-                    (sn_rank, sn_of, sn_average, sn_top) = (ns.sn_rank, Some(ns.sn_of), ns.sn_average, ns.sn_top_quartile);
+                    (sn_rank, sn_of, sn_average, sn_top) = (
+                        ns.sn_rank,
+                        Some(ns.sn_of),
+                        ns.sn_average,
+                        ns.sn_top_quartile,
+                    );
                 }
             }
             RankRow {
@@ -106,21 +136,38 @@ pub fn rank_rows(data: &Data, req: &RankRequest, polarity: Polarity, rows: &BTre
             }
         })
         .collect();
-    out.sort_by(|a, b| a.rank.unwrap_or(usize::MAX).cmp(&b.rank.unwrap_or(usize::MAX)).then(a.la_code.cmp(&b.la_code)));
+    out.sort_by(|a, b| {
+        a.rank
+            .unwrap_or(usize::MAX)
+            .cmp(&b.rank.unwrap_or(usize::MAX))
+            .then(a.la_code.cmp(&b.la_code))
+    });
     out
 }
 
 /// Rank every LA-level measure, group and year in the store (the benchmark's workload).
 pub fn rank_everything(data: &Data, neighbours: Option<i32>) -> Result<(usize, usize), StoreError> {
     let combos = crate::store::frame::la_measure_years(data.store.scan("results")?)?;
-    let all = crate::store::frame::query_results(data.store.scan("results")?, &crate::store::frame::ResultFilter { level: Some(Level::La), ..Default::default() })?;
+    let all = crate::store::frame::query_results(
+        data.store.scan("results")?,
+        &crate::store::frame::ResultFilter {
+            level: Some(Level::La),
+            ..Default::default()
+        },
+    )?;
     let nmap = match neighbours {
         Some(m) => Some(data.all_neighbours(m)?),
         None => None,
     };
     let mut by_key: BTreeMap<(String, String, i32), Vec<ResultRecord>> = BTreeMap::new();
-    for r in all.into_iter().filter(|r| r.scope == "state_funded" && r.phase == "all") {
-        by_key.entry((r.measure.clone(), r.group.clone(), r.year)).or_default().push(r);
+    for r in all
+        .into_iter()
+        .filter(|r| r.scope == "state_funded" && r.phase == "all")
+    {
+        by_key
+            .entry((r.measure.clone(), r.group.clone(), r.year))
+            .or_default()
+            .push(r);
     }
     let mut polarities: BTreeMap<String, Option<Polarity>> = BTreeMap::new();
     let (mut ranked_sets, mut ranked_rows) = (0, 0);
@@ -134,8 +181,22 @@ pub fn rank_everything(data: &Data, neighbours: Option<i32>) -> Result<(usize, u
             }
         };
         let Some(pol) = pol else { continue };
-        let rows: BTreeMap<String, ResultRecord> = data.pick(by_key.remove(&(m.clone(), g.clone(), y)).unwrap_or_default()).into_iter().filter(|(c, _)| is_la(c)).collect();
-        let req = RankRequest { measure: &m, group: &g, year: y, neighbours, rule: Top10Rule::RankCut };
+        let rows: BTreeMap<String, ResultRecord> = data
+            .pick(
+                by_key
+                    .remove(&(m.clone(), g.clone(), y))
+                    .unwrap_or_default(),
+            )
+            .into_iter()
+            .filter(|(c, _)| is_la(c))
+            .collect();
+        let req = RankRequest {
+            measure: &m,
+            group: &g,
+            year: y,
+            neighbours,
+            rule: Top10Rule::RankCut,
+        };
         let out = rank_rows(data, &req, pol, &rows, nmap.as_ref());
         ranked_sets += 1;
         ranked_rows += out.len();

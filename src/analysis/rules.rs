@@ -54,7 +54,15 @@ struct RuleToml {
 }
 
 /// School phases a rule can be limited to (the `schools` table's phases).
-pub const PHASES: &[&str] = &["primary", "secondary", "all_through", "special", "nursery", "16_plus", "ap"];
+pub const PHASES: &[&str] = &[
+    "primary",
+    "secondary",
+    "all_through",
+    "special",
+    "nursery",
+    "16_plus",
+    "ap",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Rules {
@@ -114,12 +122,21 @@ pub enum Truth {
 
 impl Condition {
     pub fn parse(text: &str) -> Result<Condition, String> {
-        let ops = [("<=", Op::Le), (">=", Op::Ge), ("==", Op::Eq), ("!=", Op::Ne), ("<", Op::Lt), (">", Op::Gt)];
+        let ops = [
+            ("<=", Op::Le),
+            (">=", Op::Ge),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            ("<", Op::Lt),
+            (">", Op::Gt),
+        ];
         let (pos, sym, op) = ops
             .iter()
             .filter_map(|(s, o)| text.find(s).map(|p| (p, *s, *o)))
             .min_by_key(|(p, s, _)| (*p, std::cmp::Reverse(s.len())))
-            .ok_or_else(|| format!("condition {text:?} has no comparison (one of < <= > >= == !=)"))?;
+            .ok_or_else(|| {
+                format!("condition {text:?} has no comparison (one of < <= > >= == !=)")
+            })?;
         let fact = text[..pos].trim().to_string();
         let raw = text[pos + sym.len()..].trim();
         let kind = facts::kind(&fact).ok_or_else(|| format!("condition {text:?}: unknown fact {fact:?} (known facts are listed in docs/rules.md)"))?;
@@ -131,12 +148,21 @@ impl Condition {
             (FactKind::Number, _) => FactValue::Num(raw.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("condition {text:?}: {raw:?} is not a number"))?),
         };
         if kind == FactKind::Bool && !matches!(op, Op::Eq | Op::Ne) {
-            return Err(format!("condition {text:?}: {fact} is true or false, so only == and != apply"));
+            return Err(format!(
+                "condition {text:?}: {fact} is true or false, so only == and != apply"
+            ));
         }
         if matches!(kind, FactKind::Word(_)) && !matches!(op, Op::Eq | Op::Ne) {
-            return Err(format!("condition {text:?}: {fact} is a word, so only == and != apply"));
+            return Err(format!(
+                "condition {text:?}: {fact} is a word, so only == and != apply"
+            ));
         }
-        Ok(Condition { fact, op, value, text: text.trim().to_string() })
+        Ok(Condition {
+            fact,
+            op,
+            value,
+            text: text.trim().to_string(),
+        })
     }
 
     pub fn eval(&self, fact: Option<FactValue>) -> Truth {
@@ -214,13 +240,15 @@ impl Rule {
 impl Rules {
     pub fn load(path: &Path) -> Result<Rules, ConfigError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::new(&origin, format!("cannot read the rules file: {e}")))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(&origin, format!("cannot read the rules file: {e}")))?;
         Rules::parse(&text, &origin)
     }
 
     pub fn parse(text: &str, origin: &str) -> Result<Rules, ConfigError> {
         let err = |m: String| ConfigError::new(origin, m);
-        let t: RulesToml = toml::from_str(text).map_err(|e| err(e.to_string().trim().to_string()))?;
+        let t: RulesToml =
+            toml::from_str(text).map_err(|e| err(e.to_string().trim().to_string()))?;
         if t.categories.is_empty() {
             return Err(err("no [[category]] given".into()));
         }
@@ -234,25 +262,68 @@ impl Rules {
             for r in c.rules {
                 let at = |m: String| err(format!("category {:?}, rule {:?}: {m}", c.id, r.name));
                 if r.all.is_empty() && r.any.is_empty() {
-                    return Err(at("the rule has no conditions (give `all = [...]` and/or `any = [...]`)".into()));
+                    return Err(at(
+                        "the rule has no conditions (give `all = [...]` and/or `any = [...]`)"
+                            .into(),
+                    ));
                 }
                 for p in &r.phases {
                     if !PHASES.contains(&p.as_str()) {
-                        return Err(at(format!("unknown phase {p:?} (known: {})", PHASES.join(", "))));
+                        return Err(at(format!(
+                            "unknown phase {p:?} (known: {})",
+                            PHASES.join(", ")
+                        )));
                     }
                 }
-                let parse = |v: &[String]| v.iter().map(|s| Condition::parse(s)).collect::<Result<Vec<_>, _>>();
+                let parse = |v: &[String]| {
+                    v.iter()
+                        .map(|s| Condition::parse(s))
+                        .collect::<Result<Vec<_>, _>>()
+                };
                 let all = parse(&r.all).map_err(&at)?;
                 let any = parse(&r.any).map_err(&at)?;
-                rules.push(Rule { name: r.name.clone(), phases: r.phases.clone(), all, any });
+                rules.push(Rule {
+                    name: r.name.clone(),
+                    phases: r.phases.clone(),
+                    all,
+                    any,
+                });
             }
-            categories.push(Category { label: c.label.unwrap_or_else(|| c.id.clone()), id: c.id, support: c.support, concern: c.concern, rules });
+            categories.push(Category {
+                label: c.label.unwrap_or_else(|| c.id.clone()),
+                id: c.id,
+                support: c.support,
+                concern: c.concern,
+                rules,
+            });
         }
-        let default = categories.iter().position(|c| c.id == t.default).ok_or_else(|| err(format!("default = {:?} names no category (categories: {})", t.default, categories.iter().map(|c| c.id.as_str()).collect::<Vec<_>>().join(", "))))?;
+        let default = categories
+            .iter()
+            .position(|c| c.id == t.default)
+            .ok_or_else(|| {
+                err(format!(
+                    "default = {:?} names no category (categories: {})",
+                    t.default,
+                    categories
+                        .iter()
+                        .map(|c| c.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
         if !categories[default].rules.is_empty() {
-            return Err(err(format!("the default category {:?} applies when no other does, so it cannot have rules", t.default)));
+            return Err(err(format!(
+                "the default category {:?} applies when no other does, so it cannot have rules",
+                t.default
+            )));
         }
-        Ok(Rules { name: t.name, description: t.description, origin: origin.to_string(), categories, default })
+        Ok(Rules {
+            name: t.name,
+            description: t.description,
+            origin: origin.to_string(),
+            categories,
+            default,
+        })
     }
 
     /// Every fact any rule uses, with the facts shown beside them in evidence.
@@ -289,8 +360,17 @@ impl Rules {
                 match r.eval(facts) {
                     Truth::True => fired.push(format!("{}: {}", c.label, r.name)),
                     Truth::Unknown => {
-                        let missing: Vec<&str> = r.conditions().filter(|k| facts(&k.fact).is_none()).map(|k| k.fact.as_str()).collect();
-                        no_data.push(format!("{}: {} (no data: {})", c.label, r.name, missing.join(", ")));
+                        let missing: Vec<&str> = r
+                            .conditions()
+                            .filter(|k| facts(&k.fact).is_none())
+                            .map(|k| k.fact.as_str())
+                            .collect();
+                        no_data.push(format!(
+                            "{}: {} (no data: {})",
+                            c.label,
+                            r.name,
+                            missing.join(", ")
+                        ));
                     }
                     Truth::False => {}
                 }
@@ -300,7 +380,12 @@ impl Rules {
                 break;
             }
         }
-        Outcome { category: chosen, fired, no_data, evidence }
+        Outcome {
+            category: chosen,
+            fired,
+            no_data,
+            evidence,
+        }
     }
 }
 
@@ -349,7 +434,8 @@ support = "light touch"
 "#;
 
     fn facts(pairs: &[(&str, FactValue)]) -> impl Fn(&str) -> Option<FactValue> {
-        let m: BTreeMap<String, FactValue> = pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        let m: BTreeMap<String, FactValue> =
+            pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect();
         move |f: &str| m.get(f).copied()
     }
 
@@ -358,55 +444,114 @@ support = "light touch"
         let r = Rules::parse(RULES, "t.toml").unwrap();
         use FactValue::*;
         // Below the floor: RWM 60, writing -8.
-        let f = facts(&[("ofsted_grade", Num(2.0)), ("ks2_rwm_expected", Num(60.0)), ("ks2_read_progress", Num(0.0)), ("ks2_writ_progress", Num(-8.0)), ("ks2_mat_progress", Num(0.0))]);
+        let f = facts(&[
+            ("ofsted_grade", Num(2.0)),
+            ("ks2_rwm_expected", Num(60.0)),
+            ("ks2_read_progress", Num(0.0)),
+            ("ks2_writ_progress", Num(-8.0)),
+            ("ks2_mat_progress", Num(0.0)),
+        ]);
         let o = r.categorise("primary", &f);
         assert_eq!(r.categories[o.category].id, "red");
         assert_eq!(o.fired, vec!["red: below floor"]);
         // The same school as a secondary: the floor rule does not apply; the decline is unknown.
         let o = r.categorise("secondary", &f);
         assert_eq!(r.categories[o.category].id, "green");
-        assert_eq!(o.no_data, vec!["amber: declining (no data: ks2_rwm_expected_declining_3y)"]);
+        assert_eq!(
+            o.no_data,
+            vec!["amber: declining (no data: ks2_rwm_expected_declining_3y)"]
+        );
         assert_eq!(o.evidence.get("ks2_rwm_expected_declining_3y"), Some(&None));
         // RWM 60 but progress withheld: neither pass nor fail.
-        let f = facts(&[("ofsted_grade", Num(2.0)), ("ks2_rwm_expected", Num(60.0)), ("ks2_rwm_expected_declining_3y", Bool(false))]);
+        let f = facts(&[
+            ("ofsted_grade", Num(2.0)),
+            ("ks2_rwm_expected", Num(60.0)),
+            ("ks2_rwm_expected_declining_3y", Bool(false)),
+        ]);
         let o = r.categorise("primary", &f);
         assert_eq!(r.categories[o.category].id, "green");
         assert!(o.no_data[0].starts_with("red: below floor (no data: ks2_read_progress, ks2_writ_progress, ks2_mat_progress)"), "{:?}", o.no_data);
         // A false condition decides a rule even when another fact is missing.
         let f = facts(&[("ks2_rwm_expected", Num(80.0))]);
         let o = r.categorise("primary", &f);
-        assert!(!o.no_data.iter().any(|n| n.contains("below floor")), "{:?}", o.no_data);
+        assert!(
+            !o.no_data.iter().any(|n| n.contains("below floor")),
+            "{:?}",
+            o.no_data
+        );
         // Bool facts.
         let f = facts(&[("ks2_rwm_expected_declining_3y", Bool(true))]);
-        assert_eq!(r.categories[r.categorise("primary", &f).category].id, "amber");
+        assert_eq!(
+            r.categories[r.categorise("primary", &f).category].id,
+            "amber"
+        );
     }
 
     #[test]
     fn bad_files_say_what_is_wrong() {
         let e = |text: &str| Rules::parse(text, "bad.toml").unwrap_err().to_string();
-        assert!(e(&RULES.replace("ofsted_grade == 4", "ofsted_grad == 4")).contains("unknown fact \"ofsted_grad\""));
-        assert!(e(&RULES.replace("ofsted_grade == 4", "ofsted_grade = 4")).contains("no comparison"));
-        assert!(e(&RULES.replace("ofsted_grade == 4", "ofsted_grade == four")).contains("\"four\" is not a number"));
-        assert!(e(&RULES.replace("declining_3y == true", "declining_3y < 3")).contains("true or false"));
-        assert!(e(&RULES.replace("default = \"green\"", "default = \"blue\"")).contains("names no category"));
-        assert!(e(&RULES.replace("phases = [\"primary\"]", "phases = [\"infant\"]")).contains("unknown phase"));
-        assert!(e(&RULES.replace("support = \"targeted\"", "suport = \"targeted\"")).contains("unknown field"));
+        assert!(e(&RULES.replace("ofsted_grade == 4", "ofsted_grad == 4"))
+            .contains("unknown fact \"ofsted_grad\""));
+        assert!(
+            e(&RULES.replace("ofsted_grade == 4", "ofsted_grade = 4")).contains("no comparison")
+        );
+        assert!(
+            e(&RULES.replace("ofsted_grade == 4", "ofsted_grade == four"))
+                .contains("\"four\" is not a number")
+        );
+        assert!(
+            e(&RULES.replace("declining_3y == true", "declining_3y < 3")).contains("true or false")
+        );
+        assert!(
+            e(&RULES.replace("default = \"green\"", "default = \"blue\""))
+                .contains("names no category")
+        );
+        assert!(
+            e(&RULES.replace("phases = [\"primary\"]", "phases = [\"infant\"]"))
+                .contains("unknown phase")
+        );
+        assert!(
+            e(&RULES.replace("support = \"targeted\"", "suport = \"targeted\""))
+                .contains("unknown field")
+        );
         let msg = e(&RULES.replace("ofsted_grade == 4", "ofsted_grad == 4"));
-        assert!(msg.starts_with("bad.toml: category \"red\", rule \"inadequate\""), "{msg}");
+        assert!(
+            msg.starts_with("bad.toml: category \"red\", rule \"inadequate\""),
+            "{msg}"
+        );
     }
 
     #[test]
     fn conditions_parse() {
         let c = Condition::parse("ks4_progress8 <= -0.5").unwrap();
-        assert_eq!((c.fact.as_str(), c.op, c.value), ("ks4_progress8", Op::Le, FactValue::Num(-0.5)));
+        assert_eq!(
+            (c.fact.as_str(), c.op, c.value),
+            ("ks4_progress8", Op::Le, FactValue::Num(-0.5))
+        );
         assert_eq!(c.eval(Some(FactValue::Num(-0.5))), Truth::True);
         assert_eq!(c.eval(Some(FactValue::Num(-0.49))), Truth::False);
         assert_eq!(c.eval(None), Truth::Unknown);
-        assert_eq!(Condition::parse("absence_overall_vs_national>1").unwrap().op, Op::Gt);
+        assert_eq!(
+            Condition::parse("absence_overall_vs_national>1")
+                .unwrap()
+                .op,
+            Op::Gt
+        );
         assert_eq!(Condition::parse("ofsted_grade != 1").unwrap().op, Op::Ne);
         let c = Condition::parse("inspection_framework == report_card").unwrap();
-        assert_eq!((c.eval(Some(FactValue::Word("report_card"))), c.eval(Some(FactValue::Word("oeif"))), c.eval(None)), (Truth::True, Truth::False, Truth::Unknown));
-        assert!(Condition::parse("inspection_framework == report_cards").unwrap_err().contains("one of oeif, report_card"));
-        assert!(Condition::parse("inspection_framework < oeif").unwrap_err().contains("only == and !="));
+        assert_eq!(
+            (
+                c.eval(Some(FactValue::Word("report_card"))),
+                c.eval(Some(FactValue::Word("oeif"))),
+                c.eval(None)
+            ),
+            (Truth::True, Truth::False, Truth::Unknown)
+        );
+        assert!(Condition::parse("inspection_framework == report_cards")
+            .unwrap_err()
+            .contains("one of oeif, report_card"));
+        assert!(Condition::parse("inspection_framework < oeif")
+            .unwrap_err()
+            .contains("only == and !="));
     }
 }

@@ -49,7 +49,11 @@ pub fn wilson(successes: f64, n: f64) -> Option<(f64, f64)> {
 }
 
 /// A percentage (0-100) of a cohort against a reference percentage.
-pub fn percent_vs_reference(pct: f64, cohort: f64, reference: f64) -> (Significance, Option<(f64, f64)>) {
+pub fn percent_vs_reference(
+    pct: f64,
+    cohort: f64,
+    reference: f64,
+) -> (Significance, Option<(f64, f64)>) {
     match wilson(pct / 100.0 * cohort, cohort) {
         Some((lo, hi)) => {
             let (lo, hi) = (lo * 100.0, hi * 100.0);
@@ -105,25 +109,46 @@ mod tests {
     fn wilson_matches_the_textbook_example() {
         // Newcombe (1998) Table I: 81/263 -> 0.2553 to 0.3662
         let (lo, hi) = wilson(81.0, 263.0).unwrap();
-        assert!((lo - 0.2553).abs() < 1e-4 && (hi - 0.3662).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.2553).abs() < 1e-4 && (hi - 0.3662).abs() < 1e-4,
+            "{lo} {hi}"
+        );
         // 15/148 -> 0.0624 to 0.1605 (Newcombe 1998, Table I, method 3)
         let (lo, hi) = wilson(15.0, 148.0).unwrap();
-        assert!((lo - 0.0624).abs() < 1e-4 && (hi - 0.1605).abs() < 1e-4, "{lo} {hi}");
+        assert!(
+            (lo - 0.0624).abs() < 1e-4 && (hi - 0.1605).abs() < 1e-4,
+            "{lo} {hi}"
+        );
     }
 
     #[test]
     fn newcombe_matches_the_paper() {
         // Newcombe (1998) Table II example (c): 56/70 - 48/80 = 0.2, method 10 interval 0.0524 to 0.3339
         let (lo, hi) = newcombe(80.0, 70.0, 60.0, 80.0).unwrap();
-        assert!((lo - 5.24).abs() < 0.01 && (hi - 33.39).abs() < 0.01, "{lo} {hi}");
+        assert!(
+            (lo - 5.24).abs() < 0.01 && (hi - 33.39).abs() < 0.01,
+            "{lo} {hi}"
+        );
         assert_eq!(gap_significance(Some((lo, hi))), Significance::Above);
     }
 
     #[test]
     fn progress_uses_its_interval() {
-        assert_eq!(progress_significance(Some(0.1), Some(0.5)), Significance::Above);
-        assert_eq!(progress_significance(Some(-0.5), Some(0.1)), Significance::NotDifferent);
-        assert_eq!(progress_significance(Some(-0.9), Some(-0.2)), Significance::Below);
-        assert_eq!(progress_significance(None, Some(-0.2)), Significance::NotAssessed);
+        assert_eq!(
+            progress_significance(Some(0.1), Some(0.5)),
+            Significance::Above
+        );
+        assert_eq!(
+            progress_significance(Some(-0.5), Some(0.1)),
+            Significance::NotDifferent
+        );
+        assert_eq!(
+            progress_significance(Some(-0.9), Some(-0.2)),
+            Significance::Below
+        );
+        assert_eq!(
+            progress_significance(None, Some(-0.2)),
+            Significance::NotAssessed
+        );
     }
 }

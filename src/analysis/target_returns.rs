@@ -60,7 +60,12 @@ fn urn_of(v: &CellValue) -> Option<String> {
 
 /// Names compared as letters and digits only, ignoring case ("St Mary's" = "ST MARYS").
 fn same_name(a: &str, b: &str) -> bool {
-    let norm = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
     norm(a) == norm(b)
 }
 
@@ -70,7 +75,11 @@ fn number_of(v: &CellValue, percent: bool) -> Option<f64> {
         CellValue::Number(n) if n.is_finite() => Some(*n),
         CellValue::Text(t) => {
             let t = t.trim();
-            let t = if percent { t.strip_suffix('%').unwrap_or(t).trim_end() } else { t };
+            let t = if percent {
+                t.strip_suffix('%').unwrap_or(t).trim_end()
+            } else {
+                t
+            };
             t.parse::<f64>().ok().filter(|n| n.is_finite())
         }
         _ => None,
@@ -81,9 +90,24 @@ fn number_of(v: &CellValue, percent: bool) -> Option<f64> {
 pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<Problem>> {
     let file = crate::ingest::display_path(&ret.file);
     let mut problems = Vec::new();
-    let urn_text = ret.urn.as_ref().map(|c| c.value.text()).filter(|t| !t.is_empty());
-    let mut problem = |cell: Option<&FormCell>, measure: Option<&str>, message: String| problems.push(Problem { file: file.clone(), sheet: Some(ret.sheet.clone()), cell: cell.map(|c| c.cell.clone()), urn: urn_text.clone(), measure: measure.map(str::to_string), message });
-    let missing_label = |name: &str| format!("no {name:?} label in column A: not a targets form from `attain targets forms`");
+    let urn_text = ret
+        .urn
+        .as_ref()
+        .map(|c| c.value.text())
+        .filter(|t| !t.is_empty());
+    let mut problem = |cell: Option<&FormCell>, measure: Option<&str>, message: String| {
+        problems.push(Problem {
+            file: file.clone(),
+            sheet: Some(ret.sheet.clone()),
+            cell: cell.map(|c| c.cell.clone()),
+            urn: urn_text.clone(),
+            measure: measure.map(str::to_string),
+            message,
+        })
+    };
+    let missing_label = |name: &str| {
+        format!("no {name:?} label in column A: not a targets form from `attain targets forms`")
+    };
 
     // The school: a URN in the store, and the school the form names.
     let mut school: Option<&SchoolRow> = None;
@@ -93,13 +117,29 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
             None if c.value == CellValue::Empty => problem(Some(c), None, "no URN".into()),
             None => problem(Some(c), None, format!("{:?} is not a URN", c.value.text())),
             Some(urn) => match expect.schools.get(&urn) {
-                None => problem(Some(c), None, format!("URN {urn} is not a school in the store")),
+                None => problem(
+                    Some(c),
+                    None,
+                    format!("URN {urn} is not a school in the store"),
+                ),
                 Some(s) => {
-                    let named = ret.school.as_ref().map(|n| n.value.text()).unwrap_or_default();
+                    let named = ret
+                        .school
+                        .as_ref()
+                        .map(|n| n.value.text())
+                        .unwrap_or_default();
                     let known = s.name.clone().unwrap_or_default();
                     if !named.is_empty() && !known.is_empty() && !same_name(&named, &known) {
-                        let at = ret.school.as_ref().map(|n| n.cell.clone()).unwrap_or_default();
-                        problem(Some(c), None, format!("URN {urn} is {known} in the store, not {named} (cell {at})"));
+                        let at = ret
+                            .school
+                            .as_ref()
+                            .map(|n| n.cell.clone())
+                            .unwrap_or_default();
+                        problem(
+                            Some(c),
+                            None,
+                            format!("URN {urn} is {known} in the store, not {named} (cell {at})"),
+                        );
                     } else {
                         school = Some(s);
                     }
@@ -118,8 +158,25 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
                 _ => None,
             };
             match year {
-                None => problem(Some(c), None, format!("{:?} is not a year (the form says e.g. {})", c.value.text(), academic_label(expect.year))),
-                Some(y) if y != expect.year => problem(Some(c), None, format!("the form is for {} targets; this import is for {} (--year {})", academic_label(y), academic_label(expect.year), expect.year)),
+                None => problem(
+                    Some(c),
+                    None,
+                    format!(
+                        "{:?} is not a year (the form says e.g. {})",
+                        c.value.text(),
+                        academic_label(expect.year)
+                    ),
+                ),
+                Some(y) if y != expect.year => problem(
+                    Some(c),
+                    None,
+                    format!(
+                        "the form is for {} targets; this import is for {} (--year {})",
+                        academic_label(y),
+                        academic_label(expect.year),
+                        expect.year
+                    ),
+                ),
                 Some(_) => {}
             }
         }
@@ -132,7 +189,14 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
     for row in &ret.rows {
         let id = row.measure.value.text();
         if id.is_empty() {
-            problem(Some(&row.measure), None, format!("no measure id for the agreed target in cell {}", row.agreed.cell));
+            problem(
+                Some(&row.measure),
+                None,
+                format!(
+                    "no measure id for the agreed target in cell {}",
+                    row.agreed.cell
+                ),
+            );
             continue;
         }
         let meas = expect.catalogue.measure(&id);
@@ -141,11 +205,19 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
             None => meas.is_some(),
         };
         if !in_form {
-            problem(Some(&row.measure), Some(&id), format!("measure {id} is not in the form"));
+            problem(
+                Some(&row.measure),
+                Some(&id),
+                format!("measure {id} is not in the form"),
+            );
             continue;
         }
         if let Some(first) = seen.get(&id) {
-            problem(Some(&row.measure), Some(&id), format!("measure {id} is listed twice (also cell {first})"));
+            problem(
+                Some(&row.measure),
+                Some(&id),
+                format!("measure {id} is listed twice (also cell {first})"),
+            );
             continue;
         }
         seen.insert(id.clone(), row.measure.cell.clone());
@@ -153,20 +225,37 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
         let percent = meas.unit == "percent";
         let value = match &row.agreed.value {
             CellValue::Empty => {
-                problem(Some(&row.agreed), Some(&id), format!("no agreed target for {id}"));
+                problem(
+                    Some(&row.agreed),
+                    Some(&id),
+                    format!("no agreed target for {id}"),
+                );
                 continue;
             }
             v => match number_of(v, percent) {
                 Some(n) => n,
                 None => {
-                    problem(Some(&row.agreed), Some(&id), format!("agreed target {:?} for {id} is not a number", v.text()));
+                    problem(
+                        Some(&row.agreed),
+                        Some(&id),
+                        format!("agreed target {:?} for {id} is not a number", v.text()),
+                    );
                     continue;
                 }
             },
         };
         if let Some((lo, hi)) = meas.value_range() {
             if value < lo || value > hi {
-                problem(Some(&row.agreed), Some(&id), format!("agreed target {} for {id} is outside {} to {}, the range of the measure", fmt_num(value), fmt_num(lo), fmt_num(hi)));
+                problem(
+                    Some(&row.agreed),
+                    Some(&id),
+                    format!(
+                        "agreed target {} for {id} is outside {} to {}, the range of the measure",
+                        fmt_num(value),
+                        fmt_num(lo),
+                        fmt_num(hi)
+                    ),
+                );
                 continue;
             }
         }
@@ -176,12 +265,25 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
             continue;
         }
         if let Some(s) = school {
-            targets.push(TargetRow { urn: s.urn.clone(), la_code: s.la_code.clone(), year: expect.year, measure: id, target: value, source_file: file.clone(), source_sheet: ret.sheet.clone(), source_cell: row.agreed.cell.clone() });
+            targets.push(TargetRow {
+                urn: s.urn.clone(),
+                la_code: s.la_code.clone(),
+                year: expect.year,
+                measure: id,
+                target: value,
+                source_file: file.clone(),
+                source_sheet: ret.sheet.clone(),
+                source_cell: row.agreed.cell.clone(),
+            });
         }
     }
     for m in form.into_iter().flatten() {
         if !seen.contains_key(m) {
-            problem(None, Some(m), format!("no row for measure {m}, which the form has: no agreed target for it"));
+            problem(
+                None,
+                Some(m),
+                format!("no row for measure {m}, which the form has: no agreed target for it"),
+            );
         }
     }
     if problems.is_empty() {
@@ -209,24 +311,52 @@ pub struct Achieved {
 
 pub fn against(measure: Option<&Measure>, target: f64, actual: Option<&ResultRecord>) -> Achieved {
     let dps = measure.map(|m| m.dps).unwrap_or(1);
-    let low_is_good = measure.and_then(|m| Polarity::from_catalogue(&m.polarity)) == Some(Polarity::Low);
+    let low_is_good =
+        measure.and_then(|m| Polarity::from_catalogue(&m.polarity)) == Some(Polarity::Low);
     match actual.and_then(|r| r.value) {
         Some(v) => {
             let difference = round_half_away(v - target, dps);
-            let met = if low_is_good { difference <= 0.0 } else { difference >= 0.0 };
-            Achieved { actual: Some(v), difference: Some(difference + 0.0), outcome: if met { "met" } else { "not met" }.into() }
+            let met = if low_is_good {
+                difference <= 0.0
+            } else {
+                difference >= 0.0
+            };
+            Achieved {
+                actual: Some(v),
+                difference: Some(difference + 0.0),
+                outcome: if met { "met" } else { "not met" }.into(),
+            }
         }
         None => {
-            let token = actual.map(|r| r.status.as_str()).filter(|s| !matches!(*s, "ok" | "blank" | ""));
-            Achieved { actual: None, difference: None, outcome: token.map(|t| format!("no result ({t})")).unwrap_or_else(|| "no result".into()) }
+            let token = actual
+                .map(|r| r.status.as_str())
+                .filter(|s| !matches!(*s, "ok" | "blank" | ""));
+            Achieved {
+                actual: None,
+                difference: None,
+                outcome: token
+                    .map(|t| format!("no result ({t})"))
+                    .unwrap_or_else(|| "no result".into()),
+            }
         }
     }
 }
 
 /// Every school's figure for a measure and year (state-funded, all pupils), one source
 /// chosen as the booklet chooses it.
-pub fn school_figures(data: &Data, measure: &str, year: i32) -> Result<BTreeMap<String, ResultRecord>, StoreError> {
-    let f = ResultFilter { measure: Some(measure.into()), group: Some("all".into()), year: Some(year), level: Some(Level::School), scope: Some("state_funded".into()), ..Default::default() };
+pub fn school_figures(
+    data: &Data,
+    measure: &str,
+    year: i32,
+) -> Result<BTreeMap<String, ResultRecord>, StoreError> {
+    let f = ResultFilter {
+        measure: Some(measure.into()),
+        group: Some("all".into()),
+        year: Some(year),
+        level: Some(Level::School),
+        scope: Some("state_funded".into()),
+        ..Default::default()
+    };
     Ok(data.pick(data.query(&f)?))
 }
 
@@ -255,7 +385,11 @@ pub fn compare(data: &Data, targets: &[TargetRow]) -> Result<Vec<TargetOutcome>,
         if !figures.contains_key(&key) {
             figures.insert(key.clone(), school_figures(data, &t.measure, t.year)?);
         }
-        let a = against(data.catalogue.measure(&t.measure), t.target, figures[&key].get(&t.urn));
+        let a = against(
+            data.catalogue.measure(&t.measure),
+            t.target,
+            figures[&key].get(&t.urn),
+        );
         out.push(TargetOutcome {
             urn: t.urn.clone(),
             school: data.name(&t.urn),
@@ -266,7 +400,10 @@ pub fn compare(data: &Data, targets: &[TargetRow]) -> Result<Vec<TargetOutcome>,
             actual: a.actual,
             difference: a.difference,
             outcome: a.outcome,
-            source: format!("{}, sheet {}, cell {}", t.source_file, t.source_sheet, t.source_cell),
+            source: format!(
+                "{}, sheet {}, cell {}",
+                t.source_file, t.source_sheet, t.source_cell
+            ),
         });
     }
     Ok(out)
@@ -304,17 +441,48 @@ mod tests {
     fn targets_against_results() {
         let cat = Catalogue::builtin();
         let rwm = cat.measure("ks2_rwm_expected");
-        assert_eq!(against(rwm, 70.0, Some(&rec(Some(72.0), "ok"))), Achieved { actual: Some(72.0), difference: Some(2.0), outcome: "met".into() });
-        assert_eq!(against(rwm, 70.0, Some(&rec(Some(70.0), "ok"))).outcome, "met", "reaching the target meets it");
-        assert_eq!(against(rwm, 70.0, Some(&rec(Some(69.0), "ok"))).difference, Some(-1.0));
-        assert_eq!(against(rwm, 70.0, Some(&rec(None, "SUPP"))).outcome, "no result (SUPP)");
+        assert_eq!(
+            against(rwm, 70.0, Some(&rec(Some(72.0), "ok"))),
+            Achieved {
+                actual: Some(72.0),
+                difference: Some(2.0),
+                outcome: "met".into()
+            }
+        );
+        assert_eq!(
+            against(rwm, 70.0, Some(&rec(Some(70.0), "ok"))).outcome,
+            "met",
+            "reaching the target meets it"
+        );
+        assert_eq!(
+            against(rwm, 70.0, Some(&rec(Some(69.0), "ok"))).difference,
+            Some(-1.0)
+        );
+        assert_eq!(
+            against(rwm, 70.0, Some(&rec(None, "SUPP"))).outcome,
+            "no result (SUPP)"
+        );
         assert_eq!(against(rwm, 70.0, None).outcome, "no result");
         // Lower is better for absence: under the target meets it.
         let abs = cat.measure("absence_overall");
-        assert_eq!(against(abs, 4.0, Some(&rec(Some(3.8), "ok"))).outcome, "met");
-        assert_eq!(against(abs, 4.0, Some(&rec(Some(4.1), "ok"))).outcome, "not met");
+        assert_eq!(
+            against(abs, 4.0, Some(&rec(Some(3.8), "ok"))).outcome,
+            "met"
+        );
+        assert_eq!(
+            against(abs, 4.0, Some(&rec(Some(4.1), "ok"))).outcome,
+            "not met"
+        );
         // Progress 8 to two places: -0.1 against -0.12 is 0.02 above.
-        assert_eq!(against(cat.measure("ks4_progress8"), -0.12, Some(&rec(Some(-0.1), "ok"))).difference, Some(0.02));
+        assert_eq!(
+            against(
+                cat.measure("ks4_progress8"),
+                -0.12,
+                Some(&rec(Some(-0.1), "ok"))
+            )
+            .difference,
+            Some(0.02)
+        );
     }
 
     #[test]
@@ -323,7 +491,10 @@ mod tests {
         assert_eq!(number_of(&CellValue::Text("65%".into()), false), None);
         assert_eq!(number_of(&CellValue::Text("sixty".into()), true), None);
         assert_eq!(number_of(&CellValue::Number(47.5), false), Some(47.5));
-        assert!(same_name("St Mary's C of E Primary", "ST MARYS C OF E PRIMARY"));
+        assert!(same_name(
+            "St Mary's C of E Primary",
+            "ST MARYS C OF E PRIMARY"
+        ));
         assert!(!same_name("Oak Primary", "Ash Primary"));
         assert_eq!(urn_of(&CellValue::Number(116215.0)), Some("116215".into()));
         assert_eq!(urn_of(&CellValue::Text("11621x".into())), None);

@@ -34,7 +34,10 @@ impl TargetModel {
 
     /// 95% prediction range around an estimate.
     pub fn range(&self, estimate: f64) -> (f64, f64) {
-        (estimate - super::significance::Z95 * self.residual_sd, estimate + super::significance::Z95 * self.residual_sd)
+        (
+            estimate - super::significance::Z95 * self.residual_sd,
+            estimate + super::significance::Z95 * self.residual_sd,
+        )
     }
 
     /// The model written out, for the booklet's notes.
@@ -81,9 +84,19 @@ pub fn fit(rows: &[([f64; TERMS], f64)]) -> Option<TargetModel> {
         }
     }
     let coef = solve(a)?;
-    let model = TargetModel { coef, residual_sd: 0.0, n: rows.len() };
-    let sse: f64 = rows.iter().map(|(x, y)| (y - model.estimate(x)).powi(2)).sum();
-    Some(TargetModel { residual_sd: (sse / (rows.len() - TERMS) as f64).sqrt(), ..model })
+    let model = TargetModel {
+        coef,
+        residual_sd: 0.0,
+        n: rows.len(),
+    };
+    let sse: f64 = rows
+        .iter()
+        .map(|(x, y)| (y - model.estimate(x)).powi(2))
+        .sum();
+    Some(TargetModel {
+        residual_sd: (sse / (rows.len() - TERMS) as f64).sqrt(),
+        ..model
+    })
 }
 
 /// Which fifth (0-4) of the sorted values `v` falls in.
@@ -93,12 +106,23 @@ pub fn fifth(sorted: &[f64], v: f64) -> usize {
 
 /// The best-20% and best-5% figures among similar schools: the 80th and 95th percentiles
 /// (20th and 5th where low is good) of each similar-school group's values.
-pub fn ambitious<K: std::hash::Hash + Eq>(groups: HashMap<K, Vec<f64>>, polarity: Polarity) -> HashMap<K, (Option<f64>, Option<f64>)> {
+pub fn ambitious<K: std::hash::Hash + Eq>(
+    groups: HashMap<K, Vec<f64>>,
+    polarity: Polarity,
+) -> HashMap<K, (Option<f64>, Option<f64>)> {
     groups
         .into_iter()
         .map(|(k, mut v)| {
             v.sort_by(|a, b| a.total_cmp(b));
-            let at = |p: f64| quantile7(&v, match polarity { Polarity::High => p, Polarity::Low => 1.0 - p });
+            let at = |p: f64| {
+                quantile7(
+                    &v,
+                    match polarity {
+                        Polarity::High => p,
+                        Polarity::Low => 1.0 - p,
+                    },
+                )
+            };
             (k, (at(0.8), at(0.95)))
         })
         .collect()
@@ -130,8 +154,15 @@ mod tests {
         let rows: Vec<([f64; TERMS], f64)> = (0..100)
             .map(|i| {
                 let x = i as f64;
-                let (a, b, c) = ((i * 7 % 13) as f64, (i * 3 % 11) as f64, (i * 5 % 17) as f64);
-                ([1.0, x, a, b, c], 2.0 + 0.5 * x - 0.1 * a + 0.2 * b + 0.3 * c)
+                let (a, b, c) = (
+                    (i * 7 % 13) as f64,
+                    (i * 3 % 11) as f64,
+                    (i * 5 % 17) as f64,
+                );
+                (
+                    [1.0, x, a, b, c],
+                    2.0 + 0.5 * x - 0.1 * a + 0.2 * b + 0.3 * c,
+                )
             })
             .collect();
         let m = fit(&rows).unwrap();
@@ -161,7 +192,10 @@ mod tests {
         assert_eq!(high["primary"], (Some(81.0), Some(96.0)));
         let low = ambitious(g, Polarity::Low);
         let (b20, b5) = low["primary"];
-        assert!((b20.unwrap() - 21.0).abs() < 1e-9 && (b5.unwrap() - 6.0).abs() < 1e-9, "{b20:?} {b5:?}");
+        assert!(
+            (b20.unwrap() - 21.0).abs() < 1e-9 && (b5.unwrap() - 6.0).abs() < 1e-9,
+            "{b20:?} {b5:?}"
+        );
         assert_eq!(fifth(&[1.0, 2.0, 3.0, 4.0, 5.0], 5.0), 4);
         assert_eq!(fifth(&[1.0, 2.0, 3.0, 4.0, 5.0], 1.0), 0);
     }

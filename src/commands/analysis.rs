@@ -13,7 +13,13 @@ pub fn report<T: Serialize>(rows: &[T], columns: &[&str]) -> Report {
     let mut r = Report::new(columns);
     for row in rows {
         let v = serde_json::to_value(row).unwrap_or(Value::Null);
-        r.push(columns.iter().map(|c| v.get(*c).cloned().unwrap_or(Value::Null)).map(round_for_display).collect());
+        r.push(
+            columns
+                .iter()
+                .map(|c| v.get(*c).cloned().unwrap_or(Value::Null))
+                .map(round_for_display)
+                .collect(),
+        );
     }
     r
 }
@@ -33,13 +39,63 @@ pub fn print<T: Serialize>(rows: &[T], columns: &[&str], format: Format) -> Stri
 }
 
 pub fn print_rank(rows: &[RankRow], format: Format) -> String {
-    print(rows, &["la_code", "la_name", "value", "rank", "of", "quartile", "top10", "top10_threshold", "distance_to_top10", "sn_rank", "sn_of", "sn_average", "sn_top_quartile"], format)
+    print(
+        rows,
+        &[
+            "la_code",
+            "la_name",
+            "value",
+            "rank",
+            "of",
+            "quartile",
+            "top10",
+            "top10_threshold",
+            "distance_to_top10",
+            "sn_rank",
+            "sn_of",
+            "sn_average",
+            "sn_top_quartile",
+        ],
+        format,
+    )
 }
 
 pub fn print_gaps(rows: &[GapRow], format: Format) -> String {
-    print(rows, &["code", "name", "group", "group_value", "comparison", "comparison_value", "gap", "significance", "trend", "reason"], format)
+    print(
+        rows,
+        &[
+            "code",
+            "name",
+            "group",
+            "group_value",
+            "comparison",
+            "comparison_value",
+            "gap",
+            "significance",
+            "trend",
+            "reason",
+        ],
+        format,
+    )
 }
 
 pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {
-    print(rows, &["code", "name", "group", "phase", "computed", "computed_rounded", "published", "difference", "schools", "schools_withheld", "cohort_withheld", "explanation"], format)
+    print(
+        rows,
+        &[
+            "code",
+            "name",
+            "group",
+            "phase",
+            "computed",
+            "computed_rounded",
+            "published",
+            "difference",
+            "schools",
+            "schools_withheld",
+            "cohort_withheld",
+            "explanation",
+        ],
+        format,
+    )
 }

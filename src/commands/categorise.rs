@@ -22,19 +22,50 @@ pub fn run(data: &Data, req: &CategoriseRequest) -> anyhow::Result<(Rules, Vec<S
     let rules = Rules::load(req.rules)?;
     let year = match req.year {
         Some(y) => y,
-        None => latest_year(data)?.ok_or_else(|| ConfigError::new("--year", "the store has no school KS2 or KS4 results to categorise"))?,
+        None => latest_year(data)?.ok_or_else(|| {
+            ConfigError::new(
+                "--year",
+                "the store has no school KS2 or KS4 results to categorise",
+            )
+        })?,
     };
     let results = categorise(data, &rules, year, req.la)?;
     if results.is_empty() {
-        anyhow::bail!(ConfigError::new(if req.la.is_some() { "--la" } else { "--year" }, format!("no school KS2 or KS4 results for {year}{}", req.la.map(|l| format!(" in LA {l}")).unwrap_or_default())));
+        anyhow::bail!(ConfigError::new(
+            if req.la.is_some() { "--la" } else { "--year" },
+            format!(
+                "no school KS2 or KS4 results for {year}{}",
+                req.la.map(|l| format!(" in LA {l}")).unwrap_or_default()
+            )
+        ));
     }
     Ok((rules, results))
 }
 
-const COLUMNS: &[&str] = &["urn", "school_name", "la_code", "phase", "category", "level_of_support", "rules_fired", "no_data", "evidence"];
+const COLUMNS: &[&str] = &[
+    "urn",
+    "school_name",
+    "la_code",
+    "phase",
+    "category",
+    "level_of_support",
+    "rules_fired",
+    "no_data",
+    "evidence",
+];
 
 fn cells(r: &SchoolCategory) -> Vec<Value> {
-    vec![json!(r.urn), json!(r.school_name), json!(r.la_code), json!(r.phase), json!(r.category), json!(r.level_of_support), json!(r.rules_fired.join("; ")), json!(r.no_data.join("; ")), json!(r.evidence_text())]
+    vec![
+        json!(r.urn),
+        json!(r.school_name),
+        json!(r.la_code),
+        json!(r.phase),
+        json!(r.category),
+        json!(r.level_of_support),
+        json!(r.rules_fired.join("; ")),
+        json!(r.no_data.join("; ")),
+        json!(r.evidence_text()),
+    ]
 }
 
 /// Every school's category as a report (the workbook's categories sheet).
@@ -62,30 +93,58 @@ pub fn print(results: &[SchoolCategory], format: output::Format) -> String {
 /// The register's rows as a report: the fixed columns, then one column per fact the rules use.
 pub fn register_report(rules: &Rules, results: &[SchoolCategory]) -> Report {
     let facts: Vec<String> = rules.facts().into_iter().collect();
-    let columns: Vec<&str> = COLUMNS.iter().copied().chain(facts.iter().map(String::as_str)).collect();
+    let columns: Vec<&str> = COLUMNS
+        .iter()
+        .copied()
+        .chain(facts.iter().map(String::as_str))
+        .collect();
     let mut rep = Report::new(&columns);
     for r in register(rules, results) {
         let mut row = cells(r);
         // Facts a school's phase did not need were not looked at: blank, not "no data".
-        row.extend(facts.iter().map(|f| r.evidence.get(f).cloned().unwrap_or(Value::Null)));
+        row.extend(
+            facts
+                .iter()
+                .map(|f| r.evidence.get(f).cloned().unwrap_or(Value::Null)),
+        );
         rep.push(row);
     }
     rep
 }
 
 /// Write `schools-causing-concern.csv` and `.xlsx` into `dir` (each atomically). Returns the paths.
-pub fn write_register(dir: &Path, rules: &Rules, results: &[SchoolCategory]) -> anyhow::Result<Vec<PathBuf>> {
+pub fn write_register(
+    dir: &Path,
+    rules: &Rules,
+    results: &[SchoolCategory],
+) -> anyhow::Result<Vec<PathBuf>> {
     let rep = register_report(rules, results);
     let csv_path = dir.join("schools-causing-concern.csv");
     crate::atomic::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes())?;
     let xlsx_path = dir.join("schools-causing-concern.xlsx");
     let year = results.iter().map(|r| r.year).max().unwrap_or(1900);
-    let bytes = xlsx(&rep, &rules.name, year).map_err(|e| crate::error::RenderFailures { total: 1, failures: vec![format!("{}: {e}", xlsx_path.display())] })?;
+    let bytes = xlsx(&rep, &rules.name, year).map_err(|e| crate::error::RenderFailures {
+        total: 1,
+        failures: vec![format!("{}: {e}", xlsx_path.display())],
+    })?;
     crate::atomic::write_atomic(&xlsx_path, &bytes)?;
     Ok(vec![csv_path, xlsx_path])
 }
 
 /// The register as a workbook (frozen header and URN/name columns).
-fn xlsx(rep: &Report, title: &str, results_year: i32) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
-    crate::render::workbook::xlsx(&[crate::render::workbook::Sheet { name: "Register", report: rep, frozen_columns: 2, notes: vec![] }], title, results_year)
+fn xlsx(
+    rep: &Report,
+    title: &str,
+    results_year: i32,
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    crate::render::workbook::xlsx(
+        &[crate::render::workbook::Sheet {
+            name: "Register",
+            report: rep,
+            frozen_columns: 2,
+            notes: vec![],
+        }],
+        title,
+        results_year,
+    )
 }

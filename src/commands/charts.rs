@@ -12,8 +12,8 @@ use crate::analysis::data::Data;
 use crate::analysis::ofsted::{ofsted, snapshots, OfstedReport, Phase};
 use crate::analysis::rank::Top10Rule;
 use crate::analysis::ranking::{rank, RankRequest, RankRow};
-use crate::error::{ConfigError, RenderFailures};
 use crate::atomic::write_atomic;
+use crate::error::{ConfigError, RenderFailures};
 use crate::render::committee::{self, Bar, Chart, Figure, Line, Role};
 use crate::store::frame::ResultRecord;
 use crate::store::schema::{Level, ENGLAND};
@@ -74,14 +74,33 @@ fn all() -> String {
 }
 fn default_gaps() -> Vec<GapSpec> {
     vec![
-        GapSpec { title: "Disadvantaged gap: KS2 reading, writing and maths".into(), measure: "ks2_rwm_expected".into(), group: "disadvantaged".into(), comparison_measure: None, comparison_group: "not_disadvantaged".into() },
-        GapSpec { title: "Looked-after gap: KS2 reading, writing and maths".into(), measure: "ks2_rwm_expected".into(), group: "lac".into(), comparison_measure: None, comparison_group: "all".into() },
+        GapSpec {
+            title: "Disadvantaged gap: KS2 reading, writing and maths".into(),
+            measure: "ks2_rwm_expected".into(),
+            group: "disadvantaged".into(),
+            comparison_measure: None,
+            comparison_group: "not_disadvantaged".into(),
+        },
+        GapSpec {
+            title: "Looked-after gap: KS2 reading, writing and maths".into(),
+            measure: "ks2_rwm_expected".into(),
+            group: "lac".into(),
+            comparison_measure: None,
+            comparison_group: "all".into(),
+        },
     ]
 }
 
 impl Default for ChartsConfig {
     fn default() -> Self {
-        ChartsConfig { measures: default_measures(), year: None, years: default_years(), neighbours: default_model(), gaps: default_gaps(), ofsted: true }
+        ChartsConfig {
+            measures: default_measures(),
+            year: None,
+            years: default_years(),
+            neighbours: default_model(),
+            gaps: default_gaps(),
+            ofsted: true,
+        }
     }
 }
 
@@ -89,24 +108,41 @@ impl ChartsConfig {
     /// From a TOML table: the `[charts]` section if there is one, else the table itself.
     pub fn from_table(origin: &str, t: &toml::Table) -> Result<ChartsConfig, ConfigError> {
         let section = t.get("charts").and_then(|v| v.as_table()).unwrap_or(t);
-        let c: ChartsConfig = section.clone().try_into().map_err(|err: toml::de::Error| ConfigError::new(origin, err.to_string()))?;
+        let c: ChartsConfig = section
+            .clone()
+            .try_into()
+            .map_err(|err: toml::de::Error| ConfigError::new(origin, err.to_string()))?;
         c.check(origin)?;
         Ok(c)
     }
 
     pub fn load(path: &Path) -> Result<ChartsConfig, ConfigError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|err| ConfigError::new(&origin, err.to_string()))?;
-        let t: toml::Table = toml::from_str(&text).map_err(|err| ConfigError::new(&origin, err.to_string()))?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|err| ConfigError::new(&origin, err.to_string()))?;
+        let t: toml::Table =
+            toml::from_str(&text).map_err(|err| ConfigError::new(&origin, err.to_string()))?;
         ChartsConfig::from_table(&origin, &t)
     }
 
     pub fn check(&self, origin: &str) -> Result<(), ConfigError> {
         if !(3..=10).contains(&self.years) {
-            return Err(ConfigError::new(origin, format!("charts.years = {}: trend charts cover 3 to 10 years", self.years)));
+            return Err(ConfigError::new(
+                origin,
+                format!(
+                    "charts.years = {}: trend charts cover 3 to 10 years",
+                    self.years
+                ),
+            ));
         }
         if ![2021, 2025].contains(&self.neighbours) {
-            return Err(ConfigError::new(origin, format!("charts.neighbours = {}: the neighbour models are 2021 and 2025", self.neighbours)));
+            return Err(ConfigError::new(
+                origin,
+                format!(
+                    "charts.neighbours = {}: the neighbour models are 2021 and 2025",
+                    self.neighbours
+                ),
+            ));
         }
         if self.measures.is_empty() {
             return Err(ConfigError::new(origin, "charts.measures is empty"));
@@ -147,27 +183,57 @@ pub struct RankCache {
 }
 
 impl RankCache {
-    fn get(&mut self, data: &Data, measure: &str, year: i32, model: i32) -> anyhow::Result<&Vec<RankRow>> {
+    fn get(
+        &mut self,
+        data: &Data,
+        measure: &str,
+        year: i32,
+        model: i32,
+    ) -> anyhow::Result<&Vec<RankRow>> {
         let key = (measure.to_string(), year, model);
         if !self.ranks.contains_key(&key) {
-            let req = RankRequest { measure, group: "all", year, neighbours: Some(model), rule: Top10Rule::RankCut };
+            let req = RankRequest {
+                measure,
+                group: "all",
+                year,
+                neighbours: Some(model),
+                rule: Top10Rule::RankCut,
+            };
             self.ranks.insert(key.clone(), rank(data, &req)?);
         }
         Ok(&self.ranks[&key])
     }
 
     /// One LA's (or England's, `national`) figure from the best source for every LA.
-    fn figure(&mut self, data: &Data, measure: &str, group: &str, year: i32, code: &str, national: bool) -> anyhow::Result<Option<ResultRecord>> {
+    fn figure(
+        &mut self,
+        data: &Data,
+        measure: &str,
+        group: &str,
+        year: i32,
+        code: &str,
+        national: bool,
+    ) -> anyhow::Result<Option<ResultRecord>> {
         let key = (measure.to_string(), group.to_string(), year, national);
         if !self.best.contains_key(&key) {
-            let rows = if national { data.national(measure, group, year)?.into_iter().map(|r| (r.code.clone(), r)).collect() } else { data.best(measure, group, year, Level::La, None)? };
+            let rows = if national {
+                data.national(measure, group, year)?
+                    .into_iter()
+                    .map(|r| (r.code.clone(), r))
+                    .collect()
+            } else {
+                data.best(measure, group, year, Level::La, None)?
+            };
             self.best.insert(key.clone(), rows);
         }
         Ok(self.best[&key].get(code).cloned())
     }
 
     fn ofsted(&mut self, data: &Data, year: i32) -> Option<&OfstedReport> {
-        self.ofsted.entry(year).or_insert_with(|| ofsted(data, Some(year), None, &[Phase::All]).ok()).as_ref()
+        self.ofsted
+            .entry(year)
+            .or_insert_with(|| ofsted(data, Some(year), None, &[Phase::All]).ok())
+            .as_ref()
     }
 }
 
@@ -219,25 +285,48 @@ pub fn file_stem(name: &str) -> String {
         }
     }
     let out = out.trim_matches('-');
-    if out.is_empty() { "chart".into() } else { out.to_string() }
+    if out.is_empty() {
+        "chart".into()
+    } else {
+        out.to_string()
+    }
 }
 
 /// The source file names (no directories) behind a set of rows, for captions.
 fn sources<'a>(it: impl Iterator<Item = &'a str>) -> String {
-    let set: BTreeSet<String> = it.map(|s| s.split(" (").next().unwrap_or(s).rsplit('/').next().unwrap_or(s).to_string()).collect();
+    let set: BTreeSet<String> = it
+        .map(|s| {
+            s.split(" (")
+                .next()
+                .unwrap_or(s)
+                .rsplit('/')
+                .next()
+                .unwrap_or(s)
+                .to_string()
+        })
+        .collect();
     set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
 fn years_label(years: &[i32]) -> String {
     match (years.first(), years.last()) {
-        (Some(a), Some(b)) if a != b => format!("{} to {}", crate::year::academic_label(*a), crate::year::academic_label(*b)),
+        (Some(a), Some(b)) if a != b => format!(
+            "{} to {}",
+            crate::year::academic_label(*a),
+            crate::year::academic_label(*b)
+        ),
         (Some(a), _) => crate::year::academic_label(*a),
         _ => String::new(),
     }
 }
 
 /// Build every chart's figures for one LA (no drawing).
-pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -> anyhow::Result<ChartPack> {
+pub fn build(
+    data: &Data,
+    la: &str,
+    cfg: &ChartsConfig,
+    cache: &mut RankCache,
+) -> anyhow::Result<ChartPack> {
     let la_name = data.name(la);
     let neighbours = data.neighbours(cfg.neighbours, la)?;
     let mut charts = Vec::new();
@@ -245,12 +334,24 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
     let mut any_figure = false;
     for m in &cfg.measures {
         if data.catalogue.measure(m).is_none() && !m.starts_with("lait:") {
-            anyhow::bail!(ConfigError::new("charts.measures", format!("unknown measure {m:?} (see `attain measures`)")));
+            anyhow::bail!(ConfigError::new(
+                "charts.measures",
+                format!("unknown measure {m:?} (see `attain measures`)")
+            ));
         }
         let mut years: Vec<i32> = data.years(m, Level::La)?;
         years.sort_unstable();
-        let Some(year) = cfg.year.filter(|y| years.contains(y)).or_else(|| if cfg.year.is_none() { years.last().copied() } else { None }) else {
-            skipped.push(format!("{m}: no LA figures{}", cfg.year.map(|y| format!(" for {y}")).unwrap_or_default()));
+        let Some(year) = cfg.year.filter(|y| years.contains(y)).or_else(|| {
+            if cfg.year.is_none() {
+                years.last().copied()
+            } else {
+                None
+            }
+        }) else {
+            skipped.push(format!(
+                "{m}: no LA figures{}",
+                cfg.year.map(|y| format!(" for {y}")).unwrap_or_default()
+            ));
             continue;
         };
         let upto: Vec<i32> = years.iter().copied().filter(|y| *y <= year).collect();
@@ -262,7 +363,8 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             continue;
         };
         any_figure = true;
-        let by_code: BTreeMap<&str, &RankRow> = rows.iter().map(|r| (r.la_code.as_str(), r)).collect();
+        let by_code: BTreeMap<&str, &RankRow> =
+            rows.iter().map(|r| (r.la_code.as_str(), r)).collect();
         let england = data.national(m, "all", year)?;
         let dps = data.catalogue.measure(m).map(|x| x.dps);
         let publish = |v: Option<f64>| match dps {
@@ -273,11 +375,33 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
         // 1. The LA, its neighbours (highest first) and England.
         let mut bars: Vec<Bar> = std::iter::once(la.to_string())
             .chain(neighbours.iter().cloned())
-            .map(|code| Bar { label: data.name(&code), value: by_code.get(code.as_str()).and_then(|r| r.value), role: if code == la { Role::La } else { Role::Neighbour }, code })
+            .map(|code| Bar {
+                label: data.name(&code),
+                value: by_code.get(code.as_str()).and_then(|r| r.value),
+                role: if code == la {
+                    Role::La
+                } else {
+                    Role::Neighbour
+                },
+                code,
+            })
             .collect();
-        bars.sort_by(|a, b| b.value.unwrap_or(f64::NEG_INFINITY).total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY)).then(a.code.cmp(&b.code)));
-        bars.push(Bar { label: "England".into(), code: crate::store::schema::ENGLAND.into(), value: publish(england.as_ref().and_then(|r| r.value)), role: Role::England });
-        let src = sources(std::iter::once(me.source.as_str()).chain(england.as_ref().map(|r| r.source_file.as_str())));
+        bars.sort_by(|a, b| {
+            b.value
+                .unwrap_or(f64::NEG_INFINITY)
+                .total_cmp(&a.value.unwrap_or(f64::NEG_INFINITY))
+                .then(a.code.cmp(&b.code))
+        });
+        bars.push(Bar {
+            label: "England".into(),
+            code: crate::store::schema::ENGLAND.into(),
+            value: publish(england.as_ref().and_then(|r| r.value)),
+            role: Role::England,
+        });
+        let src = sources(
+            std::iter::once(me.source.as_str())
+                .chain(england.as_ref().map(|r| r.source_file.as_str())),
+        );
         let missing = bars.iter().filter(|b| b.value.is_none()).count();
         charts.push(Chart {
             name: format!("{la}-{}-neighbours-{year}", slug(m)),
@@ -297,7 +421,8 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
         });
 
         // 2. Trends and 3. ranks, from the ranking of each year.
-        let (mut la_v, mut sn_v, mut en_v, mut top_v, mut ranks, mut notes) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+        let (mut la_v, mut sn_v, mut en_v, mut top_v, mut ranks, mut notes) =
+            (vec![], vec![], vec![], vec![], vec![], vec![]);
         let mut of_max = 0;
         let mut trend_sources = BTreeSet::new();
         for &y in &window {
@@ -311,11 +436,18 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             }
             la_v.push((y, mine.and_then(|r| r.value)));
             // One more decimal place than the published figures (averages of rounded figures).
-            sn_v.push((y, mine.and_then(|r| r.sn_average).map(|v| round_half_away(v, dps.unwrap_or(1) + 1))));
+            sn_v.push((
+                y,
+                mine.and_then(|r| r.sn_average)
+                    .map(|v| round_half_away(v, dps.unwrap_or(1) + 1)),
+            ));
             top_v.push((y, top));
             let rk = mine.and_then(|r| r.rank);
             ranks.push((y, rk.map(|r| r as f64)));
-            notes.push(rk.map(|r| format!("{} of {of}", crate::analysis::ofsted::ordinal(r))).unwrap_or_default());
+            notes.push(
+                rk.map(|r| format!("{} of {of}", crate::analysis::ofsted::ordinal(r)))
+                    .unwrap_or_default(),
+            );
             let nat = cache.figure(data, m, "all", y, ENGLAND, true)?;
             if let Some(n) = &nat {
                 trend_sources.insert(n.source_file.clone());
@@ -323,11 +455,23 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
             en_v.push((y, publish(nat.and_then(|r| r.value))));
         }
         let src = sources(trend_sources.iter().map(String::as_str));
-        let gaps_in: Vec<String> = la_v.iter().filter(|p| p.1.is_none()).map(|p| crate::year::academic_label(p.0)).collect();
+        let gaps_in: Vec<String> = la_v
+            .iter()
+            .filter(|p| p.1.is_none())
+            .map(|p| crate::year::academic_label(p.0))
+            .collect();
         let one = format!(
             "{}{}",
-            if window.len() == 1 { " The store has one year of LA figures, so each line is a single point." } else { "" },
-            if gaps_in.is_empty() { String::new() } else { format!(" No {la_name} figure for {}.", gaps_in.join(", ")) }
+            if window.len() == 1 {
+                " The store has one year of LA figures, so each line is a single point."
+            } else {
+                ""
+            },
+            if gaps_in.is_empty() {
+                String::new()
+            } else {
+                format!(" No {la_name} figure for {}.", gaps_in.join(", "))
+            }
         );
         charts.push(Chart {
             name: format!("{la}-{}-trend", slug(m)),
@@ -355,7 +499,13 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
         });
     }
     if !any_figure && !cfg.measures.is_empty() {
-        anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no figures for {} in the store", cfg.measures.join(", "))));
+        anyhow::bail!(ConfigError::new(
+            "--la",
+            format!(
+                "LA {la} has no figures for {} in the store",
+                cfg.measures.join(", ")
+            )
+        ));
     }
 
     // 4. Gaps: the LA and England, over the years with figures.
@@ -370,7 +520,8 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
     if cfg.ofsted {
         match ofsted_chart(data, la, &la_name, cache)? {
             Some(c) => charts.push(c),
-            None => skipped.push("Ofsted: the store has no Ofsted snapshot with a census to match".into()),
+            None => skipped
+                .push("Ofsted: the store has no Ofsted snapshot with a census to match".into()),
         }
     }
 
@@ -378,21 +529,47 @@ pub fn build(data: &Data, la: &str, cfg: &ChartsConfig, cache: &mut RankCache) -
         .into_iter()
         .map(|mut c| {
             c.name = file_stem(&c.name);
-            ChartEntry { png: format!("{}.png", c.name), svg: format!("{}.svg", c.name), alt_text: committee::alt_text(&c), chart: c }
+            ChartEntry {
+                png: format!("{}.png", c.name),
+                svg: format!("{}.svg", c.name),
+                alt_text: committee::alt_text(&c),
+                chart: c,
+            }
         })
         .collect();
-    Ok(ChartPack { la_code: la.to_string(), la_name, neighbours_model: cfg.neighbours, charts, skipped })
+    Ok(ChartPack {
+        la_code: la.to_string(),
+        la_name,
+        neighbours_model: cfg.neighbours,
+        charts,
+        skipped,
+    })
 }
 
-fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConfig, cache: &mut RankCache) -> anyhow::Result<Option<Chart>> {
-    let cm = g.comparison_measure.clone().unwrap_or_else(|| g.measure.clone());
+fn gap_chart(
+    data: &Data,
+    la: &str,
+    la_name: &str,
+    g: &GapSpec,
+    cfg: &ChartsConfig,
+    cache: &mut RankCache,
+) -> anyhow::Result<Option<Chart>> {
+    let cm = g
+        .comparison_measure
+        .clone()
+        .unwrap_or_else(|| g.measure.clone());
     let mut years: Vec<i32> = data.years(&g.measure, Level::La)?;
     years.sort_unstable();
     if let Some(y) = cfg.year {
         years.retain(|x| *x <= y);
     }
     let window: Vec<i32> = years.iter().rev().take(cfg.years).rev().copied().collect();
-    let dps = data.catalogue.measure(&g.measure).map(|m| m.dps).unwrap_or(1).max(1);
+    let dps = data
+        .catalogue
+        .measure(&g.measure)
+        .map(|m| m.dps)
+        .unwrap_or(1)
+        .max(1);
     let diff = |a: Option<f64>, b: Option<f64>| Some(round_half_away(a? - b?, dps));
     let (mut la_gap, mut en_gap, mut srcs) = (vec![], vec![], BTreeSet::new());
     for &y in &window {
@@ -403,13 +580,29 @@ fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConf
         for r in [&mine, &theirs, &ng, &nc].into_iter().flatten() {
             srcs.insert(r.source_file.clone());
         }
-        la_gap.push((y, diff(mine.and_then(|r| r.value), theirs.and_then(|r| r.value))));
+        la_gap.push((
+            y,
+            diff(mine.and_then(|r| r.value), theirs.and_then(|r| r.value)),
+        ));
         en_gap.push((y, diff(ng.and_then(|r| r.value), nc.and_then(|r| r.value))));
     }
     if la_gap.iter().all(|p| p.1.is_none()) {
         return Ok(None);
     }
-    let what = |m: &str, grp: &str| if grp == "all" { label(data, m) } else { format!("{} ({})", label(data, m), data.catalogue.group(grp).map(|x| x.label.clone()).unwrap_or_else(|| grp.to_string())) };
+    let what = |m: &str, grp: &str| {
+        if grp == "all" {
+            label(data, m)
+        } else {
+            format!(
+                "{} ({})",
+                label(data, m),
+                data.catalogue
+                    .group(grp)
+                    .map(|x| x.label.clone())
+                    .unwrap_or_else(|| grp.to_string())
+            )
+        }
+    };
     Ok(Some(Chart {
         name: format!("{la}-gap-{}", slug(&g.title)),
         title: format!("{} ({la_name} and England)", g.title),
@@ -429,9 +622,17 @@ fn gap_chart(data: &Data, la: &str, la_name: &str, g: &GapSpec, cfg: &ChartsConf
     }))
 }
 
-fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> anyhow::Result<Option<Chart>> {
+fn ofsted_chart(
+    data: &Data,
+    la: &str,
+    la_name: &str,
+    cache: &mut RankCache,
+) -> anyhow::Result<Option<Chart>> {
     if cache.snapshot_years.is_none() {
-        let mut years: Vec<i32> = snapshots(&data.inspections()?).iter().map(|s| s.year).collect();
+        let mut years: Vec<i32> = snapshots(&data.inspections()?)
+            .iter()
+            .map(|s| s.year)
+            .collect();
         years.dedup();
         cache.snapshot_years = Some(years);
     }
@@ -440,8 +641,12 @@ fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> 
     let mut files = BTreeSet::new();
     let mut census = BTreeSet::new();
     for &y in &years {
-        let Some(report) = cache.ofsted(data, y) else { continue };
-        let Some(row) = report.rows.iter().find(|r| r.la_code == la) else { continue };
+        let Some(report) = cache.ofsted(data, y) else {
+            continue;
+        };
+        let Some(row) = report.rows.iter().find(|r| r.la_code == la) else {
+            continue;
+        };
         files.insert(report.matching.snapshot.clone());
         census.extend(report.matching.census_year);
         sch.push((y, row.pct_schools_good_or_better));
@@ -452,7 +657,14 @@ fn ofsted_chart(data: &Data, la: &str, la_name: &str, cache: &mut RankCache) -> 
     if sch.is_empty() {
         return Ok(None);
     }
-    let one = if sch.len() == 1 { format!(" The store holds one Ofsted snapshot ({}), so each line is a single point.", crate::year::academic_label(sch[0].0)) } else { String::new() };
+    let one = if sch.len() == 1 {
+        format!(
+            " The store holds one Ofsted snapshot ({}), so each line is a single point.",
+            crate::year::academic_label(sch[0].0)
+        )
+    } else {
+        String::new()
+    };
     let years: Vec<i32> = sch.iter().map(|p| p.0).collect();
     Ok(Some(Chart {
         name: format!("{la}-ofsted-good-or-outstanding"),
@@ -485,7 +697,10 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let mut failures = Vec::new();
     for c in &pack.charts {
         let svg_path = out.join(&c.svg);
-        match committee::svg(&c.chart).map_err(|err| err.to_string()).and_then(|s| write_atomic(&svg_path, s.as_bytes()).map_err(|err| err.to_string())) {
+        match committee::svg(&c.chart)
+            .map_err(|err| err.to_string())
+            .and_then(|s| write_atomic(&svg_path, s.as_bytes()).map_err(|err| err.to_string()))
+        {
             Ok(()) => written.push(svg_path),
             Err(err) => failures.push(format!("{}: {err}", c.svg)),
         }
@@ -499,7 +714,10 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     write_atomic(&json, &serde_json::to_vec_pretty(pack)?)?;
     written.push(json);
     if !failures.is_empty() {
-        anyhow::bail!(RenderFailures { total: pack.charts.len() * 2, failures });
+        anyhow::bail!(RenderFailures {
+            total: pack.charts.len() * 2,
+            failures
+        });
     }
     Ok(written)
 }

@@ -21,7 +21,12 @@ pub struct IngestSummary {
     pub warnings: Vec<IngestWarning>,
 }
 
-pub fn ingest(paths: &[PathBuf], store_dir: &Path, catalogue: Arc<Catalogue>, year: Option<i32>) -> anyhow::Result<IngestSummary> {
+pub fn ingest(
+    paths: &[PathBuf],
+    store_dir: &Path,
+    catalogue: Arc<Catalogue>,
+    year: Option<i32>,
+) -> anyhow::Result<IngestSummary> {
     let opts = IngestOptions { catalogue, year };
     let store = Store::at(store_dir);
     let run = ingest::ingest(paths, &store, &opts)?;
@@ -29,14 +34,24 @@ pub fn ingest(paths: &[PathBuf], store_dir: &Path, catalogue: Arc<Catalogue>, ye
     if !failures.is_empty() {
         return Err(IngestFailures(failures).into());
     }
-    let unrecognised = run.outcomes.iter().filter(|o| matches!(o, FileOutcome::Unrecognised { .. })).count();
+    let unrecognised = run
+        .outcomes
+        .iter()
+        .filter(|o| matches!(o, FileOutcome::Unrecognised { .. }))
+        .count();
     let warnings = run.warnings().into_iter().cloned().collect();
-    Ok(IngestSummary { run, unrecognised, warnings })
+    Ok(IngestSummary {
+        run,
+        unrecognised,
+        warnings,
+    })
 }
 
 /// One line per file: what it was read as.
 pub fn summary_report(run: &IngestRun) -> Report {
-    let mut r = Report::new(&["file", "outcome", "dataset", "year", "rows", "results", "note", "warnings"]);
+    let mut r = Report::new(&[
+        "file", "outcome", "dataset", "year", "rows", "results", "note", "warnings",
+    ]);
     for o in &run.outcomes {
         match o {
             FileOutcome::Ingested { path, tables, .. } => {
@@ -49,13 +64,45 @@ pub fn summary_report(run: &IngestRun) -> Report {
                         json!(t.data_rows),
                         json!(t.results),
                         json!(t.notes.join("; ")),
-                        json!(t.warnings.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("; ")),
+                        json!(t
+                            .warnings
+                            .iter()
+                            .map(|w| w.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ")),
                     ]);
                 }
             }
-            FileOutcome::Skipped { path, reason } => r.push(vec![json!(ingest::display_path(path)), json!("skipped"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason), Value::Null]),
-            FileOutcome::Unrecognised { path, reason, .. } => r.push(vec![json!(ingest::display_path(path)), json!("not recognised"), Value::Null, Value::Null, Value::Null, Value::Null, json!(reason), Value::Null]),
-            FileOutcome::Failed(e) => r.push(vec![json!(ingest::display_path(&e.file)), json!("error"), Value::Null, Value::Null, Value::Null, Value::Null, json!(e.to_string()), Value::Null]),
+            FileOutcome::Skipped { path, reason } => r.push(vec![
+                json!(ingest::display_path(path)),
+                json!("skipped"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                json!(reason),
+                Value::Null,
+            ]),
+            FileOutcome::Unrecognised { path, reason, .. } => r.push(vec![
+                json!(ingest::display_path(path)),
+                json!("not recognised"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                json!(reason),
+                Value::Null,
+            ]),
+            FileOutcome::Failed(e) => r.push(vec![
+                json!(ingest::display_path(&e.file)),
+                json!("error"),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                json!(e.to_string()),
+                Value::Null,
+            ]),
         }
     }
     r
@@ -69,11 +116,26 @@ pub struct Inspection {
 
 /// `attain inspect FILE`: what the file was recognised as, its year, rows by record type,
 /// mapped and unmapped columns, how many of each status token, and any warnings.
-pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, store: Option<&Path>, format: Format) -> anyhow::Result<Inspection> {
-    let opts = IngestOptions { catalogue: catalogue.clone(), year };
+pub fn inspect(
+    path: &Path,
+    catalogue: Arc<Catalogue>,
+    year: Option<i32>,
+    store: Option<&Path>,
+    format: Format,
+) -> anyhow::Result<Inspection> {
+    let opts = IngestOptions {
+        catalogue: catalogue.clone(),
+        year,
+    };
     let outcome = ingest::read_file(path, &opts);
     let v = match &outcome {
-        FileOutcome::Ingested { path, sha256, tables, skipped_sheets, .. } => {
+        FileOutcome::Ingested {
+            path,
+            sha256,
+            tables,
+            skipped_sheets,
+            ..
+        } => {
             let mut v = json!({
                 "file": ingest::display_path(path),
                 "sha256": sha256,
@@ -87,28 +149,91 @@ pub fn inspect(path: &Path, catalogue: Arc<Catalogue>, year: Option<i32>, store:
             }
             v
         }
-        FileOutcome::Skipped { path, reason } => json!({"file": ingest::display_path(path), "outcome": "skipped", "reason": reason}),
-        FileOutcome::Unrecognised { path, reason, row, column } => {
-            return Err(IngestError { file: path.clone(), row: *row, column: column.clone(), message: format!("not recognised: {reason}") }.into());
+        FileOutcome::Skipped { path, reason } => {
+            json!({"file": ingest::display_path(path), "outcome": "skipped", "reason": reason})
+        }
+        FileOutcome::Unrecognised {
+            path,
+            reason,
+            row,
+            column,
+        } => {
+            return Err(IngestError {
+                file: path.clone(),
+                row: *row,
+                column: column.clone(),
+                message: format!("not recognised: {reason}"),
+            }
+            .into());
         }
         FileOutcome::Failed(e) => return Err(e.clone().into()),
     };
     let warnings = match &outcome {
-        FileOutcome::Ingested { tables, .. } => tables.iter().flat_map(|t| t.warnings.iter().cloned()).collect(),
+        FileOutcome::Ingested { tables, .. } => tables
+            .iter()
+            .flat_map(|t| t.warnings.iter().cloned())
+            .collect(),
         _ => Vec::new(),
     };
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&v)? + "\n",
         Format::Csv => {
             // One line per table read from the file.
-            let mut r = Report::new(&["file", "outcome", "sheet", "dataset", "year", "year_from", "version", "data_rows", "results", "mapped_columns", "unmapped_columns", "statuses"]);
+            let mut r = Report::new(&[
+                "file",
+                "outcome",
+                "sheet",
+                "dataset",
+                "year",
+                "year_from",
+                "version",
+                "data_rows",
+                "results",
+                "mapped_columns",
+                "unmapped_columns",
+                "statuses",
+            ]);
             for t in v["tables"].as_array().cloned().unwrap_or_default() {
                 let count = |k: &str| t[k].as_array().map(|a| a.len()).unwrap_or(0);
-                let statuses = t["status_counts"].as_object().map(|m| m.iter().map(|(k, n)| format!("{k}={n}")).collect::<Vec<_>>().join(" ")).unwrap_or_default();
-                r.push(vec![v["file"].clone(), v["outcome"].clone(), t["sheet"].clone(), t["dataset"].clone(), t["year"].clone(), t["year_from"].clone(), t["version"].clone(), t["data_rows"].clone(), t["results"].clone(), json!(count("mapped_columns")), json!(count("unmapped_columns")), json!(statuses)]);
+                let statuses = t["status_counts"]
+                    .as_object()
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, n)| format!("{k}={n}"))
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                    .unwrap_or_default();
+                r.push(vec![
+                    v["file"].clone(),
+                    v["outcome"].clone(),
+                    t["sheet"].clone(),
+                    t["dataset"].clone(),
+                    t["year"].clone(),
+                    t["year_from"].clone(),
+                    t["version"].clone(),
+                    t["data_rows"].clone(),
+                    t["results"].clone(),
+                    json!(count("mapped_columns")),
+                    json!(count("unmapped_columns")),
+                    json!(statuses),
+                ]);
             }
             if r.rows.is_empty() {
-                r.push(vec![v["file"].clone(), v["outcome"].clone(), Value::Null, Value::Null, Value::Null, json!(v["reason"]), Value::Null, Value::Null, Value::Null, Value::Null, Value::Null, Value::Null]);
+                r.push(vec![
+                    v["file"].clone(),
+                    v["outcome"].clone(),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    json!(v["reason"]),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ]);
             }
             r.render(Format::Csv)
         }
@@ -122,39 +247,72 @@ pub const PRECEDENCE_RULE: &str = "where two files give the same figure, the lat
 
 /// For each figure of an inspected file that the store holds (the file ingested earlier, found
 /// by its sha256): whether the analysis uses this file's figure or another file's, and whose.
-fn precedence_in_store(store: &Store, catalogue: Arc<Catalogue>, sha256: &str, tables: &[ingest::TableReport]) -> anyhow::Result<Value> {
+fn precedence_in_store(
+    store: &Store,
+    catalogue: Arc<Catalogue>,
+    sha256: &str,
+    tables: &[ingest::TableReport],
+) -> anyhow::Result<Value> {
     use crate::analysis::data::{coverage_by_file, precedence, Data};
     use crate::store::frame::{self, ResultFilter, ResultRecord};
     if !store.exists() {
-        return Err(IngestError::at_file(&store.dir, "no store here: run `attain ingest` first").into());
+        return Err(
+            IngestError::at_file(&store.dir, "no store here: run `attain ingest` first").into(),
+        );
     }
     let data = Data::open(store, &catalogue)?;
-    let Some(file) = frame::source_hashes(&store.read("sources")?)?.into_iter().find(|(_, sha)| sha == sha256).map(|(f, _)| f) else {
-        return Ok(json!({"in_store": false, "note": "this file is not in the store: ingest it to see which of its figures are used"}));
+    let Some(file) = frame::source_hashes(&store.read("sources")?)?
+        .into_iter()
+        .find(|(_, sha)| sha == sha256)
+        .map(|(f, _)| f)
+    else {
+        return Ok(
+            json!({"in_store": false, "note": "this file is not in the store: ingest it to see which of its figures are used"}),
+        );
     };
     let mut used = 0usize;
     let mut superseded: std::collections::BTreeMap<String, usize> = Default::default();
     let mut supersedes: std::collections::BTreeMap<String, usize> = Default::default();
     for t in tables {
-        let rows = data.query(&ResultFilter { dataset: Some(t.dataset.clone()), year: t.year, ..Default::default() })?;
+        let rows = data.query(&ResultFilter {
+            dataset: Some(t.dataset.clone()),
+            year: t.year,
+            ..Default::default()
+        })?;
         let coverage = coverage_by_file(&rows);
-        let mut by_figure: std::collections::HashMap<(&str, &str, &str, &str, &str, &str), Vec<&ResultRecord>> = Default::default();
+        let mut by_figure: std::collections::HashMap<
+            (&str, &str, &str, &str, &str, &str),
+            Vec<&ResultRecord>,
+        > = Default::default();
         for r in &rows {
-            by_figure.entry((&r.level, &r.code, &r.measure, &r.group, &r.scope, &r.phase)).or_default().push(r);
+            by_figure
+                .entry((&r.level, &r.code, &r.measure, &r.group, &r.scope, &r.phase))
+                .or_default()
+                .push(r);
         }
-        for figure in by_figure.values().filter(|rs| rs.iter().any(|r| r.source_file == file)) {
-            let winner = figure.iter().min_by(|a, b| precedence(a, b, &coverage)).expect("a figure has a row");
+        for figure in by_figure
+            .values()
+            .filter(|rs| rs.iter().any(|r| r.source_file == file))
+        {
+            let winner = figure
+                .iter()
+                .min_by(|a, b| precedence(a, b, &coverage))
+                .expect("a figure has a row");
             if winner.source_file == file {
                 used += 1;
                 for other in figure.iter().filter(|r| r.source_file != file) {
                     *supersedes.entry(other.source_file.clone()).or_default() += 1;
                 }
             } else {
-                *superseded.entry(format!("{} ({})", winner.source_file, winner.version)).or_default() += 1;
+                *superseded
+                    .entry(format!("{} ({})", winner.source_file, winner.version))
+                    .or_default() += 1;
             }
         }
     }
-    Ok(json!({"in_store": true, "store_file": file, "figures_used": used, "superseded_by": superseded, "supersedes": supersedes}))
+    Ok(
+        json!({"in_store": true, "store_file": file, "figures_used": used, "superseded_by": superseded, "supersedes": supersedes}),
+    )
 }
 
 fn inspect_text(v: &Value) -> String {
@@ -170,30 +328,85 @@ fn inspect_text(v: &Value) -> String {
         if !t["sheet"].is_null() {
             out.push_str(&format!("sheet:    {}\n", s(&t["sheet"])));
         }
-        out.push_str(&format!("dataset:  {} ({})\n", s(&t["dataset"]), s(&t["description"])));
-        out.push_str(&format!("year:     {} (from {})\n", s(&t["year"]), s(&t["year_from"])));
+        out.push_str(&format!(
+            "dataset:  {} ({})\n",
+            s(&t["dataset"]),
+            s(&t["description"])
+        ));
+        out.push_str(&format!(
+            "year:     {} (from {})\n",
+            s(&t["year"]),
+            s(&t["year_from"])
+        ));
         out.push_str(&format!("version:  {}\n", s(&t["version"])));
         if let Some(c) = t["coverage"].as_str() {
             out.push_str(&format!("covers:   {c}\n"));
         }
-        out.push_str(&format!("header:   row {}; {} data rows; {} results\n", s(&t["header_row"]), s(&t["data_rows"]), s(&t["results"])));
+        out.push_str(&format!(
+            "header:   row {}; {} data rows; {} results\n",
+            s(&t["header_row"]),
+            s(&t["data_rows"]),
+            s(&t["results"])
+        ));
         out.push_str("records:  ");
-        out.push_str(&t["rows_by_record"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default());
+        out.push_str(
+            &t["rows_by_record"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+        );
         out.push('\n');
         out.push_str("statuses: ");
-        out.push_str(&t["status_counts"].as_object().map(|m| m.iter().map(|(k, v)| format!("{k} {v}")).collect::<Vec<_>>().join(", ")).unwrap_or_default());
+        out.push_str(
+            &t["status_counts"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k} {v}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                })
+                .unwrap_or_default(),
+        );
         out.push('\n');
-        let list = |x: &Value| x.as_array().map(|a| a.iter().map(|c| s(c)).collect::<Vec<_>>()).unwrap_or_default();
+        let list = |x: &Value| {
+            x.as_array()
+                .map(|a| a.iter().map(|c| s(c)).collect::<Vec<_>>())
+                .unwrap_or_default()
+        };
         let mapped = list(&t["mapped_columns"]);
         let unmapped = list(&t["unmapped_columns"]);
-        out.push_str(&format!("mapped columns ({}): {}\n", mapped.len(), mapped.join(", ")));
-        out.push_str(&format!("unmapped columns ({}): {}\n", unmapped.len(), unmapped.join(", ")));
+        out.push_str(&format!(
+            "mapped columns ({}): {}\n",
+            mapped.len(),
+            mapped.join(", ")
+        ));
+        out.push_str(&format!(
+            "unmapped columns ({}): {}\n",
+            unmapped.len(),
+            unmapped.join(", ")
+        ));
         for n in list(&t["notes"]) {
             out.push_str(&format!("note:     {n}\n"));
         }
         for w in t["warnings"].as_array().into_iter().flatten() {
-            let at: Vec<String> = [w["row"].as_u64().map(|r| format!("row {r}")), w["column"].as_str().map(|c| format!("column {c}"))].into_iter().flatten().collect();
-            let at = if at.is_empty() { String::new() } else { format!("{}: ", at.join(", ")) };
+            let at: Vec<String> = [
+                w["row"].as_u64().map(|r| format!("row {r}")),
+                w["column"].as_str().map(|c| format!("column {c}")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let at = if at.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", at.join(", "))
+            };
             out.push_str(&format!("warning:  {at}{}\n", s(&w["message"])));
         }
     }
@@ -202,7 +415,10 @@ fn inspect_text(v: &Value) -> String {
     }
     if let Some(p) = v.get("precedence") {
         if p["in_store"].as_bool() == Some(true) {
-            out.push_str(&format!("in store:   {} of this file's figures are used\n", s(&p["figures_used"])));
+            out.push_str(&format!(
+                "in store:   {} of this file's figures are used\n",
+                s(&p["figures_used"])
+            ));
             for (f, n) in p["superseded_by"].as_object().into_iter().flatten() {
                 out.push_str(&format!("superseded: {} figures by {f}\n", s(n)));
             }

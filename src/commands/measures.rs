@@ -6,9 +6,27 @@ use crate::catalogue::Catalogue;
 use crate::output::Report;
 
 pub fn measures_report(cat: &Catalogue, key_stage: Option<&str>) -> Report {
-    let mut r = Report::new(&["id", "key_stage", "unit", "polarity", "headline", "description"]);
-    for m in cat.measures.iter().filter(|m| key_stage.is_none_or(|k| m.key_stage == k)) {
-        r.push(vec![json!(m.id), json!(m.key_stage), json!(m.unit), json!(m.polarity), json!(m.headline), json!(m.description)]);
+    let mut r = Report::new(&[
+        "id",
+        "key_stage",
+        "unit",
+        "polarity",
+        "headline",
+        "description",
+    ]);
+    for m in cat
+        .measures
+        .iter()
+        .filter(|m| key_stage.is_none_or(|k| m.key_stage == k))
+    {
+        r.push(vec![
+            json!(m.id),
+            json!(m.key_stage),
+            json!(m.unit),
+            json!(m.polarity),
+            json!(m.headline),
+            json!(m.description),
+        ]);
     }
     r
 }
@@ -26,27 +44,63 @@ pub fn groups_report(cat: &Catalogue) -> Report {
 pub fn column_mappings_markdown(cat: &Catalogue) -> String {
     let mut out = String::new();
     let cell = |s: &str| s.replace('|', "\\|");
-    let names = |n: &crate::catalogue::Names| n.list().iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" / ");
+    let names = |n: &crate::catalogue::Names| {
+        n.list()
+            .iter()
+            .map(|c| format!("`{c}`"))
+            .collect::<Vec<_>>()
+            .join(" / ")
+    };
     let mut datasets: Vec<&crate::catalogue::Dataset> = cat.datasets.iter().collect();
     datasets.sort_by(|a, b| a.id.cmp(&b.id));
     for ds in datasets {
         out.push_str(&format!("### `{}`\n\n{}", ds.id, cell(&ds.description)));
-        out.push_str(&format!(" Reader `{}`; recognised by {}", ds.reader, ds.recognise.all_of.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")));
+        out.push_str(&format!(
+            " Reader `{}`; recognised by {}",
+            ds.reader,
+            ds.recognise
+                .all_of
+                .iter()
+                .map(|c| format!("`{c}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
         if !ds.recognise.any_of.is_empty() {
-            out.push_str(&format!(" and one of {}", ds.recognise.any_of.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ")));
+            out.push_str(&format!(
+                " and one of {}",
+                ds.recognise
+                    .any_of
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
         }
         out.push_str(".\n");
         if let Some(reason) = &ds.skip_reason {
             out.push_str(&format!("Skipped: {}\n", cell(reason)));
         }
         for e in &ds.editions {
-            out.push_str(&format!("- year {} when the header has {}: {}\n", e.year, e.all_of.join(", "), cell(&e.note)));
+            out.push_str(&format!(
+                "- year {} when the header has {}: {}\n",
+                e.year,
+                e.all_of.join(", "),
+                cell(&e.note)
+            ));
         }
         let k = &ds.keys;
-        let keys: Vec<String> = [("URN", &k.urn), ("LA code", &k.la), ("LA name", &k.la_name), ("establishment number", &k.estab), ("name", &k.name), ("type", &k.school_type), ("region", &k.region)]
-            .into_iter()
-            .filter_map(|(what, n)| n.as_ref().map(|n| format!("{} = {what}", names(n))))
-            .collect();
+        let keys: Vec<String> = [
+            ("URN", &k.urn),
+            ("LA code", &k.la),
+            ("LA name", &k.la_name),
+            ("establishment number", &k.estab),
+            ("name", &k.name),
+            ("type", &k.school_type),
+            ("region", &k.region),
+        ]
+        .into_iter()
+        .filter_map(|(what, n)| n.as_ref().map(|n| format!("{} = {what}", names(n))))
+        .collect();
         if !keys.is_empty() {
             out.push_str(&format!("- keys: {}\n", keys.join("; ")));
         }
@@ -56,7 +110,18 @@ pub fn column_mappings_markdown(cat: &Catalogue) -> String {
             .filter_map(|(key, v)| match v {
                 // Value lists (maintained type names and groups) are not columns.
                 toml::Value::String(s) => Some(format!("`{s}` = {key}")),
-                toml::Value::Array(a) if a.iter().all(|x| x.is_str()) && !key.contains("maintained") => Some(format!("{} = {key}", a.iter().filter_map(|x| x.as_str()).map(|c| format!("`{c}`")).collect::<Vec<_>>().join(" / "))),
+                toml::Value::Array(a)
+                    if a.iter().all(|x| x.is_str()) && !key.contains("maintained") =>
+                {
+                    Some(format!(
+                        "{} = {key}",
+                        a.iter()
+                            .filter_map(|x| x.as_str())
+                            .map(|c| format!("`{c}`"))
+                            .collect::<Vec<_>>()
+                            .join(" / ")
+                    ))
+                }
                 _ => None,
             })
             .collect();
@@ -67,7 +132,10 @@ pub fn column_mappings_markdown(cat: &Catalogue) -> String {
             out.push_str("\n| column | measure | group | cohort | numerator | years |\n|---|---|---|---|---|---|\n");
             for c in &ds.columns {
                 let years = c.years.map(|[a, b]| format!("{a}-{b}")).unwrap_or_default();
-                let ratio = c.ratio_scale.map(|s| format!(" (count; value = count / cohort x {s})")).unwrap_or_default();
+                let ratio = c
+                    .ratio_scale
+                    .map(|s| format!(" (count; value = count / cohort x {s})"))
+                    .unwrap_or_default();
                 out.push_str(&format!(
                     "| {}{ratio} | `{}` | `{}` | {} | {} | {years} |\n",
                     names(&c.source),

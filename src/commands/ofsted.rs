@@ -26,7 +26,10 @@ pub fn run(data: &Data, req: &OfstedRequest) -> anyhow::Result<OfstedReport> {
                 Some(y) => format!("the January {y} census"),
                 None => format!("the Ofsted snapshot {}", report.matching.snapshot),
             };
-            anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no schools in {source}")));
+            anyhow::bail!(ConfigError::new(
+                "--la",
+                format!("LA {la} has no schools in {source}")
+            ));
         }
     }
     Ok(report)
@@ -85,7 +88,11 @@ pub fn print(report: &OfstedReport, format: Format) -> String {
                 out.push_str(&r.sentence_frameworks);
                 out.push('\n');
             }
-            out.push_str(&format!("\nGood or outstanding — {}.\nReport cards, expected standard or better — {}.\n", crate::analysis::ofsted::DEFINITION_GOOD_OR_BETTER, crate::analysis::ofsted::DEFINITION_REPORT_CARD));
+            out.push_str(&format!(
+                "\nGood or outstanding — {}.\nReport cards, expected standard or better — {}.\n",
+                crate::analysis::ofsted::DEFINITION_GOOD_OR_BETTER,
+                crate::analysis::ofsted::DEFINITION_REPORT_CARD
+            ));
             out
         }
     }

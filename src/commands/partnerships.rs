@@ -20,11 +20,19 @@ pub fn run(data: &Data, req: &PartnershipRequest) -> anyhow::Result<Vec<Partners
     let mut out = Vec::new();
     for m in req.measures {
         if data.catalogue.measure(m).is_none() {
-            anyhow::bail!(ConfigError::new("--measure", format!("unknown measure {m:?} (see `attain measures`)")));
+            anyhow::bail!(ConfigError::new(
+                "--measure",
+                format!("unknown measure {m:?} (see `attain measures`)")
+            ));
         }
         let year = match req.year {
             Some(y) => y,
-            None => data.latest_year(m, Level::School)?.ok_or_else(|| ConfigError::new("--measure", format!("the store has no school figures for {m}")))?,
+            None => data.latest_year(m, Level::School)?.ok_or_else(|| {
+                ConfigError::new(
+                    "--measure",
+                    format!("the store has no school figures for {m}"),
+                )
+            })?,
         };
         out.extend(summarise(data, &map, m, year)?);
     }
@@ -32,14 +40,34 @@ pub fn run(data: &Data, req: &PartnershipRequest) -> anyhow::Result<Vec<Partners
 }
 
 pub fn print(rows: &[PartnershipRow], format: Format) -> String {
-    super::analysis::print(rows, &["partnership", "measure", "year", "value", "cohort", "numerator", "schools", "schools_included", "schools_excluded", "schools_without_results"], format)
+    super::analysis::print(
+        rows,
+        &[
+            "partnership",
+            "measure",
+            "year",
+            "value",
+            "cohort",
+            "numerator",
+            "schools",
+            "schools_included",
+            "schools_excluded",
+            "schools_without_results",
+        ],
+        format,
+    )
 }
 
 /// One bar chart per measure: each partnership, with every mapped school together marked.
 pub fn charts(data: &Data, rows: &[PartnershipRow], map: &Path) -> Vec<Chart> {
-    let mut measures: Vec<(&str, i32)> = rows.iter().map(|r| (r.measure.as_str(), r.year)).collect();
+    let mut measures: Vec<(&str, i32)> =
+        rows.iter().map(|r| (r.measure.as_str(), r.year)).collect();
     measures.dedup();
-    let file = map.file_name().unwrap_or_default().to_string_lossy().to_string();
+    let file = map
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
     measures
         .into_iter()
         .map(|(m, year)| {
@@ -70,7 +98,9 @@ pub fn write_charts(charts: &[Chart], dir: &Path) -> anyhow::Result<Vec<PathBuf>
     std::fs::create_dir_all(dir).map_err(|e| crate::error::RenderError::write(dir, e))?;
     for c in charts {
         let svg = dir.join(format!("{}.svg", c.name));
-        match committee::svg(c).and_then(|s| crate::atomic::write_atomic(&svg, s.as_bytes()).map_err(|e| e.to_string())) {
+        match committee::svg(c).and_then(|s| {
+            crate::atomic::write_atomic(&svg, s.as_bytes()).map_err(|e| e.to_string())
+        }) {
             Ok(()) => written.push(svg),
             Err(e) => failures.push(format!("{}: {e}", c.name)),
         }
@@ -81,7 +111,10 @@ pub fn write_charts(charts: &[Chart], dir: &Path) -> anyhow::Result<Vec<PathBuf>
         }
     }
     if !failures.is_empty() {
-        anyhow::bail!(RenderFailures { total: charts.len() * 2, failures });
+        anyhow::bail!(RenderFailures {
+            total: charts.len() * 2,
+            failures
+        });
     }
     Ok(written)
 }

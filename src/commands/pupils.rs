@@ -7,7 +7,10 @@ use serde_json::Value;
 
 use crate::analysis::disclosure::SYMBOL;
 use crate::analysis::partnerships::read_map;
-use crate::analysis::pupils::{gap_tables, released_by, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow, PupilQuery, Unit};
+use crate::analysis::pupils::{
+    gap_tables, released_by, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow,
+    PupilQuery, Unit,
+};
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{read_pupils, PupilData};
 use crate::output::{Format, Report};
@@ -37,7 +40,13 @@ pub struct PupilGapOptions<'o> {
 
 /// Names and LAs of schools, from the store when there is one.
 pub fn places(store: &Store, partnerships: Option<&PathBuf>) -> anyhow::Result<Places> {
-    let mut p = if store.table_path("schools").exists() { Places::from_schools(&crate::store::frame::schools_from_frame(&store.read("schools")?)?) } else { Places::default() };
+    let mut p = if store.table_path("schools").exists() {
+        Places::from_schools(&crate::store::frame::schools_from_frame(
+            &store.read("schools")?,
+        )?)
+    } else {
+        Places::default()
+    };
     if let Some(map) = partnerships {
         for (urn, name) in read_map(map)?.schools {
             if let Ok(u) = urn.parse::<u32>() {
@@ -49,11 +58,17 @@ pub fn places(store: &Store, partnerships: Option<&PathBuf>) -> anyhow::Result<P
 }
 
 /// Read and validate the pupil files; bad rows are an input error unless allowed.
-pub fn load(paths: &[PathBuf], allow_bad_rows: bool) -> anyhow::Result<(PupilData, Vec<IngestError>)> {
+pub fn load(
+    paths: &[PathBuf],
+    allow_bad_rows: bool,
+) -> anyhow::Result<(PupilData, Vec<IngestError>)> {
     Ok(read_pupils(paths, allow_bad_rows)?)
 }
 
-pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<IngestError>, Vec<String>)> {
+pub fn run(
+    store: &Store,
+    o: &PupilGapOptions,
+) -> anyhow::Result<(Vec<PupilGapRow>, Vec<IngestError>, Vec<String>)> {
     let (data, warnings) = load(o.pupils, o.allow_bad_rows)?;
     let places = places(store, o.partnerships)?;
     let (rows, notes) = answer(&data, &places, o)?;
@@ -61,7 +76,11 @@ pub fn run(store: &Store, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRo
 }
 
 /// One question over pupil data already read.
-pub fn answer(data: &PupilData, places: &Places, o: &PupilGapOptions) -> anyhow::Result<(Vec<PupilGapRow>, Vec<String>)> {
+pub fn answer(
+    data: &PupilData,
+    places: &Places,
+    o: &PupilGapOptions,
+) -> anyhow::Result<(Vec<PupilGapRow>, Vec<String>)> {
     let (mut tables, notes) = answer_all(data, places, std::slice::from_ref(o), o.ledger)?;
     Ok((tables.remove(0), notes))
 }
@@ -69,9 +88,15 @@ pub fn answer(data: &PupilData, places: &Places, o: &PupilGapOptions) -> anyhow:
 /// Questions released together (a pipeline stage's), with disclosure control across all of
 /// them and the ledger's earlier releases; what is released is added to the ledger.
 /// Returns each question's rows and warnings about disclosures made earlier.
-pub fn answer_all(data: &PupilData, places: &Places, opts: &[PupilGapOptions], ledger: Option<&Path>) -> anyhow::Result<(Vec<Vec<PupilGapRow>>, Vec<String>)> {
+pub fn answer_all(
+    data: &PupilData,
+    places: &Places,
+    opts: &[PupilGapOptions],
+    ledger: Option<&Path>,
+) -> anyhow::Result<(Vec<Vec<PupilGapRow>>, Vec<String>)> {
     let mut queries = Vec::new();
-    let mut means_by_path: std::collections::HashMap<&PathBuf, PriorMeans> = std::collections::HashMap::new();
+    let mut means_by_path: std::collections::HashMap<&PathBuf, PriorMeans> =
+        std::collections::HashMap::new();
     for o in opts {
         if let Some(p) = o.prior_means {
             if !means_by_path.contains_key(p) {
@@ -80,21 +105,38 @@ pub fn answer_all(data: &PupilData, places: &Places, opts: &[PupilGapOptions], l
         }
     }
     // One set of prior-attainment means per run (the first given).
-    let means = opts.iter().find_map(|o| o.prior_means).and_then(|p| means_by_path.get(p));
+    let means = opts
+        .iter()
+        .find_map(|o| o.prior_means)
+        .and_then(|p| means_by_path.get(p));
     for o in opts {
         let group = GroupSpec::parse(o.group)?;
         if o.level == Unit::Partnership && places.partnerships.is_empty() {
-            anyhow::bail!(ConfigError::new("--level", "partnership level needs --partnerships MAP.csv (urn,partnership)"));
+            anyhow::bail!(ConfigError::new(
+                "--level",
+                "partnership level needs --partnerships MAP.csv (urn,partnership)"
+            ));
         }
         if o.measure.contains("progress") && o.prior_means.is_none() {
             anyhow::bail!(ConfigError::new("--prior-means", format!("{} needs the national means of each KS1 prior-attainment group: --prior-means FILE.csv", o.measure)));
         }
-        let year = match o.year {
-            Some(y) => y,
-            None => data.pupils.iter().map(|p| p.year).max().ok_or_else(|| ConfigError::new("--pupils", "the pupil files hold no pupils"))?,
-        };
+        let year =
+            match o.year {
+                Some(y) => y,
+                None => data.pupils.iter().map(|p| p.year).max().ok_or_else(|| {
+                    ConfigError::new("--pupils", "the pupil files hold no pupils")
+                })?,
+            };
         let years: Vec<i32> = (0..o.years.max(1) as i32).rev().map(|k| year - k).collect();
-        queries.push(PupilQuery { measure: o.measure, group, level: o.level, years, only: o.only.clone(), la: o.la.map(str::to_string), threshold: o.threshold });
+        queries.push(PupilQuery {
+            measure: o.measure,
+            group,
+            level: o.level,
+            years,
+            only: o.only.clone(),
+            la: o.la.map(str::to_string),
+            threshold: o.threshold,
+        });
     }
     let earlier = match ledger {
         Some(l) => crate::analysis::ledger::load(l)?,
@@ -120,7 +162,19 @@ pub fn print(rows: &[PupilGapRow], format: Format) -> String {
     if format == Format::Json {
         return serde_json::to_string_pretty(rows).unwrap_or_default() + "\n";
     }
-    let cols = ["code", "name", "group", "cohort", "value", "comparison_cohort", "comparison_value", "gap", "significance", "trend", "status"];
+    let cols = [
+        "code",
+        "name",
+        "group",
+        "cohort",
+        "value",
+        "comparison_cohort",
+        "comparison_value",
+        "gap",
+        "significance",
+        "trend",
+        "status",
+    ];
     let mut r = Report::new(&cols);
     for row in rows {
         let v = serde_json::to_value(row).unwrap_or(Value::Null);
@@ -128,7 +182,10 @@ pub fn print(rows: &[PupilGapRow], format: Format) -> String {
             cols.iter()
                 .map(|c| {
                     let x = v.get(*c).cloned().unwrap_or(Value::Null);
-                    let figure = matches!(*c, "cohort" | "value" | "comparison_cohort" | "comparison_value" | "gap");
+                    let figure = matches!(
+                        *c,
+                        "cohort" | "value" | "comparison_cohort" | "comparison_value" | "gap"
+                    );
                     if figure && row.suppressed() {
                         Value::String(SYMBOL.into())
                     } else {

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 
 use crate::analysis::data::Data;
-use crate::analysis::target_returns::{check, compare as compare_targets, school_figures, Expect, Problem, TargetOutcome};
+use crate::analysis::target_returns::{
+    check, compare as compare_targets, school_figures, Expect, Problem, TargetOutcome,
+};
 use crate::error::{ConfigError, RenderFailures};
 use crate::output::{Format, Report};
 use crate::render::booklet::model::{slug, target_measures, Prepared};
@@ -34,13 +36,23 @@ pub struct FormsSummary {
 
 /// The latest year with KS2 or KS4 school results (the default `--year` of booklets and forms).
 pub fn latest_results_year(data: &Data) -> anyhow::Result<Option<i32>> {
-    Ok(data.latest_year("ks2_rwm_expected", Level::School)?.into_iter().chain(data.latest_year("ks4_attainment8", Level::School)?).max())
+    Ok(data
+        .latest_year("ks2_rwm_expected", Level::School)?
+        .into_iter()
+        .chain(data.latest_year("ks4_attainment8", Level::School)?)
+        .max())
 }
 
 /// A school's form: `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, inside `out` whatever the
 /// codes and name contain (see `school_path`).
 pub fn form_path(out: &Path, la_code: &str, urn: &str, name: &str) -> PathBuf {
-    school_path(out, la_code, urn, &format!("{}-targets", slug(name)), "xlsx")
+    school_path(
+        out,
+        la_code,
+        urn,
+        &format!("{}-targets", slug(name)),
+        "xlsx",
+    )
 }
 
 /// One form per chosen school, `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, each written atomically.
@@ -56,23 +68,53 @@ pub fn forms(data: &Data, req: &FormsRequest) -> anyhow::Result<FormsSummary> {
             .iter()
             .filter_map(|m| {
                 let meas = data.catalogue.measure(m)?;
-                Some(FormRow { measure: m.to_string(), label: meas.short_label().into(), description: meas.description.clone(), unit: meas.unit.clone(), dps: meas.dps, range: meas.value_range(), figures: prepared.target_figures(m, &s.urn, &la)? })
+                Some(FormRow {
+                    measure: m.to_string(),
+                    label: meas.short_label().into(),
+                    description: meas.description.clone(),
+                    unit: meas.unit.clone(),
+                    dps: meas.dps,
+                    range: meas.value_range(),
+                    figures: prepared.target_figures(m, &s.urn, &la)?,
+                })
             })
             .collect();
         let name = s.name.clone().unwrap_or_default();
         if rows.is_empty() {
-            summary.skipped.push(format!("URN {} {name}: no KS2 or KS4 headline figures for {}", s.urn, academic_label(req.year)));
+            summary.skipped.push(format!(
+                "URN {} {name}: no KS2 or KS4 headline figures for {}",
+                s.urn,
+                academic_label(req.year)
+            ));
             continue;
         }
-        let form = Form { urn: s.urn.clone(), name: name.clone(), la_code: la.clone(), la_name: s.la_name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| data.name(&la)), base_year: req.year, rows };
+        let form = Form {
+            urn: s.urn.clone(),
+            name: name.clone(),
+            la_code: la.clone(),
+            la_name: s
+                .la_name
+                .clone()
+                .filter(|n| !n.is_empty())
+                .unwrap_or_else(|| data.name(&la)),
+            base_year: req.year,
+            rows,
+        };
         let path = form_path(req.out, &la, &s.urn, &name);
-        match xlsx(&form).map_err(|e| e.to_string()).and_then(|b| crate::atomic::write_atomic(&path, &b).map_err(|e| e.to_string())) {
+        match xlsx(&form)
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::atomic::write_atomic(&path, &b).map_err(|e| e.to_string()))
+        {
             Ok(()) => summary.written.push(path),
             Err(e) => failures.push(format!("{}: {e}", path.display())),
         }
     }
     if !failures.is_empty() {
-        return Err(RenderFailures { total: summary.written.len() + failures.len(), failures }.into());
+        return Err(RenderFailures {
+            total: summary.written.len() + failures.len(),
+            failures,
+        }
+        .into());
     }
     Ok(summary)
 }
@@ -97,17 +139,32 @@ pub struct ImportSummary {
 
 impl ImportSummary {
     pub fn failed(&self) -> usize {
-        self.returns.iter().filter(|r| !r.problems.is_empty()).count()
+        self.returns
+            .iter()
+            .filter(|r| !r.problems.is_empty())
+            .count()
     }
 }
 
 /// The files to read: files as named, and the workbooks inside named directories (walked
 /// as ingest walks them: hidden files skipped, each file once, symlink loops stopped).
 fn return_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
-    let is_workbook = |p: &PathBuf| p.extension().is_some_and(|x| ["xlsx", "xlsm", "xls", "ods"].contains(&x.to_string_lossy().to_ascii_lowercase().as_str()));
+    let is_workbook = |p: &PathBuf| {
+        p.extension().is_some_and(|x| {
+            ["xlsx", "xlsm", "xls", "ods"]
+                .contains(&x.to_string_lossy().to_ascii_lowercase().as_str())
+        })
+    };
     // Office lock files (~$x.xlsx) are not returns.
-    let is_lock = |p: &PathBuf| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("~$"));
-    Ok(crate::ingest::collect_files(paths)?.into_iter().filter(|(p, named)| *named || (is_workbook(p) && !is_lock(p))).map(|(p, _)| p).collect())
+    let is_lock = |p: &PathBuf| {
+        p.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with("~$"))
+    };
+    Ok(crate::ingest::collect_files(paths)?
+        .into_iter()
+        .filter(|(p, named)| *named || (is_workbook(p) && !is_lock(p)))
+        .map(|(p, _)| p)
+        .collect())
 }
 
 /// Read and check every return; store the targets of those without problems (replacing
@@ -115,9 +172,18 @@ fn return_files(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
 pub fn import(data: &Data, files: &[PathBuf], year: Option<i32>) -> anyhow::Result<ImportSummary> {
     let year = match year {
         Some(y) => y,
-        None => latest_results_year(data)?.map(|y| y + 1).ok_or_else(|| ConfigError::new("--year", "the store has no KS2 or KS4 school results to set targets from"))?,
+        None => latest_results_year(data)?.map(|y| y + 1).ok_or_else(|| {
+            ConfigError::new(
+                "--year",
+                "the store has no KS2 or KS4 school results to set targets from",
+            )
+        })?,
     };
-    let schools: HashMap<String, SchoolRow> = frame::schools_from_frame(&data.store.read("schools")?)?.into_iter().map(|s| (s.urn.clone(), s)).collect();
+    let schools: HashMap<String, SchoolRow> =
+        frame::schools_from_frame(&data.store.read("schools")?)?
+            .into_iter()
+            .map(|s| (s.urn.clone(), s))
+            .collect();
     // Each school's form has a row for each headline measure it had a figure for the year before.
     let mut form_measures: HashMap<String, Vec<String>> = HashMap::new();
     for m in target_measures(data.catalogue) {
@@ -127,7 +193,12 @@ pub fn import(data: &Data, files: &[PathBuf], year: Option<i32>) -> anyhow::Resu
             }
         }
     }
-    let expect = Expect { year, schools: &schools, catalogue: data.catalogue, form_measures: &form_measures };
+    let expect = Expect {
+        year,
+        schools: &schools,
+        catalogue: data.catalogue,
+        form_measures: &form_measures,
+    };
     let mut returns = Vec::new();
     for f in return_files(files)? {
         let file = crate::ingest::display_path(&f);
@@ -137,19 +208,52 @@ pub fn import(data: &Data, files: &[PathBuf], year: Option<i32>) -> anyhow::Resu
                     Some(r) => format!("row {r}: {}", e.message),
                     None => e.message,
                 };
-                ReturnOutcome { file: file.clone(), targets: vec![], problems: vec![Problem { file: file.clone(), sheet: None, cell: None, urn: None, measure: None, message }] }
+                ReturnOutcome {
+                    file: file.clone(),
+                    targets: vec![],
+                    problems: vec![Problem {
+                        file: file.clone(),
+                        sheet: None,
+                        cell: None,
+                        urn: None,
+                        measure: None,
+                        message,
+                    }],
+                }
             }
             Ok(ret) => match check(&ret, &expect) {
-                Ok(targets) => ReturnOutcome { file, targets, problems: vec![] },
-                Err(problems) => ReturnOutcome { file, targets: vec![], problems },
+                Ok(targets) => ReturnOutcome {
+                    file,
+                    targets,
+                    problems: vec![],
+                },
+                Err(problems) => ReturnOutcome {
+                    file,
+                    targets: vec![],
+                    problems,
+                },
             },
         };
         returns.push(outcome);
     }
-    anyhow::ensure!(!returns.is_empty(), ConfigError::new("FILES", "no returns (.xlsx) found in the paths given"));
-    let valid: Vec<TargetRow> = returns.iter().flat_map(|r| r.targets.iter().cloned()).collect();
-    let table_rows = if valid.is_empty() { data.store.targets()?.len() } else { data.store.write_targets(&valid)? };
-    Ok(ImportSummary { year, returns, table_rows })
+    anyhow::ensure!(
+        !returns.is_empty(),
+        ConfigError::new("FILES", "no returns (.xlsx) found in the paths given")
+    );
+    let valid: Vec<TargetRow> = returns
+        .iter()
+        .flat_map(|r| r.targets.iter().cloned())
+        .collect();
+    let table_rows = if valid.is_empty() {
+        data.store.targets()?.len()
+    } else {
+        data.store.write_targets(&valid)?
+    };
+    Ok(ImportSummary {
+        year,
+        returns,
+        table_rows,
+    })
 }
 
 /// A figure for print: whole numbers without `.0`.
@@ -172,19 +276,46 @@ pub fn print_import(s: &ImportSummary, data: &Data, format: Format) -> String {
                     out.push_str(&format!("{p}\n"));
                 }
                 if let Some(t) = r.targets.first() {
-                    out.push_str(&format!("{}: stored {} agreed target(s) for {} for URN {} {}\n", r.file, r.targets.len(), academic_label(s.year), t.urn, data.name(&t.urn)));
+                    out.push_str(&format!(
+                        "{}: stored {} agreed target(s) for {} for URN {} {}\n",
+                        r.file,
+                        r.targets.len(),
+                        academic_label(s.year),
+                        t.urn,
+                        data.name(&t.urn)
+                    ));
                 }
             }
             out
         }
         f => {
-            let mut rep = Report::new(&["file", "sheet", "cell", "urn", "measure", "outcome", "target", "message"]);
+            let mut rep = Report::new(&[
+                "file", "sheet", "cell", "urn", "measure", "outcome", "target", "message",
+            ]);
             for r in &s.returns {
                 for p in &r.problems {
-                    rep.push(vec![json!(p.file), json!(p.sheet), json!(p.cell), json!(p.urn), json!(p.measure), json!("error"), Value::Null, json!(p.message)]);
+                    rep.push(vec![
+                        json!(p.file),
+                        json!(p.sheet),
+                        json!(p.cell),
+                        json!(p.urn),
+                        json!(p.measure),
+                        json!("error"),
+                        Value::Null,
+                        json!(p.message),
+                    ]);
                 }
                 for t in &r.targets {
-                    rep.push(vec![json!(r.file), json!(t.source_sheet), json!(t.source_cell), json!(t.urn), json!(t.measure), json!("stored"), num(t.target), json!(format!("agreed target for {}", academic_label(t.year)))]);
+                    rep.push(vec![
+                        json!(r.file),
+                        json!(t.source_sheet),
+                        json!(t.source_cell),
+                        json!(t.urn),
+                        json!(t.measure),
+                        json!("stored"),
+                        num(t.target),
+                        json!(format!("agreed target for {}", academic_label(t.year))),
+                    ]);
                 }
             }
             rep.render(f)
@@ -208,28 +339,78 @@ pub fn import_summary_line(s: &ImportSummary) -> String {
 }
 
 /// Stored targets (of an LA, for a year: default the latest with targets) against the results.
-pub fn compare(data: &Data, la: Option<&str>, year: Option<i32>) -> anyhow::Result<Vec<TargetOutcome>> {
+pub fn compare(
+    data: &Data,
+    la: Option<&str>,
+    year: Option<i32>,
+) -> anyhow::Result<Vec<TargetOutcome>> {
     let all = data.store.targets()?;
     anyhow::ensure!(!all.is_empty(), ConfigError::new("targets", format!("the store at {} has no imported targets: run `attain targets import FILES...` first", data.store.dir.display())));
-    let mut rows: Vec<TargetRow> = all.into_iter().filter(|t| la.is_none_or(|l| t.la_code.as_deref() == Some(l))).collect();
+    let mut rows: Vec<TargetRow> = all
+        .into_iter()
+        .filter(|t| la.is_none_or(|l| t.la_code.as_deref() == Some(l)))
+        .collect();
     let year = match year {
         Some(y) => y,
-        None => rows.iter().map(|t| t.year).max().ok_or_else(|| ConfigError::new("--la", format!("no targets for LA {}", la.unwrap_or_default())))?,
+        None => rows.iter().map(|t| t.year).max().ok_or_else(|| {
+            ConfigError::new(
+                "--la",
+                format!("no targets for LA {}", la.unwrap_or_default()),
+            )
+        })?,
     };
     rows.retain(|t| t.year == year);
-    anyhow::ensure!(!rows.is_empty(), ConfigError::new("--year", format!("no targets for {}{}", academic_label(year), la.map(|l| format!(" in LA {l}")).unwrap_or_default())));
+    anyhow::ensure!(
+        !rows.is_empty(),
+        ConfigError::new(
+            "--year",
+            format!(
+                "no targets for {}{}",
+                academic_label(year),
+                la.map(|l| format!(" in LA {l}")).unwrap_or_default()
+            )
+        )
+    );
     let order: Vec<&str> = target_measures(data.catalogue);
     let pos = |m: &str| order.iter().position(|x| *x == m).unwrap_or(usize::MAX);
-    rows.sort_by(|a, b| a.la_code.cmp(&b.la_code).then(a.urn.cmp(&b.urn)).then(pos(&a.measure).cmp(&pos(&b.measure))).then(a.measure.cmp(&b.measure)));
+    rows.sort_by(|a, b| {
+        a.la_code
+            .cmp(&b.la_code)
+            .then(a.urn.cmp(&b.urn))
+            .then(pos(&a.measure).cmp(&pos(&b.measure)))
+            .then(a.measure.cmp(&b.measure))
+    });
     Ok(compare_targets(data, &rows)?)
 }
 
-pub const COMPARE_COLUMNS: &[&str] = &["urn", "school", "la_code", "year", "measure", "target", "actual", "difference", "outcome", "source"];
+pub const COMPARE_COLUMNS: &[&str] = &[
+    "urn",
+    "school",
+    "la_code",
+    "year",
+    "measure",
+    "target",
+    "actual",
+    "difference",
+    "outcome",
+    "source",
+];
 
 pub fn print_compare(rows: &[TargetOutcome], format: Format) -> String {
     let mut rep = Report::new(COMPARE_COLUMNS);
     for r in rows {
-        rep.push(vec![json!(r.urn), json!(r.school), json!(r.la_code), json!(r.year), json!(r.measure), num(r.target), r.actual.map(num).unwrap_or(Value::Null), r.difference.map(num).unwrap_or(Value::Null), json!(r.outcome), json!(r.source)]);
+        rep.push(vec![
+            json!(r.urn),
+            json!(r.school),
+            json!(r.la_code),
+            json!(r.year),
+            json!(r.measure),
+            num(r.target),
+            r.actual.map(num).unwrap_or(Value::Null),
+            r.difference.map(num).unwrap_or(Value::Null),
+            json!(r.outcome),
+            json!(r.source),
+        ]);
     }
     rep.render(format)
 }

@@ -19,7 +19,13 @@ pub struct TrendReport {
 /// The series over `years` (default: every year in the store for the measure, at least 3,
 /// up to the latest year of its key stage, so that a year DfE published the key stage without
 /// this measure shows, with its reason).
-pub fn series(data: &Data, measure: &str, group: &str, code: &str, years: Option<(i32, i32)>) -> anyhow::Result<TrendReport> {
+pub fn series(
+    data: &Data,
+    measure: &str,
+    group: &str,
+    code: &str,
+    years: Option<(i32, i32)>,
+) -> anyhow::Result<TrendReport> {
     let level = if code == ENGLAND || code.eq_ignore_ascii_case("england") {
         Level::National
     } else if code.len() >= 6 {
@@ -27,22 +33,48 @@ pub fn series(data: &Data, measure: &str, group: &str, code: &str, years: Option
     } else {
         Level::La
     };
-    let code = if level == Level::National { ENGLAND } else { code };
+    let code = if level == Level::National {
+        ENGLAND
+    } else {
+        code
+    };
     let have = data.years(measure, level)?;
     let (first, last) = match years {
         Some(r) => r,
         None => {
-            let last = data.key_stage_years(measure, level)?.last().copied().into_iter().chain(have.last().copied()).max().unwrap_or(0);
+            let last = data
+                .key_stage_years(measure, level)?
+                .last()
+                .copied()
+                .into_iter()
+                .chain(have.last().copied())
+                .max()
+                .unwrap_or(0);
             (have.first().copied().unwrap_or(last).min(last - 2), last)
         }
     };
     let span: Vec<i32> = (first..=last).collect();
     let mut values = Vec::new();
     for &y in &span {
-        let r = data.best(measure, group, y, level, Some(code))?.remove(code);
+        let r = data
+            .best(measure, group, y, level, Some(code))?
+            .remove(code);
         values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
     }
-    Ok(TrendReport { code: code.to_string(), name: data.name(code), measure: measure.into(), group: group.into(), trend: trend_of_group(data.catalogue, measure, group, level.as_str(), &span, &values) })
+    Ok(TrendReport {
+        code: code.to_string(),
+        name: data.name(code),
+        measure: measure.into(),
+        group: group.into(),
+        trend: trend_of_group(
+            data.catalogue,
+            measure,
+            group,
+            level.as_str(),
+            &span,
+            &values,
+        ),
+    })
 }
 
 /// One printed line of a trend (table and CSV): the reason stands where a missing value would
@@ -56,6 +88,14 @@ pub struct TrendLine {
 }
 
 pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
-    let line = |p: &crate::analysis::trend::TrendPoint| TrendLine { year: p.year, value: p.value, reason: p.reason.clone(), break_note: p.break_note.clone().filter(|n| p.reason.as_ref() != Some(n)) };
+    let line = |p: &crate::analysis::trend::TrendPoint| TrendLine {
+        year: p.year,
+        value: p.value,
+        reason: p.reason.clone(),
+        break_note: p
+            .break_note
+            .clone()
+            .filter(|n| p.reason.as_ref() != Some(n)),
+    };
     t.trend.points.iter().map(line).collect()
 }

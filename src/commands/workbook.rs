@@ -24,51 +24,158 @@ pub struct WorkbookRequest<'r> {
 }
 
 /// The rankings columns (the same names as `attain rank --format json`).
-pub const RANK_COLUMNS: &[&str] = &["measure", "year", "value", "rank", "of", "quartile", "top10", "top10_threshold", "distance_to_top10", "sn_rank", "sn_of", "sn_average", "source"];
+pub const RANK_COLUMNS: &[&str] = &[
+    "measure",
+    "year",
+    "value",
+    "rank",
+    "of",
+    "quartile",
+    "top10",
+    "top10_threshold",
+    "distance_to_top10",
+    "sn_rank",
+    "sn_of",
+    "sn_average",
+    "source",
+];
 const GAP_GROUPS: &[&str] = &["disadvantaged", "lac", "sen", "fsm"];
 
 /// Build every sheet and write the workbook atomically. Returns sheet name -> rows written.
 pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, usize)>> {
     let la = req.la;
     let name = data.name(la);
-    let headline: Vec<String> = data.catalogue.measures.iter().filter(|m| m.headline).map(|m| m.id.clone()).collect();
+    let headline: Vec<String> = data
+        .catalogue
+        .measures
+        .iter()
+        .filter(|m| m.headline)
+        .map(|m| m.id.clone())
+        .collect();
 
     let mut latest = 1900;
     let mut rankings = Report::new(&[&["measure_label"][..], RANK_COLUMNS].concat());
-    let mut gap_rep = Report::new(&["measure", "group", "comparison", "year", "group_value", "comparison_value", "gap", "significance", "trend"]);
+    let mut gap_rep = Report::new(&[
+        "measure",
+        "group",
+        "comparison",
+        "year",
+        "group_value",
+        "comparison_value",
+        "gap",
+        "significance",
+        "trend",
+    ]);
     for m in &headline {
-        let Some(year) = data.latest_year(m, Level::La)? else { continue };
+        let Some(year) = data.latest_year(m, Level::La)? else {
+            continue;
+        };
         latest = latest.max(year);
-        let req_r = RankRequest { measure: m, group: "all", year, neighbours: Some(req.neighbours), rule: Top10Rule::RankCut };
+        let req_r = RankRequest {
+            measure: m,
+            group: "all",
+            year,
+            neighbours: Some(req.neighbours),
+            rule: Top10Rule::RankCut,
+        };
         let rows = rank(data, &req_r)?;
         if let Some(r) = rows.iter().find(|r| r.la_code == la) {
             let v = serde_json::to_value(r)?;
-            let label = data.catalogue.measure(m).map(|x| x.short_label().to_string()).unwrap_or_default();
-            rankings.push(std::iter::once(json!(label)).chain(RANK_COLUMNS.iter().map(|c| v.get(*c).cloned().unwrap_or(Value::Null))).collect());
+            let label = data
+                .catalogue
+                .measure(m)
+                .map(|x| x.short_label().to_string())
+                .unwrap_or_default();
+            rankings.push(
+                std::iter::once(json!(label))
+                    .chain(
+                        RANK_COLUMNS
+                            .iter()
+                            .map(|c| v.get(*c).cloned().unwrap_or(Value::Null)),
+                    )
+                    .collect(),
+            );
         }
         for g in GAP_GROUPS {
-            let gr = GapRequest { measure: m, group: g, level: Level::La, la: Some(la), year, against: Against::Within, trend_years: 3 };
+            let gr = GapRequest {
+                measure: m,
+                group: g,
+                level: Level::La,
+                la: Some(la),
+                year,
+                against: Against::Within,
+                trend_years: 3,
+            };
             for r in gaps(data, &gr)?.into_iter().filter(|r| r.code == la) {
-                gap_rep.push(vec![json!(r.measure), json!(r.group), json!(r.comparison), json!(r.year), json!(r.group_value), json!(r.comparison_value), json!(r.gap), json!(r.significance), json!(r.trend)]);
+                gap_rep.push(vec![
+                    json!(r.measure),
+                    json!(r.group),
+                    json!(r.comparison),
+                    json!(r.year),
+                    json!(r.group_value),
+                    json!(r.comparison_value),
+                    json!(r.gap),
+                    json!(r.significance),
+                    json!(r.trend),
+                ]);
             }
         }
     }
     if rankings.rows.is_empty() {
-        anyhow::bail!(ConfigError::new("--la", format!("LA {la} has no headline figures in the store")));
+        anyhow::bail!(ConfigError::new(
+            "--la",
+            format!("LA {la} has no headline figures in the store")
+        ));
     }
 
-    let mut of_rep = Report::new(&["phase", "snapshot_year", "schools", "pct_schools_good_or_better", "rank_schools", "pct_pupils_good_or_better", "rank_pupils", "of", "england_pct_schools_good_or_better", "england_pct_pupils_good_or_better", "sentence"]);
-    if let Ok(report) = ofsted(data, None, Some(la), &[Phase::Primary, Phase::Secondary, Phase::All]) {
+    let mut of_rep = Report::new(&[
+        "phase",
+        "snapshot_year",
+        "schools",
+        "pct_schools_good_or_better",
+        "rank_schools",
+        "pct_pupils_good_or_better",
+        "rank_pupils",
+        "of",
+        "england_pct_schools_good_or_better",
+        "england_pct_pupils_good_or_better",
+        "sentence",
+    ]);
+    if let Ok(report) = ofsted(
+        data,
+        None,
+        Some(la),
+        &[Phase::Primary, Phase::Secondary, Phase::All],
+    ) {
         for r in report.rows.iter().filter(|r| r.la_code == la) {
             let v = serde_json::to_value(r)?;
-            of_rep.push(of_rep.columns.clone().iter().map(|c| v.get(c).cloned().unwrap_or(Value::Null)).collect());
+            of_rep.push(
+                of_rep
+                    .columns
+                    .clone()
+                    .iter()
+                    .map(|c| v.get(c).cloned().unwrap_or(Value::Null))
+                    .collect(),
+            );
         }
     }
 
-    let categories = match super::categorise::run(data, &super::categorise::CategoriseRequest { rules: req.rules, la: Some(la), year: None }) {
+    let categories = match super::categorise::run(
+        data,
+        &super::categorise::CategoriseRequest {
+            rules: req.rules,
+            la: Some(la),
+            year: None,
+        },
+    ) {
         Ok((_, results)) => super::categorise::categories_report(&results),
         // No school results for the LA is a note on the sheet; a bad rules file is an error.
-        Err(e) if e.chain().any(|c| c.downcast_ref::<ConfigError>().is_some_and(|c| c.file != req.rules.display().to_string())) => {
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<ConfigError>()
+                    .is_some_and(|c| c.file != req.rules.display().to_string())
+            }) =>
+        {
             let mut r = Report::new(&["note"]);
             r.push(vec![json!(format!("{e:#}"))]);
             r
@@ -76,28 +183,103 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         Err(e) => return Err(e),
     };
 
-    let mut part_rep = Report::new(&["partnership", "measure", "year", "value", "cohort", "numerator", "schools", "schools_included", "schools_excluded", "schools_without_results", "excluded"]);
+    let mut part_rep = Report::new(&[
+        "partnership",
+        "measure",
+        "year",
+        "value",
+        "cohort",
+        "numerator",
+        "schools",
+        "schools_included",
+        "schools_excluded",
+        "schools_without_results",
+        "excluded",
+    ]);
     let mut part_notes = vec!["Partnership figures: pupils meeting the measure over pupils (never an average of school percentages); withheld figures excluded.".to_string()];
     match req.map {
         Some(map) => {
             let measures = vec!["ks2_rwm_expected".to_string()];
-            for r in super::partnerships::run(data, &super::partnerships::PartnershipRequest { map, measures: &measures, year: None })? {
+            for r in super::partnerships::run(
+                data,
+                &super::partnerships::PartnershipRequest {
+                    map,
+                    measures: &measures,
+                    year: None,
+                },
+            )? {
                 let v = serde_json::to_value(&r)?;
-                part_rep.push(part_rep.columns.clone().iter().map(|c| if c == "excluded" { json!(r.excluded.join("; ")) } else { v.get(c).cloned().unwrap_or(Value::Null) }).collect());
+                part_rep.push(
+                    part_rep
+                        .columns
+                        .clone()
+                        .iter()
+                        .map(|c| {
+                            if c == "excluded" {
+                                json!(r.excluded.join("; "))
+                            } else {
+                                v.get(c).cloned().unwrap_or(Value::Null)
+                            }
+                        })
+                        .collect(),
+                );
             }
         }
-        None => part_notes.push("No partnership map was given (attain workbook --map FILE).".into()),
+        None => {
+            part_notes.push("No partnership map was given (attain workbook --map FILE).".into())
+        }
     }
 
-    let src = format!("{name} ({la}). Made by attain {} from the store; neighbours: DfE {} model.", crate::version(), req.neighbours);
+    let src = format!(
+        "{name} ({la}). Made by attain {} from the store; neighbours: DfE {} model.",
+        crate::version(),
+        req.neighbours
+    );
     let sheets = [
-        Sheet { name: "Rankings", report: &rankings, frozen_columns: 1, notes: vec![format!("Rankings of every headline measure, latest year: {src}")] },
-        Sheet { name: "Gaps", report: &gap_rep, frozen_columns: 2, notes: vec![format!("Gaps (group minus comparison), latest year: {src}")] },
-        Sheet { name: "Ofsted", report: &of_rep, frozen_columns: 1, notes: vec![format!("Ofsted standing, latest snapshot: {src}")] },
-        Sheet { name: "Categories", report: &categories, frozen_columns: 2, notes: vec![format!("School categories under {}: {src}", req.rules.display())] },
-        Sheet { name: "Partnerships", report: &part_rep, frozen_columns: 1, notes: part_notes },
+        Sheet {
+            name: "Rankings",
+            report: &rankings,
+            frozen_columns: 1,
+            notes: vec![format!(
+                "Rankings of every headline measure, latest year: {src}"
+            )],
+        },
+        Sheet {
+            name: "Gaps",
+            report: &gap_rep,
+            frozen_columns: 2,
+            notes: vec![format!("Gaps (group minus comparison), latest year: {src}")],
+        },
+        Sheet {
+            name: "Ofsted",
+            report: &of_rep,
+            frozen_columns: 1,
+            notes: vec![format!("Ofsted standing, latest snapshot: {src}")],
+        },
+        Sheet {
+            name: "Categories",
+            report: &categories,
+            frozen_columns: 2,
+            notes: vec![format!(
+                "School categories under {}: {src}",
+                req.rules.display()
+            )],
+        },
+        Sheet {
+            name: "Partnerships",
+            report: &part_rep,
+            frozen_columns: 1,
+            notes: part_notes,
+        },
     ];
-    let bytes = xlsx(&sheets, &format!("{name}: LA workbook"), latest).map_err(|e| RenderFailures { total: 1, failures: vec![format!("{}: {e}", req.out.display())] })?;
+    let bytes =
+        xlsx(&sheets, &format!("{name}: LA workbook"), latest).map_err(|e| RenderFailures {
+            total: 1,
+            failures: vec![format!("{}: {e}", req.out.display())],
+        })?;
     crate::atomic::write_atomic(req.out, &bytes)?;
-    Ok(sheets.iter().map(|s| (s.name.to_string(), s.report.rows.len())).collect())
+    Ok(sheets
+        .iter()
+        .map(|s| (s.name.to_string(), s.report.rows.len()))
+        .collect())
 }

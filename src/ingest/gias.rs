@@ -37,12 +37,38 @@ fn grade(name: &str) -> Option<i32> {
     }
 }
 
-pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+pub fn read(
+    t: &Table,
+    ds: &Dataset,
+    _opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
     let k = &ds.keys;
-    let urn_col = find(t, &k.urn).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("URN"), "key column missing".into()))?;
+    let urn_col = find(t, &k.urn).ok_or_else(|| {
+        IngestError::at(
+            &t.path,
+            t.header_line,
+            Some("URN"),
+            "key column missing".into(),
+        )
+    })?;
     let c = |key: &str| setting(ds, key).and_then(|n| t.col(n));
-    let (la, la_name, estab, name, stype) = (find(t, &k.la), find(t, &k.la_name), find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
-    let maintained_groups: Vec<String> = ds.settings.get("maintained_type_groups").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let (la, la_name, estab, name, stype) = (
+        find(t, &k.la),
+        find(t, &k.la_name),
+        find(t, &k.estab),
+        find(t, &k.name),
+        find(t, &k.school_type),
+    );
+    let maintained_groups: Vec<String> = ds
+        .settings
+        .get("maintained_type_groups")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     let (type_group, ph, status, town, pc, lo, hi, rel, gender, trust, pupils, census, ofr, ofd) = (
         c("type_group"),
         c("phase"),
@@ -59,19 +85,37 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
         c("ofsted_rating"),
         c("ofsted_date"),
     );
-    let address: Vec<usize> = ["Street", "Locality", "Address3"].iter().filter_map(|n| t.col(n)).collect();
+    let address: Vec<usize> = ["Street", "Locality", "Address3"]
+        .iter()
+        .filter_map(|n| t.col(n))
+        .collect();
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
-    let mut report = TableReport { year_from: "content (CensusDate)".into(), version: "current".into(), ..Default::default() };
+    let mut report = TableReport {
+        year_from: "content (CensusDate)".into(),
+        version: "current".into(),
+        ..Default::default()
+    };
     let mut latest_year = 0;
     let mut las = std::collections::BTreeMap::new();
     for row in &t.rows {
-        let get = |i: Option<usize>| i.map(|i| row.get(i).trim().to_string()).filter(|s| !s.is_empty() && s != "Not applicable");
+        let get = |i: Option<usize>| {
+            i.map(|i| row.get(i).trim().to_string())
+                .filter(|s| !s.is_empty() && s != "Not applicable")
+        };
         let urn = row.get(urn_col).trim();
         if urn.is_empty() || !urn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col]), format!("{urn:?} is not a URN")));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                Some(&t.headers[urn_col]),
+                format!("{urn:?} is not a URN"),
+            ));
         }
-        let year = census.and_then(|i| parse_date(row.get(i))).map(academic_year_of).unwrap_or(0);
+        let year = census
+            .and_then(|i| parse_date(row.get(i)))
+            .map(academic_year_of)
+            .unwrap_or(0);
         latest_year = latest_year.max(year);
         let group = get(type_group);
         if let (Some(code), Some(n)) = (get(la), get(la_name)) {
@@ -86,7 +130,9 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             estab: get(estab),
             phase: ph.and_then(|i| phase(row.get(i))),
             school_type: get(stype),
-            la_maintained: group.as_ref().map(|g| maintained_groups.iter().any(|m| m == g)),
+            la_maintained: group
+                .as_ref()
+                .map(|g| maintained_groups.iter().any(|m| m == g)),
             status: get(status),
             town: get(town),
             postcode: get(pc),
@@ -96,7 +142,14 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             gender: get(gender),
             trust: get(trust),
             pupils: pupils.and_then(|i| row.get(i).trim().parse().ok()),
-            address: Some(address.iter().filter_map(|&i| get(Some(i))).collect::<Vec<_>>().join(", ")).filter(|a| !a.is_empty()),
+            address: Some(
+                address
+                    .iter()
+                    .filter_map(|&i| get(Some(i)))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+            .filter(|a| !a.is_empty()),
             open_date: c("open_date").and_then(|i| parse_date(row.get(i))),
             close_date: c("close_date").and_then(|i| parse_date(row.get(i))),
             admissions_policy: get(c("admissions_policy")),
@@ -104,7 +157,10 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             precedence: 3,
             source_file: source_file.clone(),
         });
-        if let (Some(g), Some(d)) = (ofr.and_then(|i| grade(row.get(i))), ofd.and_then(|i| parse_date(row.get(i)))) {
+        if let (Some(g), Some(d)) = (
+            ofr.and_then(|i| grade(row.get(i))),
+            ofd.and_then(|i| parse_date(row.get(i))),
+        ) {
             batch.inspections.push(InspectionRow {
                 urn: urn.to_string(),
                 la_code: get(la),
@@ -122,9 +178,25 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
         }
     }
     for (code, name) in las {
-        batch.areas.push(AreaRow { level: Level::La, code, name, new_code: None, region_code: None, region_name: None, source_file: source_file.clone() });
+        batch.areas.push(AreaRow {
+            level: Level::La,
+            code,
+            name,
+            new_code: None,
+            region_code: None,
+            region_name: None,
+            source_file: source_file.clone(),
+        });
     }
     report.year = (latest_year > 0).then_some(latest_year);
-    report.mapped_columns = [urn_col].iter().chain([la, la_name, estab, name, stype, type_group, ph, status].iter().flatten()).map(|&i| t.headers[i].clone()).collect();
+    report.mapped_columns = [urn_col]
+        .iter()
+        .chain(
+            [la, la_name, estab, name, stype, type_group, ph, status]
+                .iter()
+                .flatten(),
+        )
+        .map(|&i| t.headers[i].clone())
+        .collect();
     Ok((report, batch))
 }

@@ -13,7 +13,10 @@ use crate::value::{parse_cell, Status};
 use crate::year::parse_year_label;
 
 fn setting<'a>(ds: &'a Dataset, key: &str, default: &'a str) -> &'a str {
-    ds.settings.get(key).and_then(|v| v.as_str()).unwrap_or(default)
+    ds.settings
+        .get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or(default)
 }
 
 /// The measure id an unmapped LAIT short description is stored under.
@@ -35,7 +38,11 @@ fn version_of(label: &str) -> &'static str {
     }
 }
 
-pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+pub fn read_long(
+    path: &Path,
+    ds: &Dataset,
+    opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
     let names = [
         setting(ds, "measure", "Short Desc"),
         setting(ds, "period", "Years"),
@@ -44,20 +51,36 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
         setting(ds, "la_name", "LA and Regions"),
         setting(ds, "region", "Region"),
     ];
-    let (height, cols) = crate::store::frame::parquet_string_columns(path, &names).map_err(|e| IngestError::at_file(path, e.to_string()))?;
+    let (height, cols) = crate::store::frame::parquet_string_columns(path, &names)
+        .map_err(|e| IngestError::at_file(path, e.to_string()))?;
     let england = setting(ds, "england", "970").to_string();
     let regions: HashMap<String, String> = ds
         .settings
         .get("regions")
         .and_then(|v| v.as_table())
-        .map(|t| t.iter().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect())
+        .map(|t| {
+            t.iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                .collect()
+        })
         .unwrap_or_default();
     let codes: HashMap<&str, (Arc<str>, Arc<str>, Arc<str>)> = ds
         .codes
         .iter()
         .map(|c| {
-            let ks = opts.catalogue.measure(&c.measure).map(|m| m.key_stage.clone()).unwrap_or_default();
-            (c.source.as_str(), (Arc::from(c.measure.as_str()), Arc::from(c.group.as_str()), Arc::from(ks.as_str())))
+            let ks = opts
+                .catalogue
+                .measure(&c.measure)
+                .map(|m| m.key_stage.clone())
+                .unwrap_or_default();
+            (
+                c.source.as_str(),
+                (
+                    Arc::from(c.measure.as_str()),
+                    Arc::from(c.group.as_str()),
+                    Arc::from(ks.as_str()),
+                ),
+            )
         })
         .collect();
     let source_file: Arc<str> = Arc::from(super::display_path(path));
@@ -65,7 +88,10 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
     let all: Arc<str> = Arc::from("all");
     let mut lait_ids: HashMap<String, (Arc<str>, Arc<str>)> = HashMap::new();
     let versions: [Arc<str>; 4] = ["provisional", "revised", "final", "unknown"].map(Arc::from);
-    let mut report = TableReport { year_from: "content (Years column)".into(), ..Default::default() };
+    let mut report = TableReport {
+        year_from: "content (Years column)".into(),
+        ..Default::default()
+    };
     report.mapped_columns = names.iter().map(|s| s.to_string()).collect();
     let mut batch = Batch::default();
     batch.results.reserve(height);
@@ -92,7 +118,12 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
         } else if !code_num.is_empty() {
             (Level::La, code_num.to_string())
         } else {
-            return Err(IngestError::at(path, line, Some(names[3]), "a row with no LA number".into()));
+            return Err(IngestError::at(
+                path,
+                line,
+                Some(names[3]),
+                "a row with no LA number".into(),
+            ));
         };
         if level != Level::National && area_seen.insert(code.clone()) {
             batch.areas.push(AreaRow {
@@ -105,12 +136,27 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
                 source_file: source_file.to_string(),
             });
         }
-        let c = parse_cell(raw).map_err(|b| IngestError::at(path, line, Some(names[2]), format!("{:?}: {}", b.text, b.reason)))?;
+        let c = parse_cell(raw).map_err(|b| {
+            IngestError::at(
+                path,
+                line,
+                Some(names[2]),
+                format!("{:?}: {}", b.text, b.reason),
+            )
+        })?;
         let (measure, group, key_stage) = match codes.get(short) {
             Some((m, g, ks)) => (m.clone(), g.clone(), ks.clone()),
             None => {
                 unmapped_measures.insert(short.to_string());
-                let (m, ks) = lait_ids.entry(short.to_string()).or_insert_with(|| (Arc::from(lait_measure_id(short).as_str()), Arc::from("lait"))).clone();
+                let (m, ks) = lait_ids
+                    .entry(short.to_string())
+                    .or_insert_with(|| {
+                        (
+                            Arc::from(lait_measure_id(short).as_str()),
+                            Arc::from("lait"),
+                        )
+                    })
+                    .clone();
                 (m, all.clone(), ks)
             }
         };
@@ -137,7 +183,11 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
             numerator: None,
             ci_low: None,
             ci_high: None,
-            status: if c.status == Status::Blank { Status::Dash } else { c.status },
+            status: if c.status == Status::Blank {
+                Status::Dash
+            } else {
+                c.status
+            },
             version,
             dataset: dataset.clone(),
             source_column: Arc::from(short),
@@ -152,7 +202,9 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
     report.year = years.iter().next_back().copied();
     report.version = "per row (Years label)".into();
     if no_year > 0 {
-        report.notes.push(format!("{no_year} rows have no year in their period label (e.g. \"0\"): not stored"));
+        report.notes.push(format!(
+            "{no_year} rows have no year in their period label (e.g. \"0\"): not stored"
+        ));
     }
     report.notes.push(format!(
         "{} LAIT measures are mapped to canonical measures; {} others are kept as lait:<Short Desc>",
@@ -163,15 +215,55 @@ pub fn read_long(path: &Path, ds: &Dataset, opts: &IngestOptions) -> Result<(Tab
     Ok((report, batch))
 }
 
-pub fn read_dictionary(t: &Table, _ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
-    let col = |n: &str| t.col(n).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some(n), "key column missing".into()));
-    let (short, pol, measure, topic, ytype, dps) = (col("Measure_short")?, col("Polarity")?, col("Measure")?, t.col("Topic"), t.col("Year_Type"), t.col("dps"));
-    let lait = opts.catalogue.datasets.iter().find(|d| d.reader == "lait_long");
-    let mapped: HashMap<&str, &str> = lait.map(|d| d.codes.iter().map(|c| (c.source.as_str(), c.measure.as_str())).collect()).unwrap_or_default();
+pub fn read_dictionary(
+    t: &Table,
+    _ds: &Dataset,
+    opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
+    let col = |n: &str| {
+        t.col(n).ok_or_else(|| {
+            IngestError::at(&t.path, t.header_line, Some(n), "key column missing".into())
+        })
+    };
+    let (short, pol, measure, topic, ytype, dps) = (
+        col("Measure_short")?,
+        col("Polarity")?,
+        col("Measure")?,
+        t.col("Topic"),
+        t.col("Year_Type"),
+        t.col("dps"),
+    );
+    let lait = opts
+        .catalogue
+        .datasets
+        .iter()
+        .find(|d| d.reader == "lait_long");
+    let mapped: HashMap<&str, &str> = lait
+        .map(|d| {
+            d.codes
+                .iter()
+                .map(|c| (c.source.as_str(), c.measure.as_str()))
+                .collect()
+        })
+        .unwrap_or_default();
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
-    let mut report = TableReport { year_from: "not applicable (dictionary)".into(), version: "unknown".into(), ..Default::default() };
-    report.mapped_columns = ["Measure_short", "Polarity", "Measure", "Topic", "Year_Type", "dps"].iter().map(|s| s.to_string()).collect();
+    let mut report = TableReport {
+        year_from: "not applicable (dictionary)".into(),
+        version: "unknown".into(),
+        ..Default::default()
+    };
+    report.mapped_columns = [
+        "Measure_short",
+        "Polarity",
+        "Measure",
+        "Topic",
+        "Year_Type",
+        "dps",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     for row in &t.rows {
         let s = row.get(short).trim();
         if s.is_empty() {
@@ -181,13 +273,23 @@ pub fn read_dictionary(t: &Table, _ds: &Dataset, opts: &IngestOptions) -> Result
             "High" | "high" => Some("high".to_string()),
             "Low" | "low" => Some("low".to_string()),
             "-" | "" | "NA" => Some("none".to_string()),
-            other => return Err(IngestError::at(&t.path, row.line, Some("Polarity"), format!("{other:?} is not High, Low or -"))),
+            other => {
+                return Err(IngestError::at(
+                    &t.path,
+                    row.line,
+                    Some("Polarity"),
+                    format!("{other:?} is not High, Low or -"),
+                ))
+            }
         };
         *report.rows_by_record.entry("measure".into()).or_default() += 1;
         batch.measures.push(MeasureMetaRow {
             measure: lait_measure_id(s),
             description: match mapped.get(s) {
-                Some(m) => format!("{} (LAIT code for canonical measure {m})", row.get(measure).trim()),
+                Some(m) => format!(
+                    "{} (LAIT code for canonical measure {m})",
+                    row.get(measure).trim()
+                ),
                 None => row.get(measure).trim().to_string(),
             },
             polarity,

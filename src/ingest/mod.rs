@@ -64,17 +64,33 @@ pub struct TableReport {
 /// The outcome for one file.
 #[derive(Debug)]
 pub enum FileOutcome {
-    Ingested { path: PathBuf, sha256: String, tables: Vec<TableReport>, batch: Batch, skipped_sheets: Vec<String> },
-    Skipped { path: PathBuf, reason: String },
+    Ingested {
+        path: PathBuf,
+        sha256: String,
+        tables: Vec<TableReport>,
+        batch: Batch,
+        skipped_sheets: Vec<String>,
+    },
+    Skipped {
+        path: PathBuf,
+        reason: String,
+    },
     /// No dataset matches. `row` and `column` point at a header that nearly matched one.
-    Unrecognised { path: PathBuf, reason: String, row: Option<u64>, column: Option<String> },
+    Unrecognised {
+        path: PathBuf,
+        reason: String,
+        row: Option<u64>,
+        column: Option<String>,
+    },
     Failed(IngestError),
 }
 
 impl FileOutcome {
     pub fn path(&self) -> &Path {
         match self {
-            FileOutcome::Ingested { path, .. } | FileOutcome::Skipped { path, .. } | FileOutcome::Unrecognised { path, .. } => path,
+            FileOutcome::Ingested { path, .. }
+            | FileOutcome::Skipped { path, .. }
+            | FileOutcome::Unrecognised { path, .. } => path,
             FileOutcome::Failed(e) => &e.file,
         }
     }
@@ -103,7 +119,8 @@ pub fn collect(paths: &[PathBuf]) -> Result<Walk, IngestError> {
     let mut walk = Walk::default();
     let mut seen = HashSet::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| IngestError::at_file(p, format!("cannot read: {e}")))?;
+        let meta = std::fs::metadata(p)
+            .map_err(|e| IngestError::at_file(p, format!("cannot read: {e}")))?;
         if meta.is_dir() {
             walk_dir(p, &mut walk, &mut seen, 0)?;
         } else {
@@ -116,14 +133,29 @@ pub fn collect(paths: &[PathBuf]) -> Result<Walk, IngestError> {
     Ok(walk)
 }
 
-fn walk_dir(dir: &Path, walk: &mut Walk, seen: &mut HashSet<PathBuf>, depth: usize) -> Result<(), IngestError> {
-    let canon = std::fs::canonicalize(dir).map_err(|e| IngestError::at_file(dir, format!("cannot resolve: {e}")))?;
+fn walk_dir(
+    dir: &Path,
+    walk: &mut Walk,
+    seen: &mut HashSet<PathBuf>,
+    depth: usize,
+) -> Result<(), IngestError> {
+    let canon = std::fs::canonicalize(dir)
+        .map_err(|e| IngestError::at_file(dir, format!("cannot resolve: {e}")))?;
     if !seen.insert(canon.clone()) {
-        walk.skipped.push((dir.to_path_buf(), format!("a link to the directory {}, already read: not read twice", canon.display())));
+        walk.skipped.push((
+            dir.to_path_buf(),
+            format!(
+                "a link to the directory {}, already read: not read twice",
+                canon.display()
+            ),
+        ));
         return Ok(());
     }
     if depth > 64 {
-        walk.warnings.push(IngestWarning::at_file(dir, "directories nested more than 64 deep: not read"));
+        walk.warnings.push(IngestWarning::at_file(
+            dir,
+            "directories nested more than 64 deep: not read",
+        ));
         return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -132,20 +164,38 @@ fn walk_dir(dir: &Path, walk: &mut Walk, seen: &mut HashSet<PathBuf>, depth: usi
         .collect();
     entries.sort();
     for e in entries {
-        let name = e.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let name = e
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
         match std::fs::metadata(&e) {
             Ok(m) if m.is_dir() => walk_dir(&e, walk, seen, depth + 1)?,
             // A named pipe would block the read for ever and a device never ends: say so, and go on.
-            Ok(m) if !m.is_file() => walk.warnings.push(IngestWarning::at_file(&e, format!("{}, not a regular file: skipped", table::not_regular(&m).unwrap_or("not a regular file")))),
+            Ok(m) if !m.is_file() => walk.warnings.push(IngestWarning::at_file(
+                &e,
+                format!(
+                    "{}, not a regular file: skipped",
+                    table::not_regular(&m).unwrap_or("not a regular file")
+                ),
+            )),
             Ok(_) => match std::fs::canonicalize(&e) {
-                Ok(c) if !seen.insert(c.clone()) => walk.skipped.push((e, format!("a link to the file {}, already read: not read twice", c.display()))),
+                Ok(c) if !seen.insert(c.clone()) => walk.skipped.push((
+                    e,
+                    format!(
+                        "a link to the file {}, already read: not read twice",
+                        c.display()
+                    ),
+                )),
                 _ => walk.files.push((e, false)),
             },
             // A link in a loop (a -> b -> a) or to nothing: say so, and go on.
-            Err(err) => walk.warnings.push(IngestWarning::at_file(&e, format!("a symbolic link that cannot be followed ({err}): skipped"))),
+            Err(err) => walk.warnings.push(IngestWarning::at_file(
+                &e,
+                format!("a symbolic link that cannot be followed ({err}): skipped"),
+            )),
         }
     }
     Ok(())
@@ -177,22 +227,46 @@ pub fn read_bytes(path: &Path, bytes: &[u8], opts: &IngestOptions) -> FileOutcom
     };
     match result {
         Ok(Read::Tables(tables, mut batch, skipped_sheets)) => {
-            let version = tables.first().map(|t| t.version.clone()).unwrap_or_default();
+            let version = tables
+                .first()
+                .map(|t| t.version.clone())
+                .unwrap_or_default();
             batch.sources.push(SourceRow {
                 source_file: display_path(path),
                 sha256: sha.clone(),
-                dataset: tables.iter().map(|t| t.dataset.as_str()).collect::<Vec<_>>().join("+"),
+                dataset: tables
+                    .iter()
+                    .map(|t| t.dataset.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
                 year: tables.first().and_then(|t| t.year),
-                year_from: tables.first().map(|t| t.year_from.clone()).unwrap_or_default(),
+                year_from: tables
+                    .first()
+                    .map(|t| t.year_from.clone())
+                    .unwrap_or_default(),
                 version,
                 rows: tables.iter().map(|t| t.data_rows as u64).sum(),
             });
-            FileOutcome::Ingested { path: path.to_path_buf(), sha256: sha, tables, batch, skipped_sheets }
+            FileOutcome::Ingested {
+                path: path.to_path_buf(),
+                sha256: sha,
+                tables,
+                batch,
+                skipped_sheets,
+            }
         }
-        Ok(Read::Skip(reason)) => FileOutcome::Skipped { path: path.to_path_buf(), reason },
+        Ok(Read::Skip(reason)) => FileOutcome::Skipped {
+            path: path.to_path_buf(),
+            reason,
+        },
         Ok(Read::Unrecognised(reason, at)) => {
             let (row, column) = at.map(|(r, c)| (Some(r), Some(c))).unwrap_or((None, None));
-            FileOutcome::Unrecognised { path: path.to_path_buf(), reason, row, column }
+            FileOutcome::Unrecognised {
+                path: path.to_path_buf(),
+                reason,
+                row,
+                column,
+            }
         }
         Err(e) => FileOutcome::Failed(e),
     }
@@ -210,29 +284,57 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn read_parquet_file(path: &Path, opts: &IngestOptions) -> Result<Read, IngestError> {
-    let cols = crate::store::frame::parquet_columns(path).map_err(|e| IngestError::at_file(path, format!("unreadable parquet: {e}")))?;
+    let cols = crate::store::frame::parquet_columns(path)
+        .map_err(|e| IngestError::at_file(path, format!("unreadable parquet: {e}")))?;
     let names: HashSet<String> = cols.iter().map(|c| c.to_ascii_uppercase()).collect();
     let Some(ds) = recognise(&opts.catalogue, &names, None, true) else {
-        return Ok(Read::Unrecognised(format!("parquet file with columns {} matches no dataset in the catalogue", cols.join(", ")), None));
+        return Ok(Read::Unrecognised(
+            format!(
+                "parquet file with columns {} matches no dataset in the catalogue",
+                cols.join(", ")
+            ),
+            None,
+        ));
     };
     match ds.reader.as_str() {
         "lait_long" => {
             let (report, batch) = lait::read_long(path, ds, opts)?;
             Ok(Read::Tables(vec![report], batch, vec![]))
         }
-        other => Err(IngestError::at_file(path, format!("dataset {} uses reader {other}, which cannot read parquet", ds.id))),
+        other => Err(IngestError::at_file(
+            path,
+            format!(
+                "dataset {} uses reader {other}, which cannot read parquet",
+                ds.id
+            ),
+        )),
     }
 }
 
 /// What a figure is about: year, level, code, measure, group, scope and phase.
-type FigureKey = (i32, Level, String, Arc<str>, Arc<str>, &'static str, &'static str);
+type FigureKey = (
+    i32,
+    Level,
+    String,
+    Arc<str>,
+    Arc<str>,
+    &'static str,
+    &'static str,
+);
 /// Where a figure was read (sheet, row, column) and what it was (value bits, status).
 type FigureAt = (String, u64, Arc<str>, Option<u64>, Status);
 
-fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Read, IngestError> {
+fn read_workbook_file(
+    path: &Path,
+    bytes: &[u8],
+    opts: &IngestOptions,
+) -> Result<Read, IngestError> {
     let sheets = table::read_workbook(path, bytes)?;
     if sheets.iter().all(|s| s.rows.is_empty() && !s.hidden) {
-        return Err(IngestError::at_file(path, "the workbook has no data: every sheet is empty"));
+        return Err(IngestError::at_file(
+            path,
+            "the workbook has no data: every sheet is empty",
+        ));
     }
     let mut reports = Vec::new();
     let mut batch = Batch::default();
@@ -269,18 +371,40 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
         match found {
             Some((at, ds)) => {
                 if ds.reader == "skip" {
-                    skip_reasons.push(format!("sheet {name:?}: {}", ds.skip_reason.clone().unwrap_or_default()));
+                    skip_reasons.push(format!(
+                        "sheet {name:?}: {}",
+                        ds.skip_reason.clone().unwrap_or_default()
+                    ));
                     continue;
                 }
                 let mut t = table::into_table(path, Some(name.clone()), sheet.rows, at, vec![]);
                 t.warnings = warnings;
                 let (report, b) = dispatch(&t, ds, opts)?;
                 for r in &b.results {
-                    let key = (r.year, r.level, r.code.clone(), r.measure.clone(), r.group.clone(), r.scope, r.phase);
-                    let here = (name.clone(), r.source_row, r.source_column.clone(), r.value.map(f64::to_bits), r.status);
+                    let key = (
+                        r.year,
+                        r.level,
+                        r.code.clone(),
+                        r.measure.clone(),
+                        r.group.clone(),
+                        r.scope,
+                        r.phase,
+                    );
+                    let here = (
+                        name.clone(),
+                        r.source_row,
+                        r.source_column.clone(),
+                        r.value.map(f64::to_bits),
+                        r.status,
+                    );
                     match figures.get(&key) {
-                        Some(first) if first.0 != name && (first.3, first.4) != (here.3, here.4) => {
-                            let shown = |v: Option<u64>, s: Status| v.map(|b| f64::from_bits(b).to_string()).unwrap_or_else(|| s.token().to_string());
+                        Some(first)
+                            if first.0 != name && (first.3, first.4) != (here.3, here.4) =>
+                        {
+                            let shown = |v: Option<u64>, s: Status| {
+                                v.map(|b| f64::from_bits(b).to_string())
+                                    .unwrap_or_else(|| s.token().to_string())
+                            };
                             return Err(IngestError::at(path, r.source_row, Some(&r.source_column), format!("sheet {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, row {}, column {}: which is right cannot be told; remove the wrong sheet", r.level.as_str(), r.code, r.measure, r.group, shown(here.3, here.4), shown(first.3, first.4), first.0, first.1, first.2)));
                         }
                         Some(_) => {}
@@ -311,7 +435,13 @@ fn read_workbook_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result
         if !skip_reasons.is_empty() {
             return Ok(Read::Skip(skip_reasons.join("; ")));
         }
-        return Ok(Read::Unrecognised(format!("no sheet matches a dataset in the catalogue ({})", skipped.join("; ")), nearest.map(|n| (n.line, n.missing[0].clone()))));
+        return Ok(Read::Unrecognised(
+            format!(
+                "no sheet matches a dataset in the catalogue ({})",
+                skipped.join("; ")
+            ),
+            nearest.map(|n| (n.line, n.missing[0].clone())),
+        ));
     }
     Ok(Read::Tables(reports, batch, skipped))
 }
@@ -320,9 +450,17 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
     let decoded = table::decode(path, bytes)?;
     let first_line = decoded.text.lines().next().unwrap_or("");
     if first_line.starts_with("# ") {
-        return Ok(Read::Skip("a Markdown text document (notes), not data".into()));
+        return Ok(Read::Skip(
+            "a Markdown text document (notes), not data".into(),
+        ));
     }
-    if !first_line.contains([',', ';', '\t']) && !decoded.text.lines().take(20).any(|l| l.contains([',', ';', '\t'])) {
+    if !first_line.contains([',', ';', '\t'])
+        && !decoded
+            .text
+            .lines()
+            .take(20)
+            .any(|l| l.contains([',', ';', '\t']))
+    {
         return Ok(Read::Skip("a text document, not delimited data (no commas, semicolons or tabs in its first lines)".into()));
     }
     let (mut notes, mut warnings) = (decoded.notes, decoded.warnings);
@@ -335,11 +473,20 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
     match found {
         Some((at, ds)) => {
             if ds.reader == "skip" {
-                return Ok(Read::Skip(ds.skip_reason.clone().unwrap_or_else(|| ds.description.clone())));
+                return Ok(Read::Skip(
+                    ds.skip_reason
+                        .clone()
+                        .unwrap_or_else(|| ds.description.clone()),
+                ));
             }
             let mut t = table::into_table(path, None, rows, at, notes);
             if t.rows.is_empty() {
-                return Err(IngestError::at(path, t.header_line, None, format!("recognised as {} but has a header and no data rows", ds.id)));
+                return Err(IngestError::at(
+                    path,
+                    t.header_line,
+                    None,
+                    format!("recognised as {} but has a header and no data rows", ds.id),
+                ));
             }
             if let Some((line, byte)) = decoded.not_utf8 {
                 warnings.push(table::not_utf8_warning(&t, line, byte));
@@ -350,15 +497,28 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
         }
         None => {
             if looks_like_prose(&rows) {
-                return Ok(Read::Skip("text notes in CSV form (one column of prose), carries no results".into()));
+                return Ok(Read::Skip(
+                    "text notes in CSV form (one column of prose), carries no results".into(),
+                ));
             }
             let header: Vec<&str> = rows[0].cells.iter().take(12).collect();
-            let mut reason = format!("header [{}{}] matches no dataset in the catalogue", header.join(", "), if rows[0].cells.len() > 12 { ", ..." } else { "" });
+            let mut reason = format!(
+                "header [{}{}] matches no dataset in the catalogue",
+                header.join(", "),
+                if rows[0].cells.len() > 12 {
+                    ", ..."
+                } else {
+                    ""
+                }
+            );
             let near = nearest_dataset(&opts.catalogue, &rows, None);
             if let Some(n) = &near {
                 reason.push_str(&format!("; {}", n.describe()));
             }
-            Ok(Read::Unrecognised(reason, near.map(|n| (n.line, n.missing[0].clone()))))
+            Ok(Read::Unrecognised(
+                reason,
+                near.map(|n| (n.line, n.missing[0].clone())),
+            ))
         }
     }
 }
@@ -374,29 +534,57 @@ struct Near {
 
 impl Near {
     fn describe(&self) -> String {
-        format!("the header on row {} has {} of the columns {} needs, but not {}", self.line, self.present, self.dataset, self.missing.join(", "))
+        format!(
+            "the header on row {} has {} of the columns {} needs, but not {}",
+            self.line,
+            self.present,
+            self.dataset,
+            self.missing.join(", ")
+        )
     }
 }
 
 fn nearest_dataset(cat: &Catalogue, rows: &[Row], sheet: Option<&str>) -> Option<Near> {
     let mut best: Option<Near> = None;
     for r in rows.iter().take(20) {
-        let names: HashSet<String> = r.cells.iter().map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}').to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+        let names: HashSet<String> = r
+            .cells
+            .iter()
+            .map(|c| {
+                c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
+                    .to_ascii_uppercase()
+            })
+            .filter(|c| !c.is_empty())
+            .collect();
         if names.is_empty() {
             continue;
         }
         for d in &cat.datasets {
             let rule = &d.recognise;
-            if rule.parquet || rule.all_of.len() < 2 || rule.sheet.as_deref().is_some_and(|s| sheet.map(|x| !x.eq_ignore_ascii_case(s)).unwrap_or(true)) {
+            if rule.parquet
+                || rule.all_of.len() < 2
+                || rule
+                    .sheet
+                    .as_deref()
+                    .is_some_and(|s| sheet.map(|x| !x.eq_ignore_ascii_case(s)).unwrap_or(true))
+            {
                 continue;
             }
-            let (present, missing): (Vec<&String>, Vec<&String>) = rule.all_of.iter().partition(|c| names.contains(&c.to_ascii_uppercase()));
+            let (present, missing): (Vec<&String>, Vec<&String>) = rule
+                .all_of
+                .iter()
+                .partition(|c| names.contains(&c.to_ascii_uppercase()));
             // At least half of the required columns, and at least two: a near miss, not chance.
             if present.len() < 2 || present.len() * 2 < rule.all_of.len() || missing.is_empty() {
                 continue;
             }
             if best.as_ref().is_none_or(|b| present.len() > b.present) {
-                best = Some(Near { dataset: d.id.clone(), line: r.line, present: present.len(), missing: missing.into_iter().cloned().collect() });
+                best = Some(Near {
+                    dataset: d.id.clone(),
+                    line: r.line,
+                    present: present.len(),
+                    missing: missing.into_iter().cloned().collect(),
+                });
             }
         }
     }
@@ -406,15 +594,33 @@ fn nearest_dataset(cat: &Catalogue, rows: &[Row], sheet: Option<&str>) -> Option
 /// Methodology notes saved as CSV: a single column of long sentences.
 fn looks_like_prose(rows: &[Row]) -> bool {
     let sample: Vec<&Row> = rows.iter().take(50).collect();
-    let single = sample.iter().filter(|r| r.cells.iter().filter(|c| !c.trim().is_empty()).count() <= 1).count();
-    let long = sample.iter().filter(|r| r.cells.iter().any(|c| c.len() > 60)).count();
+    let single = sample
+        .iter()
+        .filter(|r| r.cells.iter().filter(|c| !c.trim().is_empty()).count() <= 1)
+        .count();
+    let long = sample
+        .iter()
+        .filter(|r| r.cells.iter().any(|c| c.len() > 60))
+        .count();
     single * 10 >= sample.len() * 9 && long > 0
 }
 
 /// Find the header row (the first of the first 20 rows that a dataset recognises).
-fn find_header<'a>(cat: &'a Catalogue, rows: &[Row], sheet: Option<&str>) -> Option<(usize, &'a Dataset)> {
+fn find_header<'a>(
+    cat: &'a Catalogue,
+    rows: &[Row],
+    sheet: Option<&str>,
+) -> Option<(usize, &'a Dataset)> {
     for (i, r) in rows.iter().take(20).enumerate() {
-        let names: HashSet<String> = r.cells.iter().map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}').to_ascii_uppercase()).filter(|c| !c.is_empty()).collect();
+        let names: HashSet<String> = r
+            .cells
+            .iter()
+            .map(|c| {
+                c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')
+                    .to_ascii_uppercase()
+            })
+            .filter(|c| !c.is_empty())
+            .collect();
         if names.is_empty() {
             continue;
         }
@@ -426,7 +632,12 @@ fn find_header<'a>(cat: &'a Catalogue, rows: &[Row], sheet: Option<&str>) -> Opt
 }
 
 /// The first dataset (by priority) whose recognition rules the header satisfies.
-pub fn recognise<'a>(cat: &'a Catalogue, names: &HashSet<String>, sheet: Option<&str>, parquet: bool) -> Option<&'a Dataset> {
+pub fn recognise<'a>(
+    cat: &'a Catalogue,
+    names: &HashSet<String>,
+    sheet: Option<&str>,
+    parquet: bool,
+) -> Option<&'a Dataset> {
     let has = |n: &String| names.contains(&n.to_ascii_uppercase());
     cat.datasets.iter().find(|d| {
         let r = &d.recognise;
@@ -440,11 +651,17 @@ pub fn recognise<'a>(cat: &'a Catalogue, names: &HashSet<String>, sheet: Option<
         } else if r.all_of.is_empty() && r.any_of.is_empty() {
             return false;
         }
-        r.all_of.iter().all(has) && (r.any_of.is_empty() || r.any_of.iter().any(has)) && !r.none_of.iter().any(has)
+        r.all_of.iter().all(has)
+            && (r.any_of.is_empty() || r.any_of.iter().any(has))
+            && !r.none_of.iter().any(has)
     })
 }
 
-fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+fn dispatch(
+    t: &Table,
+    ds: &Dataset,
+    opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
     // A data row that repeats the header: two files pasted one after the other.
     if let Some(r) = t.rows.iter().find(|r| repeats_header(r, &t.headers)) {
         return Err(IngestError::at(&t.path, r.line, t.headers.first().map(String::as_str), format!("this row repeats the header (row {}): the file holds two files one after the other; split it", t.header_line)));
@@ -459,7 +676,15 @@ fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         "neighbours" => neighbours::read(t, ds, opts)?,
         "areas" => areas::read(t, ds, opts)?,
         "lait_dictionary" => lait::read_dictionary(t, ds, opts)?,
-        other => return Err(IngestError::at_file(&t.path, format!("catalogue dataset {} names an unknown reader {other:?}", ds.id))),
+        other => {
+            return Err(IngestError::at_file(
+                &t.path,
+                format!(
+                    "catalogue dataset {} names an unknown reader {other:?}",
+                    ds.id
+                ),
+            ))
+        }
     };
     report.sheet = t.sheet.clone();
     report.header_row = t.header_line;
@@ -477,12 +702,18 @@ fn dispatch(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
 }
 
 fn repeats_header(row: &Row, headers: &[String]) -> bool {
-    let clean = |c: &str| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}' || ch == '"').to_string();
+    let clean = |c: &str| {
+        c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}' || ch == '"')
+            .to_string()
+    };
     let mut cells: Vec<String> = row.cells.iter().map(clean).collect();
     while cells.last().is_some_and(|c| c.is_empty()) {
         cells.pop();
     }
-    let named = headers.iter().rposition(|h| !h.is_empty()).map_or(0, |i| i + 1);
+    let named = headers
+        .iter()
+        .rposition(|h| !h.is_empty())
+        .map_or(0, |i| i + 1);
     cells.len() >= 2 && cells.len() == named && cells.iter().zip(headers).all(|(c, h)| c == h)
 }
 
@@ -498,12 +729,22 @@ pub fn cell(t: &Table, row: &Row, col: usize) -> Result<Cell, IngestError> {
 
 fn is_iso_date(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 10 && b[4] == b'-' && b[7] == b'-' && b.iter().enumerate().all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 /// Resolve a file's year: `--year`, else content, else a year in its path, else a known
 /// header signature (edition) in the catalogue. Returns the year and how it was found.
-pub fn resolve_year(t: &Table, ds: &Dataset, opts: &IngestOptions, from_content: Option<i32>) -> Result<(i32, String), IngestError> {
+pub fn resolve_year(
+    t: &Table,
+    ds: &Dataset,
+    opts: &IngestOptions,
+    from_content: Option<i32>,
+) -> Result<(i32, String), IngestError> {
     if let Some(y) = opts.year {
         return Ok((y, "--year".into()));
     }
@@ -521,13 +762,21 @@ pub fn resolve_year(t: &Table, ds: &Dataset, opts: &IngestOptions, from_content:
             return Ok((e.year, format!("header signature: {}", e.note)));
         }
     }
-    Err(IngestError::at_file(&t.path, format!("recognised as {} but its year cannot be told from its content or path: pass --year", ds.id)))
+    Err(IngestError::at_file(
+        &t.path,
+        format!(
+            "recognised as {} but its year cannot be told from its content or path: pass --year",
+            ds.id
+        ),
+    ))
 }
 
 fn prior_year_suffix(t: &Table, ds: &Dataset) -> Option<i32> {
     let mut best: Option<i32> = None;
     for pat in &ds.year.prior_year_columns {
-        let Some((pre, post)) = pat.split_once("{yy}") else { continue };
+        let Some((pre, post)) = pat.split_once("{yy}") else {
+            continue;
+        };
         for h in &t.headers {
             let hu = h.to_ascii_uppercase();
             if let Some(rest) = hu.strip_prefix(&pre.to_ascii_uppercase()) {
@@ -545,7 +794,10 @@ fn prior_year_suffix(t: &Table, ds: &Dataset) -> Option<i32> {
 
 /// The data version a file name hints at (content carries it for EES and LAIT).
 pub fn version_hint(path: &Path) -> &'static str {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     if name.contains("provisional") {
         "provisional"
     } else if name.contains("revised") {
@@ -558,7 +810,10 @@ pub fn version_hint(path: &Path) -> &'static str {
 }
 
 pub fn count_status(report: &mut TableReport, s: Status) {
-    *report.status_counts.entry(s.token().to_string()).or_default() += 1;
+    *report
+        .status_counts
+        .entry(s.token().to_string())
+        .or_default() += 1;
 }
 
 pub fn count_record(report: &mut TableReport, level: Level, scope: &str) {
@@ -582,13 +837,25 @@ pub struct IngestRun {
 
 impl IngestRun {
     pub fn failures(&self) -> Vec<&IngestError> {
-        self.outcomes.iter().filter_map(|o| if let FileOutcome::Failed(e) = o { Some(e) } else { None }).collect()
+        self.outcomes
+            .iter()
+            .filter_map(|o| {
+                if let FileOutcome::Failed(e) = o {
+                    Some(e)
+                } else {
+                    None
+                }
+            })
+            .collect()
     }
 
     /// Every warning of the run: the walk's, then each file's, in file order.
     pub fn warnings(&self) -> Vec<&IngestWarning> {
         let tables = self.outcomes.iter().flat_map(|o| match o {
-            FileOutcome::Ingested { tables, .. } => tables.iter().flat_map(|t| t.warnings.iter()).collect::<Vec<_>>(),
+            FileOutcome::Ingested { tables, .. } => tables
+                .iter()
+                .flat_map(|t| t.warnings.iter())
+                .collect::<Vec<_>>(),
             _ => Vec::new(),
         });
         self.walk_warnings.iter().chain(tables).collect()
@@ -597,23 +864,61 @@ impl IngestRun {
 
 /// Read every file (in parallel; parquet sequentially, as polars has its own pool),
 /// then, only if none failed, merge them into the store in one atomic write.
-pub fn ingest(paths: &[PathBuf], store: &crate::store::Store, opts: &IngestOptions) -> anyhow::Result<IngestRun> {
+pub fn ingest(
+    paths: &[PathBuf],
+    store: &crate::store::Store,
+    opts: &IngestOptions,
+) -> anyhow::Result<IngestRun> {
     let walk = collect(paths)?;
-    let (parquet, other): (Vec<_>, Vec<_>) = walk.files.into_iter().partition(|(p, _)| is_parquet(p));
-    let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet.into_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect();
-    outcomes.extend(other.into_par_iter().map(|(p, e)| { let o = read_file(&p, opts); (p, e, o) }).collect::<Vec<_>>());
-    outcomes.extend(walk.skipped.into_iter().map(|(p, reason)| (p.clone(), false, FileOutcome::Skipped { path: p, reason })));
+    let (parquet, other): (Vec<_>, Vec<_>) =
+        walk.files.into_iter().partition(|(p, _)| is_parquet(p));
+    let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet
+        .into_iter()
+        .map(|(p, e)| {
+            let o = read_file(&p, opts);
+            (p, e, o)
+        })
+        .collect();
+    outcomes.extend(
+        other
+            .into_par_iter()
+            .map(|(p, e)| {
+                let o = read_file(&p, opts);
+                (p, e, o)
+            })
+            .collect::<Vec<_>>(),
+    );
+    outcomes.extend(
+        walk.skipped
+            .into_iter()
+            .map(|(p, reason)| (p.clone(), false, FileOutcome::Skipped { path: p, reason })),
+    );
     outcomes.sort_by(|a, b| a.0.cmp(&b.0));
     let mut final_outcomes = Vec::new();
     for (_, explicit, o) in outcomes {
         // A file named explicitly that cannot be recognised is an error; in a walk it is reported.
         let o = match o {
-            FileOutcome::Unrecognised { path, reason, row, column } if explicit => FileOutcome::Failed(IngestError { file: path, row, column, message: format!("not recognised: {reason}") }),
+            FileOutcome::Unrecognised {
+                path,
+                reason,
+                row,
+                column,
+            } if explicit => FileOutcome::Failed(IngestError {
+                file: path,
+                row,
+                column,
+                message: format!("not recognised: {reason}"),
+            }),
             other => other,
         };
         final_outcomes.push(o);
     }
-    let mut run = IngestRun { outcomes: final_outcomes, store_rows: BTreeMap::new(), store_notes: Vec::new(), walk_warnings: walk.warnings };
+    let mut run = IngestRun {
+        outcomes: final_outcomes,
+        store_rows: BTreeMap::new(),
+        store_notes: Vec::new(),
+        walk_warnings: walk.warnings,
+    };
     if !run.failures().is_empty() {
         return Ok(run); // nothing is written when any input failed
     }
@@ -636,5 +941,8 @@ fn is_parquet(p: &Path) -> bool {
         return false;
     }
     let mut magic = [0u8; 4];
-    std::fs::File::open(p).and_then(|mut f| f.read_exact(&mut magic)).map(|_| &magic == b"PAR1").unwrap_or(false)
+    std::fs::File::open(p)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .map(|_| &magic == b"PAR1")
+        .unwrap_or(false)
 }

@@ -12,20 +12,67 @@ use super::{IngestOptions, TableReport};
 use crate::catalogue::Dataset;
 use crate::dates::{academic_year_of, parse_date};
 use crate::error::IngestError;
-use crate::store::schema::{framework, AreaRow, Batch, InspectionRow, JudgementRow, Level, ResultRow, SchoolRow};
+use crate::store::schema::{
+    framework, AreaRow, Batch, InspectionRow, JudgementRow, Level, ResultRow, SchoolRow,
+};
 use crate::value::{parse_cell, Status};
 
-pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
-    let s = |k: &str| ds.settings.get(k).and_then(|v| v.as_str()).and_then(|n| t.col(n));
-    let urn_col = find(t, &ds.keys.urn).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("URN"), "key column missing".into()))?;
-    let (phase, insp, publ, overall) = (s("phase"), s("inspection_date"), s("publication_date"), s("overall"));
-    let overall = overall.ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("Overall effectiveness"), "key column missing".into()))?;
+pub fn read(
+    t: &Table,
+    ds: &Dataset,
+    _opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
+    let s = |k: &str| {
+        ds.settings
+            .get(k)
+            .and_then(|v| v.as_str())
+            .and_then(|n| t.col(n))
+    };
+    let urn_col = find(t, &ds.keys.urn).ok_or_else(|| {
+        IngestError::at(
+            &t.path,
+            t.header_line,
+            Some("URN"),
+            "key column missing".into(),
+        )
+    })?;
+    let (phase, insp, publ, overall) = (
+        s("phase"),
+        s("inspection_date"),
+        s("publication_date"),
+        s("overall"),
+    );
+    let overall = overall.ok_or_else(|| {
+        IngestError::at(
+            &t.path,
+            t.header_line,
+            Some("Overall effectiveness"),
+            "key column missing".into(),
+        )
+    })?;
     let source_file = super::display_path(&t.path);
     let src: Arc<str> = Arc::from(source_file.as_str());
-    let (dataset, measure, group, ks, version, column): (Arc<str>, Arc<str>, Arc<str>, Arc<str>, Arc<str>, Arc<str>) =
-        (Arc::from(ds.id.as_str()), Arc::from("ofsted_overall"), Arc::from("all"), Arc::from("ofsted"), Arc::from("final"), Arc::from(t.headers[overall].as_str()));
+    let (dataset, measure, group, ks, version, column): (
+        Arc<str>,
+        Arc<str>,
+        Arc<str>,
+        Arc<str>,
+        Arc<str>,
+        Arc<str>,
+    ) = (
+        Arc::from(ds.id.as_str()),
+        Arc::from("ofsted_overall"),
+        Arc::from("all"),
+        Arc::from("ofsted"),
+        Arc::from("final"),
+        Arc::from(t.headers[overall].as_str()),
+    );
     let mut batch = Batch::default();
-    let mut report = TableReport { year_from: "content (inspection dates)".into(), version: "final".into(), ..Default::default() };
+    let mut report = TableReport {
+        year_from: "content (inspection dates)".into(),
+        version: "final".into(),
+        ..Default::default()
+    };
     let mut latest = None;
     for row in &t.rows {
         let urn = row.get(urn_col).trim();
@@ -33,7 +80,12 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             continue;
         }
         if !urn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col]), format!("{urn:?} is not a URN")));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                Some(&t.headers[urn_col]),
+                format!("{urn:?} is not a URN"),
+            ));
         }
         let date_of = |c: Option<usize>, what: &str| -> Result<Option<i64>, IngestError> {
             let Some(c) = c else { return Ok(None) };
@@ -41,19 +93,44 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             if raw.is_empty() || raw == "NULL" {
                 return Ok(None);
             }
-            parse_date(raw).map(Some).ok_or_else(|| IngestError::at(&t.path, row.line, Some(what), format!("{raw:?} is not a date")))
+            parse_date(raw).map(Some).ok_or_else(|| {
+                IngestError::at(
+                    &t.path,
+                    row.line,
+                    Some(what),
+                    format!("{raw:?} is not a date"),
+                )
+            })
         };
         let d = date_of(insp, "Inspection date")?;
         let p = date_of(publ, "Publication date")?;
-        let cell = parse_cell(row.get(overall)).map_err(|b| IngestError::at(&t.path, row.line, Some(&t.headers[overall]), format!("{:?}: {}", b.text, b.reason)))?;
+        let cell = parse_cell(row.get(overall)).map_err(|b| {
+            IngestError::at(
+                &t.path,
+                row.line,
+                Some(&t.headers[overall]),
+                format!("{:?}: {}", b.text, b.reason),
+            )
+        })?;
         let grade = cell.value.map(|v| v as i32);
         if let Some(g) = grade {
             if !(1..=4).contains(&g) || cell.value != Some(g as f64) {
-                return Err(IngestError::at(&t.path, row.line, Some(&t.headers[overall]), format!("overall effectiveness must be 1-4, found {}", row.get(overall))));
+                return Err(IngestError::at(
+                    &t.path,
+                    row.line,
+                    Some(&t.headers[overall]),
+                    format!(
+                        "overall effectiveness must be 1-4, found {}",
+                        row.get(overall)
+                    ),
+                ));
             }
         }
         *report.rows_by_record.entry("school".into()).or_default() += 1;
-        *report.status_counts.entry(cell.status.token().to_string()).or_default() += 1;
+        *report
+            .status_counts
+            .entry(cell.status.token().to_string())
+            .or_default() += 1;
         latest = latest.max(d);
         batch.inspections.push(InspectionRow {
             urn: urn.to_string(),
@@ -64,7 +141,9 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
             publication_date: p,
             overall_effectiveness: grade,
             outcome: grade.and_then(oeif_words).map(str::to_string),
-            ofsted_phase: phase.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty()),
+            ofsted_phase: phase
+                .map(|c| row.get(c).trim().to_string())
+                .filter(|s| !s.is_empty()),
             pupils: None,
             source_file: source_file.clone(),
             source_row: row.line,
@@ -95,21 +174,36 @@ pub fn read(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableRepo
         }
     }
     report.year = latest.map(academic_year_of);
-    report.mapped_columns = [Some(urn_col), phase, insp, publ, Some(overall)].iter().flatten().map(|&i| t.headers[i].clone()).collect();
+    report.mapped_columns = [Some(urn_col), phase, insp, publ, Some(overall)]
+        .iter()
+        .flatten()
+        .map(|&i| t.headers[i].clone())
+        .collect();
     Ok((report, batch))
 }
 
 /// Overall effectiveness in Ofsted's words.
 pub fn oeif_words(grade: i32) -> Option<&'static str> {
-    ["Outstanding", "Good", "Requires improvement", "Inadequate"].get(usize::try_from(grade - 1).ok()?).copied()
+    ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+        .get(usize::try_from(grade - 1).ok()?)
+        .copied()
 }
 
 /// The report-card scale, best first: grade 1 = exceptional ... 5 = urgent improvement.
-pub const REPORT_CARD_SCALE: [&str; 5] = ["Exceptional", "Strong standard", "Expected standard", "Needs attention", "Urgent improvement"];
+pub const REPORT_CARD_SCALE: [&str; 5] = [
+    "Exceptional",
+    "Strong standard",
+    "Expected standard",
+    "Needs attention",
+    "Urgent improvement",
+];
 
 /// A report-card grade's place on the scale (1 exceptional - 5 urgent improvement).
 pub fn report_card_grade(label: &str) -> Option<i32> {
-    REPORT_CARD_SCALE.iter().position(|g| g.eq_ignore_ascii_case(label.trim())).map(|i| i as i32 + 1)
+    REPORT_CARD_SCALE
+        .iter()
+        .position(|g| g.eq_ignore_ascii_case(label.trim()))
+        .map(|i| i as i32 + 1)
 }
 
 /// Empty, `NULL` and "Not applicable" are not values (never zeros).
@@ -123,52 +217,138 @@ fn setting_lists(ds: &Dataset, key: &str) -> Vec<Vec<String>> {
     ds.settings
         .get(key)
         .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|x| x.as_array()).map(|x| x.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_array())
+                .map(|x| {
+                    x.iter()
+                        .filter_map(|s| s.as_str().map(str::to_string))
+                        .collect()
+                })
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 /// The Ofsted management-information file in the report-card layout (from November 2025).
-pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
-    let name_of = |k: &str| ds.settings.get(k).and_then(|v| v.as_str()).map(str::to_string);
+pub fn read_report_cards(
+    t: &Table,
+    ds: &Dataset,
+    _opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
+    let name_of = |k: &str| {
+        ds.settings
+            .get(k)
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
     let s = |k: &str| name_of(k).and_then(|n| t.col(&n));
     let need = |k: &str| -> Result<usize, IngestError> {
         let n = name_of(k).unwrap_or_else(|| k.to_string());
-        t.col(&n).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some(&n), "key column missing".into()))
+        t.col(&n).ok_or_else(|| {
+            IngestError::at(
+                &t.path,
+                t.header_line,
+                Some(&n),
+                "key column missing".into(),
+            )
+        })
     };
-    let urn_col = find(t, &ds.keys.urn).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("URN"), "key column missing".into()))?;
+    let urn_col = find(t, &ds.keys.urn).ok_or_else(|| {
+        IngestError::at(
+            &t.path,
+            t.header_line,
+            Some("URN"),
+            "key column missing".into(),
+        )
+    })?;
     let name_col = find(t, &ds.keys.name);
     let laestab = need("laestab")?;
-    let (rc_date, oeif_date, oeif_overall) = (need("report_card_date")?, need("oeif_date")?, need("oeif_overall")?);
-    let (la_name, region, phase, stype, postcode, relig, trust, pupils_col, low, high) =
-        (s("la_name"), s("region"), s("phase"), s("school_type"), s("postcode"), s("religious_character"), s("trust"), s("pupils"), s("low_age"), s("high_age"));
+    let (rc_date, oeif_date, oeif_overall) = (
+        need("report_card_date")?,
+        need("oeif_date")?,
+        need("oeif_overall")?,
+    );
+    let (la_name, region, phase, stype, postcode, relig, trust, pupils_col, low, high) = (
+        s("la_name"),
+        s("region"),
+        s("phase"),
+        s("school_type"),
+        s("postcode"),
+        s("religious_character"),
+        s("trust"),
+        s("pupils"),
+        s("low_age"),
+        s("high_age"),
+    );
     let admissions = s("admissions_policy");
-    let (rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome) =
-        (s("report_card_type"), s("report_card_publication"), s("oeif_type"), s("oeif_publication"), s("ungraded_date"), s("ungraded_publication"), s("ungraded_outcome"));
-    let maintained: Vec<String> = ds.settings.get("maintained_types").and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default();
+    let (rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome) = (
+        s("report_card_type"),
+        s("report_card_publication"),
+        s("oeif_type"),
+        s("oeif_publication"),
+        s("ungraded_date"),
+        s("ungraded_publication"),
+        s("ungraded_outcome"),
+    );
+    let maintained: Vec<String> = ds
+        .settings
+        .get("maintained_types")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     // Area columns the file has; a missing optional area (a later edition may drop one) is simply absent.
     let col_of = |n: Option<&String>| n.and_then(|n| t.col(n));
-    let rc_areas: Vec<(String, usize, Option<usize>)> = setting_lists(ds, "report_card_areas").into_iter().filter_map(|v| Some((v.first()?.clone(), col_of(v.get(1))?, col_of(v.get(2))))).collect();
-    let oeif_areas: Vec<(String, usize)> = setting_lists(ds, "oeif_judgements").into_iter().filter_map(|v| Some((v.first()?.clone(), col_of(v.get(1))?))).collect();
+    let rc_areas: Vec<(String, usize, Option<usize>)> = setting_lists(ds, "report_card_areas")
+        .into_iter()
+        .filter_map(|v| Some((v.first()?.clone(), col_of(v.get(1))?, col_of(v.get(2)))))
+        .collect();
+    let oeif_areas: Vec<(String, usize)> = setting_lists(ds, "oeif_judgements")
+        .into_iter()
+        .filter_map(|v| Some((v.first()?.clone(), col_of(v.get(1))?)))
+        .collect();
 
     let source_file = super::display_path(&t.path);
     let src: Arc<str> = Arc::from(source_file.as_str());
     let arc = |s: &str| -> Arc<str> { Arc::from(s) };
-    let (dataset, measure, group, ks, version, overall_name) = (arc(&ds.id), arc("ofsted_overall"), arc("all"), arc("ofsted"), arc("final"), arc(&t.headers[oeif_overall]));
+    let (dataset, measure, group, ks, version, overall_name) = (
+        arc(&ds.id),
+        arc("ofsted_overall"),
+        arc("all"),
+        arc("ofsted"),
+        arc("final"),
+        arc(&t.headers[oeif_overall]),
+    );
     let mut batch = Batch::default();
-    let mut report = TableReport { year_from: "content (inspection dates)".into(), version: "final".into(), ..Default::default() };
+    let mut report = TableReport {
+        year_from: "content (inspection dates)".into(),
+        version: "final".into(),
+        ..Default::default()
+    };
     let mut latest: Option<i64> = None;
-    let mut las: std::collections::BTreeMap<String, (String, Option<String>)> = std::collections::BTreeMap::new();
+    let mut las: std::collections::BTreeMap<String, (String, Option<String>)> =
+        std::collections::BTreeMap::new();
     let mut pending_schools = Vec::new();
     for row in &t.rows {
         let at = |c: usize, m: String| IngestError::at(&t.path, row.line, Some(&t.headers[c]), m);
-        let text = |c: Option<usize>| c.map(|c| row.get(c).trim()).filter(|v| !blank(v)).map(str::to_string);
+        let text = |c: Option<usize>| {
+            c.map(|c| row.get(c).trim())
+                .filter(|v| !blank(v))
+                .map(str::to_string)
+        };
         let date = |c: Option<usize>| -> Result<Option<i64>, IngestError> {
             let Some(c) = c else { return Ok(None) };
             let raw = row.get(c).trim();
             if blank(raw) {
                 return Ok(None);
             }
-            parse_date(raw).map(Some).ok_or_else(|| at(c, format!("{raw:?} is not a date")))
+            parse_date(raw)
+                .map(Some)
+                .ok_or_else(|| at(c, format!("{raw:?} is not a date")))
         };
         let urn = row.get(urn_col).trim();
         if urn.is_empty() {
@@ -184,12 +364,20 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
         } else if le.len() == 7 && le.bytes().all(|b| b.is_ascii_digit()) {
             (Some(le[..3].to_string()), Some(le[3..].to_string()))
         } else {
-            return Err(at(laestab, format!("{le:?} is not a LAESTAB (7 digits: LA code and establishment number)")));
+            return Err(at(
+                laestab,
+                format!("{le:?} is not a LAESTAB (7 digits: LA code and establishment number)"),
+            ));
         };
         let pupils = match pupils_col {
             Some(c) if !blank(row.get(c)) => {
                 let raw = row.get(c).trim();
-                Some(raw.parse::<f64>().ok().filter(|n| n.is_finite() && *n >= 0.0).ok_or_else(|| at(c, format!("{raw:?} is not a number of pupils")))?)
+                Some(
+                    raw.parse::<f64>()
+                        .ok()
+                        .filter(|n| n.is_finite() && *n >= 0.0)
+                        .ok_or_else(|| at(c, format!("{raw:?} is not a number of pupils")))?,
+                )
             }
             _ => None,
         };
@@ -198,7 +386,12 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
             las.entry(la.clone()).or_insert((n, text(region)));
         }
         *report.rows_by_record.entry("school".into()).or_default() += 1;
-        let inspection = |fw: &'static str, itype: Option<String>, d: Option<i64>, p: Option<i64>, grade: Option<i32>, outcome: Option<String>| InspectionRow {
+        let inspection = |fw: &'static str,
+                          itype: Option<String>,
+                          d: Option<i64>,
+                          p: Option<i64>,
+                          grade: Option<i32>,
+                          outcome: Option<String>| InspectionRow {
             urn: urn.to_string(),
             la_code: la_code.clone(),
             framework: fw,
@@ -212,7 +405,13 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
             source_file: source_file.clone(),
             source_row: row.line,
         };
-        let judgement = |fw: &'static str, d: Option<i64>, area: &str, grade: i32, label: &str, jd: Option<i64>, c: usize| JudgementRow {
+        let judgement = |fw: &'static str,
+                         d: Option<i64>,
+                         area: &str,
+                         grade: i32,
+                         label: &str,
+                         jd: Option<i64>,
+                         c: usize| JudgementRow {
             urn: urn.to_string(),
             framework: fw,
             inspection_date: d,
@@ -236,19 +435,56 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
                 match raw.to_ascii_lowercase().as_str() {
                     "met" => 1,
                     "not met" => 2,
-                    _ => return Err(at(*c, format!("safeguarding standards must be Met or Not met, found {raw:?}"))),
+                    _ => {
+                        return Err(at(
+                            *c,
+                            format!("safeguarding standards must be Met or Not met, found {raw:?}"),
+                        ))
+                    }
                 }
             } else {
-                report_card_grade(raw).ok_or_else(|| at(*c, format!("{raw:?} is not a report-card grade (one of {})", REPORT_CARD_SCALE.join(", "))))?
+                report_card_grade(raw).ok_or_else(|| {
+                    at(
+                        *c,
+                        format!(
+                            "{raw:?} is not a report-card grade (one of {})",
+                            REPORT_CARD_SCALE.join(", ")
+                        ),
+                    )
+                })?
             };
             if rc_day.is_none() {
-                return Err(at(rc_date, format!("the report card grades {} but gives no inspection date", t.headers[*c])));
+                return Err(at(
+                    rc_date,
+                    format!(
+                        "the report card grades {} but gives no inspection date",
+                        t.headers[*c]
+                    ),
+                ));
             }
-            *report.status_counts.entry(format!("report card: {raw}")).or_default() += 1;
-            batch.judgements.push(judgement(framework::REPORT_CARD, rc_day, area, grade, raw, date(*dc)?, *c));
+            *report
+                .status_counts
+                .entry(format!("report card: {raw}"))
+                .or_default() += 1;
+            batch.judgements.push(judgement(
+                framework::REPORT_CARD,
+                rc_day,
+                area,
+                grade,
+                raw,
+                date(*dc)?,
+                *c,
+            ));
         }
         if rc_day.is_some() {
-            batch.inspections.push(inspection(framework::REPORT_CARD, text(rc_type), rc_day, date(rc_publ)?, None, None));
+            batch.inspections.push(inspection(
+                framework::REPORT_CARD,
+                text(rc_type),
+                rc_day,
+                date(rc_publ)?,
+                None,
+                None,
+            ));
             latest = latest.max(rc_day);
         }
 
@@ -262,12 +498,26 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
         } else {
             match raw.parse::<i32>() {
                 Ok(g) if (1..=4).contains(&g) => (Some(g), oeif_words(g).map(str::to_string)),
-                _ => return Err(at(oeif_overall, format!("overall effectiveness must be 1-4 or Not judged, found {raw:?}"))),
+                _ => {
+                    return Err(at(
+                        oeif_overall,
+                        format!("overall effectiveness must be 1-4 or Not judged, found {raw:?}"),
+                    ))
+                }
             }
         };
-        *report.status_counts.entry(format!("OEIF overall: {}", if blank(raw) { "NULL" } else { raw })).or_default() += 1;
+        *report
+            .status_counts
+            .entry(format!(
+                "OEIF overall: {}",
+                if blank(raw) { "NULL" } else { raw }
+            ))
+            .or_default() += 1;
         if oeif_day.is_none() && outcome.is_some() {
-            return Err(at(oeif_date, format!("overall effectiveness {raw:?} has no inspection date")));
+            return Err(at(
+                oeif_date,
+                format!("overall effectiveness {raw:?} has no inspection date"),
+            ));
         }
         if oeif_day.is_some() {
             for (area, c) in &oeif_areas {
@@ -280,14 +530,38 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
                     match v.to_ascii_lowercase().as_str() {
                         "yes" => 1,
                         "no" => 2,
-                        _ => return Err(at(*c, format!("safeguarding effective must be Yes or No, found {v:?}"))),
+                        _ => {
+                            return Err(at(
+                                *c,
+                                format!("safeguarding effective must be Yes or No, found {v:?}"),
+                            ))
+                        }
                     }
                 } else {
-                    v.parse::<i32>().ok().filter(|g| (1..=4).contains(g)).ok_or_else(|| at(*c, format!("a judgement must be 1-4 (9 = not applicable), found {v:?}")))?
+                    v.parse::<i32>()
+                        .ok()
+                        .filter(|g| (1..=4).contains(g))
+                        .ok_or_else(|| {
+                            at(
+                                *c,
+                                format!(
+                                    "a judgement must be 1-4 (9 = not applicable), found {v:?}"
+                                ),
+                            )
+                        })?
                 };
-                batch.judgements.push(judgement(framework::OEIF, oeif_day, area, g, v, None, *c));
+                batch
+                    .judgements
+                    .push(judgement(framework::OEIF, oeif_day, area, g, v, None, *c));
             }
-            batch.inspections.push(inspection(framework::OEIF, text(oeif_type), oeif_day, date(oeif_publ)?, grade, outcome));
+            batch.inspections.push(inspection(
+                framework::OEIF,
+                text(oeif_type),
+                oeif_day,
+                date(oeif_publ)?,
+                grade,
+                outcome,
+            ));
             latest = latest.max(oeif_day);
             if let (Some(g), Some(day)) = (grade, oeif_day) {
                 batch.results.push(ResultRow {
@@ -317,7 +591,14 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
 
         // The latest ungraded inspection: an outcome sentence, no grades.
         if let Some(d) = date(ug_date)? {
-            batch.inspections.push(inspection(framework::UNGRADED, None, Some(d), date(ug_publ)?, None, text(ug_outcome)));
+            batch.inspections.push(inspection(
+                framework::UNGRADED,
+                None,
+                Some(d),
+                date(ug_publ)?,
+                None,
+                text(ug_outcome),
+            ));
             latest = latest.max(Some(d));
         }
 
@@ -330,8 +611,13 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
             la_code: la_code.clone(),
             la_name: get(la_name),
             estab,
-            phase: ofsted_phase.as_deref().and_then(store_phase).map(str::to_string),
-            la_maintained: school_type.as_ref().map(|ty| maintained.iter().any(|m| m.eq_ignore_ascii_case(ty))),
+            phase: ofsted_phase
+                .as_deref()
+                .and_then(store_phase)
+                .map(str::to_string),
+            la_maintained: school_type
+                .as_ref()
+                .map(|ty| maintained.iter().any(|m| m.eq_ignore_ascii_case(ty))),
             school_type,
             status: Some("open".into()),
             address: None,
@@ -341,7 +627,9 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
             high_age: age(high),
             open_date: None,
             close_date: None,
-            religious_character: get(relig).filter(|r| !r.eq_ignore_ascii_case("Does not apply") && !r.eq_ignore_ascii_case("None")),
+            religious_character: get(relig).filter(|r| {
+                !r.eq_ignore_ascii_case("Does not apply") && !r.eq_ignore_ascii_case("None")
+            }),
             gender: None,
             admissions_policy: get(admissions).filter(|a| !a.eq_ignore_ascii_case("Unknown")),
             trust: get(trust),
@@ -357,17 +645,40 @@ pub fn read_report_cards(t: &Table, ds: &Dataset, _opts: &IngestOptions) -> Resu
         batch.schools.push(sr);
     }
     for (code, (name, region)) in las {
-        batch.areas.push(AreaRow { level: Level::La, code, name, new_code: None, region_code: None, region_name: region, source_file: source_file.clone() });
+        batch.areas.push(AreaRow {
+            level: Level::La,
+            code,
+            name,
+            new_code: None,
+            region_code: None,
+            region_name: region,
+            source_file: source_file.clone(),
+        });
     }
     report.year = year;
     let mut mapped: Vec<usize> = vec![urn_col, laestab, rc_date, oeif_date, oeif_overall];
-    mapped.extend([name_col, la_name, region, phase, stype, postcode, relig, admissions, trust, pupils_col, low, high, rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ, ug_outcome].into_iter().flatten());
-    mapped.extend(rc_areas.iter().flat_map(|(_, c, d)| std::iter::once(*c).chain(*d)));
+    mapped.extend(
+        [
+            name_col, la_name, region, phase, stype, postcode, relig, admissions, trust,
+            pupils_col, low, high, rc_type, rc_publ, oeif_type, oeif_publ, ug_date, ug_publ,
+            ug_outcome,
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    mapped.extend(
+        rc_areas
+            .iter()
+            .flat_map(|(_, c, d)| std::iter::once(*c).chain(*d)),
+    );
     mapped.extend(oeif_areas.iter().map(|(_, c)| *c));
     mapped.sort();
     mapped.dedup();
     report.mapped_columns = mapped.iter().map(|&i| t.headers[i].clone()).collect();
-    report.unmapped_columns = (0..t.headers.len()).filter(|i| !mapped.contains(i)).map(|i| t.headers[i].clone()).collect();
+    report.unmapped_columns = (0..t.headers.len())
+        .filter(|i| !mapped.contains(i))
+        .map(|i| t.headers[i].clone())
+        .collect();
     Ok((report, batch))
 }
 

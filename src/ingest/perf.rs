@@ -6,7 +6,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::table::Table;
-use super::{cell, count_record, count_status, resolve_year, version_hint, IngestOptions, TableReport};
+use super::{
+    cell, count_record, count_status, resolve_year, version_hint, IngestOptions, TableReport,
+};
 use crate::catalogue::{Dataset, Names};
 use crate::error::{IngestError, IngestWarning};
 use crate::store::schema::{Batch, Level, ResultRow, SchoolRow, ENGLAND};
@@ -35,13 +37,17 @@ pub(crate) fn resolve_columns(t: &Table, ds: &Dataset, year: i32) -> (Vec<Resolv
     let mut used = HashSet::new();
     let mut used_pairs = HashSet::new();
     for c in ds.columns.iter().filter(|c| c.applies_to(year)) {
-        let Some(idx) = t.col_any(&c.source.list()) else { continue };
+        let Some(idx) = t.col_any(&c.source.list()) else {
+            continue;
+        };
         // One source column feeds one mapping; one measure+group comes from its first available mapping.
         if used.contains(&idx) || !used_pairs.insert((c.measure.as_str(), c.group.as_str())) {
             continue;
         }
         used.insert(idx);
-        let ci = c.ci.as_ref().and_then(|[lo, hi]| Some((t.col(lo)?, t.col(hi)?)));
+        let ci =
+            c.ci.as_ref()
+                .and_then(|[lo, hi]| Some((t.col(lo)?, t.col(hi)?)));
         out.push(Resolved {
             idx,
             measure: Arc::from(c.measure.as_str()),
@@ -80,12 +86,20 @@ pub(crate) struct Figures {
     pub status: Status,
 }
 
-pub(crate) fn read_figures(t: &Table, row: &super::table::Row, r: &Resolved) -> Result<Option<Figures>, IngestError> {
+pub(crate) fn read_figures(
+    t: &Table,
+    row: &super::table::Row,
+    r: &Resolved,
+) -> Result<Option<Figures>, IngestError> {
     let c = cell(t, row, r.idx)?;
     if c.status == Status::Blank {
         return Ok(None);
     }
-    let num = |i: Option<usize>| -> Result<Option<f64>, IngestError> { i.map(|i| cell(t, row, i).map(|c| c.value)).transpose().map(Option::flatten) };
+    let num = |i: Option<usize>| -> Result<Option<f64>, IngestError> {
+        i.map(|i| cell(t, row, i).map(|c| c.value))
+            .transpose()
+            .map(Option::flatten)
+    };
     let cohort = num(r.cohort)?;
     let (mut value, mut numerator) = (c.value, num(r.numerator)?);
     if let Some(scale) = r.ratio {
@@ -97,7 +111,10 @@ pub(crate) fn read_figures(t: &Table, row: &super::table::Row, r: &Resolved) -> 
                 // A cohort such as 4.9e-324 would make the figure infinite: refuse it.
                 if !v.is_finite() {
                     let column = r.cohort.and_then(|i| t.headers.get(i)).map(String::as_str);
-                    let (count, cohort) = (row.get(r.idx).trim(), r.cohort.map(|i| row.get(i).trim()).unwrap_or(""));
+                    let (count, cohort) = (
+                        row.get(r.idx).trim(),
+                        r.cohort.map(|i| row.get(i).trim()).unwrap_or(""),
+                    );
                     return Err(IngestError::at(&t.path, row.line, column, format!("{count} ({}) divided by the cohort {cohort} is out of range: the cohort cannot be right", t.headers[r.idx])));
                 }
                 Some(v)
@@ -109,8 +126,19 @@ pub(crate) fn read_figures(t: &Table, row: &super::table::Row, r: &Resolved) -> 
         Some((lo, hi)) => (cell(t, row, lo)?.value, cell(t, row, hi)?.value),
         None => (None, None),
     };
-    let status = if value.is_none() && c.status == Status::Ok { Status::Blank } else { c.status };
-    Ok(Some(Figures { value, cohort, numerator, ci_low, ci_high, status }))
+    let status = if value.is_none() && c.status == Status::Ok {
+        Status::Blank
+    } else {
+        c.status
+    };
+    Ok(Some(Figures {
+        value,
+        cohort,
+        numerator,
+        ci_low,
+        ci_high,
+        status,
+    }))
 }
 
 /// What a record-type value says a row is.
@@ -120,11 +148,22 @@ enum Kind {
     Skip,
 }
 
-fn classify(ds: &Dataset, value: Option<&str>, markers: &[(usize, Vec<String>)], row: &super::table::Row) -> Kind {
+fn classify(
+    ds: &Dataset,
+    value: Option<&str>,
+    markers: &[(usize, Vec<String>)],
+    row: &super::table::Row,
+) -> Kind {
     let r = &ds.records;
     let v = value.map(str::trim).unwrap_or("");
     let is = |list: &Vec<String>| list.iter().any(|x| x.eq_ignore_ascii_case(v));
-    let marked_la = || markers.iter().any(|(c, values)| values.iter().any(|x| x.eq_ignore_ascii_case(row.get(*c).trim())));
+    let marked_la = || {
+        markers.iter().any(|(c, values)| {
+            values
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(row.get(*c).trim()))
+        })
+    };
     if is(&r.school) {
         Kind::Row(Level::School, "state_funded")
     } else if is(&r.la) {
@@ -144,9 +183,18 @@ fn classify(ds: &Dataset, value: Option<&str>, markers: &[(usize, Vec<String>)],
 
 /// An LA row's code: from the first of the dataset's `la_code_columns` holding a three-digit
 /// code, else the LA key column.
-fn la_row_code(row: &super::table::Row, code_cols: &[usize], la_col: Option<usize>) -> Option<String> {
+fn la_row_code(
+    row: &super::table::Row,
+    code_cols: &[usize],
+    la_col: Option<usize>,
+) -> Option<String> {
     let is_code = |s: &str| s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit());
-    code_cols.iter().map(|&c| row.get(c).trim()).find(|s| is_code(s)).or_else(|| la_col.map(|c| row.get(c).trim()).filter(|s| !s.is_empty())).map(str::to_string)
+    code_cols
+        .iter()
+        .map(|&c| row.get(c).trim())
+        .find(|s| is_code(s))
+        .or_else(|| la_col.map(|c| row.get(c).trim()).filter(|s| !s.is_empty()))
+        .map(str::to_string)
 }
 
 /// Scope and phase names are few and fixed: keep them as static strings.
@@ -167,56 +215,148 @@ fn intern(s: &str) -> &'static str {
     }
 }
 
-pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+pub fn read(
+    t: &Table,
+    ds: &Dataset,
+    opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
     let (year, year_from) = resolve_year(t, ds, opts, None)?;
     let version: Arc<str> = Arc::from(version_hint(&t.path));
     let (cols, mapped) = resolve_columns(t, ds, year);
     if cols.is_empty() {
-        return Err(IngestError::at(&t.path, t.header_line, None, format!("recognised as {} but none of the catalogue's columns for {} are present", ds.id, year)));
+        return Err(IngestError::at(
+            &t.path,
+            t.header_line,
+            None,
+            format!(
+                "recognised as {} but none of the catalogue's columns for {} are present",
+                ds.id, year
+            ),
+        ));
     }
     let rec_col = find(t, &ds.records.column);
     let k = &ds.keys;
     let urn_col = find(t, &k.urn);
     let la_col = find(t, &k.la);
-    let (estab_col, name_col, type_col) = (find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
+    let (estab_col, name_col, type_col) =
+        (find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
     if urn_col.is_none() {
-        return Err(IngestError::at(&t.path, t.header_line, Some(k.urn.as_ref().map(|n| n.first()).unwrap_or("URN")), "key column missing".into()));
+        return Err(IngestError::at(
+            &t.path,
+            t.header_line,
+            Some(k.urn.as_ref().map(|n| n.first()).unwrap_or("URN")),
+            "key column missing".into(),
+        ));
     }
-    let phase_cols: Vec<usize> = ds.records.phase_columns.iter().filter_map(|c| t.col(c)).collect();
-    let markers: Vec<(usize, Vec<String>)> = ds.records.la_row_markers.iter().filter_map(|(c, v)| Some((t.col(c)?, v.clone()))).collect();
-    let la_code_cols: Vec<usize> = ds.records.la_code_columns.iter().filter_map(|c| t.col(c)).collect();
-    let scope_cols: Vec<usize> = ds.records.scope_columns.iter().filter_map(|c| t.col(c)).collect();
-    let phase_map: HashMap<String, &'static str> = ds.records.phase_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
-    let scope_map: HashMap<String, &'static str> = ds.records.scope_values.iter().map(|(k, v)| (k.to_ascii_uppercase(), intern(v))).collect();
+    let phase_cols: Vec<usize> = ds
+        .records
+        .phase_columns
+        .iter()
+        .filter_map(|c| t.col(c))
+        .collect();
+    let markers: Vec<(usize, Vec<String>)> = ds
+        .records
+        .la_row_markers
+        .iter()
+        .filter_map(|(c, v)| Some((t.col(c)?, v.clone())))
+        .collect();
+    let la_code_cols: Vec<usize> = ds
+        .records
+        .la_code_columns
+        .iter()
+        .filter_map(|c| t.col(c))
+        .collect();
+    let scope_cols: Vec<usize> = ds
+        .records
+        .scope_columns
+        .iter()
+        .filter_map(|c| t.col(c))
+        .collect();
+    let phase_map: HashMap<String, &'static str> = ds
+        .records
+        .phase_values
+        .iter()
+        .map(|(k, v)| (k.to_ascii_uppercase(), intern(v)))
+        .collect();
+    let scope_map: HashMap<String, &'static str> = ds
+        .records
+        .scope_values
+        .iter()
+        .map(|(k, v)| (k.to_ascii_uppercase(), intern(v)))
+        .collect();
 
     let source_file: Arc<str> = Arc::from(super::display_path(&t.path));
     let dataset: Arc<str> = Arc::from(ds.id.as_str());
     let key_stage: Arc<str> = Arc::from(ds.key_stage.as_str());
     let mut mapped = mapped;
-    for key in [rec_col, urn_col, la_col, estab_col, name_col, type_col].into_iter().flatten().chain(phase_cols.iter().copied()).chain(scope_cols.iter().copied()) {
+    for key in [rec_col, urn_col, la_col, estab_col, name_col, type_col]
+        .into_iter()
+        .flatten()
+        .chain(phase_cols.iter().copied())
+        .chain(scope_cols.iter().copied())
+    {
         if !mapped.contains(&t.headers[key]) {
             mapped.push(t.headers[key].clone());
         }
     }
     super::check::duplicate_columns(t, &mapped)?;
-    let mut report = TableReport { year: Some(year), year_from, version: version.to_string(), mapped_columns: mapped.clone(), ..Default::default() };
-    report.warnings.extend(super::check::plausible_year(t, year, &report.year_from));
+    let mut report = TableReport {
+        year: Some(year),
+        year_from,
+        version: version.to_string(),
+        mapped_columns: mapped.clone(),
+        ..Default::default()
+    };
+    report
+        .warnings
+        .extend(super::check::plausible_year(t, year, &report.year_from));
     let mut la_codes = super::check::LaCodes::default();
     let mapped_set: HashSet<&str> = mapped.iter().map(String::as_str).collect();
-    report.unmapped_columns = t.headers.iter().filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty()).cloned().collect();
+    report.unmapped_columns = t
+        .headers
+        .iter()
+        .filter(|h| !mapped_set.contains(h.as_str()) && !h.is_empty())
+        .cloned()
+        .collect();
 
     // One LA row per LA and one national row per scope and phase: a second one means two
     // files (or two years of one) pasted together, which would be merged without a trace.
     let mut area_rows: HashMap<(Level, String, &'static str, &'static str), u64> = HashMap::new();
     for row in &t.rows {
-        let Kind::Row(level, scope) = classify(ds, rec_col.map(|c| row.get(c)), &markers, row) else { continue };
+        let Kind::Row(level, scope) = classify(ds, rec_col.map(|c| row.get(c)), &markers, row)
+        else {
+            continue;
+        };
         if level == Level::School {
             continue;
         }
-        let phase = phase_cols.iter().find_map(|&c| phase_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()).unwrap_or("all");
-        let code = if level == Level::La { la_row_code(row, &la_code_cols, la_col).unwrap_or_default() } else { ENGLAND.to_string() };
+        let phase = phase_cols
+            .iter()
+            .find_map(|&c| {
+                phase_map
+                    .get(&row.get(c).trim().to_ascii_uppercase())
+                    .copied()
+            })
+            .unwrap_or("all");
+        let code = if level == Level::La {
+            la_row_code(row, &la_code_cols, la_col).unwrap_or_default()
+        } else {
+            ENGLAND.to_string()
+        };
         if let Some(first) = area_rows.insert((level, code.clone(), scope, phase), row.line) {
-            let what = if level == Level::La { format!("LA row for LA {code}") } else { format!("national row ({}{})", scope.replace('_', "-"), if phase == "all" { String::new() } else { format!(", {phase}") }) };
+            let what = if level == Level::La {
+                format!("LA row for LA {code}")
+            } else {
+                format!(
+                    "national row ({}{})",
+                    scope.replace('_', "-"),
+                    if phase == "all" {
+                        String::new()
+                    } else {
+                        format!(", {phase}")
+                    }
+                )
+            };
             let column = rec_col.map(|c| t.headers[c].as_str());
             return Err(IngestError::at(&t.path, row.line, column, format!("a second {what} (the first is row {first}): the file holds two files or two years one after the other; split it into one file each")));
         }
@@ -230,25 +370,52 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         let (level, mut scope) = match classify(ds, rec_col.map(|c| row.get(c)), &markers, row) {
             Kind::Row(l, s) => (l, s),
             Kind::Skip => {
-                *report.rows_by_record.entry("other (skipped)".into()).or_default() += 1;
+                *report
+                    .rows_by_record
+                    .entry("other (skipped)".into())
+                    .or_default() += 1;
                 continue;
             }
         };
-        let phase = phase_cols.iter().find_map(|&c| phase_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()).unwrap_or("all");
+        let phase = phase_cols
+            .iter()
+            .find_map(|&c| {
+                phase_map
+                    .get(&row.get(c).trim().to_ascii_uppercase())
+                    .copied()
+            })
+            .unwrap_or("all");
         if level == Level::School {
-            if let Some(s) = scope_cols.iter().find_map(|&c| scope_map.get(&row.get(c).trim().to_ascii_uppercase()).copied()) {
+            if let Some(s) = scope_cols.iter().find_map(|&c| {
+                scope_map
+                    .get(&row.get(c).trim().to_ascii_uppercase())
+                    .copied()
+            }) {
                 scope = s;
             }
         }
-        let la_code = if level == Level::La { la_row_code(row, &la_code_cols, la_col) } else { la_col.map(|c| row.get(c).trim().to_string()).filter(|s| !s.is_empty()) };
+        let la_code = if level == Level::La {
+            la_row_code(row, &la_code_cols, la_col)
+        } else {
+            la_col
+                .map(|c| row.get(c).trim().to_string())
+                .filter(|s| !s.is_empty())
+        };
         if let (Some(c), Some(la), true) = (la_col, &la_code, level != Level::National) {
-            report.warnings.extend(la_codes.check(t, row, Some(&t.headers[c]), la));
+            report
+                .warnings
+                .extend(la_codes.check(t, row, Some(&t.headers[c]), la));
         }
         let code = match level {
             Level::School => {
                 let urn = urn_col.map(|c| row.get(c).trim()).unwrap_or("");
                 if urn.is_empty() || !urn.bytes().all(|b| b.is_ascii_digit()) {
-                    return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col.unwrap()]), format!("a school row needs a numeric URN, found {urn:?}")));
+                    return Err(IngestError::at(
+                        &t.path,
+                        row.line,
+                        Some(&t.headers[urn_col.unwrap()]),
+                        format!("a school row needs a numeric URN, found {urn:?}"),
+                    ));
                 }
                 if let Some(&first) = seen_urns.get(urn) {
                     // The same school twice: an exact repeat is read once; two different rows
@@ -273,21 +440,33 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             }
             Level::La => match &la_code {
                 Some(c) => c.clone(),
-                None => return Err(IngestError::at(&t.path, row.line, la_col.map(|c| t.headers[c].as_str()), "an LA row with no LA code".into())),
+                None => {
+                    return Err(IngestError::at(
+                        &t.path,
+                        row.line,
+                        la_col.map(|c| t.headers[c].as_str()),
+                        "an LA row with no LA code".into(),
+                    ))
+                }
             },
             Level::National => ENGLAND.to_string(),
             Level::Region => unreachable!("performance tables have no region rows"),
         };
         count_record(&mut report, level, scope);
         if level == Level::School {
-            let get = |c: Option<usize>| c.map(|i| row.get(i).trim().to_string()).filter(|s| !s.is_empty());
+            let get = |c: Option<usize>| {
+                c.map(|i| row.get(i).trim().to_string())
+                    .filter(|s| !s.is_empty())
+            };
             let school_type = get(type_col);
             batch.schools.push(SchoolRow {
                 urn: code.clone(),
                 name: get(name_col),
                 la_code: la_code.clone(),
                 estab: get(estab_col),
-                la_maintained: school_type.as_deref().and_then(|c| opts.catalogue.school_types.la_maintained(c)),
+                la_maintained: school_type
+                    .as_deref()
+                    .and_then(|c| opts.catalogue.school_types.la_maintained(c)),
                 school_type,
                 phase: (phase != "all").then(|| phase.to_string()),
                 as_of_year: year,
@@ -300,15 +479,30 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             if !r.levels.is_empty() && !r.levels.contains(&level) {
                 continue;
             }
-            let Some(figures) = read_figures(t, row, r)? else { continue };
-            report.notes.extend(super::check::figures(t, row, r, &figures, &opts.catalogue)?);
-            let Figures { value, cohort, numerator, ci_low, ci_high, status } = figures;
+            let Some(figures) = read_figures(t, row, r)? else {
+                continue;
+            };
+            report
+                .notes
+                .extend(super::check::figures(t, row, r, &figures, &opts.catalogue)?);
+            let Figures {
+                value,
+                cohort,
+                numerator,
+                ci_low,
+                ci_high,
+                status,
+            } = figures;
             count_status(&mut report, status);
             batch.results.push(ResultRow {
                 year,
                 level,
                 code: code.clone(),
-                la_code: if level == Level::National { None } else { la_code.clone() },
+                la_code: if level == Level::National {
+                    None
+                } else {
+                    la_code.clone()
+                },
                 scope,
                 phase,
                 key_stage: key_stage.clone(),
@@ -330,12 +524,19 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
     }
     report.coverage = Some(match school_las.len() {
         0 => "national and LA rows only".to_string(),
-        1 => format!("per-LA download (LA {})", school_las.iter().next().cloned().unwrap_or_default()),
+        1 => format!(
+            "per-LA download (LA {})",
+            school_las.iter().next().cloned().unwrap_or_default()
+        ),
         n => format!("national file ({n} LAs)"),
     });
     // A per-LA download (every school in one LA) comes with the LA's own row: without it the
     // LA's published figures are missing, and only rebuilt figures can stand in for them.
-    if !ds.records.la.is_empty() && rec_col.is_some() && school_las.len() == 1 && !area_rows.keys().any(|k| k.0 == Level::La) {
+    if !ds.records.la.is_empty()
+        && rec_col.is_some()
+        && school_las.len() == 1
+        && !area_rows.keys().any(|k| k.0 == Level::La)
+    {
         let la = school_las.iter().next().cloned().unwrap_or_default();
         let column = rec_col.map(|c| t.headers[c].as_str());
         report.warnings.push(IngestWarning {

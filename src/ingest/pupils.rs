@@ -80,7 +80,9 @@ impl Test {
 }
 
 /// Teacher assessment outcomes (KS1 and KS2 writing), with the codes for no assessment.
-pub const TA_CODES: &[&str] = &["GDS", "EXS", "WTS", "PKF", "PKE", "PKG", "BLW", "A", "D", "L"];
+pub const TA_CODES: &[&str] = &[
+    "GDS", "EXS", "WTS", "PKF", "PKE", "PKG", "BLW", "A", "D", "L",
+];
 /// Outcomes that reach the expected standard.
 pub const TA_EXPECTED: &[&str] = &["GDS", "EXS"];
 /// Outcomes that take a pupil out of the cohort: disapplied (D) and left (L).
@@ -138,8 +140,33 @@ pub struct PupilData {
 
 /// The columns every pupil file has, then those a key stage uses. Names are fixed
 /// (docs/pupil-data.md) and matched case-insensitively.
-pub const REQUIRED: &[&str] = &["pupil_id", "urn", "year", "key_stage", "gender", "disadvantaged", "fsm", "lac", "sen", "eal", "ethnicity"];
-pub const OPTIONAL: &[&str] = &["ks1_aps", "ks2_reading", "ks2_writing", "ks2_maths", "ks2_gps", "ks1_reading", "ks1_writing", "ks1_maths", "phonics", "att8", "english_grade", "maths_grade"];
+pub const REQUIRED: &[&str] = &[
+    "pupil_id",
+    "urn",
+    "year",
+    "key_stage",
+    "gender",
+    "disadvantaged",
+    "fsm",
+    "lac",
+    "sen",
+    "eal",
+    "ethnicity",
+];
+pub const OPTIONAL: &[&str] = &[
+    "ks1_aps",
+    "ks2_reading",
+    "ks2_writing",
+    "ks2_maths",
+    "ks2_gps",
+    "ks1_reading",
+    "ks1_writing",
+    "ks1_maths",
+    "phonics",
+    "att8",
+    "english_grade",
+    "maths_grade",
+];
 
 /// Which columns belong to which key stage: a value in another stage's column is an error.
 fn stage_of(column: &str) -> Option<KeyStage> {
@@ -159,7 +186,10 @@ pub fn is_pupil_table(t: &Table) -> bool {
 /// Read pupil files and directories (walked). Every bad row of every file is reported;
 /// nothing is returned unless every row is valid, or `allow_bad_rows` drops them (the
 /// problems are then returned as warnings).
-pub fn read_pupils(paths: &[PathBuf], allow_bad_rows: bool) -> Result<(PupilData, Vec<IngestError>), PupilRowErrors> {
+pub fn read_pupils(
+    paths: &[PathBuf],
+    allow_bad_rows: bool,
+) -> Result<(PupilData, Vec<IngestError>), PupilRowErrors> {
     let files = crate::ingest::collect_files(paths).map_err(|e| PupilRowErrors(vec![e]))?;
     let mut data = PupilData::default();
     let mut problems = Vec::new();
@@ -177,9 +207,22 @@ pub fn read_pupils(paths: &[PathBuf], allow_bad_rows: bool) -> Result<(PupilData
             problems.push(IngestError::at_file(&path, format!("not a pupil file: the header must have the columns {} (see docs/pupil-data.md)", REQUIRED.join(", "))));
             continue;
         };
-        let missing: Vec<&str> = REQUIRED.iter().copied().filter(|c| t.col(c).is_none()).collect();
+        let missing: Vec<&str> = REQUIRED
+            .iter()
+            .copied()
+            .filter(|c| t.col(c).is_none())
+            .collect();
         if !missing.is_empty() {
-            problems.push(IngestError::at(&path, t.header_line, Some(missing[0]), format!("the header has no column {} (required: {})", missing.join(", "), REQUIRED.join(", "))));
+            problems.push(IngestError::at(
+                &path,
+                t.header_line,
+                Some(missing[0]),
+                format!(
+                    "the header has no column {} (required: {})",
+                    missing.join(", "),
+                    REQUIRED.join(", ")
+                ),
+            ));
             continue;
         }
         let file_index = data.files.len();
@@ -190,8 +233,22 @@ pub fn read_pupils(paths: &[PathBuf], allow_bad_rows: bool) -> Result<(PupilData
                 Ok(p) => {
                     let key = (p.year, p.key_stage, p.id.clone());
                     if let Some((f, r)) = seen.get(&key) {
-                        let first = if *f == file_index { format!("row {r}") } else { format!("{} row {r}", data.files[*f].display()) };
-                        problems.push(IngestError::at(&path, row.line, Some("pupil_id"), format!("pupil {} appears twice in {} {} (first at {first})", redact(&p.id), p.key_stage.as_str(), p.year)));
+                        let first = if *f == file_index {
+                            format!("row {r}")
+                        } else {
+                            format!("{} row {r}", data.files[*f].display())
+                        };
+                        problems.push(IngestError::at(
+                            &path,
+                            row.line,
+                            Some("pupil_id"),
+                            format!(
+                                "pupil {} appears twice in {} {} (first at {first})",
+                                redact(&p.id),
+                                p.key_stage.as_str(),
+                                p.year
+                            ),
+                        ));
                         continue;
                     }
                     seen.insert(key, (file_index, row.line));
@@ -215,17 +272,29 @@ fn redact(id: &str) -> String {
 
 fn read_tables(path: &Path) -> Result<Vec<Table>, IngestError> {
     let bytes = table::read_input(path)?;
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     // Empty sheets and files have no header to read: they are simply not pupil tables.
     if matches!(ext.as_str(), "xlsx" | "xlsm" | "xls" | "ods") {
         let sheets = table::read_workbook(path, &bytes)?;
         // Hidden sheets come back empty: they are not read.
-        Ok(sheets.into_iter().filter(|s| !s.rows.is_empty()).map(|s| table::into_table(path, Some(s.name), s.rows, 0, vec![])).collect())
+        Ok(sheets
+            .into_iter()
+            .filter(|s| !s.rows.is_empty())
+            .map(|s| table::into_table(path, Some(s.name), s.rows, 0, vec![]))
+            .collect())
     } else {
         let decoded = table::decode(path, &bytes)?;
         let (mut notes, mut warnings) = (decoded.notes, decoded.warnings);
         let rows = table::parse_csv(path, &decoded.text, &mut notes, &mut warnings)?;
-        Ok(if rows.is_empty() { vec![] } else { vec![table::into_table(path, None, rows, 0, notes)] })
+        Ok(if rows.is_empty() {
+            vec![]
+        } else {
+            vec![table::into_table(path, None, rows, 0, notes)]
+        })
     }
 }
 
@@ -237,7 +306,16 @@ struct Columns {
 
 impl Columns {
     fn of(t: &Table) -> Columns {
-        Columns { required: REQUIRED.iter().map(|c| t.col(c).unwrap_or(usize::MAX)).collect(), optional: OPTIONAL.iter().filter_map(|c| t.col(c).map(|i| (*c, i))).collect() }
+        Columns {
+            required: REQUIRED
+                .iter()
+                .map(|c| t.col(c).unwrap_or(usize::MAX))
+                .collect(),
+            optional: OPTIONAL
+                .iter()
+                .filter_map(|c| t.col(c).map(|i| (*c, i)))
+                .collect(),
+        }
     }
 }
 
@@ -245,14 +323,18 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
     let mut errs = Vec::new();
     let path = &t.path;
     let get = |i: usize| row.get(i).trim();
-    let mut bad = |col: &str, msg: String| errs.push(IngestError::at(path, row.line, Some(col), msg));
+    let mut bad =
+        |col: &str, msg: String| errs.push(IngestError::at(path, row.line, Some(col), msg));
     let req = |k: usize| get(cols.required[k]);
 
     let id = req(0).to_string();
     if id.is_empty() {
         bad("pupil_id", "the pupil id is empty".into());
     } else if id.chars().count() > 40 {
-        bad("pupil_id", "the pupil id is longer than 40 characters".into());
+        bad(
+            "pupil_id",
+            "the pupil id is longer than 40 characters".into(),
+        );
     }
     let urn = match req(1).parse::<u32>() {
         Ok(u) if (100_000..=999_999).contains(&u) => u,
@@ -264,7 +346,13 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
     let year = match req(2).parse::<i32>() {
         Ok(y) if (2000..=2100).contains(&y) => y,
         _ => {
-            bad("year", format!("{:?} is not a results year (the calendar year of the summer, e.g. 2019)", req(2)));
+            bad(
+                "year",
+                format!(
+                    "{:?} is not a results year (the calendar year of the summer, e.g. 2019)",
+                    req(2)
+                ),
+            );
             0
         }
     };
@@ -273,7 +361,10 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
         "KS2" | "2" => Some(KeyStage::Ks2),
         "KS4" | "4" => Some(KeyStage::Ks4),
         other => {
-            bad("key_stage", format!("{other:?} is not a key stage (KS1, KS2 or KS4)"));
+            bad(
+                "key_stage",
+                format!("{other:?} is not a key stage (KS1, KS2 or KS4)"),
+            );
             None
         }
     };
@@ -289,7 +380,12 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
         "Y" | "1" | "TRUE" => true,
         "N" | "0" | "FALSE" => false,
         other => {
-            errs.push(IngestError::at(path, row.line, Some(name), format!("{other:?} is not Y or N")));
+            errs.push(IngestError::at(
+                path,
+                row.line,
+                Some(name),
+                format!("{other:?} is not Y or N"),
+            ));
             false
         }
     };
@@ -297,13 +393,19 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
     let fsm = flag(6, "fsm");
     let lac = flag(7, "lac");
     let eal = flag(9, "eal");
-    let mut bad = |col: &str, msg: String| errs.push(IngestError::at(path, row.line, Some(col), msg));
+    let mut bad =
+        |col: &str, msg: String| errs.push(IngestError::at(path, row.line, Some(col), msg));
     let sen = match req(8).to_ascii_uppercase().as_str() {
         "N" | "" => Sen::None,
         "K" => Sen::Support,
         "E" | "S" => Sen::Ehcp,
         other => {
-            bad("sen", format!("{other:?} is not a SEN provision code (N none, K SEN support, E EHC plan)"));
+            bad(
+                "sen",
+                format!(
+                    "{other:?} is not a SEN provision code (N none, K SEN support, E EHC plan)"
+                ),
+            );
             Sen::None
         }
     };
@@ -314,7 +416,17 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
         } else if let Some((_, e)) = Ethnicity::CODES.iter().find(|(c, _)| *c == code) {
             *e
         } else {
-            bad("ethnicity", format!("{code:?} is not a major ethnic group code ({})", Ethnicity::CODES.iter().map(|c| c.0).collect::<Vec<_>>().join(", ")));
+            bad(
+                "ethnicity",
+                format!(
+                    "{code:?} is not a major ethnic group code ({})",
+                    Ethnicity::CODES
+                        .iter()
+                        .map(|c| c.0)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
             Ethnicity::Unclassified
         }
     };
@@ -355,12 +467,20 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
         }
         if let (Some(ks), Some(stage)) = (key_stage, stage_of(name)) {
             if ks != stage {
-                bad(name, format!("{name} is a {} column but this is a {} row", stage.as_str(), ks.as_str()));
+                bad(
+                    name,
+                    format!(
+                        "{name} is a {} column but this is a {} row",
+                        stage.as_str(),
+                        ks.as_str()
+                    ),
+                );
                 continue;
             }
         }
         let result = match name {
-            "ks1_aps" => parse_range(raw, 3.0, 27.0, "a KS1 average point score (3-27)").map(|v| p.ks1_aps = Some(v)),
+            "ks1_aps" => parse_range(raw, 3.0, 27.0, "a KS1 average point score (3-27)")
+                .map(|v| p.ks1_aps = Some(v)),
             "ks2_reading" => parse_test(raw).map(|v| p.reading = Some(v)),
             "ks2_maths" => parse_test(raw).map(|v| p.maths = Some(v)),
             "ks2_gps" => parse_test(raw).map(|v| p.gps = Some(v)),
@@ -369,7 +489,8 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
             "ks1_writing" => parse_ta(raw).map(|v| p.ks1_writing = Some(v)),
             "ks1_maths" => parse_ta(raw).map(|v| p.ks1_maths = Some(v)),
             "phonics" => parse_phonics(raw).map(|v| p.phonics = Some(v)),
-            "att8" => parse_range(raw, 0.0, 90.0, "an Attainment 8 score (0-90)").map(|v| p.att8 = Some(v)),
+            "att8" => parse_range(raw, 0.0, 90.0, "an Attainment 8 score (0-90)")
+                .map(|v| p.att8 = Some(v)),
             "english_grade" => parse_grade(raw).map(|v| p.english_grade = Some(v)),
             "maths_grade" => parse_grade(raw).map(|v| p.maths_grade = Some(v)),
             _ => Ok(()),
@@ -395,7 +516,11 @@ fn parse_range(raw: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
 fn parse_test(raw: &str) -> Result<Test, String> {
     let what = "a scaled score (80-120) or a code (A absent, B working below the test standard, M missing, T unable to access, U annulled)";
     if let Ok(s) = raw.parse::<u8>() {
-        return if (80..=120).contains(&s) { Ok(Test::Score(s)) } else { Err(what.into()) };
+        return if (80..=120).contains(&s) {
+            Ok(Test::Score(s))
+        } else {
+            Err(what.into())
+        };
     }
     let up = raw.to_ascii_uppercase();
     match up.as_bytes() {
@@ -406,7 +531,11 @@ fn parse_test(raw: &str) -> Result<Test, String> {
 
 fn parse_ta(raw: &str) -> Result<&'static str, String> {
     let up = raw.to_ascii_uppercase();
-    TA_CODES.iter().find(|c| **c == up).copied().ok_or_else(|| format!("a teacher assessment code ({})", TA_CODES.join(", ")))
+    TA_CODES
+        .iter()
+        .find(|c| **c == up)
+        .copied()
+        .ok_or_else(|| format!("a teacher assessment code ({})", TA_CODES.join(", ")))
 }
 
 fn parse_phonics(raw: &str) -> Result<Phonics, String> {

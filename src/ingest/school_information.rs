@@ -17,13 +17,25 @@ pub const PRECEDENCE: u8 = 2;
 fn setting_cols(t: &Table, ds: &Dataset, key: &str) -> Vec<usize> {
     match ds.settings.get(key) {
         Some(toml::Value::String(s)) => t.col(s).into_iter().collect(),
-        Some(toml::Value::Array(a)) => a.iter().filter_map(|v| v.as_str()).filter_map(|n| t.col(n)).collect(),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .filter_map(|n| t.col(n))
+            .collect(),
         _ => vec![],
     }
 }
 
 fn setting_list(ds: &Dataset, key: &str) -> Vec<String> {
-    ds.settings.get(key).and_then(|v| v.as_array()).map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()).unwrap_or_default()
+    ds.settings
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// The phase the ISPRIMARY / ISSECONDARY / ISPOST16 flags describe.
@@ -37,38 +49,102 @@ fn phase_of(primary: bool, secondary: bool, post16: bool) -> Option<&'static str
     }
 }
 
-pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableReport, Batch), IngestError> {
+pub fn read(
+    t: &Table,
+    ds: &Dataset,
+    opts: &IngestOptions,
+) -> Result<(TableReport, Batch), IngestError> {
     let (year, year_from) = resolve_year(t, ds, opts, None)?;
     let k = &ds.keys;
-    let urn_col = find(t, &k.urn).ok_or_else(|| IngestError::at(&t.path, t.header_line, Some("URN"), "key column missing".into()))?;
+    let urn_col = find(t, &k.urn).ok_or_else(|| {
+        IngestError::at(
+            &t.path,
+            t.header_line,
+            Some("URN"),
+            "key column missing".into(),
+        )
+    })?;
     let first = |key: &str| setting_cols(t, ds, key).first().copied();
-    let (la, la_name, estab, name, stype) = (find(t, &k.la), find(t, &k.la_name), find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
+    let (la, la_name, estab, name, stype) = (
+        find(t, &k.la),
+        find(t, &k.la_name),
+        find(t, &k.estab),
+        find(t, &k.name),
+        find(t, &k.school_type),
+    );
     let address = setting_cols(t, ds, "address");
-    let (town, postcode, status, closed_flag) = (first("town"), first("postcode"), first("status"), first("closed_flag"));
-    let (open_date, close_date, type_group) = (first("open_date"), first("close_date"), first("type_group"));
-    let (is_primary, is_secondary, is_post16) = (first("is_primary"), first("is_secondary"), first("is_post16"));
-    let (low_age, high_age, gender, religion, admissions) = (first("low_age"), first("high_age"), first("gender"), first("religious_character"), first("admissions_policy"));
+    let (town, postcode, status, closed_flag) = (
+        first("town"),
+        first("postcode"),
+        first("status"),
+        first("closed_flag"),
+    );
+    let (open_date, close_date, type_group) =
+        (first("open_date"), first("close_date"), first("type_group"));
+    let (is_primary, is_secondary, is_post16) = (
+        first("is_primary"),
+        first("is_secondary"),
+        first("is_post16"),
+    );
+    let (low_age, high_age, gender, religion, admissions) = (
+        first("low_age"),
+        first("high_age"),
+        first("gender"),
+        first("religious_character"),
+        first("admissions_policy"),
+    );
     let maintained_groups = setting_list(ds, "maintained_type_groups");
     let other_groups = setting_list(ds, "not_maintained_type_groups");
 
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
-    let mut report = TableReport { year: Some(year), year_from, version: "current".into(), ..Default::default() };
+    let mut report = TableReport {
+        year: Some(year),
+        year_from,
+        version: "current".into(),
+        ..Default::default()
+    };
     let mut las = std::collections::BTreeMap::new();
     for row in &t.rows {
-        let text = |c: Option<usize>| c.map(|i| row.get(i).trim().to_string()).filter(|s| !s.is_empty() && s != "NA" && s != "Not applicable");
+        let text = |c: Option<usize>| {
+            c.map(|i| row.get(i).trim().to_string())
+                .filter(|s| !s.is_empty() && s != "NA" && s != "Not applicable")
+        };
         let urn = row.get(urn_col).trim();
         if urn.is_empty() || !urn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IngestError::at(&t.path, row.line, Some(&t.headers[urn_col]), format!("{urn:?} is not a URN")));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                Some(&t.headers[urn_col]),
+                format!("{urn:?} is not a URN"),
+            ));
         }
         let date = |c: Option<usize>| -> Result<Option<i64>, IngestError> {
             let Some(raw) = text(c) else { return Ok(None) };
-            parse_date(&raw).map(Some).ok_or_else(|| IngestError::at(&t.path, row.line, c.map(|i| t.headers[i].as_str()), format!("{raw:?} is not a date")))
+            parse_date(&raw).map(Some).ok_or_else(|| {
+                IngestError::at(
+                    &t.path,
+                    row.line,
+                    c.map(|i| t.headers[i].as_str()),
+                    format!("{raw:?} is not a date"),
+                )
+            })
         };
         // 99 is the files' "no upper age" (further education colleges).
         let age = |c: Option<usize>| -> Result<Option<i32>, IngestError> {
             let Some(raw) = text(c) else { return Ok(None) };
-            raw.parse::<i32>().ok().filter(|a| (0..=99).contains(a)).map(Some).ok_or_else(|| IngestError::at(&t.path, row.line, c.map(|i| t.headers[i].as_str()), format!("{raw:?} is not an age")))
+            raw.parse::<i32>()
+                .ok()
+                .filter(|a| (0..=99).contains(a))
+                .map(Some)
+                .ok_or_else(|| {
+                    IngestError::at(
+                        &t.path,
+                        row.line,
+                        c.map(|i| t.headers[i].as_str()),
+                        format!("{raw:?} is not an age"),
+                    )
+                })
         };
         let flag = |c: Option<usize>| -> Result<bool, IngestError> { flag_value(t, row, c) };
         let school_type = text(stype);
@@ -76,7 +152,9 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         let la_maintained = match &group {
             Some(g) if maintained_groups.iter().any(|m| m.eq_ignore_ascii_case(g)) => Some(true),
             Some(g) if other_groups.iter().any(|m| m.eq_ignore_ascii_case(g)) => Some(false),
-            _ => school_type.as_deref().and_then(|s| opts.catalogue.school_types.la_maintained(s)),
+            _ => school_type
+                .as_deref()
+                .and_then(|s| opts.catalogue.school_types.la_maintained(s)),
         };
         let status = text(status).or(match flag(closed_flag)? {
             true => Some("Closed".to_string()),
@@ -94,7 +172,8 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
             la_code: text(la),
             la_name: text(la_name),
             estab: text(estab),
-            phase: phase_of(flag(is_primary)?, flag(is_secondary)?, flag(is_post16)?).map(str::to_string),
+            phase: phase_of(flag(is_primary)?, flag(is_secondary)?, flag(is_post16)?)
+                .map(str::to_string),
             school_type,
             la_maintained,
             status,
@@ -115,11 +194,51 @@ pub fn read(t: &Table, ds: &Dataset, opts: &IngestOptions) -> Result<(TableRepor
         });
     }
     for (code, name) in las {
-        batch.areas.push(AreaRow { level: Level::La, code, name, new_code: None, region_code: None, region_name: None, source_file: source_file.clone() });
+        batch.areas.push(AreaRow {
+            level: Level::La,
+            code,
+            name,
+            new_code: None,
+            region_code: None,
+            region_name: None,
+            source_file: source_file.clone(),
+        });
     }
-    let used = [Some(urn_col), la, la_name, estab, name, stype, town, postcode, status, closed_flag, open_date, close_date, type_group, is_primary, is_secondary, is_post16, low_age, high_age, gender, religion, admissions];
-    report.mapped_columns = used.iter().flatten().chain(address.iter()).map(|&i| t.headers[i].clone()).collect();
-    report.unmapped_columns = t.headers.iter().filter(|h| !h.is_empty() && !report.mapped_columns.contains(h)).cloned().collect();
+    let used = [
+        Some(urn_col),
+        la,
+        la_name,
+        estab,
+        name,
+        stype,
+        town,
+        postcode,
+        status,
+        closed_flag,
+        open_date,
+        close_date,
+        type_group,
+        is_primary,
+        is_secondary,
+        is_post16,
+        low_age,
+        high_age,
+        gender,
+        religion,
+        admissions,
+    ];
+    report.mapped_columns = used
+        .iter()
+        .flatten()
+        .chain(address.iter())
+        .map(|&i| t.headers[i].clone())
+        .collect();
+    report.unmapped_columns = t
+        .headers
+        .iter()
+        .filter(|h| !h.is_empty() && !report.mapped_columns.contains(h))
+        .cloned()
+        .collect();
     Ok((report, batch))
 }
 
@@ -129,6 +248,11 @@ fn flag_value(t: &Table, row: &Row, c: Option<usize>) -> Result<bool, IngestErro
     match row.get(i).trim() {
         "1" => Ok(true),
         "0" | "" => Ok(false),
-        other => Err(IngestError::at(&t.path, row.line, Some(&t.headers[i]), format!("{other:?} is not a 0/1 flag"))),
+        other => Err(IngestError::at(
+            &t.path,
+            row.line,
+            Some(&t.headers[i]),
+            format!("{other:?} is not a 0/1 flag"),
+        )),
     }
 }

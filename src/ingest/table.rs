@@ -35,13 +35,29 @@ pub struct Table {
 }
 
 impl Table {
-    pub fn new(path: PathBuf, sheet: Option<String>, headers: Vec<String>, header_line: u64, rows: Vec<Row>, notes: Vec<String>) -> Table {
+    pub fn new(
+        path: PathBuf,
+        sheet: Option<String>,
+        headers: Vec<String>,
+        header_line: u64,
+        rows: Vec<Row>,
+        notes: Vec<String>,
+    ) -> Table {
         let mut index = HashMap::with_capacity(headers.len());
         for (i, h) in headers.iter().enumerate() {
             // Repeated header names (the 2021 SN CSV repeats "SNP"): the first wins for lookups.
             index.entry(h.to_ascii_uppercase()).or_insert(i);
         }
-        Table { path, sheet, headers, header_line, rows, index, notes, warnings: Vec::new() }
+        Table {
+            path,
+            sheet,
+            headers,
+            header_line,
+            rows,
+            index,
+            notes,
+            warnings: Vec::new(),
+        }
     }
 
     /// Column index by name, case-insensitive (ESTAB / Estab drift).
@@ -99,28 +115,64 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, IngestError> {
         utf16_without_bom(bytes).map(|e| (e, false))
     };
     if let Some((enc, bom)) = utf16 {
-        let (text, bad) = enc.decode_without_bom_handling(bytes.get(if bom { 2 } else { 0 }..).unwrap_or(&[]));
+        let (text, bad) =
+            enc.decode_without_bom_handling(bytes.get(if bom { 2 } else { 0 }..).unwrap_or(&[]));
         if bad {
-            return Err(IngestError::at_file(path, format!("the file looks like {} text but is not valid {}", enc.name(), enc.name())));
+            return Err(IngestError::at_file(
+                path,
+                format!(
+                    "the file looks like {} text but is not valid {}",
+                    enc.name(),
+                    enc.name()
+                ),
+            ));
         }
-        let how = if bom { "with a byte-order mark" } else { "without a byte-order mark" };
+        let how = if bom {
+            "with a byte-order mark"
+        } else {
+            "without a byte-order mark"
+        };
         notes.push(format!("decoded as {}", enc.name()));
-        warnings.push(IngestWarning::at_file(path, format!("encoded as {} ({how}), not UTF-8: decoded, check any accented names", enc.name())));
-        return Ok(Decoded { text: text.trim_start_matches('\u{feff}').to_string(), notes, warnings, not_utf8: None });
+        warnings.push(IngestWarning::at_file(
+            path,
+            format!(
+                "encoded as {} ({how}), not UTF-8: decoded, check any accented names",
+                enc.name()
+            ),
+        ));
+        return Ok(Decoded {
+            text: text.trim_start_matches('\u{feff}').to_string(),
+            notes,
+            warnings,
+            not_utf8: None,
+        });
     }
     let probe = &bytes[..bytes.len().min(8192)];
     if probe.contains(&0) {
-        return Err(IngestError::at_file(path, "the file looks binary (it contains NUL bytes), not a CSV or workbook"));
+        return Err(IngestError::at_file(
+            path,
+            "the file looks binary (it contains NUL bytes), not a CSV or workbook",
+        ));
     }
     let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
     match std::str::from_utf8(body) {
-        Ok(s) => Ok(Decoded { text: s.to_string(), notes, warnings, not_utf8: None }),
+        Ok(s) => Ok(Decoded {
+            text: s.to_string(),
+            notes,
+            warnings,
+            not_utf8: None,
+        }),
         Err(e) => {
             let at = e.valid_up_to();
             let line = line_breaks(&body[..at], cr_only(body)) + 1;
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
             notes.push(format!("not valid UTF-8 (first bad byte 0x{:02X} at offset {at}, row {line}): decoded as Windows-1252", body[at]));
-            Ok(Decoded { text: text.into_owned(), notes, warnings, not_utf8: Some((line, body[at])) })
+            Ok(Decoded {
+                text: text.into_owned(),
+                notes,
+                warnings,
+                not_utf8: Some((line, body[at])),
+            })
         }
     }
 }
@@ -148,13 +200,21 @@ fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
 pub fn not_utf8_warning(t: &Table, line: u64, byte: u8) -> IngestWarning {
     // The record holding that line (a quoted field can run over lines), and in it the first
     // cell with a non-ASCII character: that is where the bad byte was.
-    let row = if line <= t.header_line { None } else { t.rows.iter().rev().find(|r| r.line <= line) };
+    let row = if line <= t.header_line {
+        None
+    } else {
+        t.rows.iter().rev().find(|r| r.line <= line)
+    };
     let line = row.map_or(t.header_line, |r| r.line);
     let cells: Vec<&str> = match row {
         Some(r) => r.cells.iter().collect(),
         None => t.headers.iter().map(String::as_str).collect(),
     };
-    let column = cells.iter().position(|c| !c.is_ascii()).and_then(|i| t.headers.get(i)).map(String::as_str);
+    let column = cells
+        .iter()
+        .position(|c| !c.is_ascii())
+        .and_then(|i| t.headers.get(i))
+        .map(String::as_str);
     IngestWarning::at(&t.path, line, column, format!("not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, check the accented characters"))
 }
 
@@ -194,7 +254,11 @@ fn overlong_line(text: &str) -> Option<(u64, usize)> {
     for (i, &b) in bytes.iter().enumerate() {
         if b == brk {
             // A CRLF line's CR belongs to its line end, not its length.
-            let end = if b == b'\n' && i > start && bytes[i - 1] == b'\r' { i - 1 } else { i };
+            let end = if b == b'\n' && i > start && bytes[i - 1] == b'\r' {
+                i - 1
+            } else {
+                i
+            };
             if end - start > MAX_LINE_BYTES {
                 return Some((line, end - start));
             }
@@ -206,7 +270,12 @@ fn overlong_line(text: &str) -> Option<(u64, usize)> {
 }
 
 /// Parse CSV text into raw rows (no header interpretation yet).
-pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mut Vec<IngestWarning>) -> Result<Vec<Row>, IngestError> {
+pub fn parse_csv(
+    path: &Path,
+    text: &str,
+    notes: &mut Vec<String>,
+    warnings: &mut Vec<IngestWarning>,
+) -> Result<Vec<Row>, IngestError> {
     if let Some((line, len)) = overlong_line(text) {
         return Err(IngestError::at(path, line, None, format!("this line is {len} bytes long (a CSV line of more than {} bytes is refused): the file has lost its line breaks, or is not a CSV", MAX_LINE_BYTES)));
     }
@@ -243,13 +312,27 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mu
     loop {
         match reader.read_record(&mut record) {
             Ok(true) => {
-                let line = record.position().map(|p| line_at(p.byte() as usize)).unwrap_or(rows.len() as u64 + 1);
-                rows.push(Row { line, cells: record.clone() });
+                let line = record
+                    .position()
+                    .map(|p| line_at(p.byte() as usize))
+                    .unwrap_or(rows.len() as u64 + 1);
+                rows.push(Row {
+                    line,
+                    cells: record.clone(),
+                });
             }
             Ok(false) => break,
             Err(e) => {
-                let line = e.position().map(|p| line_at(p.byte() as usize)).unwrap_or(0);
-                return Err(IngestError::at(path, line, None, format!("unreadable CSV: {e}")));
+                let line = e
+                    .position()
+                    .map(|p| line_at(p.byte() as usize))
+                    .unwrap_or(0);
+                return Err(IngestError::at(
+                    path,
+                    line,
+                    None,
+                    format!("unreadable CSV: {e}"),
+                ));
             }
         }
     }
@@ -259,10 +342,18 @@ pub fn parse_csv(path: &Path, text: &str, notes: &mut Vec<String>, warnings: &mu
 /// Refuse a file that was cut off: its last row stops part-way (no line break, and far fewer
 /// fields than the widest row), or it ends inside a quoted field. `header` names the column
 /// the cut fell in.
-pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row>) -> Result<(), IngestError> {
+pub fn check_complete(
+    path: &Path,
+    text: &str,
+    rows: &[Row],
+    header: Option<&Row>,
+) -> Result<(), IngestError> {
     // The header's name for the last field of the last row: where the cut fell.
     let column = match (rows.last(), header) {
-        (Some(last), Some(h)) => h.cells.get(last.cells.len().saturating_sub(1)).map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')),
+        (Some(last), Some(h)) => h
+            .cells
+            .get(last.cells.len().saturating_sub(1))
+            .map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}')),
         _ => None,
     };
     // A quote mark opening a field that is never closed (a school name typed as `"Oak Tree`)
@@ -271,10 +362,17 @@ pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row
     if let Some(h) = header {
         let width = h.cells.len();
         for r in rows.iter().filter(|r| r.line > h.line) {
-            let Some(i) = r.cells.iter().position(|c| c.contains(['\n', '\r'])) else { continue };
+            let Some(i) = r.cells.iter().position(|c| c.contains(['\n', '\r'])) else {
+                continue;
+            };
             let last = r.line + line_breaks(r.get(i).as_bytes(), cr_only(text.as_bytes()));
-            if r.cells.len() != width || std::ptr::eq(r, rows.last().unwrap_or(r)) && text.matches('"').count() % 2 == 1 {
-                let name = h.cells.get(i).map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'));
+            if r.cells.len() != width
+                || std::ptr::eq(r, rows.last().unwrap_or(r)) && text.matches('"').count() % 2 == 1
+            {
+                let name = h
+                    .cells
+                    .get(i)
+                    .map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'));
                 return Err(IngestError::at(path, r.line, name, format!("a stray quote mark: this field opens a quote that is not closed on its own line, so rows {}-{last} were read as one field; a quote mark inside a value must be doubled (\"\"), or the whole value quoted", r.line)));
             }
         }
@@ -282,7 +380,12 @@ pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row
     // A file cut off mid-quote is read by the csv crate as one long last field: catch it.
     if text.matches('"').count() % 2 == 1 {
         let line = rows.last().map(|r| r.line).unwrap_or(1);
-        return Err(IngestError::at(path, line, column, "the file ends inside a quoted field: it looks truncated".to_string()));
+        return Err(IngestError::at(
+            path,
+            line,
+            column,
+            "the file ends inside a quoted field: it looks truncated".to_string(),
+        ));
     }
     // Published files often end without a line break on a row one or two fields short, because
     // trailing empty fields are omitted: that is ragged, not truncated.
@@ -296,16 +399,28 @@ pub fn check_complete(path: &Path, text: &str, rows: &[Row], header: Option<&Row
 }
 
 /// Turn raw rows into a table, taking `header_at` (0-based index into `raw`) as the header row.
-pub fn into_table(path: &Path, sheet: Option<String>, mut raw: Vec<Row>, header_at: usize, notes: Vec<String>) -> Table {
+pub fn into_table(
+    path: &Path,
+    sheet: Option<String>,
+    mut raw: Vec<Row>,
+    header_at: usize,
+    notes: Vec<String>,
+) -> Table {
     let rest = raw.split_off(header_at + 1);
     let header = raw.pop().expect("header row exists");
     let headers: Vec<String> = header
         .cells
         .iter()
-        .map(|h| h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '"').to_string())
+        .map(|h| {
+            h.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}' || c == '"')
+                .to_string()
+        })
         .collect();
     // Trailing blank rows (Excel exports) carry nothing.
-    let rows: Vec<Row> = rest.into_iter().filter(|r| r.cells.iter().any(|c| !c.trim().is_empty())).collect();
+    let rows: Vec<Row> = rest
+        .into_iter()
+        .filter(|r| r.cells.iter().any(|c| !c.trim().is_empty()))
+        .collect();
     Table::new(path.to_path_buf(), sheet, headers, header.line, rows, notes)
 }
 
@@ -331,9 +446,15 @@ pub fn is_encrypted_office(bytes: &[u8]) -> bool {
     if !bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]) {
         return false;
     }
-    let name: Vec<u8> = "EncryptedPackage".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let name: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     let name_len = ((name.len() + 2) as u16).to_le_bytes();
-    bytes.chunks_exact(128).skip(4).any(|entry| entry.starts_with(&name) && entry[64..66] == name_len)
+    bytes
+        .chunks_exact(128)
+        .skip(4)
+        .any(|entry| entry.starts_with(&name) && entry[64..66] == name_len)
 }
 
 /// Limits on what is read, checked before anything is allocated for it: a published file
@@ -385,18 +506,33 @@ pub fn not_regular(meta: &std::fs::Metadata) -> Option<&'static str> {
 /// ever, /dev/zero never ends), and only up to [`limits::FILE_BYTES`].
 pub fn read_input(path: &Path) -> Result<Vec<u8>, IngestError> {
     use std::io::Read as _;
-    let meta = std::fs::metadata(path).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
     if let Some(kind) = not_regular(&meta) {
-        return Err(IngestError::at_file(path, format!("{kind}, not a regular file: attain reads only regular files")));
+        return Err(IngestError::at_file(
+            path,
+            format!("{kind}, not a regular file: attain reads only regular files"),
+        ));
     }
-    let too_big = |len: u64| IngestError::at_file(path, format!("the file is {len} bytes; attain reads files of up to {} bytes (256 MiB)", limits::FILE_BYTES));
+    let too_big = |len: u64| {
+        IngestError::at_file(
+            path,
+            format!(
+                "the file is {len} bytes; attain reads files of up to {} bytes (256 MiB)",
+                limits::FILE_BYTES
+            ),
+        )
+    };
     if meta.len() > limits::FILE_BYTES {
         return Err(too_big(meta.len()));
     }
-    let f = std::fs::File::open(path).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
+    let f = std::fs::File::open(path)
+        .map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
     let mut bytes = Vec::with_capacity(meta.len() as usize);
     // The file can grow after its size was read: never read past the limit.
-    f.take(limits::FILE_BYTES + 1).read_to_end(&mut bytes).map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
+    f.take(limits::FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| IngestError::at_file(path, format!("cannot read: {e}")))?;
     if bytes.len() as u64 > limits::FILE_BYTES {
         return Err(too_big(bytes.len() as u64));
     }
@@ -416,25 +552,41 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
     if !bytes.starts_with(b"PK") {
         return Ok(());
     }
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| err(format!("cannot open the workbook: {e}")))?;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
+        .map_err(|e| err(format!("cannot open the workbook: {e}")))?;
     if zip.len() > limits::ZIP_ENTRIES {
         return Err(err(format!("the workbook holds {} parts (at most {} are read): it is not a spreadsheet as Excel saves one", zip.len(), limits::ZIP_ENTRIES)));
     }
-    let too_big = |name: &str, n: u64| err(format!("the workbook unpacks to more than {} bytes (256 MiB; {name} alone is {n} bytes or more): attain refuses it rather than run out of memory; save the data as CSV", limits::UNZIPPED_BYTES));
-    let declared: u64 = (0..zip.len()).filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size())).fold(0u64, u64::saturating_add);
+    let too_big = |name: &str, n: u64| {
+        err(format!("the workbook unpacks to more than {} bytes (256 MiB; {name} alone is {n} bytes or more): attain refuses it rather than run out of memory; save the data as CSV", limits::UNZIPPED_BYTES))
+    };
+    let declared: u64 = (0..zip.len())
+        .filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size()))
+        .fold(0u64, u64::saturating_add);
     if declared > limits::UNZIPPED_BYTES {
-        let (name, size) = (0..zip.len()).filter_map(|i| zip.by_index_raw(i).ok().map(|f| (String::from_utf8_lossy(f.name_raw()).into_owned(), f.size()))).max_by_key(|x| x.1).unwrap_or_default();
+        let (name, size) = (0..zip.len())
+            .filter_map(|i| {
+                zip.by_index_raw(i)
+                    .ok()
+                    .map(|f| (String::from_utf8_lossy(f.name_raw()).into_owned(), f.size()))
+            })
+            .max_by_key(|x| x.1)
+            .unwrap_or_default();
         return Err(too_big(&name, size));
     }
     let mut total = 0u64;
     let mut buf = vec![0u8; 64 << 10];
     for i in 0..zip.len() {
-        let mut f = zip.by_index(i).map_err(|e| err(format!("cannot open the workbook: {e}")))?;
+        let mut f = zip
+            .by_index(i)
+            .map_err(|e| err(format!("cannot open the workbook: {e}")))?;
         let name = String::from_utf8_lossy(f.name_raw()).into_owned();
         let mut head: Vec<u8> = Vec::new();
         let mut size = 0u64;
         loop {
-            let n = f.read(&mut buf).map_err(|e| err(format!("cannot unpack {name} in the workbook: {e}")))?;
+            let n = f
+                .read(&mut buf)
+                .map_err(|e| err(format!("cannot unpack {name} in the workbook: {e}")))?;
             if n == 0 {
                 break;
             }
@@ -450,7 +602,12 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
         // calamine reserves room for the strings the shared-string table says it holds.
         if name.ends_with("sharedStrings.xml") {
             let head = String::from_utf8_lossy(&head);
-            if let Some(n) = head.split("uniqueCount=\"").nth(1).and_then(|r| r.split('"').next()).and_then(|n| n.parse::<u64>().ok()) {
+            if let Some(n) = head
+                .split("uniqueCount=\"")
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .and_then(|n| n.parse::<u64>().ok())
+            {
                 if n > limits::CELLS {
                     return Err(err(format!("{name} in the workbook declares {n} strings; attain reads at most {} cells: it is not a spreadsheet as Excel saves one", limits::CELLS)));
                 }
@@ -461,10 +618,26 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
 }
 
 /// Refuse a sheet whose used area (declared, or found) is larger than a grid attain lays out.
-fn check_area(path: &Path, sheet: &str, start: (u32, u32), end: (u32, u32), what: &str) -> Result<(), IngestError> {
-    let (h, w) = ((end.0 as u64).saturating_sub(start.0 as u64) + 1, (end.1 as u64).saturating_sub(start.1 as u64) + 1);
+fn check_area(
+    path: &Path,
+    sheet: &str,
+    start: (u32, u32),
+    end: (u32, u32),
+    what: &str,
+) -> Result<(), IngestError> {
+    let (h, w) = (
+        (end.0 as u64).saturating_sub(start.0 as u64) + 1,
+        (end.1 as u64).saturating_sub(start.1 as u64) + 1,
+    );
     if h.saturating_mul(w) > limits::SHEET_AREA {
-        let (a, b) = (format!("{}{}", column_letters(start.1 as usize + 1), start.0 as u64 + 1), format!("{}{}", column_letters(end.1 as usize + 1), end.0 as u64 + 1));
+        let (a, b) = (
+            format!(
+                "{}{}",
+                column_letters(start.1 as usize + 1),
+                start.0 as u64 + 1
+            ),
+            format!("{}{}", column_letters(end.1 as usize + 1), end.0 as u64 + 1),
+        );
         return Err(IngestError::at(path, end.0 as u64 + 1, Some(&column_letters(end.1 as usize + 1)), format!("sheet {sheet:?} {what} {a}:{b}, {h} rows by {w} columns ({} cells): attain lays out at most {} cells a sheet; a value far from the data (cell {b})? delete it and save again", h * w, limits::SHEET_AREA)));
     }
     Ok(())
@@ -507,16 +680,27 @@ fn float_text(f: f64) -> String {
 
 /// One xlsx sheet's cells with a value, read as a stream: positions and text, with
 /// percentage formats applied and every formula that has no saved result refused.
-fn xlsx_cells<RS: std::io::Read + std::io::Seek>(path: &Path, x: &mut calamine::Xlsx<RS>, name: &str, budget: &mut u64) -> Result<Vec<(u32, u32, String)>, IngestError> {
+fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
+    path: &Path,
+    x: &mut calamine::Xlsx<RS>,
+    name: &str,
+    budget: &mut u64,
+) -> Result<Vec<(u32, u32, String)>, IngestError> {
     use calamine::DataRef;
-    let open_err = |e: calamine::XlsxError| IngestError::at_file(path, format!("cannot read sheet {name:?}: {e}"));
+    let open_err = |e: calamine::XlsxError| {
+        IngestError::at_file(path, format!("cannot read sheet {name:?}: {e}"))
+    };
     let mut cells = Vec::new();
     let mut has_empty = false;
     {
         let mut reader = x.worksheet_cells_reader(name).map_err(open_err)?;
         let dim = reader.dimensions();
         check_area(path, name, dim.start, dim.end, "declares its used area as")?;
-        let percent: Vec<bool> = reader.styles().iter().map(|s| s.number_format.as_ref().is_some_and(is_percent_format)).collect();
+        let percent: Vec<bool> = reader
+            .styles()
+            .iter()
+            .map(|s| s.number_format.as_ref().is_some_and(is_percent_format))
+            .collect();
         let (mut lo, mut hi) = ((u32::MAX, u32::MAX), (0u32, 0u32));
         while let Some((cell, style)) = reader.next_cell_with_style_id().map_err(open_err)? {
             let (r, c) = cell.get_position();
@@ -556,7 +740,9 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(path: &Path, x: &mut calamine::
         let mut reader = x.worksheet_cells_reader(name).map_err(open_err)?;
         while let Some(f) = reader.next_formula().map_err(open_err)? {
             let (r, c) = f.get_position();
-            if f.get_value().is_empty() || cells.binary_search_by_key(&(r, c), |x| (x.0, x.1)).is_ok() {
+            if f.get_value().is_empty()
+                || cells.binary_search_by_key(&(r, c), |x| (x.0, x.1)).is_ok()
+            {
                 continue;
             }
             let letter = column_letters(c as usize + 1);
@@ -575,26 +761,54 @@ pub fn read_workbook(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>, IngestErro
 
 /// [`read_workbook`], reading hidden sheets too when `hidden_too` is set (the audit looks at
 /// everything a file carries).
-pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Result<Vec<Sheet>, IngestError> {
-    use calamine::{open_workbook_auto_from_rs, open_workbook_from_rs, Error, Ods, OdsError, Reader, SheetType, SheetVisible, Sheets, Xls, XlsError, Xlsb, Xlsx};
+pub fn read_workbook_sheets(
+    path: &Path,
+    bytes: &[u8],
+    hidden_too: bool,
+) -> Result<Vec<Sheet>, IngestError> {
+    use calamine::{
+        open_workbook_auto_from_rs, open_workbook_from_rs, Error, Ods, OdsError, Reader, SheetType,
+        SheetVisible, Sheets, Xls, XlsError, Xlsb, Xlsx,
+    };
     if is_encrypted_office(bytes) {
         return Err(IngestError::at_file(path, PASSWORD_MESSAGE));
     }
     check_workbook_container(path, bytes)?;
     let cursor = std::io::Cursor::new(bytes);
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let opened: Result<Sheets<_>, Error> = match ext.as_str() {
-        "xlsx" | "xlsm" => open_workbook_from_rs::<Xlsx<_>, _>(cursor).map(Sheets::Xlsx).map_err(Error::Xlsx),
-        "xls" => open_workbook_from_rs::<Xls<_>, _>(cursor).map(Sheets::Xls).map_err(Error::Xls),
-        "xlsb" => open_workbook_from_rs::<Xlsb<_>, _>(cursor).map(Sheets::Xlsb).map_err(Error::Xlsb),
-        "ods" => open_workbook_from_rs::<Ods<_>, _>(cursor).map(Sheets::Ods).map_err(Error::Ods),
+        "xlsx" | "xlsm" => open_workbook_from_rs::<Xlsx<_>, _>(cursor)
+            .map(Sheets::Xlsx)
+            .map_err(Error::Xlsx),
+        "xls" => open_workbook_from_rs::<Xls<_>, _>(cursor)
+            .map(Sheets::Xls)
+            .map_err(Error::Xls),
+        "xlsb" => open_workbook_from_rs::<Xlsb<_>, _>(cursor)
+            .map(Sheets::Xlsb)
+            .map_err(Error::Xlsb),
+        "ods" => open_workbook_from_rs::<Ods<_>, _>(cursor)
+            .map(Sheets::Ods)
+            .map_err(Error::Ods),
         _ => open_workbook_auto_from_rs(cursor),
     };
-    let password = |e: &Error| matches!(e, Error::Xls(XlsError::Password) | Error::Ods(OdsError::Password));
+    let password = |e: &Error| {
+        matches!(
+            e,
+            Error::Xls(XlsError::Password) | Error::Ods(OdsError::Password)
+        )
+    };
     let mut wb = match opened {
         Ok(wb) => wb,
         Err(e) if password(&e) => return Err(IngestError::at_file(path, PASSWORD_MESSAGE)),
-        Err(e) => return Err(IngestError::at_file(path, format!("cannot open the workbook: {e}"))),
+        Err(e) => {
+            return Err(IngestError::at_file(
+                path,
+                format!("cannot open the workbook: {e}"),
+            ))
+        }
     };
     let metas = wb.sheets_metadata().to_vec();
     let mut out = Vec::new();
@@ -604,7 +818,13 @@ pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Resu
         let hidden = meta.visible != SheetVisible::Visible;
         if meta.typ != SheetType::WorkSheet || (hidden && !hidden_too) {
             // Chart and macro sheets hold no table; hidden sheets are not read (the caller says so).
-            out.push(Sheet { name, rows: Vec::new(), merged: Vec::new(), first_col: 0, hidden });
+            out.push(Sheet {
+                name,
+                rows: Vec::new(),
+                merged: Vec::new(),
+                first_col: 0,
+                hidden,
+            });
             continue;
         }
         let cells = match &mut wb {
@@ -612,8 +832,15 @@ pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Resu
             other => {
                 let range = match other.worksheet_range(&name) {
                     Ok(r) => r,
-                    Err(e) if password(&e) => return Err(IngestError::at_file(path, PASSWORD_MESSAGE)),
-                    Err(e) => return Err(IngestError::at_file(path, format!("cannot read sheet {name:?}: {e}"))),
+                    Err(e) if password(&e) => {
+                        return Err(IngestError::at_file(path, PASSWORD_MESSAGE))
+                    }
+                    Err(e) => {
+                        return Err(IngestError::at_file(
+                            path,
+                            format!("cannot read sheet {name:?}: {e}"),
+                        ))
+                    }
                 };
                 if let (Some(s), Some(e)) = (range.start(), range.end()) {
                     check_area(path, &name, s, e, "has cells over")?;
@@ -635,8 +862,14 @@ pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Resu
             }
         };
         // The grid from the first to the last cell holding a value (its area was checked).
-        let (start_row, start_col) = (cells.iter().map(|c| c.0).min().unwrap_or(0), cells.iter().map(|c| c.1).min().unwrap_or(0));
-        let (end_row, end_col) = (cells.iter().map(|c| c.0).max().unwrap_or(0), cells.iter().map(|c| c.1).max().unwrap_or(0));
+        let (start_row, start_col) = (
+            cells.iter().map(|c| c.0).min().unwrap_or(0),
+            cells.iter().map(|c| c.1).min().unwrap_or(0),
+        );
+        let (end_row, end_col) = (
+            cells.iter().map(|c| c.0).max().unwrap_or(0),
+            cells.iter().map(|c| c.1).max().unwrap_or(0),
+        );
         let mut rows = Vec::new();
         if !cells.is_empty() {
             let width = (end_col - start_col + 1) as usize;
@@ -650,7 +883,10 @@ pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Resu
             }
             for (i, mut cells) in grid.into_iter().enumerate() {
                 cells.resize(width, String::new());
-                rows.push(Row { line: start_row as u64 + i as u64 + 1, cells: csv::StringRecord::from(cells) });
+                rows.push(Row {
+                    line: start_row as u64 + i as u64 + 1,
+                    cells: csv::StringRecord::from(cells),
+                });
             }
         }
         // Merged ranges, as indices into `rows` (a range can start above or left of the data).
@@ -663,11 +899,25 @@ pub fn read_workbook_sheets(path: &Path, bytes: &[u8], hidden_too: bool) -> Resu
             .into_iter()
             .filter(|d| !rows.is_empty() && d.end.0 >= start_row && d.end.1 >= start_col)
             .map(|d| {
-                let (r0, c0) = (d.start.0.max(start_row) - start_row, d.start.1.max(start_col) - start_col);
-                (r0 as usize, c0 as usize, (d.end.0 - start_row) as usize, (d.end.1 - start_col) as usize)
+                let (r0, c0) = (
+                    d.start.0.max(start_row) - start_row,
+                    d.start.1.max(start_col) - start_col,
+                );
+                (
+                    r0 as usize,
+                    c0 as usize,
+                    (d.end.0 - start_row) as usize,
+                    (d.end.1 - start_col) as usize,
+                )
             })
             .collect();
-        out.push(Sheet { name, rows, merged, first_col: start_col as usize, hidden });
+        out.push(Sheet {
+            name,
+            rows,
+            merged,
+            first_col: start_col as usize,
+            hidden,
+        });
     }
     Ok(out)
 }
@@ -701,7 +951,10 @@ pub fn fill_merged_down(sheet: &mut Sheet) -> Vec<String> {
             row.cells = csv::StringRecord::from(cells);
         }
         let first = sheet.rows[r0].line;
-        let (a, b) = (column_letters(sheet.first_col + c0 + 1), column_letters(sheet.first_col + c1 + 1));
+        let (a, b) = (
+            column_letters(sheet.first_col + c0 + 1),
+            column_letters(sheet.first_col + c1 + 1),
+        );
         filled.push(format!("{a}{first}:{b}{}", first + (r1 - r0) as u64));
     }
     filled
@@ -770,21 +1023,33 @@ mod tests {
         let t = table_of(b"URN,SCHNAME\n100,St Mary\x92s Caf\xe9\n");
         assert_eq!(t.rows[0].get(1), "St Mary\u{2019}s Caf\u{e9}");
         assert!(t.notes.iter().any(|n| n.contains("Windows-1252")));
-        let utf16: Vec<u8> = [0xFF, 0xFE].into_iter().chain("URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes())).collect();
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain("URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes()))
+            .collect();
         let t = table_of(&utf16);
         assert_eq!(t.rows[0].get(1), "2");
     }
 
     #[test]
     fn spreadsheet_column_letters() {
-        let got: Vec<String> = [1, 26, 27, 52, 53, 16384].iter().map(|&n| column_letters(n)).collect();
+        let got: Vec<String> = [1, 26, 27, 52, 53, 16384]
+            .iter()
+            .map(|&n| column_letters(n))
+            .collect();
         assert_eq!(got, ["A", "Z", "AA", "AZ", "BA", "XFD"]);
     }
 
     #[test]
     fn utf16_is_told_by_its_nul_bytes() {
-        let le: Vec<u8> = "URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
-        let be: Vec<u8> = "URN,X\n1,2\n".encode_utf16().flat_map(|u| u.to_be_bytes()).collect();
+        let le: Vec<u8> = "URN,X\n1,2\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_le_bytes())
+            .collect();
+        let be: Vec<u8> = "URN,X\n1,2\n"
+            .encode_utf16()
+            .flat_map(|u| u.to_be_bytes())
+            .collect();
         assert_eq!(utf16_without_bom(&le), Some(encoding_rs::UTF_16LE));
         assert_eq!(utf16_without_bom(&be), Some(encoding_rs::UTF_16BE));
         assert_eq!(utf16_without_bom(b"URN,X\n1,2\n"), None);
@@ -795,7 +1060,11 @@ mod tests {
 
     #[test]
     fn cr_only_files_count_their_lines() {
-        assert_eq!(line_breaks(b"a\rb\r\nc\nd\r", cr_only(b"a\rb\r\nc\nd\r")), 2, "LF-ended: a CR in a cell is not a line");
+        assert_eq!(
+            line_breaks(b"a\rb\r\nc\nd\r", cr_only(b"a\rb\r\nc\nd\r")),
+            2,
+            "LF-ended: a CR in a cell is not a line"
+        );
         assert!(cr_only(b"a\rb\r"));
         let t = table_of(b"URN,NOR\r100,25\r101,26\r");
         assert_eq!((t.rows[0].line, t.rows[1].line), (2, 3));
@@ -813,7 +1082,10 @@ mod tests {
         assert!(is_percent_format(&f("0%", None)));
         assert!(is_percent_format(&f("0.0%;[Red]-0.0%", None)));
         assert!(is_percent_format(&f("General", Some(9))));
-        assert!(!is_percent_format(&f("0.0\"%\"", None)), "a quoted % is text, not a scale");
+        assert!(
+            !is_percent_format(&f("0.0\"%\"", None)),
+            "a quoted % is text, not a scale"
+        );
         assert!(!is_percent_format(&f("0.00", None)));
         assert_eq!(percent_text(0.76), "76");
         assert_eq!(percent_text(0.333), "33.3");

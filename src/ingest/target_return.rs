@@ -81,7 +81,11 @@ pub struct TargetReturn {
 
 /// `A1`-style reference of a 0-based row and column.
 pub fn cell_ref(row: u32, col: u32) -> String {
-    format!("{}{}", crate::ingest::table::column_letters(col as usize + 1), row + 1)
+    format!(
+        "{}{}",
+        crate::ingest::table::column_letters(col as usize + 1),
+        row + 1
+    )
 }
 
 fn value_of(d: Option<&calamine::Data>) -> CellValue {
@@ -108,23 +112,57 @@ pub fn read(path: &Path) -> Result<TargetReturn, IngestError> {
     // out a sheet.
     let bytes = super::table::read_input(path)?;
     super::table::read_workbook(path, &bytes)?;
-    let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| IngestError::at_file(path, format!("cannot open the workbook: {e}")))?;
+    let mut wb = open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| IngestError::at_file(path, format!("cannot open the workbook: {e}")))?;
     let names = wb.sheet_names().to_vec();
-    let Some(sheet) = names.iter().find(|n| n.trim().eq_ignore_ascii_case(layout::SHEET)).cloned() else {
-        return Err(IngestError::at_file(path, format!("no sheet named {} (sheets: {}): not a targets form from `attain targets forms`", layout::SHEET, names.join(", "))));
+    let Some(sheet) = names
+        .iter()
+        .find(|n| n.trim().eq_ignore_ascii_case(layout::SHEET))
+        .cloned()
+    else {
+        return Err(IngestError::at_file(
+            path,
+            format!(
+                "no sheet named {} (sheets: {}): not a targets form from `attain targets forms`",
+                layout::SHEET,
+                names.join(", ")
+            ),
+        ));
     };
-    let range = wb.worksheet_range(&sheet).map_err(|e| IngestError::at_file(path, format!("sheet {sheet}: {e}")))?;
+    let range = wb
+        .worksheet_range(&sheet)
+        .map_err(|e| IngestError::at_file(path, format!("sheet {sheet}: {e}")))?;
     let Some((last_row, last_col)) = range.end() else {
-        return Err(IngestError::at_file(path, format!("sheet {sheet} is empty")));
+        return Err(IngestError::at_file(
+            path,
+            format!("sheet {sheet} is empty"),
+        ));
     };
-    let at = |r: u32, c: u32| FormCell { cell: cell_ref(r, c), value: value_of(range.get_value((r, c))) };
+    let at = |r: u32, c: u32| FormCell {
+        cell: cell_ref(r, c),
+        value: value_of(range.get_value((r, c))),
+    };
     let label = |r: u32| value_of(range.get_value((r, 0))).text();
     // The labels are found in column A wherever they are (a school may insert a row), value in B.
     let find = |name: &str| (0..=last_row).find(|&r| label(r).eq_ignore_ascii_case(name));
     let header = find(layout::MEASURE_ID).ok_or_else(|| IngestError::at_file(path, format!("sheet {sheet}: no row with {:?} in column A: not a targets form from `attain targets forms`", layout::MEASURE_ID)))?;
     let agreed_col = (0..=last_col)
-        .find(|&c| value_of(range.get_value((header, c))).text().starts_with(layout::AGREED))
-        .ok_or_else(|| IngestError::at(path, header as u64 + 1, None, format!("sheet {sheet}: no {:?} column in the header row", layout::AGREED)))?;
+        .find(|&c| {
+            value_of(range.get_value((header, c)))
+                .text()
+                .starts_with(layout::AGREED)
+        })
+        .ok_or_else(|| {
+            IngestError::at(
+                path,
+                header as u64 + 1,
+                None,
+                format!(
+                    "sheet {sheet}: no {:?} column in the header row",
+                    layout::AGREED
+                ),
+            )
+        })?;
     let info = |name: &str| find(name).filter(|&r| r < header).map(|r| at(r, 1));
     let mut rows = Vec::new();
     for r in header + 1..=last_row {
@@ -134,7 +172,15 @@ pub fn read(path: &Path) -> Result<TargetReturn, IngestError> {
         }
         rows.push(ReturnRow { measure, agreed });
     }
-    Ok(TargetReturn { file: path.to_path_buf(), sheet, urn: info(layout::URN), school: info(layout::SCHOOL), la_code: info(layout::LA_CODE), year: info(layout::FOR_YEAR), rows })
+    Ok(TargetReturn {
+        file: path.to_path_buf(),
+        sheet,
+        urn: info(layout::URN),
+        school: info(layout::SCHOOL),
+        la_code: info(layout::LA_CODE),
+        year: info(layout::FOR_YEAR),
+        rows,
+    })
 }
 
 #[cfg(test)]

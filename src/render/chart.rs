@@ -7,7 +7,15 @@ use std::sync::Once;
 use plotters::prelude::*;
 
 /// Okabe-Ito: blue (the school or LA), orange, bluish green, reddish purple, sky blue, vermillion, grey.
-pub const PALETTE: [(u8, u8, u8); 7] = [(0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0), (120, 120, 120)];
+pub const PALETTE: [(u8, u8, u8); 7] = [
+    (0, 114, 178),
+    (230, 159, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (86, 180, 233),
+    (213, 94, 0),
+    (120, 120, 120),
+];
 
 pub const FONT: &str = "DejaVu Sans";
 
@@ -33,12 +41,31 @@ pub struct Series {
 /// breaks in the series drawn as dashed vertical lines with their note in the alt text.
 /// The legend sits in a strip to the right so that it never hides a line.
 /// Returns (svg, alt text).
-pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, String)], width: u32, height: u32) -> Result<(String, String), String> {
+pub fn trend_svg(
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    breaks: &[(i32, String)],
+    width: u32,
+    height: u32,
+) -> Result<(String, String), String> {
     fonts();
-    let years: Vec<i32> = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).collect();
-    let (Some(&y0), Some(&y1)) = (years.iter().min(), years.iter().max()) else { return Err("no years to draw".into()) };
-    let values: Vec<f64> = series.iter().flat_map(|s| s.points.iter().filter_map(|p| p.1)).collect();
-    let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+    let years: Vec<i32> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.0))
+        .collect();
+    let (Some(&y0), Some(&y1)) = (years.iter().min(), years.iter().max()) else {
+        return Err("no years to draw".into());
+    };
+    let values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+        .collect();
+    let (mut lo, mut hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(*v), b.max(*v))
+        });
     if !lo.is_finite() {
         (lo, hi) = (0.0, 1.0);
     }
@@ -51,7 +78,9 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
     {
         let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
         root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let root = root.titled(title, (FONT, 15).into_font().style(FontStyle::Bold)).map_err(|e| e.to_string())?;
+        let root = root
+            .titled(title, (FONT, 15).into_font().style(FontStyle::Bold))
+            .map_err(|e| e.to_string())?;
         let (plot, legend) = root.split_horizontally(width.saturating_sub(legend_width));
         let mut chart = ChartBuilder::on(&plot)
             .margin(8)
@@ -76,7 +105,14 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
         for (y, _) in breaks {
             let yf = *y as f64;
             if yf >= y0 as f64 && yf <= y1 as f64 {
-                chart.draw_series(DashedLineSeries::new(vec![(yf, lo), (yf, hi)], 4, 4, RGBColor(150, 150, 150).stroke_width(1))).map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        vec![(yf, lo), (yf, hi)],
+                        4,
+                        4,
+                        RGBColor(150, 150, 150).stroke_width(1),
+                    ))
+                    .map_err(|e| e.to_string())?;
             }
         }
         for (i, s) in series.iter().enumerate() {
@@ -94,21 +130,42 @@ pub fn trend_svg(title: &str, y_label: &str, series: &[Series], breaks: &[(i32, 
             }
             runs.push(run);
             for run in runs.into_iter().filter(|r| !r.is_empty()) {
-                chart.draw_series(LineSeries::new(run.clone(), colour.stroke_width(width))).map_err(|e| e.to_string())?;
-                chart.draw_series(run.iter().map(|p| Circle::new(*p, if i == 0 { 4 } else { 3 }, colour.filled()))).map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(LineSeries::new(run.clone(), colour.stroke_width(width)))
+                    .map_err(|e| e.to_string())?;
+                chart
+                    .draw_series(
+                        run.iter()
+                            .map(|p| Circle::new(*p, if i == 0 { 4 } else { 3 }, colour.filled())),
+                    )
+                    .map_err(|e| e.to_string())?;
             }
         }
         // The legend: a swatch and the series' name, one per line.
         for (i, s) in series.iter().enumerate() {
             let (r, g, b) = PALETTE[i % PALETTE.len()];
             let y = 24 + 20 * i as i32;
-            legend.draw(&PathElement::new(vec![(4, y), (22, y)], RGBColor(r, g, b).stroke_width(if i == 0 { 4 } else { 3 }))).map_err(|e| e.to_string())?;
-            legend.draw(&Text::new(shorten(&s.label, 15), (27, y - 6), (FONT, 12))).map_err(|e| e.to_string())?;
+            legend
+                .draw(&PathElement::new(
+                    vec![(4, y), (22, y)],
+                    RGBColor(r, g, b).stroke_width(if i == 0 { 4 } else { 3 }),
+                ))
+                .map_err(|e| e.to_string())?;
+            legend
+                .draw(&Text::new(shorten(&s.label, 15), (27, y - 6), (FONT, 12)))
+                .map_err(|e| e.to_string())?;
         }
         if !breaks.is_empty() {
             let y = 24 + 20 * series.len() as i32;
-            legend.draw(&PathElement::new(vec![(13, y - 7), (13, y + 7)], RGBColor(150, 150, 150).stroke_width(1))).map_err(|e| e.to_string())?;
-            legend.draw(&Text::new("break in series", (27, y - 6), (FONT, 11))).map_err(|e| e.to_string())?;
+            legend
+                .draw(&PathElement::new(
+                    vec![(13, y - 7), (13, y + 7)],
+                    RGBColor(150, 150, 150).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+            legend
+                .draw(&Text::new("break in series", (27, y - 6), (FONT, 11)))
+                .map_err(|e| e.to_string())?;
         }
         root.present().map_err(|e| e.to_string())?;
     }
@@ -128,11 +185,25 @@ fn shorten(label: &str, max: usize) -> String {
 pub fn alt_text(title: &str, series: &[Series], breaks: &[(i32, String)]) -> String {
     let mut parts = vec![format!("{title}.")];
     for s in series {
-        let vals: Vec<String> = s.points.iter().map(|(y, v)| format!("{} {}", crate::year::academic_label(*y), v.map(|v| format!("{v}")).unwrap_or_else(|| "no figure".into()))).collect();
+        let vals: Vec<String> = s
+            .points
+            .iter()
+            .map(|(y, v)| {
+                format!(
+                    "{} {}",
+                    crate::year::academic_label(*y),
+                    v.map(|v| format!("{v}"))
+                        .unwrap_or_else(|| "no figure".into())
+                )
+            })
+            .collect();
         parts.push(format!("{}: {}.", s.label, vals.join(", ")));
     }
     for (y, note) in breaks {
-        parts.push(format!("Break in the series at {}: {note}.", crate::year::academic_label(*y)));
+        parts.push(format!(
+            "Break in the series at {}: {note}.",
+            crate::year::academic_label(*y)
+        ));
     }
     parts.join(" ")
 }
@@ -143,12 +214,25 @@ mod tests {
     #[test]
     fn trend_chart_has_lines_and_alt_text() {
         let s = vec![
-            Series { label: "School".into(), points: vec![(2017, Some(60.0)), (2018, None), (2019, Some(70.0))] },
-            Series { label: "England".into(), points: vec![(2017, Some(61.0)), (2018, Some(64.0)), (2019, Some(65.0))] },
+            Series {
+                label: "School".into(),
+                points: vec![(2017, Some(60.0)), (2018, None), (2019, Some(70.0))],
+            },
+            Series {
+                label: "England".into(),
+                points: vec![(2017, Some(61.0)), (2018, Some(64.0)), (2019, Some(65.0))],
+            },
         ];
-        let (svg, alt) = trend_svg("KS2 RWM", "%", &s, &[(2018, "test break".into())], 480, 260).unwrap();
+        let (svg, alt) =
+            trend_svg("KS2 RWM", "%", &s, &[(2018, "test break".into())], 480, 260).unwrap();
         assert!(svg.starts_with("<svg") && svg.contains("KS2 RWM"));
-        assert!(svg.matches("<polyline").count() >= 3, "two runs for the school, one for England");
-        assert!(alt.contains("School: 2016/17 60, 2017/18 no figure, 2018/19 70.") && alt.contains("test break"));
+        assert!(
+            svg.matches("<polyline").count() >= 3,
+            "two runs for the school, one for England"
+        );
+        assert!(
+            alt.contains("School: 2016/17 60, 2017/18 no figure, 2018/19 70.")
+                && alt.contains("test break")
+        );
     }
 }

@@ -62,9 +62,15 @@ pub struct Line {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Figure {
     /// Horizontal bars, one per area, with a marked reference value (the neighbour average).
-    Bars { bars: Vec<Bar>, reference: Option<(String, f64)> },
+    Bars {
+        bars: Vec<Bar>,
+        reference: Option<(String, f64)>,
+    },
     /// Lines over years. `rank_of`: the y axis is a rank (1 at the top) out of that many.
-    Lines { lines: Vec<Line>, rank_of: Option<usize> },
+    Lines {
+        lines: Vec<Line>,
+        rank_of: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,9 +105,16 @@ pub fn svg(chart: &Chart) -> R<String> {
 /// Draw the PNG straight to `path` (via a temporary file beside it, then a rename).
 pub fn png(chart: &Chart, path: &Path) -> R<()> {
     fonts();
-    let tmp = path.with_file_name(format!(".{}.tmp-{}.png", path.file_stem().unwrap_or_default().to_string_lossy(), std::process::id()));
+    let tmp = path.with_file_name(format!(
+        ".{}.tmp-{}.png",
+        path.file_stem().unwrap_or_default().to_string_lossy(),
+        std::process::id()
+    ));
     {
-        let size = ((SIZE.0 as f64 * PNG_SCALE) as u32, (SIZE.1 as f64 * PNG_SCALE) as u32);
+        let size = (
+            (SIZE.0 as f64 * PNG_SCALE) as u32,
+            (SIZE.1 as f64 * PNG_SCALE) as u32,
+        );
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         draw(&root, chart, PNG_SCALE)?;
         root.present().map_err(e)?;
@@ -118,11 +131,21 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart, s: f64) ->
     let caption = wrap(&c.caption, 150);
     let caption_h = px(14.0 + 19.0 * caption.len() as f64) as u32;
     let title_style = TextStyle::from((FONT, 26.0 * s).into_font().style(FontStyle::Bold));
-    root.draw(&Text::new(c.title.clone(), (px(20.0), px(14.0)), title_style)).map_err(e)?;
+    root.draw(&Text::new(
+        c.title.clone(),
+        (px(20.0), px(14.0)),
+        title_style,
+    ))
+    .map_err(e)?;
     let body = root.margin(px(56.0) as u32, 0, 0, 0);
     let (plot, foot) = body.split_vertically(h - px(56.0) as u32 - caption_h);
     for (i, line) in caption.iter().enumerate() {
-        foot.draw(&Text::new(line.clone(), (px(20.0), px(6.0 + 19.0 * i as f64)), (FONT, 15.0 * s).into_font().color(&RGBColor(60, 60, 60)))).map_err(e)?;
+        foot.draw(&Text::new(
+            line.clone(),
+            (px(20.0), px(6.0 + 19.0 * i as f64)),
+            (FONT, 15.0 * s).into_font().color(&RGBColor(60, 60, 60)),
+        ))
+        .map_err(e)?;
     }
     match &c.figure {
         Figure::Bars { bars, reference } => draw_bars(&plot, c, bars, reference.as_ref(), s),
@@ -135,10 +158,20 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart, s: f64) ->
     }
 }
 
-fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, bars: &[Bar], reference: Option<&(String, f64)>, s: f64) -> R<()> {
+fn draw_bars<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Chart,
+    bars: &[Bar],
+    reference: Option<&(String, f64)>,
+    s: f64,
+) -> R<()> {
     let px = |v: f64| (v * s).round() as i32;
     let n = bars.len() as i32;
-    let max = bars.iter().filter_map(|b| b.value).chain(reference.map(|r| r.1)).fold(0.0_f64, f64::max);
+    let max = bars
+        .iter()
+        .filter_map(|b| b.value)
+        .chain(reference.map(|r| r.1))
+        .fold(0.0_f64, f64::max);
     let min = bars.iter().filter_map(|b| b.value).fold(0.0_f64, f64::min);
     // Room to the right of the longest bar for its value.
     let hi = if max > 0.0 { max * 1.12 } else { 1.0 };
@@ -158,7 +191,10 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, bars:
         .y_labels(bars.len())
         .y_label_formatter(&|v| match v {
             // Bar 0 is drawn at the top.
-            SegmentValue::CenterOf(i) => labels.get((n - 1 - *i) as usize).map(|l| shorten(l, 24)).unwrap_or_default(),
+            SegmentValue::CenterOf(i) => labels
+                .get((n - 1 - *i) as usize)
+                .map(|l| shorten(l, 24))
+                .unwrap_or_default(),
             _ => String::new(),
         })
         .x_labels(8)
@@ -174,7 +210,18 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, bars:
         let style = colour(b.role).filled();
         let text = match b.value {
             Some(v) => {
-                chart.draw_series(std::iter::once(Rectangle::new([(0.0, SegmentValue::Exact(n - 1 - i as i32)), (v, SegmentValue::Exact(n - i as i32))], style).into_dyn_margin(s))).map_err(e)?;
+                chart
+                    .draw_series(std::iter::once(
+                        Rectangle::new(
+                            [
+                                (0.0, SegmentValue::Exact(n - 1 - i as i32)),
+                                (v, SegmentValue::Exact(n - i as i32)),
+                            ],
+                            style,
+                        )
+                        .into_dyn_margin(s),
+                    ))
+                    .map_err(e)?;
                 fmt_value(v)
             }
             None => "no figure".to_string(),
@@ -187,15 +234,35 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, bars:
             }
         }
         let at = (x, SegmentValue::CenterOf(n - 1 - i as i32));
-        let bold = if b.role == Role::La { FontStyle::Bold } else { FontStyle::Normal };
-        let ts = TextStyle::from((FONT, 17.0 * s).into_font().style(bold)).pos(Pos::new(HPos::Left, VPos::Center));
-        chart.draw_series(std::iter::once(EmptyElement::at(at) + Text::new(text, (px(6.0), 0), ts))).map_err(e)?;
+        let bold = if b.role == Role::La {
+            FontStyle::Bold
+        } else {
+            FontStyle::Normal
+        };
+        let ts = TextStyle::from((FONT, 17.0 * s).into_font().style(bold))
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at(at) + Text::new(text, (px(6.0), 0), ts),
+            ))
+            .map_err(e)?;
     }
     if let Some((label, v)) = reference {
         let col = colour(Role::NeighbourAverage);
-        chart.draw_series(std::iter::once(PathElement::new(vec![(*v, SegmentValue::Exact(0)), (*v, SegmentValue::Exact(n))], col.stroke_width(px(3.0) as u32)))).map_err(e)?;
-        let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col)).pos(Pos::new(HPos::Center, VPos::Bottom));
-        chart.draw_series(std::iter::once(EmptyElement::at((*v, SegmentValue::Exact(n))) + Text::new(format!("{label} {}", fmt_value(*v)), (0, -px(4.0)), ts))).map_err(e)?;
+        chart
+            .draw_series(std::iter::once(PathElement::new(
+                vec![(*v, SegmentValue::Exact(0)), (*v, SegmentValue::Exact(n))],
+                col.stroke_width(px(3.0) as u32),
+            )))
+            .map_err(e)?;
+        let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col))
+            .pos(Pos::new(HPos::Center, VPos::Bottom));
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((*v, SegmentValue::Exact(n)))
+                    + Text::new(format!("{label} {}", fmt_value(*v)), (0, -px(4.0)), ts),
+            ))
+            .map_err(e)?;
     }
     Ok(())
 }
@@ -213,17 +280,35 @@ impl<C> DynMargin<C> for Rectangle<C> {
     }
 }
 
-fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, lines: &[Line], rank_of: Option<usize>, s: f64) -> R<()> {
+fn draw_lines<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Chart,
+    lines: &[Line],
+    rank_of: Option<usize>,
+    s: f64,
+) -> R<()> {
     let px = |v: f64| (v * s).round() as i32;
-    let years: Vec<i32> = lines.iter().flat_map(|l| l.points.iter().map(|p| p.0)).collect();
-    let (Some(&y0), Some(&y1)) = (years.iter().min(), years.iter().max()) else { return Err("no years to draw".into()) };
-    let values: Vec<f64> = lines.iter().flat_map(|l| l.points.iter().filter_map(|p| p.1)).collect();
+    let years: Vec<i32> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|p| p.0))
+        .collect();
+    let (Some(&y0), Some(&y1)) = (years.iter().min(), years.iter().max()) else {
+        return Err("no years to draw".into());
+    };
+    let values: Vec<f64> = lines
+        .iter()
+        .flat_map(|l| l.points.iter().filter_map(|p| p.1))
+        .collect();
     // A rank axis runs from 1 at the top: draw -rank and label it without the sign.
     let sign = if rank_of.is_some() { -1.0 } else { 1.0 };
     let (lo, hi) = match rank_of {
         Some(of) => (-(of as f64) - 0.5, -0.5),
         None => {
-            let (mut lo, mut hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
+            let (mut lo, mut hi) = values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(*v), b.max(*v))
+                });
             if !lo.is_finite() {
                 (lo, hi) = (0.0, 1.0);
             }
@@ -231,9 +316,17 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, line
             (lo - pad, hi + pad)
         }
     };
-    let dps = if rank_of.is_some() || hi - lo >= 8.0 { 0 } else { 1 };
+    let dps = if rank_of.is_some() || hi - lo >= 8.0 {
+        0
+    } else {
+        1
+    };
     // One year only: widen the axis so the single point sits in the middle.
-    let (x0, x1) = if y0 == y1 { (y0 as f64 - 1.0, y1 as f64 + 1.0) } else { (y0 as f64 - 0.3, y1 as f64 + 0.3) };
+    let (x0, x1) = if y0 == y1 {
+        (y0 as f64 - 1.0, y1 as f64 + 1.0)
+    } else {
+        (y0 as f64 - 0.3, y1 as f64 + 0.3)
+    };
     let mut chart = ChartBuilder::on(area)
         .margin_left(px(16.0))
         .margin_right(px(24.0))
@@ -278,26 +371,52 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &Chart, line
         let mut runs: Vec<Vec<(f64, f64)>> = vec![vec![]];
         for (y, v) in &l.points {
             match v {
-                Some(v) => runs.last_mut().expect("one run").push((*y as f64, v * sign)),
+                Some(v) => runs
+                    .last_mut()
+                    .expect("one run")
+                    .push((*y as f64, v * sign)),
                 None => runs.push(vec![]),
             }
         }
         for run in runs.into_iter().filter(|r| !r.is_empty()) {
             if l.role == Role::Top10 {
-                chart.draw_series(DashedLineSeries::new(run.clone(), px(10.0) as u32, px(6.0) as u32, col.stroke_width(width))).map_err(e)?;
+                chart
+                    .draw_series(DashedLineSeries::new(
+                        run.clone(),
+                        px(10.0) as u32,
+                        px(6.0) as u32,
+                        col.stroke_width(width),
+                    ))
+                    .map_err(e)?;
             } else {
-                chart.draw_series(LineSeries::new(run.clone(), col.stroke_width(width))).map_err(e)?;
+                chart
+                    .draw_series(LineSeries::new(run.clone(), col.stroke_width(width)))
+                    .map_err(e)?;
             }
             let r = px(if l.role == Role::La { 6.0 } else { 4.5 }) as u32;
-            chart.draw_series(run.iter().map(|p| Circle::new(*p, r, col.filled()))).map_err(e)?;
+            chart
+                .draw_series(run.iter().map(|p| Circle::new(*p, r, col.filled())))
+                .map_err(e)?;
         }
         // Notes sit above their point; at the ends of the axis they lean inwards so that
         // they are not cut off or drawn over the axis labels.
         for ((y, v), note) in l.points.iter().zip(&l.notes) {
             if let Some(v) = v {
-                let h = if *y == y0 && y0 != y1 { HPos::Left } else if *y == y1 && y0 != y1 { HPos::Right } else { HPos::Center };
-                let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col)).pos(Pos::new(h, VPos::Bottom));
-                chart.draw_series(std::iter::once(EmptyElement::at((*y as f64, v * sign)) + Text::new(note.clone(), (0, -px(10.0)), ts))).map_err(e)?;
+                let h = if *y == y0 && y0 != y1 {
+                    HPos::Left
+                } else if *y == y1 && y0 != y1 {
+                    HPos::Right
+                } else {
+                    HPos::Center
+                };
+                let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col))
+                    .pos(Pos::new(h, VPos::Bottom));
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((*y as f64, v * sign))
+                            + Text::new(note.clone(), (0, -px(10.0)), ts),
+                    ))
+                    .map_err(e)?;
             }
         }
     }
@@ -310,11 +429,20 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[Line]
     for l in lines {
         let col = colour(l.role);
         let width = px(if l.role == Role::La { 5.0 } else { 3.0 }) as u32;
-        area.draw(&PathElement::new(vec![(px(4.0), y), (px(34.0), y)], col.stroke_width(width))).map_err(e)?;
+        area.draw(&PathElement::new(
+            vec![(px(4.0), y), (px(34.0), y)],
+            col.stroke_width(width),
+        ))
+        .map_err(e)?;
         // Long names wrap onto a second line rather than run off the edge.
         let parts = wrap(&l.label, 20);
         for (k, part) in parts.iter().enumerate() {
-            area.draw(&Text::new(part.clone(), (px(42.0), y - px(9.0) + px(20.0) * k as i32), (FONT, 16.0 * s))).map_err(e)?;
+            area.draw(&Text::new(
+                part.clone(),
+                (px(42.0), y - px(9.0) + px(20.0) * k as i32),
+                (FONT, 16.0 * s),
+            ))
+            .map_err(e)?;
         }
         y += px(20.0) * parts.len() as i32 + px(14.0);
     }
@@ -363,14 +491,32 @@ pub fn alt_text(c: &Chart) -> String {
     match &c.figure {
         Figure::Bars { bars, reference } => {
             let mut parts = vec![format!("{}.", c.title)];
-            parts.push(bars.iter().map(|b| format!("{}: {}", b.label, b.value.map(fmt_value).unwrap_or_else(|| "no figure".into()))).collect::<Vec<_>>().join("; ") + ".");
+            parts.push(
+                bars.iter()
+                    .map(|b| {
+                        format!(
+                            "{}: {}",
+                            b.label,
+                            b.value.map(fmt_value).unwrap_or_else(|| "no figure".into())
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ")
+                    + ".",
+            );
             if let Some((label, v)) = reference {
                 parts.push(format!("{label}: {}.", fmt_value(*v)));
             }
             parts.join(" ")
         }
         Figure::Lines { lines, rank_of } => {
-            let series: Vec<Series> = lines.iter().map(|l| Series { label: l.label.clone(), points: l.points.clone() }).collect();
+            let series: Vec<Series> = lines
+                .iter()
+                .map(|l| Series {
+                    label: l.label.clone(),
+                    points: l.points.clone(),
+                })
+                .collect();
             let mut t = super::chart::alt_text(&c.title, &series, &[]);
             if let Some(of) = rank_of {
                 t.push_str(&format!(" Rank 1 is the best of {of} LAs."));
@@ -386,11 +532,36 @@ mod tests {
 
     fn bars() -> Chart {
         let bars = vec![
-            Bar { label: "Alpha".into(), code: "1".into(), value: Some(68.0), role: Role::La },
-            Bar { label: "Beta".into(), code: "2".into(), value: Some(61.0), role: Role::Neighbour },
-            Bar { label: "England".into(), code: "970".into(), value: Some(65.0), role: Role::England },
+            Bar {
+                label: "Alpha".into(),
+                code: "1".into(),
+                value: Some(68.0),
+                role: Role::La,
+            },
+            Bar {
+                label: "Beta".into(),
+                code: "2".into(),
+                value: Some(61.0),
+                role: Role::Neighbour,
+            },
+            Bar {
+                label: "England".into(),
+                code: "970".into(),
+                value: Some(65.0),
+                role: Role::England,
+            },
         ];
-        Chart { name: "t".into(), title: "KS2 RWM".into(), x_label: String::new(), y_label: "%".into(), caption: "Source: test, 2019".into(), figure: Figure::Bars { bars, reference: Some(("Neighbour average".into(), 61.0)) } }
+        Chart {
+            name: "t".into(),
+            title: "KS2 RWM".into(),
+            x_label: String::new(),
+            y_label: "%".into(),
+            caption: "Source: test, 2019".into(),
+            figure: Figure::Bars {
+                bars,
+                reference: Some(("Neighbour average".into(), 61.0)),
+            },
+        }
     }
 
     #[test]
@@ -399,7 +570,10 @@ mod tests {
         // Background plus three bars.
         assert_eq!(svg.matches("<rect").count(), 4, "{svg}");
         assert!(svg.contains("Neighbour average 61") && svg.contains("Source: test, 2019"));
-        assert_eq!(alt_text(&bars()), "KS2 RWM. Alpha: 68; Beta: 61; England: 65. Neighbour average: 61.");
+        assert_eq!(
+            alt_text(&bars()),
+            "KS2 RWM. Alpha: 68; Beta: 61; England: 65. Neighbour average: 61."
+        );
     }
 
     #[test]

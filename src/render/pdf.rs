@@ -11,11 +11,11 @@ use std::sync::OnceLock;
 
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
-use typst_layout::PagedDocument;
 use typst::syntax::{FileId, RootedPath, Source, VirtualPath, VirtualRoot};
 use typst::text::{Font, FontBook};
 use typst::utils::LazyHash;
 use typst::{Library, LibraryExt, World};
+use typst_layout::PagedDocument;
 
 /// The fonts every document may use: DejaVu Sans (bundled in assets/fonts) and Typst's own.
 struct Fonts {
@@ -41,7 +41,10 @@ fn fonts() -> &'static Fonts {
                 }
             }
         }
-        Fonts { book: LazyHash::new(FontBook::from_fonts(&fonts)), fonts }
+        Fonts {
+            book: LazyHash::new(FontBook::from_fonts(&fonts)),
+            fonts,
+        }
     })
 }
 
@@ -79,7 +82,10 @@ impl World for DocWorld {
         }
     }
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        self.files.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.get().vpath().get_without_slash().into()))
+        self.files
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| FileError::NotFound(id.get().vpath().get_without_slash().into()))
     }
     fn font(&self, index: usize) -> Option<Font> {
         fonts().fonts.get(index).cloned()
@@ -103,9 +109,17 @@ const MAIN: &str = "#eval(read(\"document-body.typ\"), mode: \"markup\")\n";
 
 /// Compile Typst markup (plus named in-memory files, e.g. "chart1.svg") to PDF bytes.
 /// `date` (y, m, d) becomes the document date and `title` its title; nothing reads the clock.
-pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32, u8, u8)>, title: Option<&str>) -> Result<Vec<u8>, String> {
+pub fn typst_to_pdf(
+    markup: &str,
+    files: &[(String, Vec<u8>)],
+    date: Option<(i32, u8, u8)>,
+    title: Option<&str>,
+) -> Result<Vec<u8>, String> {
     let main = Source::new(file_id("/main.typ"), MAIN.to_string());
-    let mut files: HashMap<FileId, Bytes> = files.iter().map(|(name, data)| (file_id(&format!("/{name}")), Bytes::new(data.clone()))).collect();
+    let mut files: HashMap<FileId, Bytes> = files
+        .iter()
+        .map(|(name, data)| (file_id(&format!("/{name}")), Bytes::new(data.clone())))
+        .collect();
     files.insert(file_id(BODY), Bytes::new(markup.as_bytes().to_vec()));
     let today = date.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d));
     let world = DocWorld { main, files, today };
@@ -114,7 +128,12 @@ pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32
     // thousands of booklets in one run do not grow memory without bound, while what the
     // next booklets share (fonts, labels, headers) stays cached.
     typst::comemo::evict(30);
-    let mut doc = compiled.map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))?;
+    let mut doc = compiled.map_err(|errs| {
+        errs.iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })?;
     // The title is set here rather than by a `set document` rule in the markup: a
     // per-document value in the styles would make every cached layout a miss.
     if let Some(title) = title {
@@ -123,7 +142,12 @@ pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32
     let mut options = typst_pdf::PdfOptions::default();
     options.timestamp = today.map(typst_pdf::Timestamp::new_utc);
     options.ident = typst::foundations::Smart::Custom("attain".into());
-    typst_pdf::pdf(&doc, &options).map_err(|errs| errs.iter().map(|e| e.message.to_string()).collect::<Vec<_>>().join("; "))
+    typst_pdf::pdf(&doc, &options).map_err(|errs| {
+        errs.iter()
+            .map(|e| e.message.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// Escape text for Typst markup: every character with a markup meaning is backslashed,
@@ -132,7 +156,27 @@ pub fn typst_to_pdf(markup: &str, files: &[(String, Vec<u8>)], date: Option<(i32
 pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if matches!(c, '\\' | '#' | '$' | '*' | '_' | '@' | '[' | ']' | '<' | '>' | '`' | '~' | '/' | '"' | '=' | '-' | '+' | '\'' | '.') {
+        if matches!(
+            c,
+            '\\' | '#'
+                | '$'
+                | '*'
+                | '_'
+                | '@'
+                | '['
+                | ']'
+                | '<'
+                | '>'
+                | '`'
+                | '~'
+                | '/'
+                | '"'
+                | '='
+                | '-'
+                | '+'
+                | '\''
+                | '.'
+        ) {
             out.push('\\');
         }
         out.push(c);
@@ -148,8 +192,16 @@ mod tests {
     fn compiles_markup_with_an_svg_and_awkward_text() {
         let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec();
         let name = escape("St Mary & St John's <CE> #1 $5 *bold* @ref [x]");
-        let markup = format!("#set text(font: \"DejaVu Sans\")\n= {name}\n#image(\"chart.svg\", width: 4cm)\n");
-        let pdf = typst_to_pdf(&markup, &[("chart.svg".into(), svg)], Some((2019, 9, 1)), Some("A title")).unwrap();
+        let markup = format!(
+            "#set text(font: \"DejaVu Sans\")\n= {name}\n#image(\"chart.svg\", width: 4cm)\n"
+        );
+        let pdf = typst_to_pdf(
+            &markup,
+            &[("chart.svg".into(), svg)],
+            Some((2019, 9, 1)),
+            Some("A title"),
+        )
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1)), Some("A title")).unwrap();
         assert_eq!(pdf, again, "the same input gives the same PDF");
@@ -159,7 +211,10 @@ mod tests {
     fn shorthands_are_escaped_too() {
         // `...` would be an ellipsis, `1.` a numbered list, `--` a dash, `~` a no-break space,
         // `//` a comment and `http://` a link.
-        assert_eq!(escape("1. Wait... -- ~ http://x"), "1\\. Wait\\.\\.\\. \\-\\- \\~ http:\\/\\/x");
+        assert_eq!(
+            escape("1. Wait... -- ~ http://x"),
+            "1\\. Wait\\.\\.\\. \\-\\- \\~ http:\\/\\/x"
+        );
         assert_eq!(escape("مدرسة 7"), "مدرسة 7");
     }
 }

@@ -3,7 +3,10 @@
 //! unlocked (the sheet is protected without a password) and each accepts only a number in
 //! the measure's range. `ingest::target_return` reads the form back by the same labels.
 
-use rust_xlsxwriter::{Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use rust_xlsxwriter::{
+    Color, DataValidation, DataValidationRule, Format, FormatAlign, FormatBorder, Workbook,
+    XlsxError,
+};
 
 use crate::ingest::target_return::layout;
 use crate::render::booklet::model::TargetFigures;
@@ -71,7 +74,11 @@ fn unit_text(unit: &str, range: Option<(f64, f64)>) -> String {
 }
 
 fn number_format(unit: &str, dps: u32) -> String {
-    let digits = if dps == 0 { "0".to_string() } else { format!("0.{}", "0".repeat(dps as usize)) };
+    let digits = if dps == 0 {
+        "0".to_string()
+    } else {
+        format!("0.{}", "0".repeat(dps as usize))
+    };
     // Progress scores carry their sign, as the booklet prints them.
     if unit == "progress" {
         format!("+{digits};-{digits};{digits}")
@@ -92,14 +99,23 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
     let agreed_header = header.clone().set_background_color("#FFE699");
     let ws = wb.add_worksheet();
     ws.set_name(layout::SHEET)?;
-    ws.write_string_with_format(0, 0, format!("Agreed targets for {next}: {}", form.name), &title)?;
+    ws.write_string_with_format(
+        0,
+        0,
+        format!("Agreed targets for {next}: {}", form.name),
+        &title,
+    )?;
     let info = [
         (layout::URN_ROW, layout::URN, form.urn.clone()),
         (layout::SCHOOL_ROW, layout::SCHOOL, form.name.clone()),
         (layout::LA_CODE_ROW, layout::LA_CODE, form.la_code.clone()),
         (layout::LA_NAME_ROW, layout::LA_NAME, form.la_name.clone()),
         (layout::FOR_YEAR_ROW, layout::FOR_YEAR, next.clone()),
-        (layout::BASE_YEAR_ROW, layout::BASE_YEAR, academic_label(form.base_year)),
+        (
+            layout::BASE_YEAR_ROW,
+            layout::BASE_YEAR,
+            academic_label(form.base_year),
+        ),
     ];
     for (row, name, value) in &info {
         ws.write_string_with_format(*row, 0, *name, &label)?;
@@ -112,27 +128,67 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
     let cols = columns(form.base_year);
     let agreed_col = (cols.len() - 1) as u16;
     for (c, name) in cols.iter().enumerate() {
-        ws.write_string_with_format(layout::HEADER_ROW, c as u16, name, if c as u16 == agreed_col { &agreed_header } else { &header })?;
+        ws.write_string_with_format(
+            layout::HEADER_ROW,
+            c as u16,
+            name,
+            if c as u16 == agreed_col {
+                &agreed_header
+            } else {
+                &header
+            },
+        )?;
     }
-    for (c, w) in [24.0, 28.0, 48.0, 22.0, 11.0, 9.0, 13.0, 11.0, 11.0, 13.0, 13.0, 13.0, 13.0, 15.0].iter().enumerate() {
+    for (c, w) in [
+        24.0, 28.0, 48.0, 22.0, 11.0, 9.0, 13.0, 11.0, 11.0, 13.0, 13.0, 13.0, 13.0, 15.0,
+    ]
+    .iter()
+    .enumerate()
+    {
         ws.set_column_width(c as u16, *w)?;
     }
     for (i, r) in form.rows.iter().enumerate() {
         let row = layout::HEADER_ROW + 1 + i as u32;
-        let num = Format::new().set_num_format(number_format(&r.unit, r.dps)).set_align(FormatAlign::Top);
-        let agreed = num.clone().set_unlocked().set_background_color("#FFF2CC").set_border(FormatBorder::Thin).set_border_color(Color::RGB(0x7F7F7F));
+        let num = Format::new()
+            .set_num_format(number_format(&r.unit, r.dps))
+            .set_align(FormatAlign::Top);
+        let agreed = num
+            .clone()
+            .set_unlocked()
+            .set_background_color("#FFF2CC")
+            .set_border(FormatBorder::Thin)
+            .set_border_color(Color::RGB(0x7F7F7F));
         ws.write_string_with_format(row, 0, &r.measure, &text)?;
         ws.write_string_with_format(row, 1, &r.label, &wrap)?;
         ws.write_string_with_format(row, 2, &r.description, &wrap)?;
         ws.write_string_with_format(row, 3, unit_text(&r.unit, r.range), &wrap)?;
         let f = &r.figures;
-        let values = [Some(f.current), f.cohort, f.estimate, f.range.map(|x| x.0), f.range.map(|x| x.1), f.best20, f.best5, f.top10, f.sn_top_quartile];
+        let values = [
+            Some(f.current),
+            f.cohort,
+            f.estimate,
+            f.range.map(|x| x.0),
+            f.range.map(|x| x.1),
+            f.best20,
+            f.best5,
+            f.top10,
+            f.sn_top_quartile,
+        ];
         for (k, v) in values.iter().enumerate() {
             let col = 4 + k as u16;
             match v {
                 // Pupils are whole; every figure is rounded as the booklet prints it.
-                Some(v) if col == 5 => ws.write_number_with_format(row, col, v.round(), &Format::new().set_num_format("0").set_align(FormatAlign::Top))?,
-                Some(v) => ws.write_number_with_format(row, col, round_half_away(*v, r.dps), &num)?,
+                Some(v) if col == 5 => ws.write_number_with_format(
+                    row,
+                    col,
+                    v.round(),
+                    &Format::new()
+                        .set_num_format("0")
+                        .set_align(FormatAlign::Top),
+                )?,
+                Some(v) => {
+                    ws.write_number_with_format(row, col, round_half_away(*v, r.dps), &num)?
+                }
                 None => ws.write_blank(row, col, &text)?,
             };
         }
@@ -143,14 +199,21 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
                 .set_input_title(layout::AGREED)?
                 .set_input_message(format!("{}: a number from {lo} to {hi}.", r.label))?
                 .set_error_title("Not a target for this measure")?
-                .set_error_message(format!("The agreed target for {} must be a number from {lo} to {hi}.", r.label))?;
+                .set_error_message(format!(
+                    "The agreed target for {} must be a number from {lo} to {hi}.",
+                    r.label
+                ))?;
             ws.add_data_validation(row, agreed_col, row, agreed_col, &dv)?;
         }
     }
     ws.set_freeze_panes(layout::HEADER_ROW + 1, 2)?;
     // Locked cells stay locked, without a password: the form guides, the import checks.
     ws.protect();
-    crate::render::workbook::set_dated_properties(&mut wb, &format!("{}: agreed targets for {next}", form.name), form.base_year)?;
+    crate::render::workbook::set_dated_properties(
+        &mut wb,
+        &format!("{}: agreed targets for {next}", form.name),
+        form.base_year,
+    )?;
     wb.save_to_buffer()
 }
 
@@ -162,8 +225,14 @@ mod tests {
     fn formats_and_units() {
         assert_eq!(number_format("percent", 0), "0");
         assert_eq!(number_format("progress", 2), "+0.00;-0.00;0.00");
-        assert_eq!(unit_text("percent", Some((0.0, 100.0))), "% of pupils, 0 to 100");
-        assert_eq!(unit_text("progress", Some((-5.0, 5.0))), "progress score, -5 to 5");
+        assert_eq!(
+            unit_text("percent", Some((0.0, 100.0))),
+            "% of pupils, 0 to 100"
+        );
+        assert_eq!(
+            unit_text("progress", Some((-5.0, 5.0))),
+            "progress score, -5 to 5"
+        );
         assert_eq!(columns(2018).last().unwrap(), layout::AGREED);
         assert_eq!(columns(2018)[4], "Result 2017/18");
     }

@@ -22,73 +22,268 @@ fn opt_str<T: AsRef<str>>(v: &Option<T>) -> Option<&str> {
 pub fn results_frame(rows: &[ResultRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
         Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<i32>>()),
-        Column::new(s("level"), rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("code"), rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<Option<&str>>>()),
-        Column::new(s("scope"), rows.iter().map(|r| r.scope).collect::<Vec<&str>>()),
-        Column::new(s("phase"), rows.iter().map(|r| r.phase).collect::<Vec<&str>>()),
-        Column::new(s("key_stage"), rows.iter().map(|r| &*r.key_stage).collect::<Vec<&str>>()),
-        Column::new(s("measure"), rows.iter().map(|r| &*r.measure).collect::<Vec<&str>>()),
-        Column::new(s("group"), rows.iter().map(|r| &*r.group).collect::<Vec<&str>>()),
-        Column::new(s("value"), rows.iter().map(|r| r.value).collect::<Vec<Option<f64>>>()),
-        Column::new(s("cohort"), rows.iter().map(|r| r.cohort).collect::<Vec<Option<f64>>>()),
-        Column::new(s("numerator"), rows.iter().map(|r| r.numerator).collect::<Vec<Option<f64>>>()),
-        Column::new(s("ci_low"), rows.iter().map(|r| r.ci_low).collect::<Vec<Option<f64>>>()),
-        Column::new(s("ci_high"), rows.iter().map(|r| r.ci_high).collect::<Vec<Option<f64>>>()),
-        Column::new(s("status"), rows.iter().map(|r| r.status.token()).collect::<Vec<&str>>()),
-        Column::new(s("version"), rows.iter().map(|r| &*r.version).collect::<Vec<&str>>()),
-        Column::new(s("dataset"), rows.iter().map(|r| &*r.dataset).collect::<Vec<&str>>()),
-        Column::new(s("source_column"), rows.iter().map(|r| &*r.source_column).collect::<Vec<&str>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| &*r.source_file).collect::<Vec<&str>>()),
-        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+        Column::new(
+            s("level"),
+            rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("code"),
+            rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("la_code"),
+            rows.iter()
+                .map(|r| opt_str(&r.la_code))
+                .collect::<Vec<Option<&str>>>(),
+        ),
+        Column::new(
+            s("scope"),
+            rows.iter().map(|r| r.scope).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("phase"),
+            rows.iter().map(|r| r.phase).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("key_stage"),
+            rows.iter().map(|r| &*r.key_stage).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("measure"),
+            rows.iter().map(|r| &*r.measure).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("group"),
+            rows.iter().map(|r| &*r.group).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("value"),
+            rows.iter().map(|r| r.value).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("cohort"),
+            rows.iter().map(|r| r.cohort).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("numerator"),
+            rows.iter()
+                .map(|r| r.numerator)
+                .collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("ci_low"),
+            rows.iter().map(|r| r.ci_low).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("ci_high"),
+            rows.iter().map(|r| r.ci_high).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("status"),
+            rows.iter().map(|r| r.status.token()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("version"),
+            rows.iter().map(|r| &*r.version).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("dataset"),
+            rows.iter().map(|r| &*r.dataset).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_column"),
+            rows.iter()
+                .map(|r| &*r.source_column)
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter().map(|r| &*r.source_file).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_row"),
+            rows.iter().map(|r| r.source_row).collect::<Vec<u64>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn schools_frame(rows: &[SchoolRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("name"), rows.iter().map(|r| opt_str(&r.name)).collect::<Vec<_>>()),
-        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
-        Column::new(s("la_name"), rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>()),
-        Column::new(s("estab"), rows.iter().map(|r| opt_str(&r.estab)).collect::<Vec<_>>()),
-        Column::new(s("phase"), rows.iter().map(|r| opt_str(&r.phase)).collect::<Vec<_>>()),
-        Column::new(s("school_type"), rows.iter().map(|r| opt_str(&r.school_type)).collect::<Vec<_>>()),
-        Column::new(s("la_maintained"), rows.iter().map(|r| r.la_maintained).collect::<Vec<Option<bool>>>()),
-        Column::new(s("status"), rows.iter().map(|r| opt_str(&r.status)).collect::<Vec<_>>()),
-        Column::new(s("address"), rows.iter().map(|r| opt_str(&r.address)).collect::<Vec<_>>()),
-        Column::new(s("town"), rows.iter().map(|r| opt_str(&r.town)).collect::<Vec<_>>()),
-        Column::new(s("postcode"), rows.iter().map(|r| opt_str(&r.postcode)).collect::<Vec<_>>()),
-        Column::new(s("low_age"), rows.iter().map(|r| r.low_age).collect::<Vec<Option<i32>>>()),
-        Column::new(s("high_age"), rows.iter().map(|r| r.high_age).collect::<Vec<Option<i32>>>()),
-        Column::new(s("open_date"), rows.iter().map(|r| r.open_date.map(|d| d as i32)).collect::<Vec<Option<i32>>>()).cast(&DataType::Date)?,
-        Column::new(s("close_date"), rows.iter().map(|r| r.close_date.map(|d| d as i32)).collect::<Vec<Option<i32>>>()).cast(&DataType::Date)?,
-        Column::new(s("religious_character"), rows.iter().map(|r| opt_str(&r.religious_character)).collect::<Vec<_>>()),
-        Column::new(s("gender"), rows.iter().map(|r| opt_str(&r.gender)).collect::<Vec<_>>()),
-        Column::new(s("admissions_policy"), rows.iter().map(|r| opt_str(&r.admissions_policy)).collect::<Vec<_>>()),
-        Column::new(s("trust"), rows.iter().map(|r| opt_str(&r.trust)).collect::<Vec<_>>()),
-        Column::new(s("pupils"), rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>()),
-        Column::new(s("as_of_year"), rows.iter().map(|r| r.as_of_year).collect::<Vec<i32>>()),
-        Column::new(s("precedence"), rows.iter().map(|r| r.precedence as i32).collect::<Vec<i32>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("urn"),
+            rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("name"),
+            rows.iter().map(|r| opt_str(&r.name)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("la_code"),
+            rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("la_name"),
+            rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("estab"),
+            rows.iter().map(|r| opt_str(&r.estab)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("phase"),
+            rows.iter().map(|r| opt_str(&r.phase)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("school_type"),
+            rows.iter()
+                .map(|r| opt_str(&r.school_type))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("la_maintained"),
+            rows.iter()
+                .map(|r| r.la_maintained)
+                .collect::<Vec<Option<bool>>>(),
+        ),
+        Column::new(
+            s("status"),
+            rows.iter().map(|r| opt_str(&r.status)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("address"),
+            rows.iter().map(|r| opt_str(&r.address)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("town"),
+            rows.iter().map(|r| opt_str(&r.town)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("postcode"),
+            rows.iter()
+                .map(|r| opt_str(&r.postcode))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("low_age"),
+            rows.iter().map(|r| r.low_age).collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            s("high_age"),
+            rows.iter()
+                .map(|r| r.high_age)
+                .collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            s("open_date"),
+            rows.iter()
+                .map(|r| r.open_date.map(|d| d as i32))
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .cast(&DataType::Date)?,
+        Column::new(
+            s("close_date"),
+            rows.iter()
+                .map(|r| r.close_date.map(|d| d as i32))
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .cast(&DataType::Date)?,
+        Column::new(
+            s("religious_character"),
+            rows.iter()
+                .map(|r| opt_str(&r.religious_character))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("gender"),
+            rows.iter().map(|r| opt_str(&r.gender)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("admissions_policy"),
+            rows.iter()
+                .map(|r| opt_str(&r.admissions_policy))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("trust"),
+            rows.iter().map(|r| opt_str(&r.trust)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("pupils"),
+            rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("as_of_year"),
+            rows.iter().map(|r| r.as_of_year).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            s("precedence"),
+            rows.iter()
+                .map(|r| r.precedence as i32)
+                .collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> {
-    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> {
+        Ok(df
+            .column(n)?
+            .str()?
+            .iter()
+            .map(|o| o.map(str::to_string))
+            .collect())
+    };
     let urn = st("urn")?;
-    let (name, la_code, la_name, estab, phase, school_type) = (st("name")?, st("la_code")?, st("la_name")?, st("estab")?, st("phase")?, st("school_type")?);
-    let (status, town, postcode, relig, gender, trust, source) = (st("status")?, st("town")?, st("postcode")?, st("religious_character")?, st("gender")?, st("trust")?, st("source_file")?);
+    let (name, la_code, la_name, estab, phase, school_type) = (
+        st("name")?,
+        st("la_code")?,
+        st("la_name")?,
+        st("estab")?,
+        st("phase")?,
+        st("school_type")?,
+    );
+    let (status, town, postcode, relig, gender, trust, source) = (
+        st("status")?,
+        st("town")?,
+        st("postcode")?,
+        st("religious_character")?,
+        st("gender")?,
+        st("trust")?,
+        st("source_file")?,
+    );
     // Columns added since a store was first written read as empty from an older store.
-    let st_new = |n: &str| -> Result<Vec<Option<String>>, StoreError> { if df.column(n).is_ok() { st(n) } else { Ok(vec![None; df.height()]) } };
+    let st_new = |n: &str| -> Result<Vec<Option<String>>, StoreError> {
+        if df.column(n).is_ok() {
+            st(n)
+        } else {
+            Ok(vec![None; df.height()])
+        }
+    };
     let date_new = |n: &str| -> Result<Vec<Option<i64>>, StoreError> {
         match df.column(n) {
-            Ok(c) => Ok(c.cast(&DataType::Int32)?.i32()?.iter().map(|d| d.map(i64::from)).collect()),
+            Ok(c) => Ok(c
+                .cast(&DataType::Int32)?
+                .i32()?
+                .iter()
+                .map(|d| d.map(i64::from))
+                .collect()),
             Err(_) => Ok(vec![None; df.height()]),
         }
     };
-    let (address, admissions, open_date, close_date) = (st_new("address")?, st_new("admissions_policy")?, date_new("open_date")?, date_new("close_date")?);
+    let (address, admissions, open_date, close_date) = (
+        st_new("address")?,
+        st_new("admissions_policy")?,
+        date_new("open_date")?,
+        date_new("close_date")?,
+    );
     let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.iter().collect();
     let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.iter().collect();
     let high: Vec<Option<i32>> = df.column("high_age")?.i32()?.iter().collect();
@@ -129,87 +324,296 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
 
 pub fn neighbours_frame(rows: &[NeighbourRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("model"), rows.iter().map(|r| r.model).collect::<Vec<i32>>()),
-        Column::new(s("la_code"), rows.iter().map(|r| r.la_code.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("la_name"), rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>()),
-        Column::new(s("position"), rows.iter().map(|r| r.position).collect::<Vec<i32>>()),
-        Column::new(s("neighbour_code"), rows.iter().map(|r| r.neighbour_code.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("closeness"), rows.iter().map(|r| opt_str(&r.closeness)).collect::<Vec<_>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("model"),
+            rows.iter().map(|r| r.model).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            s("la_code"),
+            rows.iter()
+                .map(|r| r.la_code.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("la_name"),
+            rows.iter().map(|r| opt_str(&r.la_name)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("position"),
+            rows.iter().map(|r| r.position).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            s("neighbour_code"),
+            rows.iter()
+                .map(|r| r.neighbour_code.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("closeness"),
+            rows.iter()
+                .map(|r| opt_str(&r.closeness))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn inspections_frame(rows: &[InspectionRow]) -> Result<DataFrame, StoreError> {
-    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> { Ok(Column::new(s(n), v).cast(&DataType::Date)?) };
+    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> {
+        Ok(Column::new(s(n), v).cast(&DataType::Date)?)
+    };
     let cols = vec![
-        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
-        Column::new(s("framework"), rows.iter().map(|r| r.framework).collect::<Vec<&str>>()),
-        Column::new(s("inspection_type"), rows.iter().map(|r| opt_str(&r.inspection_type)).collect::<Vec<_>>()),
-        date(rows.iter().map(|r| r.inspection_date.map(|d| d as i32)).collect(), "inspection_date")?,
-        date(rows.iter().map(|r| r.publication_date.map(|d| d as i32)).collect(), "publication_date")?,
-        Column::new(s("overall_effectiveness"), rows.iter().map(|r| r.overall_effectiveness).collect::<Vec<Option<i32>>>()),
-        Column::new(s("outcome"), rows.iter().map(|r| opt_str(&r.outcome)).collect::<Vec<_>>()),
-        Column::new(s("ofsted_phase"), rows.iter().map(|r| opt_str(&r.ofsted_phase)).collect::<Vec<_>>()),
-        Column::new(s("pupils"), rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
+        Column::new(
+            s("urn"),
+            rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("la_code"),
+            rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("framework"),
+            rows.iter().map(|r| r.framework).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("inspection_type"),
+            rows.iter()
+                .map(|r| opt_str(&r.inspection_type))
+                .collect::<Vec<_>>(),
+        ),
+        date(
+            rows.iter()
+                .map(|r| r.inspection_date.map(|d| d as i32))
+                .collect(),
+            "inspection_date",
+        )?,
+        date(
+            rows.iter()
+                .map(|r| r.publication_date.map(|d| d as i32))
+                .collect(),
+            "publication_date",
+        )?,
+        Column::new(
+            s("overall_effectiveness"),
+            rows.iter()
+                .map(|r| r.overall_effectiveness)
+                .collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            s("outcome"),
+            rows.iter().map(|r| opt_str(&r.outcome)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("ofsted_phase"),
+            rows.iter()
+                .map(|r| opt_str(&r.ofsted_phase))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("pupils"),
+            rows.iter().map(|r| r.pupils).collect::<Vec<Option<f64>>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_row"),
+            rows.iter().map(|r| r.source_row).collect::<Vec<u64>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn judgements_frame(rows: &[JudgementRow]) -> Result<DataFrame, StoreError> {
-    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> { Ok(Column::new(s(n), v).cast(&DataType::Date)?) };
+    let date = |v: Vec<Option<i32>>, n: &str| -> Result<Column, StoreError> {
+        Ok(Column::new(s(n), v).cast(&DataType::Date)?)
+    };
     let cols = vec![
-        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("framework"), rows.iter().map(|r| r.framework).collect::<Vec<&str>>()),
-        date(rows.iter().map(|r| r.inspection_date.map(|d| d as i32)).collect(), "inspection_date")?,
-        Column::new(s("area"), rows.iter().map(|r| r.area.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("grade"), rows.iter().map(|r| r.grade).collect::<Vec<i32>>()),
-        Column::new(s("grade_label"), rows.iter().map(|r| r.grade_label.as_str()).collect::<Vec<&str>>()),
-        date(rows.iter().map(|r| r.judgement_date.map(|d| d as i32)).collect(), "judgement_date")?,
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("source_row"), rows.iter().map(|r| r.source_row).collect::<Vec<u64>>()),
-        Column::new(s("source_column"), rows.iter().map(|r| r.source_column.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("urn"),
+            rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("framework"),
+            rows.iter().map(|r| r.framework).collect::<Vec<&str>>(),
+        ),
+        date(
+            rows.iter()
+                .map(|r| r.inspection_date.map(|d| d as i32))
+                .collect(),
+            "inspection_date",
+        )?,
+        Column::new(
+            s("area"),
+            rows.iter().map(|r| r.area.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("grade"),
+            rows.iter().map(|r| r.grade).collect::<Vec<i32>>(),
+        ),
+        Column::new(
+            s("grade_label"),
+            rows.iter()
+                .map(|r| r.grade_label.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        date(
+            rows.iter()
+                .map(|r| r.judgement_date.map(|d| d as i32))
+                .collect(),
+            "judgement_date",
+        )?,
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_row"),
+            rows.iter().map(|r| r.source_row).collect::<Vec<u64>>(),
+        ),
+        Column::new(
+            s("source_column"),
+            rows.iter()
+                .map(|r| r.source_column.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn areas_frame(rows: &[AreaRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("level"), rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("code"), rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("name"), rows.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("new_code"), rows.iter().map(|r| opt_str(&r.new_code)).collect::<Vec<_>>()),
-        Column::new(s("region_code"), rows.iter().map(|r| opt_str(&r.region_code)).collect::<Vec<_>>()),
-        Column::new(s("region_name"), rows.iter().map(|r| opt_str(&r.region_name)).collect::<Vec<_>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("level"),
+            rows.iter().map(|r| r.level.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("code"),
+            rows.iter().map(|r| r.code.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("name"),
+            rows.iter().map(|r| r.name.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("new_code"),
+            rows.iter()
+                .map(|r| opt_str(&r.new_code))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("region_code"),
+            rows.iter()
+                .map(|r| opt_str(&r.region_code))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("region_name"),
+            rows.iter()
+                .map(|r| opt_str(&r.region_name))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn measures_frame(rows: &[MeasureMetaRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("measure"), rows.iter().map(|r| r.measure.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("description"), rows.iter().map(|r| r.description.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("polarity"), rows.iter().map(|r| opt_str(&r.polarity)).collect::<Vec<_>>()),
-        Column::new(s("topic"), rows.iter().map(|r| opt_str(&r.topic)).collect::<Vec<_>>()),
-        Column::new(s("year_type"), rows.iter().map(|r| opt_str(&r.year_type)).collect::<Vec<_>>()),
-        Column::new(s("dps"), rows.iter().map(|r| r.dps).collect::<Vec<Option<i32>>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("measure"),
+            rows.iter()
+                .map(|r| r.measure.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("description"),
+            rows.iter()
+                .map(|r| r.description.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("polarity"),
+            rows.iter()
+                .map(|r| opt_str(&r.polarity))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("topic"),
+            rows.iter().map(|r| opt_str(&r.topic)).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("year_type"),
+            rows.iter()
+                .map(|r| opt_str(&r.year_type))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("dps"),
+            rows.iter().map(|r| r.dps).collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
 pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("sha256"), rows.iter().map(|r| r.sha256.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("dataset"), rows.iter().map(|r| r.dataset.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<Option<i32>>>()),
-        Column::new(s("year_from"), rows.iter().map(|r| r.year_from.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("version"), rows.iter().map(|r| r.version.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("sha256"),
+            rows.iter()
+                .map(|r| r.sha256.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("dataset"),
+            rows.iter()
+                .map(|r| r.dataset.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("year"),
+            rows.iter().map(|r| r.year).collect::<Vec<Option<i32>>>(),
+        ),
+        Column::new(
+            s("year_from"),
+            rows.iter()
+                .map(|r| r.year_from.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("version"),
+            rows.iter()
+                .map(|r| r.version.as_str())
+                .collect::<Vec<&str>>(),
+        ),
         Column::new(s("rows"), rows.iter().map(|r| r.rows).collect::<Vec<u64>>()),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
@@ -217,14 +621,43 @@ pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
 
 pub fn targets_frame(rows: &[TargetRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
-        Column::new(s("urn"), rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("la_code"), rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>()),
+        Column::new(
+            s("urn"),
+            rows.iter().map(|r| r.urn.as_str()).collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("la_code"),
+            rows.iter().map(|r| opt_str(&r.la_code)).collect::<Vec<_>>(),
+        ),
         Column::new(s("year"), rows.iter().map(|r| r.year).collect::<Vec<i32>>()),
-        Column::new(s("measure"), rows.iter().map(|r| r.measure.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("target"), rows.iter().map(|r| r.target).collect::<Vec<f64>>()),
-        Column::new(s("source_file"), rows.iter().map(|r| r.source_file.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("source_sheet"), rows.iter().map(|r| r.source_sheet.as_str()).collect::<Vec<&str>>()),
-        Column::new(s("source_cell"), rows.iter().map(|r| r.source_cell.as_str()).collect::<Vec<&str>>()),
+        Column::new(
+            s("measure"),
+            rows.iter()
+                .map(|r| r.measure.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("target"),
+            rows.iter().map(|r| r.target).collect::<Vec<f64>>(),
+        ),
+        Column::new(
+            s("source_file"),
+            rows.iter()
+                .map(|r| r.source_file.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_sheet"),
+            rows.iter()
+                .map(|r| r.source_sheet.as_str())
+                .collect::<Vec<&str>>(),
+        ),
+        Column::new(
+            s("source_cell"),
+            rows.iter()
+                .map(|r| r.source_cell.as_str())
+                .collect::<Vec<&str>>(),
+        ),
     ];
     Ok(DataFrame::new_infer_height(cols)?)
 }
@@ -232,8 +665,22 @@ pub fn targets_frame(rows: &[TargetRow]) -> Result<DataFrame, StoreError> {
 /// Every row of the targets table.
 pub fn target_rows(targets: LazyFrame) -> Result<Vec<TargetRow>, StoreError> {
     let df = targets.collect()?;
-    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
-    let (urn, la, measure, file, sheet, cell) = (st("urn")?, st("la_code")?, st("measure")?, st("source_file")?, st("source_sheet")?, st("source_cell")?);
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> {
+        Ok(df
+            .column(n)?
+            .str()?
+            .iter()
+            .map(|o| o.map(str::to_string))
+            .collect())
+    };
+    let (urn, la, measure, file, sheet, cell) = (
+        st("urn")?,
+        st("la_code")?,
+        st("measure")?,
+        st("source_file")?,
+        st("source_sheet")?,
+        st("source_cell")?,
+    );
     let year: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
     let target: Vec<Option<f64>> = df.column("target")?.f64()?.iter().collect();
     let u = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -255,9 +702,14 @@ pub fn target_rows(targets: LazyFrame) -> Result<Vec<TargetRow>, StoreError> {
 
 /// Write a frame as parquet to `path` (the caller handles atomic placement).
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), StoreError> {
-    let write = |e: String| StoreError::Write { path: path.to_path_buf(), message: e };
+    let write = |e: String| StoreError::Write {
+        path: path.to_path_buf(),
+        message: e,
+    };
     let file = std::fs::File::create(path).map_err(|e| write(e.to_string()))?;
-    ParquetWriter::new(file).finish(df).map_err(|e| write(e.to_string()))?;
+    ParquetWriter::new(file)
+        .finish(df)
+        .map_err(|e| write(e.to_string()))?;
     Ok(())
 }
 
@@ -271,14 +723,34 @@ pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
 }
 
 /// Keep the rows of `existing` not from `replaced` source files, then append `new`.
-pub fn replace_sources(existing: Option<LazyFrame>, new: DataFrame, replaced: &[String]) -> Result<DataFrame, StoreError> {
+pub fn replace_sources(
+    existing: Option<LazyFrame>,
+    new: DataFrame,
+    replaced: &[String],
+) -> Result<DataFrame, StoreError> {
     let Some(old) = existing else { return Ok(new) };
-    let names = Series::new(s("replaced"), replaced.iter().map(String::as_str).collect::<Vec<&str>>());
-    let kept = old.filter(col("source_file").is_in(lit(names).implode(false), false).not());
+    let names = Series::new(
+        s("replaced"),
+        replaced.iter().map(String::as_str).collect::<Vec<&str>>(),
+    );
+    let kept = old.filter(
+        col("source_file")
+            .is_in(lit(names).implode(false), false)
+            .not(),
+    );
     // Diagonal: a table written before a column was added (e.g. `inspections.framework`)
     // gets nulls there; the columns keep the new frame's order.
-    let order: Vec<Expr> = new.get_column_names().iter().map(|n| col(n.as_str())).collect();
-    let args = UnionArgs { rechunk: true, to_supertypes: true, diagonal: true, ..Default::default() };
+    let order: Vec<Expr> = new
+        .get_column_names()
+        .iter()
+        .map(|n| col(n.as_str()))
+        .collect();
+    let args = UnionArgs {
+        rechunk: true,
+        to_supertypes: true,
+        diagonal: true,
+        ..Default::default()
+    };
     Ok(concat([kept, new.lazy()], args)?.select(order).collect()?)
 }
 
@@ -290,8 +762,14 @@ pub fn parquet_columns(path: &Path) -> Result<Vec<String>, StoreError> {
 }
 
 /// Read string columns of a parquet file into plain vectors (LAIT: every value is text).
-pub fn parquet_string_columns(path: &Path, names: &[&str]) -> Result<(usize, Vec<Vec<Option<String>>>), StoreError> {
-    let exprs: Vec<Expr> = names.iter().map(|n| col(*n).cast(DataType::String)).collect();
+pub fn parquet_string_columns(
+    path: &Path,
+    names: &[&str],
+) -> Result<(usize, Vec<Vec<Option<String>>>), StoreError> {
+    let exprs: Vec<Expr> = names
+        .iter()
+        .map(|n| col(*n).cast(DataType::String))
+        .collect();
     let df = scan_parquet(path)?.select(exprs).collect()?;
     let mut out = Vec::with_capacity(names.len());
     for n in names {
@@ -372,19 +850,49 @@ impl ResultFilter {
 }
 
 /// Read the rows of the results table that match `filter`.
-pub fn query_results(results: LazyFrame, filter: &ResultFilter) -> Result<Vec<ResultRecord>, StoreError> {
+pub fn query_results(
+    results: LazyFrame,
+    filter: &ResultFilter,
+) -> Result<Vec<ResultRecord>, StoreError> {
     let df = results.filter(filter.expr()).collect()?;
     records_from_frame(&df)
 }
 
 pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreError> {
-    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> { Ok(df.column(n)?.str()?.iter().map(|o| o.map(str::to_string)).collect()) };
-    let f = |n: &str| -> Result<Vec<Option<f64>>, StoreError> { Ok(df.column(n)?.f64()?.iter().collect()) };
+    let st = |n: &str| -> Result<Vec<Option<String>>, StoreError> {
+        Ok(df
+            .column(n)?
+            .str()?
+            .iter()
+            .map(|o| o.map(str::to_string))
+            .collect())
+    };
+    let f = |n: &str| -> Result<Vec<Option<f64>>, StoreError> {
+        Ok(df.column(n)?.f64()?.iter().collect())
+    };
     let year: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
     let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
-    let (level, code, la, scope, phase, measure, group, status, version, dataset, scol, sfile) =
-        (st("level")?, st("code")?, st("la_code")?, st("scope")?, st("phase")?, st("measure")?, st("group")?, st("status")?, st("version")?, st("dataset")?, st("source_column")?, st("source_file")?);
-    let (value, cohort, num, lo, hi) = (f("value")?, f("cohort")?, f("numerator")?, f("ci_low")?, f("ci_high")?);
+    let (level, code, la, scope, phase, measure, group, status, version, dataset, scol, sfile) = (
+        st("level")?,
+        st("code")?,
+        st("la_code")?,
+        st("scope")?,
+        st("phase")?,
+        st("measure")?,
+        st("group")?,
+        st("status")?,
+        st("version")?,
+        st("dataset")?,
+        st("source_column")?,
+        st("source_file")?,
+    );
+    let (value, cohort, num, lo, hi) = (
+        f("value")?,
+        f("cohort")?,
+        f("numerator")?,
+        f("ci_low")?,
+        f("ci_high")?,
+    );
     let u = |v: &Option<String>| v.clone().unwrap_or_default();
     Ok((0..df.height())
         .map(|i| ResultRecord {
@@ -412,14 +920,27 @@ pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreErro
 }
 
 /// Read the neighbours table: (model, la_code, position, neighbour_code, closeness).
-pub fn neighbour_rows(df: &DataFrame) -> Result<Vec<(i32, String, i32, String, Option<String>, String)>, StoreError> {
+pub fn neighbour_rows(
+    df: &DataFrame,
+) -> Result<Vec<(i32, String, i32, String, Option<String>, String)>, StoreError> {
     let model: Vec<Option<i32>> = df.column("model")?.i32()?.iter().collect();
     let la: Vec<Option<&str>> = df.column("la_code")?.str()?.iter().collect();
     let pos: Vec<Option<i32>> = df.column("position")?.i32()?.iter().collect();
     let nb: Vec<Option<&str>> = df.column("neighbour_code")?.str()?.iter().collect();
     let cl: Vec<Option<&str>> = df.column("closeness")?.str()?.iter().collect();
     let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
-    Ok((0..df.height()).map(|i| (model[i].unwrap_or(0), la[i].unwrap_or("").to_string(), pos[i].unwrap_or(0), nb[i].unwrap_or("").to_string(), cl[i].map(str::to_string), sf[i].unwrap_or("").to_string())).collect())
+    Ok((0..df.height())
+        .map(|i| {
+            (
+                model[i].unwrap_or(0),
+                la[i].unwrap_or("").to_string(),
+                pos[i].unwrap_or(0),
+                nb[i].unwrap_or("").to_string(),
+                cl[i].map(str::to_string),
+                sf[i].unwrap_or("").to_string(),
+            )
+        })
+        .collect())
 }
 
 /// Overall-effectiveness grades of the inspections table, with their source files.
@@ -427,27 +948,50 @@ pub fn inspection_grades(df: &DataFrame) -> Result<Vec<(String, Option<i32>, Str
     let urn: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
     let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
     let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
-    Ok((0..df.height()).map(|i| (urn[i].unwrap_or("").to_string(), g[i], sf[i].unwrap_or("").to_string())).collect())
+    Ok((0..df.height())
+        .map(|i| {
+            (
+                urn[i].unwrap_or("").to_string(),
+                g[i],
+                sf[i].unwrap_or("").to_string(),
+            )
+        })
+        .collect())
 }
 
 /// (code, name) of every area.
 pub fn area_names(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
     let c: Vec<Option<&str>> = df.column("code")?.str()?.iter().collect();
     let n: Vec<Option<&str>> = df.column("name")?.str()?.iter().collect();
-    Ok(c.into_iter().zip(n).filter_map(|(c, n)| Some((c?.to_string(), n?.to_string()))).filter(|(_, n)| !n.is_empty()).collect())
+    Ok(c.into_iter()
+        .zip(n)
+        .filter_map(|(c, n)| Some((c?.to_string(), n?.to_string())))
+        .filter(|(_, n)| !n.is_empty())
+        .collect())
 }
 
 /// (urn, name) of every school.
 pub fn school_names(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
     let c: Vec<Option<&str>> = df.column("urn")?.str()?.iter().collect();
     let n: Vec<Option<&str>> = df.column("name")?.str()?.iter().collect();
-    Ok(c.into_iter().zip(n).filter_map(|(c, n)| Some((c?.to_string(), n?.to_string()))).collect())
+    Ok(c.into_iter()
+        .zip(n)
+        .filter_map(|(c, n)| Some((c?.to_string(), n?.to_string())))
+        .collect())
 }
 
 /// Years that have rows for a measure at a level.
-pub fn distinct_years(results: LazyFrame, measure: &str, level: &str) -> Result<Vec<i32>, StoreError> {
+pub fn distinct_years(
+    results: LazyFrame,
+    measure: &str,
+    level: &str,
+) -> Result<Vec<i32>, StoreError> {
     let df = results
-        .filter(col("measure").eq(lit(measure.to_string())).and(col("level").eq(lit(level.to_string()))))
+        .filter(
+            col("measure")
+                .eq(lit(measure.to_string()))
+                .and(col("level").eq(lit(level.to_string()))),
+        )
         .select([col("year")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["year"], SortMultipleOptions::default())
@@ -457,9 +1001,17 @@ pub fn distinct_years(results: LazyFrame, measure: &str, level: &str) -> Result<
 
 /// Years with any figures of a key stage at a level (`ks2`, `la`): the years a file of that
 /// key stage was ingested for, whichever of its measures it carried.
-pub fn distinct_key_stage_years(results: LazyFrame, key_stage: &str, level: &str) -> Result<Vec<i32>, StoreError> {
+pub fn distinct_key_stage_years(
+    results: LazyFrame,
+    key_stage: &str,
+    level: &str,
+) -> Result<Vec<i32>, StoreError> {
     let df = results
-        .filter(col("key_stage").eq(lit(key_stage.to_string())).and(col("level").eq(lit(level.to_string()))))
+        .filter(
+            col("key_stage")
+                .eq(lit(key_stage.to_string()))
+                .and(col("level").eq(lit(level.to_string()))),
+        )
         .select([col("year")])
         .unique(None, UniqueKeepStrategy::Any)
         .sort(["year"], SortMultipleOptions::default())
@@ -478,23 +1030,42 @@ pub fn la_measure_years(results: LazyFrame) -> Result<Vec<(String, String, i32)>
     let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
     let g: Vec<Option<&str>> = df.column("group")?.str()?.iter().collect();
     let y: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
-    Ok((0..df.height()).filter_map(|i| Some((m[i]?.to_string(), g[i]?.to_string(), y[i]?))).collect())
+    Ok((0..df.height())
+        .filter_map(|i| Some((m[i]?.to_string(), g[i]?.to_string(), y[i]?)))
+        .collect())
 }
 
 /// (measure, polarity) from the measures table (LAIT dictionary).
 pub fn measure_polarities(df: &DataFrame) -> Result<Vec<(String, Option<String>)>, StoreError> {
     let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
     let p: Vec<Option<&str>> = df.column("polarity")?.str()?.iter().collect();
-    Ok(m.into_iter().zip(p).filter_map(|(m, p)| Some((m?.to_string(), p.map(str::to_string)))).collect())
+    Ok(m.into_iter()
+        .zip(p)
+        .filter_map(|(m, p)| Some((m?.to_string(), p.map(str::to_string))))
+        .collect())
 }
 
 /// Result rows for any of `measures` in any of `years` (one scan for a whole booklet run).
-pub fn query_results_in(results: LazyFrame, measures: &[String], groups: &[&str], years: &[i32]) -> Result<Vec<ResultRecord>, StoreError> {
-    let m = Series::new(s("m"), measures.iter().map(String::as_str).collect::<Vec<&str>>());
+pub fn query_results_in(
+    results: LazyFrame,
+    measures: &[String],
+    groups: &[&str],
+    years: &[i32],
+) -> Result<Vec<ResultRecord>, StoreError> {
+    let m = Series::new(
+        s("m"),
+        measures.iter().map(String::as_str).collect::<Vec<&str>>(),
+    );
     let g = Series::new(s("g"), groups.to_vec());
     let y = Series::new(s("y"), years.to_vec());
     let df = results
-        .filter(col("measure").is_in(lit(m).implode(false), false).and(col("year").is_in(lit(y).implode(false), false)).and(col("group").is_in(lit(g).implode(false), false)).and(col("scope").eq(lit("state_funded"))))
+        .filter(
+            col("measure")
+                .is_in(lit(m).implode(false), false)
+                .and(col("year").is_in(lit(y).implode(false), false))
+                .and(col("group").is_in(lit(g).implode(false), false))
+                .and(col("scope").eq(lit("state_funded"))),
+        )
         .collect()?;
     records_from_frame(&df)
 }
@@ -527,7 +1098,12 @@ fn opt_str_col(df: &DataFrame, n: &str) -> Result<Vec<Option<String>>, StoreErro
 
 fn days_col(df: &DataFrame, n: &str) -> Result<Vec<Option<i64>>, StoreError> {
     match df.column(n) {
-        Ok(c) => Ok(c.cast(&DataType::Int32)?.i32()?.iter().map(|d| d.map(i64::from)).collect()),
+        Ok(c) => Ok(c
+            .cast(&DataType::Int32)?
+            .i32()?
+            .iter()
+            .map(|d| d.map(i64::from))
+            .collect()),
         Err(_) => Ok(vec![None; df.height()]),
     }
 }
@@ -539,7 +1115,10 @@ pub fn inspection_rows(inspections: LazyFrame) -> Result<Vec<InspectionRecord>, 
     let la = opt_str_col(&df, "la_code")?;
     let fw = opt_str_col(&df, "framework")?;
     let itype = opt_str_col(&df, "inspection_type")?;
-    let (days, publ) = (days_col(&df, "inspection_date")?, days_col(&df, "publication_date")?);
+    let (days, publ) = (
+        days_col(&df, "inspection_date")?,
+        days_col(&df, "publication_date")?,
+    );
     let g: Vec<Option<i32>> = df.column("overall_effectiveness")?.i32()?.iter().collect();
     let outcome = opt_str_col(&df, "outcome")?;
     let ph = opt_str_col(&df, "ofsted_phase")?;
@@ -585,8 +1164,18 @@ pub struct JudgementRecord {
 /// Every row of the inspection_judgements table.
 pub fn judgement_rows(judgements: LazyFrame) -> Result<Vec<JudgementRecord>, StoreError> {
     let df = judgements.collect()?;
-    let (urn, fw, area, label, sf, sc) = (opt_str_col(&df, "urn")?, opt_str_col(&df, "framework")?, opt_str_col(&df, "area")?, opt_str_col(&df, "grade_label")?, opt_str_col(&df, "source_file")?, opt_str_col(&df, "source_column")?);
-    let (days, jd) = (days_col(&df, "inspection_date")?, days_col(&df, "judgement_date")?);
+    let (urn, fw, area, label, sf, sc) = (
+        opt_str_col(&df, "urn")?,
+        opt_str_col(&df, "framework")?,
+        opt_str_col(&df, "area")?,
+        opt_str_col(&df, "grade_label")?,
+        opt_str_col(&df, "source_file")?,
+        opt_str_col(&df, "source_column")?,
+    );
+    let (days, jd) = (
+        days_col(&df, "inspection_date")?,
+        days_col(&df, "judgement_date")?,
+    );
     let grade: Vec<Option<i32>> = df.column("grade")?.i32()?.iter().collect();
     let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
     let u = |v: &Option<String>| v.clone().unwrap_or_default();
@@ -616,7 +1205,13 @@ pub fn la_region_names(df: &DataFrame) -> Result<Vec<(String, String, String)>, 
     let sf: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     Ok((0..df.height())
         .filter(|&i| lv[i] == Some("la"))
-        .filter_map(|i| Some((c[i]?.to_string(), r[i].filter(|s| !s.trim().is_empty())?.trim().to_string(), sf[i].unwrap_or("").to_string())))
+        .filter_map(|i| {
+            Some((
+                c[i]?.to_string(),
+                r[i].filter(|s| !s.trim().is_empty())?.trim().to_string(),
+                sf[i].unwrap_or("").to_string(),
+            ))
+        })
         .collect())
 }
 
@@ -624,12 +1219,18 @@ pub fn la_region_names(df: &DataFrame) -> Result<Vec<(String, String, String)>, 
 pub fn source_datasets(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
     let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     let d: Vec<Option<&str>> = df.column("dataset")?.str()?.iter().collect();
-    Ok(f.into_iter().zip(d).filter_map(|(f, d)| Some((f?.to_string(), d?.to_string()))).collect())
+    Ok(f.into_iter()
+        .zip(d)
+        .filter_map(|(f, d)| Some((f?.to_string(), d?.to_string())))
+        .collect())
 }
 
 /// (source_file, sha256) of every ingested file.
 pub fn source_hashes(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError> {
     let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
     let h: Vec<Option<&str>> = df.column("sha256")?.str()?.iter().collect();
-    Ok(f.into_iter().zip(h).filter_map(|(f, h)| Some((f?.to_string(), h?.to_string()))).collect())
+    Ok(f.into_iter()
+        .zip(h)
+        .filter_map(|(f, h)| Some((f?.to_string(), h?.to_string())))
+        .collect())
 }

@@ -43,7 +43,10 @@ impl Store {
     pub fn scan(&self, table: &'static str) -> Result<LazyFrame, StoreError> {
         let p = self.table_path(table);
         if !p.exists() {
-            return Err(StoreError::Missing { dir: self.dir.clone(), table });
+            return Err(StoreError::Missing {
+                dir: self.dir.clone(),
+                table,
+            });
         }
         frame::scan_parquet(&p)
     }
@@ -64,29 +67,96 @@ impl Store {
     /// Merge a batch into the store: rows from the batch's source files replace any
     /// earlier rows from the same files; everything else is kept.
     pub fn write_batch(&self, batch: &Batch) -> Result<StoreSummary, StoreError> {
-        let replaced: Vec<String> = batch.sources.iter().map(|s| s.source_file.clone()).collect();
-        let io = |e: std::io::Error, p: &Path| StoreError::Write { path: p.to_path_buf(), message: e.to_string() };
+        let replaced: Vec<String> = batch
+            .sources
+            .iter()
+            .map(|s| s.source_file.clone())
+            .collect();
+        let io = |e: std::io::Error, p: &Path| StoreError::Write {
+            path: p.to_path_buf(),
+            message: e.to_string(),
+        };
         // One writer at a time: a second ingest waits, then merges into what the first wrote
         // (the tables are read below, under the lock).
         let _lock = self.lock()?;
         recover_interrupted_swap(&self.dir);
 
         let mut tables: Vec<(&str, DataFrame)> = vec![
-            ("results", frame::replace_sources(self.scan_optional("results")?, frame::results_frame(&batch.results)?, &replaced)?),
-            ("school_records", frame::replace_sources(self.scan_optional("school_records")?, frame::schools_frame(&batch.schools)?, &replaced)?),
-            ("neighbours", frame::replace_sources(self.scan_optional("neighbours")?, frame::neighbours_frame(&batch.neighbours)?, &replaced)?),
-            ("inspections", frame::replace_sources(self.scan_optional("inspections")?, frame::inspections_frame(&batch.inspections)?, &replaced)?),
-            ("inspection_judgements", frame::replace_sources(self.scan_optional("inspection_judgements")?, frame::judgements_frame(&batch.judgements)?, &replaced)?),
-            ("areas", frame::replace_sources(self.scan_optional("areas")?, frame::areas_frame(&batch.areas)?, &replaced)?),
-            ("measures", frame::replace_sources(self.scan_optional("measures")?, frame::measures_frame(&batch.measures)?, &replaced)?),
-            ("sources", frame::replace_sources(self.scan_optional("sources")?, frame::sources_frame(&batch.sources)?, &replaced)?),
+            (
+                "results",
+                frame::replace_sources(
+                    self.scan_optional("results")?,
+                    frame::results_frame(&batch.results)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "school_records",
+                frame::replace_sources(
+                    self.scan_optional("school_records")?,
+                    frame::schools_frame(&batch.schools)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "neighbours",
+                frame::replace_sources(
+                    self.scan_optional("neighbours")?,
+                    frame::neighbours_frame(&batch.neighbours)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "inspections",
+                frame::replace_sources(
+                    self.scan_optional("inspections")?,
+                    frame::inspections_frame(&batch.inspections)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "inspection_judgements",
+                frame::replace_sources(
+                    self.scan_optional("inspection_judgements")?,
+                    frame::judgements_frame(&batch.judgements)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "areas",
+                frame::replace_sources(
+                    self.scan_optional("areas")?,
+                    frame::areas_frame(&batch.areas)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "measures",
+                frame::replace_sources(
+                    self.scan_optional("measures")?,
+                    frame::measures_frame(&batch.measures)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "sources",
+                frame::replace_sources(
+                    self.scan_optional("sources")?,
+                    frame::sources_frame(&batch.sources)?,
+                    &replaced,
+                )?,
+            ),
         ];
         // `schools` is derived: one row per URN, merged from every source's view of the school.
         let records = frame::schools_from_frame(&tables[1].1)?;
         let merged = merge_schools(records);
         tables.push(("schools", frame::schools_frame(&merged)?));
 
-        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent = self
+            .dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(parent).map_err(|e| io(e, parent))?;
         let staging = sibling(&self.dir, "new");
         if staging.exists() {
@@ -127,8 +197,19 @@ impl Store {
     /// The store's write lock: on the directory that holds the store (the store directory
     /// itself is swapped, so it cannot carry the lock).
     fn lock(&self) -> Result<std::fs::File, StoreError> {
-        let parent = self.dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        crate::atomic::lock_dir(parent, &format!("another write to the store {}", self.dir.display())).map_err(|e| StoreError::Write { path: parent.to_path_buf(), message: format!("cannot take the store's lock: {e}") })
+        let parent = self
+            .dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        crate::atomic::lock_dir(
+            parent,
+            &format!("another write to the store {}", self.dir.display()),
+        )
+        .map_err(|e| StoreError::Write {
+            path: parent.to_path_buf(),
+            message: format!("cannot take the store's lock: {e}"),
+        })
     }
 
     /// The imported targets (empty when none have been imported).
@@ -143,7 +224,10 @@ impl Store {
     /// the same school, year and measure. The table is written beside the old one and renamed
     /// over it. Returns the table's row count.
     pub fn write_targets(&self, new: &[TargetRow]) -> Result<usize, StoreError> {
-        let io = |e: std::io::Error, p: &Path| StoreError::Write { path: p.to_path_buf(), message: e.to_string() };
+        let io = |e: std::io::Error, p: &Path| StoreError::Write {
+            path: p.to_path_buf(),
+            message: e.to_string(),
+        };
         let _lock = self.lock()?;
         let mut merged: BTreeMap<(String, i32, String), TargetRow> = BTreeMap::new();
         for r in self.targets()?.into_iter().chain(new.iter().cloned()) {
@@ -170,7 +254,10 @@ pub struct StoreSummary {
 }
 
 fn sibling(dir: &Path, suffix: &str) -> PathBuf {
-    let name = dir.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_else(|| "store".into());
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "store".into());
     dir.with_file_name(format!(".{name}.{suffix}"))
 }
 
@@ -191,7 +278,13 @@ fn recover_interrupted_swap(dir: &Path) {
 /// One row per URN. Each field comes from the most authoritative source that has it
 /// (GIAS over performance tables), newest year first.
 pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
-    records.sort_by(|a, b| a.urn.cmp(&b.urn).then(b.precedence.cmp(&a.precedence)).then(b.as_of_year.cmp(&a.as_of_year)).then(a.source_file.cmp(&b.source_file)));
+    records.sort_by(|a, b| {
+        a.urn
+            .cmp(&b.urn)
+            .then(b.precedence.cmp(&a.precedence))
+            .then(b.as_of_year.cmp(&a.as_of_year))
+            .then(a.source_file.cmp(&b.source_file))
+    });
     let mut out: Vec<SchoolRow> = Vec::new();
     for r in records {
         match out.last_mut() {
@@ -199,7 +292,28 @@ pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
                 macro_rules! fill {
                     ($($f:ident),*) => { $( if m.$f.is_none() { m.$f = r.$f.clone(); } )* };
                 }
-                fill!(name, la_code, la_name, estab, phase, school_type, la_maintained, status, address, town, postcode, low_age, high_age, open_date, close_date, religious_character, gender, admissions_policy, trust, pupils);
+                fill!(
+                    name,
+                    la_code,
+                    la_name,
+                    estab,
+                    phase,
+                    school_type,
+                    la_maintained,
+                    status,
+                    address,
+                    town,
+                    postcode,
+                    low_age,
+                    high_age,
+                    open_date,
+                    close_date,
+                    religious_character,
+                    gender,
+                    admissions_policy,
+                    trust,
+                    pupils
+                );
             }
             _ => out.push(r),
         }

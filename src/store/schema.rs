@@ -266,4 +266,13 @@ pub struct TargetRow {
     pub source_cell: String,
 }
 
-pub const TABLES: [&str; 8] = ["results", "schools", "neighbours", "inspections", "inspection_judgements", "areas", "measures", "sources"];
+pub const TABLES: [&str; 8] = [
+    "results",
+    "schools",
+    "neighbours",
+    "inspections",
+    "inspection_judgements",
+    "areas",
+    "measures",
+    "sources",
+];

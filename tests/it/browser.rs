@@ -13,10 +13,16 @@ use std::time::{Duration, Instant};
 use crate::common::{bin, demo_world, poppler, scratch};
 
 fn chromium() -> Option<PathBuf> {
-    let found = ["chromium", "chromium-browser"].iter().find_map(|b| std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()).map(|d| d.join(b)).find(|p| p.is_file()));
+    let found = ["chromium", "chromium-browser"].iter().find_map(|b| {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|d| d.join(b))
+            .find(|p| p.is_file())
+    });
     if found.is_none() {
         if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("chromium is missing and CI=true: .ci/run installs it (apt-get install chromium)");
+            panic!(
+                "chromium is missing and CI=true: .ci/run installs it (apt-get install chromium)"
+            );
         }
         eprintln!("SKIPPED: chromium not found; the browser tests need Debian's chromium package");
     }
@@ -30,17 +36,41 @@ fn booklets() -> &'static Path {
         let dir = scratch("browser");
         let run = |args: &[&str]| {
             let out = bin().current_dir(&dir).args(args).output().unwrap();
-            assert!(out.status.success(), "attain {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "attain {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         };
         let store = demo_world().join("store");
-        let logo = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/assets/borsetshire-logo.svg");
-        run(&["booklet", "--store", store.to_str().unwrap(), "--la", "650", "--html-only", "--logo", logo, "--colour", "#1f4e79", "--out", "booklets"]);
+        let logo = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/pipelines/assets/borsetshire-logo.svg"
+        );
+        run(&[
+            "booklet",
+            "--store",
+            store.to_str().unwrap(),
+            "--la",
+            "650",
+            "--html-only",
+            "--logo",
+            logo,
+            "--colour",
+            "#1f4e79",
+            "--out",
+            "booklets",
+        ]);
         dir.join("booklets")
     })
 }
 
 fn first_booklet() -> PathBuf {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(booklets().join("650")).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|x| x == "html")).collect();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(booklets().join("650"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect();
     files.sort();
     files.into_iter().next().expect("a booklet for the demo LA")
 }
@@ -50,7 +80,17 @@ fn first_booklet() -> PathBuf {
 fn browse(chromium: &Path, page: &Path, action: &[String], profile: &Path) -> String {
     let url = format!("file://{}", page.canonicalize().unwrap().display());
     let mut child = Command::new(chromium)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage", "--no-first-run", "--enable-logging=stderr", "--v=0", "--window-size=1200,1600"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1200,1600",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(action)
         .arg(&url)
@@ -83,7 +123,9 @@ fn browse(chromium: &Path, page: &Path, action: &[String], profile: &Path) -> St
 /// Console output of the page: Chromium logs each console message (console.log/error and
 /// uncaught exceptions alike) as a `:CONSOLE` line when logging to stderr.
 fn console_lines(log: &str) -> Vec<&str> {
-    log.lines().filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught")).collect()
+    log.lines()
+        .filter(|l| l.contains(":CONSOLE") || l.contains("Uncaught"))
+        .collect()
 }
 
 /// Width, height, and the pixels that are not white, and those of the given colour (within 24).
@@ -100,7 +142,10 @@ fn pixels(png_path: &Path, colour: (u8, u8, u8)) -> (u32, u32, usize, usize) {
         if px[0] < 245 || px[1] < 245 || px[2] < 245 {
             ink += 1;
         }
-        if px[0].abs_diff(colour.0) <= 24 && px[1].abs_diff(colour.1) <= 24 && px[2].abs_diff(colour.2) <= 24 {
+        if px[0].abs_diff(colour.0) <= 24
+            && px[1].abs_diff(colour.1) <= 24
+            && px[2].abs_diff(colour.2) <= 24
+        {
             brand += 1;
         }
     }
@@ -112,7 +157,11 @@ fn self_contained(html: &str) {
     assert!(!html.contains("<script"), "no scripts");
     assert!(!html.contains("<link"), "no external stylesheets");
     for (i, _) in html.match_indices(" src=\"") {
-        assert!(html[i + 6..].starts_with("data:"), "an image that is not inline: {}", &html[i..(i + 80).min(html.len())]);
+        assert!(
+            html[i + 6..].starts_with("data:"),
+            "an image that is not inline: {}",
+            &html[i..(i + 80).min(html.len())]
+        );
     }
 }
 
@@ -122,38 +171,104 @@ fn the_booklet_renders_and_prints_in_a_real_browser() {
     let page = first_booklet();
     let html = std::fs::read_to_string(&page).unwrap();
     self_contained(&html);
-    assert!(html.contains("src=\"data:image&#x2f;svg+xml;base64,"), "the logo is inline");
-    let name = html.split("<h1 dir=\"auto\">").nth(1).unwrap().split("</h1>").next().unwrap().replace("&#x27;", "'").replace("&amp;", "&");
+    assert!(
+        html.contains("src=\"data:image&#x2f;svg+xml;base64,"),
+        "the logo is inline"
+    );
+    let name = html
+        .split("<h1 dir=\"auto\">")
+        .nth(1)
+        .unwrap()
+        .split("</h1>")
+        .next()
+        .unwrap()
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
     let work = scratch("browser-booklet");
 
     let shot = work.join("booklet.png");
-    let log = browse(&chromium, &page, &[format!("--screenshot={}", shot.display())], &work.join("profile-1"));
-    assert_eq!(console_lines(&log), Vec::<&str>::new(), "console messages from the booklet");
+    let log = browse(
+        &chromium,
+        &page,
+        &[format!("--screenshot={}", shot.display())],
+        &work.join("profile-1"),
+    );
+    assert_eq!(
+        console_lines(&log),
+        Vec::<&str>::new(),
+        "console messages from the booklet"
+    );
     let (w, h, ink, brand) = pixels(&shot, (0x1f, 0x4e, 0x79));
     assert_eq!((w, h), (1200, 1600));
     let total = (w * h) as usize;
-    assert!(ink * 100 > total * 3, "the page is nearly blank: {ink} of {total} pixels are not white");
+    assert!(
+        ink * 100 > total * 3,
+        "the page is nearly blank: {ink} of {total} pixels are not white"
+    );
     // The cover's 0.6rem bar in the LA's colour runs the width of the 60rem column: the
     // stylesheet was applied (about 960 x 9 px of it, and headings in the same colour).
     assert!(brand > 5_000, "{brand} pixels in the LA's colour");
 
     let pdf = work.join("booklet.pdf");
-    let log = browse(&chromium, &page, &["--no-pdf-header-footer".to_string(), format!("--print-to-pdf={}", pdf.display())], &work.join("profile-2"));
+    let log = browse(
+        &chromium,
+        &page,
+        &[
+            "--no-pdf-header-footer".to_string(),
+            format!("--print-to-pdf={}", pdf.display()),
+        ],
+        &work.join("profile-2"),
+    );
     assert_eq!(console_lines(&log), Vec::<&str>::new());
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
-    let Some(info) = poppler("pdfinfo", &[], &pdf) else { return };
-    assert!(info.lines().any(|l| l.starts_with("Page size:") && l.contains("(A4)")), "@page size A4: {info}");
-    let pages: usize = info.lines().find_map(|l| l.strip_prefix("Pages:")).unwrap().trim().parse().unwrap();
+    let Some(info) = poppler("pdfinfo", &[], &pdf) else {
+        return;
+    };
+    assert!(
+        info.lines()
+            .any(|l| l.starts_with("Page size:") && l.contains("(A4)")),
+        "@page size A4: {info}"
+    );
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     // Cover, contents, then context, KS2, gaps, attendance, Ofsted, targets and notes each
     // from a new page (some run over a page).
     assert!((9..=20).contains(&pages), "{pages} pages");
-    let page_text = |n: usize| poppler("pdftotext", &["-f", &n.to_string(), "-l", &n.to_string()], &pdf).unwrap();
+    let page_text = |n: usize| {
+        poppler(
+            "pdftotext",
+            &["-f", &n.to_string(), "-l", &n.to_string()],
+            &pdf,
+        )
+        .unwrap()
+    };
     let cover = page_text(1);
     let squash = |s: &str| s.split_whitespace().collect::<String>();
-    assert!(squash(&cover).contains(&squash(&format!("{name} Achievement and Target Setting Booklet 2018/19"))), "{cover}");
-    assert!(!cover.contains("Contents"), "the cover is a page of its own: {cover}");
-    assert!(page_text(2).trim_start().starts_with("Contents"), "{}", page_text(2));
-    assert!(page_text(3).trim_start().starts_with("School context"), "{}", page_text(3));
+    assert!(
+        squash(&cover).contains(&squash(&format!(
+            "{name} Achievement and Target Setting Booklet 2018/19"
+        ))),
+        "{cover}"
+    );
+    assert!(
+        !cover.contains("Contents"),
+        "the cover is a page of its own: {cover}"
+    );
+    assert!(
+        page_text(2).trim_start().starts_with("Contents"),
+        "{}",
+        page_text(2)
+    );
+    assert!(
+        page_text(3).trim_start().starts_with("School context"),
+        "{}",
+        page_text(3)
+    );
 }
 
 #[test]
@@ -164,14 +279,32 @@ fn the_index_renders_in_a_real_browser() {
     self_contained(&html);
     let work = scratch("browser-index");
     let shot = work.join("index.png");
-    let log = browse(&chromium, &page, &[format!("--screenshot={}", shot.display())], &work.join("profile"));
-    assert_eq!(console_lines(&log), Vec::<&str>::new(), "console messages from the index");
+    let log = browse(
+        &chromium,
+        &page,
+        &[format!("--screenshot={}", shot.display())],
+        &work.join("profile"),
+    );
+    assert_eq!(
+        console_lines(&log),
+        Vec::<&str>::new(),
+        "console messages from the index"
+    );
     let (w, h, ink, brand) = pixels(&shot, (0x1f, 0x4e, 0x79));
     assert_eq!((w, h), (1200, 1600));
-    assert!(ink * 100 > (w * h) as usize * 3, "the index is nearly blank: {ink} pixels of ink");
-    assert!(brand > 1_000, "the heading's rule in the LA's colour: {brand} pixels");
+    assert!(
+        ink * 100 > (w * h) as usize * 3,
+        "the index is nearly blank: {ink} pixels of ink"
+    );
+    assert!(
+        brand > 1_000,
+        "the heading's rule in the LA's colour: {brand} pixels"
+    );
     // Every booklet the index links to is there.
-    let links: Vec<&str> = html.match_indices("href=\"").map(|(i, _)| html[i + 6..].split('"').next().unwrap()).collect();
+    let links: Vec<&str> = html
+        .match_indices("href=\"")
+        .map(|(i, _)| html[i + 6..].split('"').next().unwrap())
+        .collect();
     assert_eq!(links.len(), 48, "one link per booklet of the demo LA");
     for l in links {
         let rel = l.replace("&#x2f;", "/");
@@ -186,8 +319,18 @@ fn the_console_check_sees_script_errors() {
     let work = scratch("browser-console");
     let page = work.join("bad.html");
     std::fs::write(&page, "<!DOCTYPE html><html><body><p>x</p><script>console.error('boom'); undefinedFunction();</script></body></html>").unwrap();
-    let log = browse(&chromium, &page, &[format!("--screenshot={}", work.join("bad.png").display())], &work.join("profile"));
+    let log = browse(
+        &chromium,
+        &page,
+        &[format!("--screenshot={}", work.join("bad.png").display())],
+        &work.join("profile"),
+    );
     let lines = console_lines(&log);
     assert!(lines.iter().any(|l| l.contains("\"boom\"")), "{log}");
-    assert!(lines.iter().any(|l| l.contains("Uncaught ReferenceError: undefinedFunction is not defined")), "{log}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("Uncaught ReferenceError: undefinedFunction is not defined")),
+        "{log}"
+    );
 }

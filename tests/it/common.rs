@@ -14,7 +14,9 @@ pub fn raw_dir() -> Option<PathBuf> {
     if std::env::var("CI").map(|v| v == "true").unwrap_or(false) {
         panic!("../shared/data/raw is missing and CI=true: the real-data tests cannot run");
     }
-    eprintln!("SKIPPED: ../shared/data/raw not found; real-data tests need DfE files beside the project");
+    eprintln!(
+        "SKIPPED: ../shared/data/raw not found; real-data tests need DfE files beside the project"
+    );
     None
 }
 
@@ -40,8 +42,19 @@ pub fn real_store() -> Option<&'static Path> {
         .get_or_init(|| {
             let raw = raw_dir()?;
             let store = scratch("real-store").join("store");
-            let out = bin().arg("ingest").arg(&raw).arg("--store").arg(&store).output().unwrap();
-            assert!(out.status.success(), "ingest of ../shared/data/raw failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+            let out = bin()
+                .arg("ingest")
+                .arg(&raw)
+                .arg("--store")
+                .arg(&store)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "ingest of ../shared/data/raw failed:\n{}\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
             Some(store)
         })
         .as_deref()
@@ -53,10 +66,28 @@ pub fn demo_world() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = scratch("demo-world");
-        let out = bin().args(["demo", "--schools", "1500", "--las", "20", "--out"]).arg(dir.join("data")).output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let out = bin().arg("ingest").arg(dir.join("data")).arg("--store").arg(dir.join("store")).output().unwrap();
-        assert!(out.status.success(), "ingest of the demo (pupil files are skipped, not failed): {}", String::from_utf8_lossy(&out.stderr));
+        let out = bin()
+            .args(["demo", "--schools", "1500", "--las", "20", "--out"])
+            .arg(dir.join("data"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = bin()
+            .arg("ingest")
+            .arg(dir.join("data"))
+            .arg("--store")
+            .arg(dir.join("store"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "ingest of the demo (pupil files are skipped, not failed): {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -71,7 +102,11 @@ pub fn poppler(tool: &str, args: &[&str], pdf: &Path) -> Option<String> {
     }
     match cmd.output() {
         Ok(o) => {
-            assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
+            assert!(
+                o.status.success(),
+                "{tool}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
             Some(String::from_utf8_lossy(&o.stdout).to_string())
         }
         Err(_) if std::env::var("CI").as_deref() != Ok("true") => {

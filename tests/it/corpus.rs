@@ -47,7 +47,11 @@ pub(crate) struct Run {
 /// Run the command, timing it and measuring its peak memory (its own, not the test's).
 pub(crate) fn run(cmd: &mut Command) -> Run {
     let start = Instant::now();
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
     let t_out = std::thread::spawn(move || {
         let mut s = Vec::new();
@@ -85,7 +89,10 @@ pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
             if p.is_dir() {
                 stack.push(p);
             } else {
-                out.insert(p.strip_prefix(dir).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -106,7 +113,11 @@ fn baseline_store() -> &'static Path {
     static STORE: OnceLock<PathBuf> = OnceLock::new();
     STORE.get_or_init(|| {
         let store = scratch("corpus-baseline").join("store");
-        let r = run(bin().arg("ingest").arg(raw(KS2_2018_850)).arg("--store").arg(&store));
+        let r = run(bin()
+            .arg("ingest")
+            .arg(raw(KS2_2018_850))
+            .arg("--store")
+            .arg(&store));
         assert_eq!(r.code, Some(0), "{}", r.stderr);
         store
     })
@@ -135,7 +146,11 @@ impl Case {
         d.join(name)
     }
     pub(crate) fn ingest(&self, path: &Path) -> Run {
-        run(bin().arg("ingest").arg(path).arg("--store").arg(self.store()))
+        run(bin()
+            .arg("ingest")
+            .arg(path)
+            .arg("--store")
+            .arg(self.store()))
     }
 
     /// `attain ingest` and `attain inspect` both stop with exit code 3 and print `expected`
@@ -144,8 +159,17 @@ impl Case {
         let before = snapshot(&self.out);
         let r = self.ingest(path);
         assert_eq!(r.code, Some(3), "ingest {}: {}", path.display(), r.stderr);
-        assert!(r.stderr.contains(&format!("input file(s) failed:\n  {expected}\n")), "ingest: expected\n  {expected}\ngot\n{}", r.stderr);
-        assert_eq!(snapshot(&self.out), before, "a failed ingest leaves the store (and its parent directory) as it was");
+        assert!(
+            r.stderr
+                .contains(&format!("input file(s) failed:\n  {expected}\n")),
+            "ingest: expected\n  {expected}\ngot\n{}",
+            r.stderr
+        );
+        assert_eq!(
+            snapshot(&self.out),
+            before,
+            "a failed ingest leaves the store (and its parent directory) as it was"
+        );
         let i = run(bin().arg("inspect").arg(path));
         assert_eq!(i.code, Some(3), "inspect {}: {}", path.display(), i.stderr);
         assert_eq!(i.stderr, format!("error: {expected}\n"), "inspect");
@@ -158,16 +182,34 @@ impl Case {
         let r = self.ingest(path);
         assert_eq!(r.code, Some(1), "ingest {}: {}", path.display(), r.stderr);
         for w in expected {
-            assert!(r.stderr.contains(&format!("warning: {w}\n")), "ingest: expected\nwarning: {w}\ngot\n{}", r.stderr);
+            assert!(
+                r.stderr.contains(&format!("warning: {w}\n")),
+                "ingest: expected\nwarning: {w}\ngot\n{}",
+                r.stderr
+            );
         }
         let i = run(bin().arg("inspect").arg(path).args(["--format", "json"]));
         assert_eq!(i.code, Some(1), "inspect {}: {}", path.display(), i.stderr);
         for w in expected {
-            assert!(i.stderr.contains(&format!("warning: {w}\n")), "inspect: expected\nwarning: {w}\ngot\n{}", i.stderr);
+            assert!(
+                i.stderr.contains(&format!("warning: {w}\n")),
+                "inspect: expected\nwarning: {w}\ngot\n{}",
+                i.stderr
+            );
         }
         let v: serde_json::Value = serde_json::from_str(&i.stdout).unwrap();
-        let listed = v["tables"].as_array().unwrap().iter().map(|t| t["warnings"].as_array().unwrap().len()).sum::<usize>();
-        assert_eq!(listed, expected.len(), "inspect --format json lists each warning: {}", i.stdout);
+        let listed = v["tables"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["warnings"].as_array().unwrap().len())
+            .sum::<usize>();
+        assert_eq!(
+            listed,
+            expected.len(),
+            "inspect --format json lists each warning: {}",
+            i.stdout
+        );
         r
     }
 }
@@ -176,7 +218,8 @@ impl Case {
 
 pub(crate) fn catalogue() -> Arc<Catalogue> {
     static CAT: OnceLock<Arc<Catalogue>> = OnceLock::new();
-    CAT.get_or_init(|| Arc::new(Catalogue::load(None).unwrap())).clone()
+    CAT.get_or_init(|| Arc::new(Catalogue::load(None).unwrap()))
+        .clone()
 }
 
 /// A real CSV as text (with its BOM, if it has one) and its lines (split on CRLF).
@@ -190,45 +233,117 @@ pub(crate) fn lines_of(text: &str) -> Vec<String> {
 
 /// The header cells of a real CSV, as the csv crate reads them (BOM removed).
 pub(crate) fn header_of(text: &str) -> Vec<String> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    r.records().next().unwrap().unwrap().iter().map(str::to_string).collect()
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect()
 }
 
 pub(crate) fn cells(line: &str) -> Vec<String> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(line.trim_start_matches('\u{feff}').as_bytes());
-    r.records().next().unwrap().unwrap().iter().map(str::to_string).collect()
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(line.trim_start_matches('\u{feff}').as_bytes());
+    r.records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect()
 }
 
 /// The 1-based line of the first data line with this RECTYPE.
 pub(crate) fn rectype_line(lines: &[String], rectype: &str) -> usize {
-    lines.iter().position(|l| l.split(',').next() == Some(rectype)).unwrap() + 1
+    lines
+        .iter()
+        .position(|l| l.split(',').next() == Some(rectype))
+        .unwrap()
+        + 1
 }
 
 /// A school line (RECTYPE 1) with no quoted fields, with a plain percentage in PTRWM_EXP, from line 10 on.
 pub(crate) fn plain_school_line(lines: &[String], header: &[String]) -> usize {
     let col = header.iter().position(|h| h == "PTRWM_EXP").unwrap();
-    (9..lines.len()).find(|&i| lines[i].starts_with("1,") && !lines[i].contains('"') && cells(&lines[i])[col].ends_with('%')).unwrap() + 1
+    (9..lines.len())
+        .find(|&i| {
+            lines[i].starts_with("1,")
+                && !lines[i].contains('"')
+                && cells(&lines[i])[col].ends_with('%')
+        })
+        .unwrap()
+        + 1
 }
 
 /// The results a file gives, in the library (no store), with what `attain` warned about.
-pub(crate) type Figure = (i32, Level, String, String, String, Option<u64>, String, String, Option<String>);
+pub(crate) type Figure = (
+    i32,
+    Level,
+    String,
+    String,
+    String,
+    Option<u64>,
+    String,
+    String,
+    Option<String>,
+);
 
 pub(crate) fn read(path: &Path) -> (Vec<Figure>, Vec<u64>, Vec<String>, FileOutcome) {
-    let outcome = attain::ingest::read_file(path, &IngestOptions { catalogue: catalogue(), year: None });
-    let FileOutcome::Ingested { batch, tables, .. } = &outcome else { panic!("{}: {outcome:?}", path.display()) };
+    let outcome = attain::ingest::read_file(
+        path,
+        &IngestOptions {
+            catalogue: catalogue(),
+            year: None,
+        },
+    );
+    let FileOutcome::Ingested { batch, tables, .. } = &outcome else {
+        panic!("{}: {outcome:?}", path.display())
+    };
     let figs = batch
         .results
         .iter()
-        .map(|r| (r.year, r.level, r.code.clone(), r.measure.to_string(), r.group.to_string(), r.value.map(f64::to_bits), r.status.token().to_string(), r.source_column.to_string(), r.la_code.clone()))
+        .map(|r| {
+            (
+                r.year,
+                r.level,
+                r.code.clone(),
+                r.measure.to_string(),
+                r.group.to_string(),
+                r.value.map(f64::to_bits),
+                r.status.token().to_string(),
+                r.source_column.to_string(),
+                r.la_code.clone(),
+            )
+        })
         .collect();
     let rows = batch.results.iter().map(|r| r.source_row).collect();
-    let warnings = tables.iter().flat_map(|t| t.warnings.iter().map(|w| w.to_string())).collect();
+    let warnings = tables
+        .iter()
+        .flat_map(|t| t.warnings.iter().map(|w| w.to_string()))
+        .collect();
     (figs, rows, warnings, outcome)
 }
 
-pub(crate) fn store_results(store: &Path, file_suffix: &str) -> Vec<attain::store::frame::ResultRecord> {
+pub(crate) fn store_results(
+    store: &Path,
+    file_suffix: &str,
+) -> Vec<attain::store::frame::ResultRecord> {
     let s = Store::at(store);
-    query_results(s.scan("results").unwrap(), &ResultFilter { source_file: Some(file_suffix.into()), ..Default::default() }).unwrap()
+    query_results(
+        s.scan("results").unwrap(),
+        &ResultFilter {
+            source_file: Some(file_suffix.into()),
+            ..Default::default()
+        },
+    )
+    .unwrap()
 }
 
 pub(crate) fn shown(p: &Path) -> String {
@@ -272,13 +387,28 @@ fn truncated_inside_a_quoted_field() {
     let start: usize = lines.iter().take(n).map(|l| l.len() + 2).sum();
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, &text[..start + quote + 3]).unwrap();
-    c.expect_error(&p, &format!("{}, row {}, column {}: the file ends inside a quoted field: it looks truncated", shown(&p), n + 1, header[field]));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row {}, column {}: the file ends inside a quoted field: it looks truncated",
+            shown(&p),
+            n + 1,
+            header[field]
+        ),
+    );
 }
 
 /// Re-write a real CSV with another delimiter, quoting as the csv crate does.
 fn redelimit(text: &str, delim: u8) -> Vec<u8> {
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let mut w = csv::WriterBuilder::new().delimiter(delim).flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(delim)
+        .flexible(true)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     for rec in r.records() {
         w.write_record(&rec.unwrap()).unwrap();
     }
@@ -287,10 +417,16 @@ fn redelimit(text: &str, delim: u8) -> Vec<u8> {
 
 fn same_figures_as_the_original(case: &Case, p: &Path, run: &Run) {
     let (orig, orig_rows, orig_warnings, _) = read(&raw(KS2));
-    assert!(orig_warnings.is_empty(), "the published file itself reads without warnings: {orig_warnings:?}");
+    assert!(
+        orig_warnings.is_empty(),
+        "the published file itself reads without warnings: {orig_warnings:?}"
+    );
     let (figs, rows, _, _) = read(p);
     assert!(!orig.is_empty());
-    assert_eq!(figs, orig, "every figure is read as from the published file");
+    assert_eq!(
+        figs, orig,
+        "every figure is read as from the published file"
+    );
     assert_eq!(rows, orig_rows, "and from the same rows");
     // The store holds every result (nothing partial).
     let stored = store_results(&case.store(), &p.file_name().unwrap().to_string_lossy());
@@ -319,13 +455,19 @@ fn utf16_with_and_without_a_byte_order_mark() {
     }
     let text = text_of(KS2);
     let body = text.trim_start_matches('\u{feff}');
-    for (bom, how) in [(true, "with a byte-order mark"), (false, "without a byte-order mark")] {
+    for (bom, how) in [
+        (true, "with a byte-order mark"),
+        (false, "without a byte-order mark"),
+    ] {
         let c = Case::new(&format!("utf16-{bom}"));
         let p = c.file("2018-936-ks2.csv");
         let mut bytes: Vec<u8> = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
         bytes.extend(body.encode_utf16().flat_map(|u| u.to_le_bytes()));
         std::fs::write(&p, bytes).unwrap();
-        let w = format!("{}: encoded as UTF-16LE ({how}), not UTF-8: decoded, check any accented names", shown(&p));
+        let w = format!(
+            "{}: encoded as UTF-16LE ({how}), not UTF-8: decoded, check any accented names",
+            shown(&p)
+        );
         let r = c.expect_warnings(&p, &[w]);
         same_figures_as_the_original(&c, &p, &r);
     }
@@ -341,7 +483,17 @@ fn windows_1252() {
     let text = text_of(LAIT_DICTIONARY);
     // Saved as Windows-1252 the way Excel does it: a character the code page lacks (here a
     // narrow no-break space and a private-use bullet) becomes "?".
-    let body: String = text.trim_start_matches('\u{feff}').chars().map(|ch| if encoding_rs::WINDOWS_1252.encode(&ch.to_string()).2 { '?' } else { ch }).collect();
+    let body: String = text
+        .trim_start_matches('\u{feff}')
+        .chars()
+        .map(|ch| {
+            if encoding_rs::WINDOWS_1252.encode(&ch.to_string()).2 {
+                '?'
+            } else {
+                ch
+            }
+        })
+        .collect();
     let body = body.as_str();
     let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(body);
     assert!(!unmappable);
@@ -352,8 +504,18 @@ fn windows_1252() {
     std::fs::create_dir_all(utf8.parent().unwrap()).unwrap();
     std::fs::write(&utf8, body).unwrap();
     // Where the first non-ASCII character is: its line, and the column of the cell holding it.
-    let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body.as_bytes());
-    let header: Vec<String> = rdr.records().next().unwrap().unwrap().iter().map(str::to_string).collect();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let header: Vec<String> = rdr
+        .records()
+        .next()
+        .unwrap()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
     let (line, column, byte) = rdr
         .records()
         .map(|r| r.unwrap())
@@ -365,7 +527,8 @@ fn windows_1252() {
             let byte = b[0];
             // The record's line: the csv crate can put a record's start on the line break before it.
             let start = r.position().unwrap().byte() as usize;
-            let start = start + body[start..].len() - body[start..].trim_start_matches(['\r', '\n']).len();
+            let start =
+                start + body[start..].len() - body[start..].trim_start_matches(['\r', '\n']).len();
             let line = body[..start].matches('\n').count() + 1;
             Some((line, header[i].clone(), byte))
         })
@@ -377,14 +540,32 @@ fn windows_1252() {
     let cells_of = |path: &Path| {
         let d = attain::ingest::table::decode(path, &std::fs::read(path).unwrap()).unwrap();
         let (mut notes, mut warnings) = (d.notes, d.warnings);
-        let rows = attain::ingest::table::parse_csv(path, &d.text, &mut notes, &mut warnings).unwrap();
-        rows.iter().map(|r| (r.line, r.cells.iter().map(str::to_string).collect::<Vec<_>>())).collect::<Vec<_>>()
+        let rows =
+            attain::ingest::table::parse_csv(path, &d.text, &mut notes, &mut warnings).unwrap();
+        rows.iter()
+            .map(|r| {
+                (
+                    r.line,
+                    r.cells.iter().map(str::to_string).collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>()
     };
     let (orig, got) = (cells_of(&utf8), cells_of(&p));
-    assert!(orig.iter().flat_map(|(_, c)| c).filter(|c| !c.is_ascii()).count() > 100);
+    assert!(
+        orig.iter()
+            .flat_map(|(_, c)| c)
+            .filter(|c| !c.is_ascii())
+            .count()
+            > 100
+    );
     assert_eq!(got, orig);
     let measures = |o: &FileOutcome| match o {
-        FileOutcome::Ingested { batch, .. } => batch.measures.iter().map(|m| (m.measure.clone(), m.description.clone(), m.polarity.clone())).collect::<Vec<_>>(),
+        FileOutcome::Ingested { batch, .. } => batch
+            .measures
+            .iter()
+            .map(|m| (m.measure.clone(), m.description.clone(), m.polarity.clone()))
+            .collect::<Vec<_>>(),
         other => panic!("{other:?}"),
     };
     let orig = measures(&read_lenient(&utf8));
@@ -393,7 +574,13 @@ fn windows_1252() {
 }
 
 pub(crate) fn read_lenient(p: &Path) -> FileOutcome {
-    attain::ingest::read_file(p, &IngestOptions { catalogue: catalogue(), year: None })
+    attain::ingest::read_file(
+        p,
+        &IngestOptions {
+            catalogue: catalogue(),
+            year: None,
+        },
+    )
 }
 
 #[test]
@@ -417,8 +604,15 @@ fn a_urn_repeated_exactly_is_counted_once() {
     let la_line = &lines[rectype_line(&lines, "3") - 1];
     let la_telig: f64 = cells(la_line)[telig].parse().unwrap();
     let stored = store_results(&c.store(), "input/2018-936-ks2.csv");
-    let cohort: Vec<_> = stored.iter().filter(|r| r.measure == "ks2_cohort" && r.group == "all").collect();
-    let schools: f64 = cohort.iter().filter(|r| r.level == "school").filter_map(|r| r.value).sum();
+    let cohort: Vec<_> = stored
+        .iter()
+        .filter(|r| r.measure == "ks2_cohort" && r.group == "all")
+        .collect();
+    let schools: f64 = cohort
+        .iter()
+        .filter(|r| r.level == "school")
+        .filter_map(|r| r.value)
+        .sum();
     assert_eq!(schools, la_telig);
     assert_eq!(cohort.iter().filter(|r| r.code == urn).count(), 1);
 }
@@ -466,7 +660,11 @@ fn two_years_in_one_file_are_refused() {
     let c = Case::new("two-files");
     let p = c.file("2018-850-ks2.csv");
     let one = text_of(KS2_2018_850);
-    std::fs::write(&p, format!("{one}\r\n{}", one.trim_start_matches('\u{feff}'))).unwrap();
+    std::fs::write(
+        &p,
+        format!("{one}\r\n{}", one.trim_start_matches('\u{feff}')),
+    )
+    .unwrap();
     let second_header = lines_of(&one).len() + 1;
     c.expect_error(&p, &format!("{}, row {second_header}, column RECTYPE: this row repeats the header (row 1): the file holds two files one after the other; split it", shown(&p)));
 }
@@ -485,15 +683,23 @@ fn a_per_la_file_without_its_la_row() {
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, lines.join("\r\n")).unwrap();
     // The year the published file is read as (from `attain inspect` of the original).
-    let i = run(bin().arg("inspect").arg(raw(KS2)).args(["--format", "json"]));
-    let year = serde_json::from_str::<serde_json::Value>(&i.stdout).unwrap()["tables"][0]["year"].as_i64().unwrap();
+    let i = run(bin()
+        .arg("inspect")
+        .arg(raw(KS2))
+        .args(["--format", "json"]));
+    let year = serde_json::from_str::<serde_json::Value>(&i.stdout).unwrap()["tables"][0]["year"]
+        .as_i64()
+        .unwrap();
     let w = format!("{}, column RECTYPE: every school is in LA {la} but the file has no LA row (RECTYPE 3): LA {la}'s published figures for {year} are not in this file", shown(&p));
     c.expect_warnings(&p, &[w]);
     // Every school and national figure of the published file is stored; no LA figure.
     let stored = store_results(&c.store(), "input/2018-936-ks2.csv");
     let (orig, _, _, _) = read(&raw(KS2));
     assert!(orig.iter().any(|f| f.1 == Level::La));
-    assert_eq!(stored.len(), orig.iter().filter(|f| f.1 != Level::La).count());
+    assert_eq!(
+        stored.len(),
+        orig.iter().filter(|f| f.1 != Level::La).count()
+    );
     assert!(stored.iter().all(|r| r.level != "la"));
 }
 
@@ -517,14 +723,29 @@ fn a_required_column_renamed_or_deleted() {
     let c = Case::new("column-deleted");
     let p = c.file("2018-936-ks2.csv");
     let urn = header.iter().position(|h| h == "URN").unwrap();
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
-    let mut w = csv::WriterBuilder::new().flexible(true).terminator(csv::Terminator::CRLF).from_writer(Vec::new());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
     for rec in r.records() {
         let rec = rec.unwrap();
-        w.write_record(rec.iter().enumerate().filter(|(i, _)| *i != urn).map(|(_, c)| c)).unwrap();
+        w.write_record(
+            rec.iter()
+                .enumerate()
+                .filter(|(i, _)| *i != urn)
+                .map(|(_, c)| c),
+        )
+        .unwrap();
     }
     std::fs::write(&p, w.into_inner().unwrap()).unwrap();
-    c.expect_error(&p, &format!("{}, row 1, column URN: key column missing", shown(&p)));
+    c.expect_error(
+        &p,
+        &format!("{}, row 1, column URN: key column missing", shown(&p)),
+    );
 }
 
 #[test]
@@ -536,7 +757,13 @@ fn a_header_and_no_rows() {
     let text = text_of(KS2);
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, format!("{}\r\n", lines_of(&text)[0])).unwrap();
-    c.expect_error(&p, &format!("{}, row 1: recognised as ks2_performance_tables but has a header and no data rows", shown(&p)));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row 1: recognised as ks2_performance_tables but has a header and no data rows",
+            shown(&p)
+        ),
+    );
 }
 
 #[test]
@@ -547,7 +774,10 @@ fn values_that_are_not_numbers() {
     let text = text_of(KS2);
     let header = header_of(&text);
     let col = header.iter().position(|h| h == "PTRWM_EXP").unwrap();
-    for (bad, reason) in [("12..5", "not a number and not a known status token"), ("1e400", "number out of range")] {
+    for (bad, reason) in [
+        ("12..5", "not a number and not a known status token"),
+        ("1e400", "number out of range"),
+    ] {
         let c = Case::new(&format!("value-{bad}"));
         let mut lines = lines_of(&text);
         let n = plain_school_line(&lines, &header);
@@ -556,7 +786,13 @@ fn values_that_are_not_numbers() {
         lines[n - 1] = row.join(",");
         let p = c.file("2018-936-ks2.csv");
         std::fs::write(&p, lines.join("\r\n")).unwrap();
-        c.expect_error(&p, &format!("{}, row {n}, column PTRWM_EXP: {bad:?}: {reason}", shown(&p)));
+        c.expect_error(
+            &p,
+            &format!(
+                "{}, row {n}, column PTRWM_EXP: {bad:?}: {reason}",
+                shown(&p)
+            ),
+        );
     }
 }
 
@@ -568,16 +804,28 @@ fn merged_header_workbook(text: &str, path: &Path) -> usize {
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
     ws.set_name("KS2").unwrap();
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     let rows: Vec<csv::StringRecord> = r.records().map(|r| r.unwrap()).collect();
     let header = &rows[0];
     let keys = 8u16;
     let f = Format::new();
-    ws.merge_range(0, 0, 0, 9, "Key stage 2 results, Surrey (re-typed for the committee)", &f).unwrap();
+    ws.merge_range(
+        0,
+        0,
+        0,
+        9,
+        "Key stage 2 results, Surrey (re-typed for the committee)",
+        &f,
+    )
+    .unwrap();
     for (i, name) in header.iter().enumerate().take(keys as usize) {
         ws.merge_range(2, i as u16, 3, i as u16, name, &f).unwrap();
     }
-    ws.merge_range(2, keys, 2, header.len() as u16 - 1, "Results", &f).unwrap();
+    ws.merge_range(2, keys, 2, header.len() as u16 - 1, "Results", &f)
+        .unwrap();
     for (i, name) in header.iter().enumerate().skip(keys as usize) {
         ws.write_string(3, i as u16, name).unwrap();
     }
@@ -601,7 +849,9 @@ fn a_workbook_with_a_header_in_merged_cells() {
     let text = text_of(KS2);
     let p = c.file("2018-936-ks2.xlsx");
     let keys = merged_header_workbook(&text, &p);
-    let letters: Vec<String> = (0..keys).map(|i| format!("{0}3:{0}4", (b'A' + i as u8) as char)).collect();
+    let letters: Vec<String> = (0..keys)
+        .map(|i| format!("{0}3:{0}4", (b'A' + i as u8) as char))
+        .collect();
     let w = format!("{}, row 4: sheet \"KS2\": the header is spread over merged cells ({}): read row 4 as the header, with the merged names copied down", shown(&p), letters.join(", "));
     let r = c.expect_warnings(&p, &[w]);
     // The same figures as the CSV, each from three rows further down (the title, a blank row and the extra header row).
@@ -609,7 +859,12 @@ fn a_workbook_with_a_header_in_merged_cells() {
     let (figs, rows, _, _) = read(&p);
     assert_eq!(figs, orig);
     assert_eq!(rows, orig_rows.iter().map(|r| r + 3).collect::<Vec<_>>());
-    assert_eq!(store_results(&c.store(), "input/2018-936-ks2.xlsx").len(), orig.len(), "{}", r.stderr);
+    assert_eq!(
+        store_results(&c.store(), "input/2018-936-ks2.xlsx").len(),
+        orig.len(),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -624,7 +879,13 @@ fn workbooks_with_an_empty_sheet() {
     let mut wb = Workbook::new();
     wb.add_worksheet().set_name("KS2").unwrap();
     wb.save(&p).unwrap();
-    c.expect_error(&p, &format!("{}: the workbook has no data: every sheet is empty", shown(&p)));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}: the workbook has no data: every sheet is empty",
+            shown(&p)
+        ),
+    );
 
     // The real data on one sheet and an empty sheet beside it: read, the empty sheet listed as ignored.
     let c = Case::new("xlsx-empty-beside");
@@ -633,7 +894,10 @@ fn workbooks_with_an_empty_sheet() {
     let ws = wb.add_worksheet();
     ws.set_name("KS2").unwrap();
     let text = text_of(KS2);
-    let mut r = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(text.trim_start_matches('\u{feff}').as_bytes());
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.trim_start_matches('\u{feff}').as_bytes());
     for (n, rec) in r.records().enumerate() {
         for (i, v) in rec.unwrap().iter().enumerate() {
             if !v.is_empty() {
@@ -646,7 +910,10 @@ fn workbooks_with_an_empty_sheet() {
     let i = run(bin().arg("inspect").arg(&p).args(["--format", "json"]));
     assert_eq!(i.code, Some(0), "{}", i.stderr);
     let v: serde_json::Value = serde_json::from_str(&i.stdout).unwrap();
-    assert_eq!(v["ignored_sheets"], serde_json::json!(["sheet \"Notes\": empty"]));
+    assert_eq!(
+        v["ignored_sheets"],
+        serde_json::json!(["sheet \"Notes\": empty"])
+    );
     let (orig, orig_rows, _, _) = read(&raw(KS2));
     let (figs, rows, _, _) = read(&p);
     assert_eq!((figs, rows), (orig, orig_rows));
@@ -674,8 +941,14 @@ fn password_workbook(real: &[u8], path: &Path) {
         key = Sha512::digest(&key).to_vec();
     }
     use std::io::Write as _;
-    cf.create_stream("/EncryptionInfo").unwrap().write_all(&info).unwrap();
-    cf.create_stream("/EncryptedPackage").unwrap().write_all(&package).unwrap();
+    cf.create_stream("/EncryptionInfo")
+        .unwrap()
+        .write_all(&info)
+        .unwrap();
+    cf.create_stream("/EncryptedPackage")
+        .unwrap()
+        .write_all(&package)
+        .unwrap();
     cf.flush().unwrap();
 }
 
@@ -716,7 +989,11 @@ fn a_50_mb_single_line_is_refused_quickly() {
     assert!(r.elapsed < Duration::from_secs(10), "{:?}", r.elapsed);
     // The file is held twice at most (bytes, then text): about 100 MB, never gigabytes.
     assert!(r.peak_kib < 400 * 1024, "peak memory {} KiB", r.peak_kib);
-    eprintln!("50 MB line: refused in {:.2} s, peak memory {} MiB", r.elapsed.as_secs_f64(), r.peak_kib / 1024);
+    eprintln!(
+        "50 MB line: refused in {:.2} s, peak memory {} MiB",
+        r.elapsed.as_secs_f64(),
+        r.peak_kib / 1024
+    );
     let _ = std::fs::remove_dir_all(&c.dir); // 50 MB of scratch
 }
 
@@ -738,18 +1015,48 @@ fn a_directory_of_symlink_loops() {
     symlink("nowhere.csv", d.join("sub/missing.csv")).unwrap(); // a link to nothing
     let before = snapshot(&c.out);
     let r = c.ingest(&d);
-    assert!(r.elapsed < Duration::from_secs(30), "the walk ends: {:?}", r.elapsed);
+    assert!(
+        r.elapsed < Duration::from_secs(30),
+        "the walk ends: {:?}",
+        r.elapsed
+    );
     assert_eq!(r.code, Some(1), "{}", r.stderr);
-    for (l, why) in [("loop_a", "Too many levels of symbolic links"), ("loop_b", "Too many levels of symbolic links"), ("sub/missing.csv", "No such file or directory")] {
-        let w = format!("warning: {}: a symbolic link that cannot be followed ({why} (os error ", d.join(l).display());
+    for (l, why) in [
+        ("loop_a", "Too many levels of symbolic links"),
+        ("loop_b", "Too many levels of symbolic links"),
+        ("sub/missing.csv", "No such file or directory"),
+    ] {
+        let w = format!(
+            "warning: {}: a symbolic link that cannot be followed ({why} (os error ",
+            d.join(l).display()
+        );
         assert!(r.stderr.contains(&w), "{w}\n{}", r.stderr);
     }
     assert_eq!(r.stderr.matches("warning: ").count(), 3, "{}", r.stderr);
-    assert!(r.stdout.contains("sub/up") && r.stdout.contains("self") && r.stdout.contains("sub/again.csv"), "links to what was already read are listed: {}", r.stdout);
+    assert!(
+        r.stdout.contains("sub/up")
+            && r.stdout.contains("self")
+            && r.stdout.contains("sub/again.csv"),
+        "links to what was already read are listed: {}",
+        r.stdout
+    );
     // The file was read once: as many results as the published file gives.
     let (orig, _, _, _) = read(&raw(KS2));
     let s = Store::at(c.store());
-    let all = query_results(s.scan("results").unwrap(), &ResultFilter { dataset: Some("ks2_performance_tables".into()), year: Some(orig[0].0), ..Default::default() }).unwrap();
-    assert_eq!(all.iter().filter(|r| r.source_file.contains("input/")).count(), orig.len());
+    let all = query_results(
+        s.scan("results").unwrap(),
+        &ResultFilter {
+            dataset: Some("ks2_performance_tables".into()),
+            year: Some(orig[0].0),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        all.iter()
+            .filter(|r| r.source_file.contains("input/"))
+            .count(),
+        orig.len()
+    );
     assert_ne!(snapshot(&c.out), before, "the store was written");
 }

@@ -45,7 +45,9 @@ fn rename(data: &Path) -> Vec<String> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "csv") && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("Borsetshire")) {
+            } else if p.extension().is_some_and(|x| x == "csv")
+                && std::fs::read_to_string(&p).is_ok_and(|t| t.contains("Borsetshire"))
+            {
                 files.push(p);
             }
         }
@@ -53,9 +55,15 @@ fn rename(data: &Path) -> Vec<String> {
     files.sort();
     assert!(files.len() >= 4, "{files:?}");
     for f in files {
-        let mut rd = csv::ReaderBuilder::new().flexible(true).from_path(&f).unwrap();
+        let mut rd = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_path(&f)
+            .unwrap();
         let header = rd.headers().unwrap().clone();
-        let mut rows: Vec<Vec<String>> = rd.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+        let mut rows: Vec<Vec<String>> = rd
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect();
         for r in rows.iter_mut() {
             for v in r.iter_mut().filter(|v| *v == "Borsetshire") {
                 *v = LA_NAME.into();
@@ -63,15 +71,26 @@ fn rename(data: &Path) -> Vec<String> {
         }
         if f.ends_with("gias/edubase_extract.csv") {
             let col = |n: &str| header.iter().position(|h| h == n).unwrap();
-            let (urn, la, name, group) = (col("URN"), col("LA (code)"), col("EstablishmentName"), col("EstablishmentTypeGroup (name)"));
-            for r in rows.iter_mut().filter(|r| r[la] == "650" && r[group] == "Local authority maintained schools") {
+            let (urn, la, name, group) = (
+                col("URN"),
+                col("LA (code)"),
+                col("EstablishmentName"),
+                col("EstablishmentTypeGroup (name)"),
+            );
+            for r in rows
+                .iter_mut()
+                .filter(|r| r[la] == "650" && r[group] == "Local authority maintained schools")
+            {
                 if urns.len() < names.len() {
                     r[name] = names[urns.len()].0.clone();
                     urns.push(r[urn].clone());
                 }
             }
         }
-        let mut w = csv::WriterBuilder::new().flexible(true).from_path(&f).unwrap();
+        let mut w = csv::WriterBuilder::new()
+            .flexible(true)
+            .from_path(&f)
+            .unwrap();
         w.write_record(&header).unwrap();
         for r in rows {
             w.write_record(&r).unwrap();
@@ -84,7 +103,11 @@ fn rename(data: &Path) -> Vec<String> {
 
 fn attain(dir: &Path, args: &[&str]) {
     let out = bin().current_dir(dir).args(args).output().unwrap();
-    assert!(out.status.success(), "attain {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "attain {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 fn cell(sheet: &calamine::Range<Data>, row: u32, col: u32) -> Data {
@@ -97,7 +120,11 @@ fn zip_text(path: &Path, name: &str) -> String {
 
 fn sheet_xml(path: &Path) -> Vec<String> {
     let z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    let names: Vec<String> = z.file_names().map(|n| n.unwrap().to_string()).filter(|n| n.starts_with("xl/worksheets/sheet")).collect();
+    let names: Vec<String> = z
+        .file_names()
+        .map(|n| n.unwrap().to_string())
+        .filter(|n| n.starts_with("xl/worksheets/sheet"))
+        .collect();
     names.iter().map(|n| zip_text(path, n)).collect()
 }
 
@@ -108,23 +135,81 @@ fn squash(s: &str) -> String {
 #[test]
 fn awkward_names_render_literally_in_every_output() {
     let dir = scratch("escaping");
-    attain(&dir, &["demo", "--schools", "1500", "--las", "20", "--out", "data"]);
+    attain(
+        &dir,
+        &["demo", "--schools", "1500", "--las", "20", "--out", "data"],
+    );
     let urns = rename(&dir.join("data"));
     attain(&dir, &["ingest", "data", "--store", "store"]);
     let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/rules/merton.toml");
-    attain(&dir, &["booklet", "--store", "store", "--la", "650", "--out", "booklets"]);
-    attain(&dir, &["targets", "forms", "--store", "store", "--la", "650", "--out", "forms"]);
-    attain(&dir, &["categorise", "--store", "store", "--rules", rules, "--la", "650", "--out", "register"]);
-    attain(&dir, &["workbook", "--store", "store", "--la", "650", "--rules", rules, "--out", "workbook/650.xlsx"]);
-    attain(&dir, &["charts", "--store", "store", "--la", "650", "--out", "charts"]);
+    attain(
+        &dir,
+        &[
+            "booklet", "--store", "store", "--la", "650", "--out", "booklets",
+        ],
+    );
+    attain(
+        &dir,
+        &[
+            "targets", "forms", "--store", "store", "--la", "650", "--out", "forms",
+        ],
+    );
+    attain(
+        &dir,
+        &[
+            "categorise",
+            "--store",
+            "store",
+            "--rules",
+            rules,
+            "--la",
+            "650",
+            "--out",
+            "register",
+        ],
+    );
+    attain(
+        &dir,
+        &[
+            "workbook",
+            "--store",
+            "store",
+            "--la",
+            "650",
+            "--rules",
+            rules,
+            "--out",
+            "workbook/650.xlsx",
+        ],
+    );
+    attain(
+        &dir,
+        &[
+            "charts", "--store", "store", "--la", "650", "--out", "charts",
+        ],
+    );
 
     // File names: inside the output directory, as the slug says, whatever the name.
     for top in std::fs::read_dir(&dir).unwrap() {
         let n = top.unwrap().file_name().to_string_lossy().to_string();
-        assert!(["data", "store", "booklets", "forms", "register", "workbook", "charts"].contains(&n.as_str()), "{n} was written outside the output directories");
+        assert!(
+            ["data", "store", "booklets", "forms", "register", "workbook", "charts"]
+                .contains(&n.as_str()),
+            "{n} was written outside the output directories"
+        );
     }
-    let booklets: Vec<String> = std::fs::read_dir(dir.join("booklets")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    assert_eq!({ let mut b = booklets; b.sort(); b }, ["650", "index.html"]);
+    let booklets: Vec<String> = std::fs::read_dir(dir.join("booklets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert_eq!(
+        {
+            let mut b = booklets;
+            b.sort();
+            b
+        },
+        ["650", "index.html"]
+    );
     let html_index = std::fs::read_to_string(dir.join("booklets/index.html")).unwrap();
     assert!(!html_index.contains("<script"));
     let mut all_html = String::new();
@@ -136,22 +221,41 @@ fn awkward_names_render_literally_in_every_output() {
         for p in [&html_path, &pdf_path, &form] {
             assert!(p.exists(), "{} for {name:?}", p.display());
         }
-        assert!(pdf_path.file_name().unwrap().len() < 100, "long names are capped");
+        assert!(
+            pdf_path.file_name().unwrap().len() < 100,
+            "long names are capped"
+        );
 
         // HTML: the name escaped, in a direction-neutral element, never markup.
         let html = std::fs::read_to_string(&html_path).unwrap();
-        assert!(html.contains(&format!("<title>{html_name}: Achievement and Target Setting Booklet 2018&#x2f;19</title>")), "{name:?}");
-        assert!(html.contains(&format!("<h1 dir=\"auto\">{html_name}</h1>")), "{name:?}");
-        assert!(html.contains(&format!("<p class=\"sub\"><bdi>{LA_HTML}</bdi> school improvement</p>")));
+        assert!(
+            html.contains(&format!(
+                "<title>{html_name}: Achievement and Target Setting Booklet 2018&#x2f;19</title>"
+            )),
+            "{name:?}"
+        );
+        assert!(
+            html.contains(&format!("<h1 dir=\"auto\">{html_name}</h1>")),
+            "{name:?}"
+        );
+        assert!(html.contains(&format!(
+            "<p class=\"sub\"><bdi>{LA_HTML}</bdi> school improvement</p>"
+        )));
         assert!(html.contains(&format!("URN {urn} · <bdi>{LA_HTML}</bdi> (650)")));
-        assert!(html_index.contains(&format!("<td dir=\"auto\">{html_name}</td>")), "{name:?} in the index");
+        assert!(
+            html_index.contains(&format!("<td dir=\"auto\">{html_name}</td>")),
+            "{name:?} in the index"
+        );
         assert!(html_index.contains(&format!("<a href=\"650&#x2f;{urn}-{slug}.html\">HTML</a>")));
         all_html.push_str(&html);
 
         // PDF: the text the reader sees is the name, character for character.
         if let Some(text) = poppler("pdftotext", &[], &pdf_path) {
             let first_page = text.split('\u{c}').next().unwrap();
-            assert!(first_page.starts_with(&format!("{LA_NAME} school improvement\n")), "{first_page}");
+            assert!(
+                first_page.starts_with(&format!("{LA_NAME} school improvement\n")),
+                "{first_page}"
+            );
             // Right to left: pdftotext gives a line in visual order and marks the run as
             // right-to-left embedding (U+202B ... U+202C). The Hebrew name's closing digit is
             // at the left end of its line, where right-to-left reading ends.
@@ -161,7 +265,11 @@ fn awkward_names_render_literally_in_every_output() {
                 _ => None,
             };
             if let Some(line) = rtl {
-                assert_eq!(first_page.lines().nth(2), Some(line), "{name:?}: {first_page:?}");
+                assert_eq!(
+                    first_page.lines().nth(2),
+                    Some(line),
+                    "{name:?}: {first_page:?}"
+                );
             } else {
                 // Long names wrap, at spaces or (without one) inside a word: compared without
                 // whitespace, every character is there in order.
@@ -173,57 +281,131 @@ fn awkward_names_render_literally_in_every_output() {
         // Target form: the name and the LA's are text cells, exactly as given.
         let mut wb = open_workbook_auto(&form).unwrap();
         let sheet = wb.worksheet_range("Targets").unwrap();
-        assert_eq!(cell(&sheet, 2, 1), Data::String(name.clone()), "B3 of {}", form.display());
-        assert_eq!(cell(&sheet, 4, 1), Data::String(LA_NAME.into()), "B5 of {}", form.display());
+        assert_eq!(
+            cell(&sheet, 2, 1),
+            Data::String(name.clone()),
+            "B3 of {}",
+            form.display()
+        );
+        assert_eq!(
+            cell(&sheet, 4, 1),
+            Data::String(LA_NAME.into()),
+            "B5 of {}",
+            form.display()
+        );
     }
-    assert!(!all_html.contains("<script") && !all_html.contains("<i>shire") && !all_html.contains("<lab>"), "no markup from a name reaches the HTML");
+    assert!(
+        !all_html.contains("<script")
+            && !all_html.contains("<i>shire")
+            && !all_html.contains("<lab>"),
+        "no markup from a name reaches the HTML"
+    );
     // The LA workbook: every school of the LA on the Categories sheet, names as text.
     let wb_path = dir.join("workbook/650.xlsx");
     let mut wb = open_workbook_auto(&wb_path).unwrap();
     let rankings = wb.worksheet_range("Rankings").unwrap();
-    let Data::String(note) = cell(&rankings, 0, 0) else { panic!("A1 of Rankings") };
-    assert!(note.starts_with(&format!("Rankings of every headline measure, latest year: {LA_NAME} (650). Made by attain")), "{note}");
+    let Data::String(note) = cell(&rankings, 0, 0) else {
+        panic!("A1 of Rankings")
+    };
+    assert!(
+        note.starts_with(&format!(
+            "Rankings of every headline measure, latest year: {LA_NAME} (650). Made by attain"
+        )),
+        "{note}"
+    );
     let cats = wb.worksheet_range("Categories").unwrap();
     let header: Vec<Data> = cats.rows().nth(1).unwrap().to_vec();
-    let (urn_col, name_col) = (header.iter().position(|h| h == &Data::String("urn".into())).unwrap(), header.iter().position(|h| h == &Data::String("school_name".into())).unwrap());
+    let (urn_col, name_col) = (
+        header
+            .iter()
+            .position(|h| h == &Data::String("urn".into()))
+            .unwrap(),
+        header
+            .iter()
+            .position(|h| h == &Data::String("school_name".into()))
+            .unwrap(),
+    );
     for (urn, (name, _, _)) in urns.iter().zip(names()) {
-        let row = cats.rows().find(|r| r[urn_col] == Data::String(urn.clone())).unwrap_or_else(|| panic!("{urn} not on the Categories sheet"));
+        let row = cats
+            .rows()
+            .find(|r| r[urn_col] == Data::String(urn.clone()))
+            .unwrap_or_else(|| panic!("{urn} not on the Categories sheet"));
         assert_eq!(row[name_col], Data::String(name), "URN {urn}");
     }
     // A name that looks like a formula is stored as a string: no cell has a formula.
     for (i, xml) in sheet_xml(&wb_path).iter().enumerate() {
-        assert!(!xml.contains("<f>") && !xml.contains("<f "), "sheet {} has a formula", i + 1);
+        assert!(
+            !xml.contains("<f>") && !xml.contains("<f "),
+            "sheet {} has a formula",
+            i + 1
+        );
     }
-    assert!(zip_text(&wb_path, "docProps/core.xml").contains("<dc:title>Borset &amp; &lt;i&gt;shire&lt;/i&gt; \"#1\" $LA: LA workbook</dc:title>"));
+    assert!(zip_text(&wb_path, "docProps/core.xml").contains(
+        "<dc:title>Borset &amp; &lt;i&gt;shire&lt;/i&gt; \"#1\" $LA: LA workbook</dc:title>"
+    ));
 
     // The register, CSV and xlsx: the same names back, exactly.
     let mut rd = csv::Reader::from_path(dir.join("register/schools-causing-concern.csv")).unwrap();
     let h = rd.headers().unwrap().clone();
-    let (u, n) = (h.iter().position(|x| x == "urn").unwrap(), h.iter().position(|x| x == "school_name").unwrap());
-    let csv_rows: Vec<(String, String)> = rd.records().map(|r| r.unwrap()).map(|r| (r[u].to_string(), r[n].to_string())).collect();
+    let (u, n) = (
+        h.iter().position(|x| x == "urn").unwrap(),
+        h.iter().position(|x| x == "school_name").unwrap(),
+    );
+    let csv_rows: Vec<(String, String)> = rd
+        .records()
+        .map(|r| r.unwrap())
+        .map(|r| (r[u].to_string(), r[n].to_string()))
+        .collect();
     let reg_path = dir.join("register/schools-causing-concern.xlsx");
     let mut wb = open_workbook_auto(&reg_path).unwrap();
     let reg = wb.worksheet_range("Register").unwrap();
     let mut on_register = 0;
     for (urn, (name, _, _)) in urns.iter().zip(names()) {
-        let Some((_, csv_name)) = csv_rows.iter().find(|r| &r.0 == urn) else { continue };
+        let Some((_, csv_name)) = csv_rows.iter().find(|r| &r.0 == urn) else {
+            continue;
+        };
         on_register += 1;
         assert_eq!(csv_name, &name);
-        let row = reg.rows().find(|r| r[0] == Data::String(urn.clone())).unwrap();
+        let row = reg
+            .rows()
+            .find(|r| r[0] == Data::String(urn.clone()))
+            .unwrap();
         assert_eq!(row[1], Data::String(name.clone()));
     }
-    assert_eq!(on_register, csv_rows.iter().filter(|r| urns.contains(&r.0)).count());
-    assert!(on_register >= 1, "at least one renamed school is on the register, so the check means something");
+    assert_eq!(
+        on_register,
+        csv_rows.iter().filter(|r| urns.contains(&r.0)).count()
+    );
+    assert!(
+        on_register >= 1,
+        "at least one renamed school is on the register, so the check means something"
+    );
     for xml in sheet_xml(&reg_path) {
         assert!(!xml.contains("<f>"));
     }
 
     // Charts: the LA's name in SVG titles and labels is escaped; charts.json keeps it as it is.
-    let charts: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join("charts/charts.json")).unwrap()).unwrap();
-    let ofsted = charts["charts"].as_array().unwrap().iter().find(|c| c["name"] == "650-ofsted-good-or-outstanding").unwrap();
-    assert_eq!(ofsted["title"], format!("Schools and pupils in good or outstanding schools: {LA_NAME}"));
-    let svg = std::fs::read_to_string(dir.join("charts/650-ofsted-good-or-outstanding.svg")).unwrap();
-    assert!(svg.contains(&format!(">\nSchools and pupils in good or outstanding schools: {LA_SVG}\n</text>")), "{}", &svg[..svg.len().min(3000)]);
+    let charts: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("charts/charts.json")).unwrap()).unwrap();
+    let ofsted = charts["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "650-ofsted-good-or-outstanding")
+        .unwrap();
+    assert_eq!(
+        ofsted["title"],
+        format!("Schools and pupils in good or outstanding schools: {LA_NAME}")
+    );
+    let svg =
+        std::fs::read_to_string(dir.join("charts/650-ofsted-good-or-outstanding.svg")).unwrap();
+    assert!(
+        svg.contains(&format!(
+            ">\nSchools and pupils in good or outstanding schools: {LA_SVG}\n</text>"
+        )),
+        "{}",
+        &svg[..svg.len().min(3000)]
+    );
     for e in std::fs::read_dir(dir.join("charts")).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "svg") {
@@ -239,28 +421,77 @@ fn awkward_names_render_literally_in_every_output() {
 fn file_names_stay_inside_the_output_directory() {
     let out = Path::new("/out");
     let p = |la: &str, urn: &str, name: &str| school_path(out, la, urn, &slug(name), "html");
-    assert_eq!(p("650", "100001", "../../etc/passwd"), PathBuf::from("/out/650/100001-etc-passwd.html"));
-    assert_eq!(p("../../650", "100001", "a/b\\c"), PathBuf::from("/out/650/100001-a-b-c.html"));
-    assert_eq!(p("/", "/", "/"), PathBuf::from("/out/unknown/unknown-school.html"));
-    assert_eq!(p("", "", ""), PathBuf::from("/out/unknown/unknown-school.html"));
-    assert_eq!(p("650", "1/../2", "مدرسة"), PathBuf::from("/out/650/12-school.html"));
-    assert_eq!(p("650", "100001", "..."), PathBuf::from("/out/650/100001-school.html"));
-    assert_eq!(p(&"9".repeat(300), &"1".repeat(300), &"x".repeat(10_000)), PathBuf::from(format!("/out/{}/{}-{}.html", "9".repeat(20), "1".repeat(20), "x".repeat(60))));
+    assert_eq!(
+        p("650", "100001", "../../etc/passwd"),
+        PathBuf::from("/out/650/100001-etc-passwd.html")
+    );
+    assert_eq!(
+        p("../../650", "100001", "a/b\\c"),
+        PathBuf::from("/out/650/100001-a-b-c.html")
+    );
+    assert_eq!(
+        p("/", "/", "/"),
+        PathBuf::from("/out/unknown/unknown-school.html")
+    );
+    assert_eq!(
+        p("", "", ""),
+        PathBuf::from("/out/unknown/unknown-school.html")
+    );
+    assert_eq!(
+        p("650", "1/../2", "مدرسة"),
+        PathBuf::from("/out/650/12-school.html")
+    );
+    assert_eq!(
+        p("650", "100001", "..."),
+        PathBuf::from("/out/650/100001-school.html")
+    );
+    assert_eq!(
+        p(&"9".repeat(300), &"1".repeat(300), &"x".repeat(10_000)),
+        PathBuf::from(format!(
+            "/out/{}/{}-{}.html",
+            "9".repeat(20),
+            "1".repeat(20),
+            "x".repeat(60)
+        ))
+    );
     let long = p("650", "100001", &"Long school name ".repeat(100));
-    assert_eq!(long.file_name().unwrap().to_string_lossy(), "100001-long-school-name-long-school-name-long-school-name-long-scho.html");
+    assert_eq!(
+        long.file_name().unwrap().to_string_lossy(),
+        "100001-long-school-name-long-school-name-long-school-name-long-scho.html"
+    );
 
-    assert_eq!(form_path(out, "650", "100001", "../../x"), PathBuf::from("/out/650/100001-x-targets.xlsx"));
-    assert_eq!(form_path(out, "650", "100001", ""), PathBuf::from("/out/650/100001-school-targets.xlsx"));
-    assert_eq!(form_path(out, "..", "..", "/"), PathBuf::from("/out/unknown/unknown-school-targets.xlsx"));
+    assert_eq!(
+        form_path(out, "650", "100001", "../../x"),
+        PathBuf::from("/out/650/100001-x-targets.xlsx")
+    );
+    assert_eq!(
+        form_path(out, "650", "100001", ""),
+        PathBuf::from("/out/650/100001-school-targets.xlsx")
+    );
+    assert_eq!(
+        form_path(out, "..", "..", "/"),
+        PathBuf::from("/out/unknown/unknown-school-targets.xlsx")
+    );
     assert!(form_path(out, "650", "100001", &"ש".repeat(5000)).starts_with("/out/650"));
 
     assert_eq!(file_stem("650-gap-../../x"), "650-gap-x");
     assert_eq!(file_stem("../../"), "chart");
-    assert_eq!(file_stem("E10000014-ks2 <rwm> & more"), "E10000014-ks2-rwm-more");
+    assert_eq!(
+        file_stem("E10000014-ks2 <rwm> & more"),
+        "E10000014-ks2-rwm-more"
+    );
     assert_eq!(file_stem(&"a".repeat(500)).len(), 100);
     // Every path above is relative to /out after its first component.
-    for q in [p("../..", "..", "../.."), form_path(out, "/etc", "../", "../../etc/cron.d/x")] {
-        assert!(q.components().all(|c| !matches!(c, std::path::Component::ParentDir)), "{}", q.display());
+    for q in [
+        p("../..", "..", "../.."),
+        form_path(out, "/etc", "../", "../../etc/cron.d/x"),
+    ] {
+        assert!(
+            q.components()
+                .all(|c| !matches!(c, std::path::Component::ParentDir)),
+            "{}",
+            q.display()
+        );
         assert_eq!(q.parent().unwrap().parent().unwrap(), out);
     }
 }
@@ -269,12 +500,34 @@ fn file_names_stay_inside_the_output_directory() {
 /// `_xHHHH_` escapes Excel would otherwise decode, and right-to-left text.
 #[test]
 fn text_cells_in_workbooks_read_back_exactly() {
-    let awkward = ["=1+1", "+SUM(A1:A2)", "-2+3", "@cmd", "<b>&amp;</b>", "Fish _x0041_ Chips", "מדרסה \"quoted\" 'single'", "tab\there"];
+    let awkward = [
+        "=1+1",
+        "+SUM(A1:A2)",
+        "-2+3",
+        "@cmd",
+        "<b>&amp;</b>",
+        "Fish _x0041_ Chips",
+        "מדרסה \"quoted\" 'single'",
+        "tab\there",
+    ];
     let mut rep = attain::output::Report::new(&["urn", "school_name"]);
     for (i, a) in awkward.iter().enumerate() {
-        rep.push(vec![serde_json::json!(format!("{}", 100000 + i)), serde_json::json!(a)]);
+        rep.push(vec![
+            serde_json::json!(format!("{}", 100000 + i)),
+            serde_json::json!(a),
+        ]);
     }
-    let bytes = attain::render::workbook::xlsx(&[attain::render::workbook::Sheet { name: "Register", report: &rep, frozen_columns: 2, notes: vec![LA_NAME.into()] }], LA_NAME, 2019).unwrap();
+    let bytes = attain::render::workbook::xlsx(
+        &[attain::render::workbook::Sheet {
+            name: "Register",
+            report: &rep,
+            frozen_columns: 2,
+            notes: vec![LA_NAME.into()],
+        }],
+        LA_NAME,
+        2019,
+    )
+    .unwrap();
     let dir = scratch("xlsx-text");
     let path = dir.join("t.xlsx");
     std::fs::write(&path, &bytes).unwrap();
@@ -282,8 +535,15 @@ fn text_cells_in_workbooks_read_back_exactly() {
     let sheet = wb.worksheet_range("Register").unwrap();
     assert_eq!(cell(&sheet, 0, 0), Data::String(LA_NAME.into()));
     for (i, a) in awkward.iter().enumerate() {
-        assert_eq!(cell(&sheet, 2 + i as u32, 1), Data::String(a.to_string()), "row {}", i + 3);
+        assert_eq!(
+            cell(&sheet, 2 + i as u32, 1),
+            Data::String(a.to_string()),
+            "row {}",
+            i + 3
+        );
     }
     assert!(sheet_xml(&path).iter().all(|x| !x.contains("<f>")));
-    assert!(zip_text(&path, "docProps/core.xml").contains("<dcterms:created xsi:type=\"dcterms:W3CDTF\">2019-08-31T00:00:00Z</dcterms:created>"));
+    assert!(zip_text(&path, "docProps/core.xml").contains(
+        "<dcterms:created xsi:type=\"dcterms:W3CDTF\">2019-08-31T00:00:00Z</dcterms:created>"
+    ));
 }

@@ -49,24 +49,82 @@ impl Rng {
 
 /// Tokens that mean something to the parsers.
 const TOKENS: &[&str] = &[
-    "SUPP", "NE", "NP", "NA", "x", "c", "z", "k", "-", "..", "LOWCOV", "", " ", "1e400", "-1e400", "12..5", "1e-400", "NaN", "inf", "-0", "0", "68%", "45.4%", "1,234", "12,818.5",
-    "7.0000000000000007E-2", "%", "e5", "1e", "+", "--1", "\"", "\"\"", ",", ";", "\t", "\r\n", "\n", "\r", "\u{feff}", "\u{0}", "\u{2019}", "£", "NAT", "3", "URN", "RECTYPE",
-    "99999999999999999999999999", "0.56999999999999995", "1.7976931348623157e308", "4.9e-324", "２", "١٢",
+    "SUPP",
+    "NE",
+    "NP",
+    "NA",
+    "x",
+    "c",
+    "z",
+    "k",
+    "-",
+    "..",
+    "LOWCOV",
+    "",
+    " ",
+    "1e400",
+    "-1e400",
+    "12..5",
+    "1e-400",
+    "NaN",
+    "inf",
+    "-0",
+    "0",
+    "68%",
+    "45.4%",
+    "1,234",
+    "12,818.5",
+    "7.0000000000000007E-2",
+    "%",
+    "e5",
+    "1e",
+    "+",
+    "--1",
+    "\"",
+    "\"\"",
+    ",",
+    ";",
+    "\t",
+    "\r\n",
+    "\n",
+    "\r",
+    "\u{feff}",
+    "\u{0}",
+    "\u{2019}",
+    "£",
+    "NAT",
+    "3",
+    "URN",
+    "RECTYPE",
+    "99999999999999999999999999",
+    "0.56999999999999995",
+    "1.7976931348623157e308",
+    "4.9e-324",
+    "２",
+    "١٢",
 ];
 
 fn random_cell(rng: &mut Rng) -> String {
     match rng.below(6) {
         0 => TOKENS[rng.below(TOKENS.len())].to_string(),
         1 => format!("{}", f64::from_bits(rng.next())),
-        2 => format!("{}{}", rng.below(1000), if rng.chance(50) { "%" } else { "" }),
+        2 => format!(
+            "{}{}",
+            rng.below(1000),
+            if rng.chance(50) { "%" } else { "" }
+        ),
         3 => {
             let len = rng.below(12);
-            (0..len).map(|_| b"0123456789.eE+-,% x"[rng.below(19)] as char).collect()
+            (0..len)
+                .map(|_| b"0123456789.eE+-,% x"[rng.below(19)] as char)
+                .collect()
         }
         4 => "9".repeat(rng.below(2000)),
         _ => {
             let len = rng.below(8);
-            (0..len).map(|_| char::from_u32(rng.below(0x3000) as u32).unwrap_or('?')).collect()
+            (0..len)
+                .map(|_| char::from_u32(rng.below(0x3000) as u32).unwrap_or('?'))
+                .collect()
         }
     }
 }
@@ -84,33 +142,79 @@ struct Seed {
 fn seeds(raw: &Path) -> Vec<Seed> {
     let csvs = [
         ("clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv", 40),
-        ("clarelgibson-hants-surrey/data-in/2018-2019_936_ks4final.csv", 30),
+        (
+            "clarelgibson-hants-surrey/data-in/2018-2019_936_ks4final.csv",
+            30,
+        ),
         ("kspdeveloper-perf-tables/england_census.csv", 200),
         ("kspdeveloper-perf-tables/england_abs.csv", 200),
         ("kspdeveloper-perf-tables/england_ks4provisional.csv", 200),
         ("kspdeveloper-perf-tables/england_ks4-pupdest.csv", 100),
-        ("calvinchankf-uk-schools/data_2024-2025/england_census.csv", 200),
+        (
+            "calvinchankf-uk-schools/data_2024-2025/england_census.csv",
+            200,
+        ),
         ("dfe-csc-outcomes-enablers/data-raw/ks2_la.csv", 200),
-        ("dfe-csc-outcomes-enablers/data-raw/cla_number_and_rate_per_10k_children.csv", 200),
-        ("dfe-csc-outcomes-enablers/data-raw/New_Statistical_Neighbour_Groupings_April_2021.csv", 160),
-        ("dfe-csc-outcomes-enablers/data-raw/sn_model_2025_wide.csv", 160),
-        ("clarelgibson-hants-surrey/data-in/info/retired/20220420_gias.csv", 60),
+        (
+            "dfe-csc-outcomes-enablers/data-raw/cla_number_and_rate_per_10k_children.csv",
+            200,
+        ),
+        (
+            "dfe-csc-outcomes-enablers/data-raw/New_Statistical_Neighbour_Groupings_April_2021.csv",
+            160,
+        ),
+        (
+            "dfe-csc-outcomes-enablers/data-raw/sn_model_2025_wide.csv",
+            160,
+        ),
+        (
+            "clarelgibson-hants-surrey/data-in/info/retired/20220420_gias.csv",
+            60,
+        ),
         ("dfe-lait/01_data/02_prod/lait_data_dictionary.csv", 40),
-        ("dfe-ees-test-data/csvs/large/KS4_2018_LA_Char_Testdata.csv", 200),
+        (
+            "dfe-ees-test-data/csvs/large/KS4_2018_LA_Char_Testdata.csv",
+            200,
+        ),
         ("kspdeveloper-perf-tables/la_and_region_codes_meta.csv", 200),
     ];
     let mut out = Vec::new();
     for (rel, lines) in csvs {
         let bytes = std::fs::read(raw.join(rel)).unwrap();
         let mut cut = 0;
-        for (n, _) in bytes.iter().enumerate().filter(|(_, &b)| b == b'\n').take(lines) {
+        for (n, _) in bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .take(lines)
+        {
             cut = n + 1;
         }
         let cut = if cut == 0 { bytes.len() } else { cut };
-        out.push(Seed { name: Path::new(rel).file_name().unwrap().to_string_lossy().into_owned(), bytes: bytes[..cut].to_vec(), csv: true });
+        out.push(Seed {
+            name: Path::new(rel)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            bytes: bytes[..cut].to_vec(),
+            csv: true,
+        });
     }
-    for rel in ["dfe-lait/01_data/02_prod/la_code_list.xlsx", "dfe-lait/01_data/02_prod/sn_april_2021.xlsx", "calvinchankf-uk-schools/metadata_2024-2025/abbreviations.xlsx"] {
-        out.push(Seed { name: Path::new(rel).file_name().unwrap().to_string_lossy().into_owned(), bytes: std::fs::read(raw.join(rel)).unwrap(), csv: false });
+    for rel in [
+        "dfe-lait/01_data/02_prod/la_code_list.xlsx",
+        "dfe-lait/01_data/02_prod/sn_april_2021.xlsx",
+        "calvinchankf-uk-schools/metadata_2024-2025/abbreviations.xlsx",
+    ] {
+        out.push(Seed {
+            name: Path::new(rel)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned(),
+            bytes: std::fs::read(raw.join(rel)).unwrap(),
+            csv: false,
+        });
     }
     out
 }
@@ -126,7 +230,10 @@ fn mutate_bytes(rng: &mut Rng, b: &mut Vec<u8>) {
             }
             1 if n > 0 => {
                 let i = rng.below(n);
-                b[i] = [0u8, 0xFF, 0xFE, b'"', b',', b';', b'\t', b'\r', b'\n', 0xEF, 0xBB, 0xBF, 0x80, 0xC3][rng.below(14)];
+                b[i] = [
+                    0u8, 0xFF, 0xFE, b'"', b',', b';', b'\t', b'\r', b'\n', 0xEF, 0xBB, 0xBF, 0x80,
+                    0xC3,
+                ][rng.below(14)];
             }
             2 => {
                 let i = rng.below(n + 1);
@@ -173,7 +280,11 @@ fn mutate_cells(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
         match rng.below(5) {
             0 | 1 | 2 => {
                 // Replace one cell (skipping the header most of the time).
-                let i = if rng.chance(90) && n > 1 { 1 + rng.below(n - 1) } else { rng.below(n) };
+                let i = if rng.chance(90) && n > 1 {
+                    1 + rng.below(n - 1)
+                } else {
+                    rng.below(n)
+                };
                 let mut cells: Vec<String> = lines[i].split(',').map(str::to_string).collect();
                 let j = rng.below(cells.len());
                 cells[j] = random_cell(rng);
@@ -222,7 +333,9 @@ fn workbook_from(rng: &mut Rng, csv_bytes: &[u8]) -> Vec<u8> {
         let rows = if rng.chance(70) { 6 } else { 60 };
         let (r0, c0) = (rng.below(rows) as u32, rng.below(40) as u16);
         let (r1, c1) = (r0 + rng.below(3) as u32, c0 + rng.below(4) as u16);
-        let overlaps = merged.iter().any(|&(a0, b0, a1, b1)| r0 <= a1 && a0 <= r1 && c0 <= b1 && b0 <= c1);
+        let overlaps = merged
+            .iter()
+            .any(|&(a0, b0, a1, b1)| r0 <= a1 && a0 <= r1 && c0 <= b1 && b0 <= c1);
         if (r0, c0) != (r1, c1) && !overlaps {
             merged.push((r0, c0, r1, c1));
             let _ = ws.merge_range(r0, c0, r1, c1, TOKENS[rng.below(TOKENS.len())], &f);
@@ -238,9 +351,18 @@ fn workbook_from(rng: &mut Rng, csv_bytes: &[u8]) -> Vec<u8> {
 fn check_outcome(o: &FileOutcome) -> Result<(), String> {
     if let FileOutcome::Ingested { batch, tables, .. } = o {
         for r in &batch.results {
-            for (what, v) in [("value", r.value), ("cohort", r.cohort), ("numerator", r.numerator), ("ci_low", r.ci_low), ("ci_high", r.ci_high)] {
+            for (what, v) in [
+                ("value", r.value),
+                ("cohort", r.cohort),
+                ("numerator", r.numerator),
+                ("ci_low", r.ci_low),
+                ("ci_high", r.ci_high),
+            ] {
                 if v.is_some_and(|v| !v.is_finite()) {
-                    return Err(format!("row {} column {}: {what} is {v:?}", r.source_row, r.source_column));
+                    return Err(format!(
+                        "row {} column {}: {what} is {v:?}",
+                        r.source_row, r.source_column
+                    ));
                 }
             }
         }
@@ -267,7 +389,13 @@ fn run_reader(opts: &IngestOptions, name: &str, bytes: &[u8]) -> Result<&'static
             FileOutcome::Unrecognised { .. } => "not recognised",
             FileOutcome::Failed(_) => "refused with an error",
         }),
-        Err(p) => Err(format!("panic: {}", p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default())),
+        Err(p) => Err(format!(
+            "panic: {}",
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default()
+        )),
     }
 }
 
@@ -280,7 +408,9 @@ fn run_value(s: &str) -> Result<(), String> {
                 return Err(format!("{s:?} gave {:?}", c.value));
             }
             if c.value.is_some() != (c.status == attain::value::Status::Ok) {
-                return Err(format!("{s:?} gave {c:?}: a value goes with status ok, and only then"));
+                return Err(format!(
+                    "{s:?} gave {c:?}: a value goes with status ok, and only then"
+                ));
             }
             Ok(())
         }
@@ -293,7 +423,10 @@ fn random_value_text(rng: &mut Rng) -> String {
         0 => random_cell(rng),
         1 => {
             // Two or three pieces glued together.
-            (0..2 + rng.below(2)).map(|_| random_cell(rng)).collect::<Vec<_>>().join(if rng.chance(30) { " " } else { "" })
+            (0..2 + rng.below(2))
+                .map(|_| random_cell(rng))
+                .collect::<Vec<_>>()
+                .join(if rng.chance(30) { " " } else { "" })
         }
         2 => {
             let v = f64::from_bits(rng.next());
@@ -305,7 +438,9 @@ fn random_value_text(rng: &mut Rng) -> String {
         }
         _ => {
             let len = rng.below(40);
-            (0..len).map(|_| char::from_u32(rng.below(0x11000) as u32).unwrap_or('\u{fffd}')).collect()
+            (0..len)
+                .map(|_| char::from_u32(rng.below(0x11000) as u32).unwrap_or('\u{fffd}'))
+                .collect()
         }
     }
 }
@@ -315,7 +450,10 @@ fn save_failure(kind: &str, i: u64, name: &str, bytes: &[u8], why: &str) -> Stri
     let dir = scratch("fuzz-failures");
     let p = dir.join(format!("{kind}-{i}-{name}"));
     std::fs::write(&p, bytes).unwrap();
-    format!("{kind} input {i} ({name}) failed: {why}; saved as {}", p.display())
+    format!(
+        "{kind} input {i} ({name}) failed: {why}; saved as {}",
+        p.display()
+    )
 }
 
 /// Counts of one fuzzing session.
@@ -329,7 +467,10 @@ struct Tally {
 
 /// Fuzz for `budget` (a quarter on values, the rest on files) or `max` inputs each.
 fn fuzz(raw: &Path, budget: Duration, max: u64, seed: u64) -> Result<Tally, String> {
-    let opts = IngestOptions { catalogue: Arc::new(Catalogue::load(None).unwrap()), year: None };
+    let opts = IngestOptions {
+        catalogue: Arc::new(Catalogue::load(None).unwrap()),
+        year: None,
+    };
     let seeds = seeds(raw);
     let mut rng = Rng(seed);
     let result = (|| {
@@ -338,7 +479,9 @@ fn fuzz(raw: &Path, budget: Duration, max: u64, seed: u64) -> Result<Tally, Stri
         while values < max && start.elapsed() < budget / 4 {
             for _ in 0..256 {
                 let s = random_value_text(&mut rng);
-                run_value(&s).map_err(|why| save_failure("value", values, "value.txt", s.as_bytes(), &why))?;
+                run_value(&s).map_err(|why| {
+                    save_failure("value", values, "value.txt", s.as_bytes(), &why)
+                })?;
                 values += 1;
             }
         }
@@ -348,7 +491,11 @@ fn fuzz(raw: &Path, budget: Duration, max: u64, seed: u64) -> Result<Tally, Stri
         let mut outcomes = std::collections::BTreeMap::new();
         while reader < max && start.elapsed() < budget - budget / 4 {
             let seed = &seeds[rng.below(seeds.len())];
-            let mut bytes = if seed.csv && rng.chance(60) { mutate_cells(&mut rng, &seed.bytes) } else { seed.bytes.clone() };
+            let mut bytes = if seed.csv && rng.chance(60) {
+                mutate_cells(&mut rng, &seed.bytes)
+            } else {
+                seed.bytes.clone()
+            };
             let mut name = seed.name.clone();
             if seed.csv && rng.chance(5) {
                 // The CSV as a workbook (a zip whose bytes mutate badly: build it instead).
@@ -357,11 +504,18 @@ fn fuzz(raw: &Path, budget: Duration, max: u64, seed: u64) -> Result<Tally, Stri
             } else if !seed.csv || rng.chance(50) {
                 mutate_bytes(&mut rng, &mut bytes);
             }
-            let kind = run_reader(&opts, &name, &bytes).map_err(|why| save_failure("reader", reader, &name, &bytes, &why))?;
+            let kind = run_reader(&opts, &name, &bytes)
+                .map_err(|why| save_failure("reader", reader, &name, &bytes, &why))?;
             *outcomes.entry(kind).or_insert(0) += 1;
             reader += 1;
         }
-        Ok(Tally { reader, outcomes, values, reader_time: start.elapsed(), value_time })
+        Ok(Tally {
+            reader,
+            outcomes,
+            values,
+            reader_time: start.elapsed(),
+            value_time,
+        })
     })();
     result
 }
@@ -372,20 +526,47 @@ fn smoke() {
     let t = fuzz(&raw, Duration::from_secs(3600), 400, 0x5EED).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((t.reader, t.values), (400, 512));
     // The mutations are not all refused at the door: some inputs are still read as data.
-    assert!(t.outcomes.get("read").copied().unwrap_or(0) > 40, "{:?}", t.outcomes);
+    assert!(
+        t.outcomes.get("read").copied().unwrap_or(0) > 40,
+        "{:?}",
+        t.outcomes
+    );
 }
 
 #[test]
 #[ignore = "a bounded fuzzing run: ATTAIN_FUZZ_SECS=60 cargo test --release --test it fuzz::bounded -- --ignored --nocapture"]
 fn bounded() {
     let Some(raw) = raw_dir() else { return };
-    let secs: u64 = std::env::var("ATTAIN_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
-    let seed: u64 = std::env::var("ATTAIN_FUZZ_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0xA77A1);
+    let secs: u64 = std::env::var("ATTAIN_FUZZ_SECS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(60);
+    let seed: u64 = std::env::var("ATTAIN_FUZZ_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0xA77A1);
     let t = fuzz(&raw, Duration::from_secs(secs), u64::MAX, seed).unwrap_or_else(|e| panic!("{e}"));
     let rate = |n: u64, d: Duration| n as f64 / d.as_secs_f64().max(1e-9);
-    println!("fuzz parse_cell: {} executions in {:.1} s ({:.0}/s), 0 failures", t.values, t.value_time.as_secs_f64(), rate(t.values, t.value_time));
-    println!("fuzz reader (read_bytes): {} executions in {:.1} s ({:.0}/s), 0 failures", t.reader, t.reader_time.as_secs_f64(), rate(t.reader, t.reader_time));
-    println!("fuzz reader outcomes: {}", t.outcomes.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "));
+    println!(
+        "fuzz parse_cell: {} executions in {:.1} s ({:.0}/s), 0 failures",
+        t.values,
+        t.value_time.as_secs_f64(),
+        rate(t.values, t.value_time)
+    );
+    println!(
+        "fuzz reader (read_bytes): {} executions in {:.1} s ({:.0}/s), 0 failures",
+        t.reader,
+        t.reader_time.as_secs_f64(),
+        rate(t.reader, t.reader_time)
+    );
+    println!(
+        "fuzz reader outcomes: {}",
+        t.outcomes
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
 }
 
 proptest::proptest! {
@@ -432,8 +613,15 @@ proptest::proptest! {
 /// outcome it must now have.
 #[test]
 fn regressions() {
-    let opts = IngestOptions { catalogue: Arc::new(Catalogue::load(None).unwrap()), year: None };
-    let failed = |name: &str, bytes: &[u8]| match read_bytes(&PathBuf::from("fuzz").join(name), bytes, &opts) {
+    let opts = IngestOptions {
+        catalogue: Arc::new(Catalogue::load(None).unwrap()),
+        year: None,
+    };
+    let failed = |name: &str, bytes: &[u8]| match read_bytes(
+        &PathBuf::from("fuzz").join(name),
+        bytes,
+        &opts,
+    ) {
         FileOutcome::Failed(e) => e.to_string(),
         other => panic!("{name}: {other:?}"),
     };

@@ -1,22 +1,22 @@
 //! Integration tests: one binary (linking polars once), one module per area.
 
-mod common;
 mod analysis;
 mod atomic;
-mod browser;
 mod booklet;
-mod cli;
-mod corpus;
-mod fuzz;
-mod hardening;
-mod modern_layouts;
-mod ofsted_frameworks;
+mod browser;
 mod charts;
+mod cli;
+mod common;
+mod corpus;
 mod council;
 mod determinism;
 mod disclosure;
 mod docs;
 mod escaping;
+mod fuzz;
+mod hardening;
+mod modern_layouts;
+mod ofsted_frameworks;
 mod partnerships;
 mod per_la;
 mod pipeline;

@@ -21,49 +21,77 @@ const INDEX_TEMPLATE: &str = include_str!("../../../templates/index.html.j2");
 
 /// Escape text placed inside a Typst string literal ("...").
 pub fn typst_string(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', " ")
+    s.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', " ")
 }
 
 /// The template environment: the shipped templates, or an LA's edited copies from `dir`.
 pub fn environment(dir: Option<&Path>) -> anyhow::Result<Environment<'static>> {
     let mut env = Environment::new();
     // HTML templates escape every value; the Typst template escapes with `t` (markup) and `ts` (strings).
-    env.set_auto_escape_callback(|name| if name.ends_with(".html.j2") { minijinja::AutoEscape::Html } else { minijinja::AutoEscape::None });
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html.j2") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
     env.add_filter("t", |s: String| crate::render::pdf::escape(&s));
     env.add_filter("ts", |s: String| typst_string(&s));
-    for (name, builtin) in [("booklet.html.j2", HTML_TEMPLATE), ("booklet.typ.j2", TYP_TEMPLATE), ("index.html.j2", INDEX_TEMPLATE)] {
+    for (name, builtin) in [
+        ("booklet.html.j2", HTML_TEMPLATE),
+        ("booklet.typ.j2", TYP_TEMPLATE),
+        ("index.html.j2", INDEX_TEMPLATE),
+    ] {
         let text = match dir.map(|d| d.join(name)).filter(|p| p.exists()) {
-            Some(p) => std::fs::read_to_string(&p).map_err(|e| crate::error::ConfigError::new(p.display().to_string(), e.to_string()))?,
+            Some(p) => std::fs::read_to_string(&p).map_err(|e| {
+                crate::error::ConfigError::new(p.display().to_string(), e.to_string())
+            })?,
             None => builtin.to_string(),
         };
-        env.add_template_owned(name.to_string(), text).map_err(|e| crate::error::ConfigError::new(name, e.to_string()))?;
+        env.add_template_owned(name.to_string(), text)
+            .map_err(|e| crate::error::ConfigError::new(name, e.to_string()))?;
     }
     Ok(env)
 }
 
 pub fn render_html(env: &Environment, b: &Booklet) -> Result<String, String> {
-    env.get_template("booklet.html.j2").and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b)))).map_err(|e| format!("HTML template: {e:#}"))
+    env.get_template("booklet.html.j2")
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b))))
+        .map_err(|e| format!("HTML template: {e:#}"))
 }
 
 pub fn render_pdf(env: &Environment, b: &Booklet) -> Result<Vec<u8>, String> {
-    let markup = env.get_template("booklet.typ.j2").and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b)))).map_err(|e| format!("Typst template: {e:#}"))?;
+    let markup = env
+        .get_template("booklet.typ.j2")
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(b))))
+        .map_err(|e| format!("Typst template: {e:#}"))?;
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for c in b.key_stages.iter().flat_map(|k| &k.charts) {
         // `<id>.svg` is the chart as drawn; `<id>.graphics.svg` the same without its text,
         // which `<id>.labels.json` gives for Typst to set (the template's `chart`): Typst
         // reuses a label it has set before, where the SVG's text would be laid out anew
         // for every booklet.
-        let (graphics, labels) = split_chart_text(&c.svg).unwrap_or_else(|| (c.svg.clone(), ChartLabels::none(&c.svg)));
+        let (graphics, labels) =
+            split_chart_text(&c.svg).unwrap_or_else(|| (c.svg.clone(), ChartLabels::none(&c.svg)));
         files.push((format!("{}.svg", c.id), c.svg.clone().into_bytes()));
         files.push((format!("{}.graphics.svg", c.id), graphics.into_bytes()));
-        files.push((format!("{}.labels.json", c.id), serde_json::to_vec(&labels).map_err(|e| format!("PDF: chart {}: {e}", c.id))?));
+        files.push((
+            format!("{}.labels.json", c.id),
+            serde_json::to_vec(&labels).map_err(|e| format!("PDF: chart {}: {e}", c.id))?,
+        ));
     }
     if let Some(logo) = &b.la.logo {
         files.push((logo.file.clone(), logo.bytes.clone()));
     }
-    let title = format!("{}: Achievement and Target Setting Booklet {}", b.school.name, b.year_label);
+    let title = format!(
+        "{}: Achievement and Target Setting Booklet {}",
+        b.school.name, b.year_label
+    );
     // The document date is the end of the results' academic year, not the clock: same input, same PDF.
-    crate::render::pdf::typst_to_pdf(&markup, &files, Some((b.year, 8, 31)), Some(&title)).map_err(|e| format!("PDF: {e}"))
+    crate::render::pdf::typst_to_pdf(&markup, &files, Some((b.year, 8, 31)), Some(&title))
+        .map_err(|e| format!("PDF: {e}"))
 }
 
 /// A chart's text, taken out of its SVG: where each label goes, in the SVG's pixels.
@@ -94,10 +122,23 @@ pub struct ChartLabel {
 impl ChartLabels {
     /// No labels (the SVG keeps its text); the size is read from the SVG where it can be.
     fn none(svg: &str) -> ChartLabels {
-        let open = svg.find("<svg").and_then(|i| svg[i..].find('>').map(|j| &svg[i..i + j])).unwrap_or("");
+        let open = svg
+            .find("<svg")
+            .and_then(|i| svg[i..].find('>').map(|j| &svg[i..i + j]))
+            .unwrap_or("");
         let attrs = attributes(open.trim_start_matches("<svg")).unwrap_or_default();
-        let num = |k: &str| attrs.iter().find(|(a, _)| a == k).and_then(|(_, v)| v.parse().ok()).unwrap_or(1.0);
-        ChartLabels { width: num("width"), height: num("height"), labels: vec![] }
+        let num = |k: &str| {
+            attrs
+                .iter()
+                .find(|(a, _)| a == k)
+                .and_then(|(_, v)| v.parse().ok())
+                .unwrap_or(1.0)
+        };
+        ChartLabels {
+            width: num("width"),
+            height: num("height"),
+            labels: vec![],
+        }
     }
 }
 
@@ -133,7 +174,18 @@ fn label(attrs: &[(String, String)], text: String) -> Option<ChartLabel> {
     let num = |k: &str| get(k)?.parse::<f64>().ok();
     let (x, y, size) = (num("x")?, num("y")?, num("font-size")?);
     for (k, _) in attrs {
-        if !matches!(k.as_str(), "x" | "y" | "dy" | "text-anchor" | "font-family" | "font-size" | "opacity" | "fill" | "font-weight" | "transform") {
+        if !matches!(
+            k.as_str(),
+            "x" | "y"
+                | "dy"
+                | "text-anchor"
+                | "font-family"
+                | "font-size"
+                | "opacity"
+                | "fill"
+                | "font-weight"
+                | "transform"
+        ) {
             return None;
         }
     }
@@ -158,13 +210,21 @@ fn label(attrs: &[(String, String)], text: String) -> Option<ChartLabel> {
         Some(_) => return None,
     };
     let fill = get("fill").unwrap_or("#000000");
-    if !(fill.len() == 7 && fill.starts_with('#') && fill[1..].chars().all(|c| c.is_ascii_hexdigit())) {
+    if !(fill.len() == 7
+        && fill.starts_with('#')
+        && fill[1..].chars().all(|c| c.is_ascii_hexdigit()))
+    {
         return None;
     }
     let rotate = match get("transform") {
         None => 0.0,
         Some(t) => {
-            let args: Vec<f64> = t.strip_prefix("rotate(")?.strip_suffix(')')?.split(',').map(|a| a.trim().parse().ok()).collect::<Option<_>>()?;
+            let args: Vec<f64> = t
+                .strip_prefix("rotate(")?
+                .strip_suffix(')')?
+                .split(',')
+                .map(|a| a.trim().parse().ok())
+                .collect::<Option<_>>()?;
             // Only a turn about the label's own anchor, which is where Typst turns it.
             match args[..] {
                 [a, cx, cy] if cx == x && cy == y => a,
@@ -172,7 +232,17 @@ fn label(attrs: &[(String, String)], text: String) -> Option<ChartLabel> {
             }
         }
     };
-    Some(ChartLabel { x, y, dy, anchor: anchor.into(), rotate, size, weight: weight.into(), fill: fill.into(), text })
+    Some(ChartLabel {
+        x,
+        y,
+        dy,
+        anchor: anchor.into(),
+        rotate,
+        size,
+        weight: weight.into(),
+        fill: fill.into(),
+        text,
+    })
 }
 
 /// `name="value"` pairs of an element's opening tag; `None` if it is not that simple.
@@ -276,10 +346,25 @@ pub fn output_path(out: &Path, b: &Booklet, ext: &str) -> PathBuf {
 /// most 20 of each; "unknown" if none) so the path stays inside `out` whatever they contain
 /// and the file name stays well under 255 bytes (the slug is at most 60).
 pub fn school_path(out: &Path, la_code: &str, urn: &str, slug: &str, tail: &str) -> PathBuf {
-    let la: String = la_code.chars().filter(|c| c.is_ascii_alphanumeric()).take(20).collect();
-    let urn: String = urn.chars().filter(|c| c.is_ascii_digit()).take(20).collect();
-    let or_unknown = |s: String| if s.is_empty() { "unknown".to_string() } else { s };
-    out.join(or_unknown(la)).join(format!("{}-{slug}.{tail}", or_unknown(urn)))
+    let la: String = la_code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(20)
+        .collect();
+    let urn: String = urn
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .take(20)
+        .collect();
+    let or_unknown = |s: String| {
+        if s.is_empty() {
+            "unknown".to_string()
+        } else {
+            s
+        }
+    };
+    out.join(or_unknown(la))
+        .join(format!("{}-{slug}.{tail}", or_unknown(urn)))
 }
 
 /// The schools a selection picks, by URN: those with KS2, KS4 or census figures in the years
@@ -292,15 +377,42 @@ pub fn choose<'p>(prepared: &'p Prepared, sel: &Selection) -> anyhow::Result<Vec
             if !sel.urns.is_empty() {
                 return sel.urns.contains(&s.urn);
             }
-            let in_la = sel.la.as_ref().map(|la| s.la_code.as_deref() == Some(la.as_str())).unwrap_or(true);
+            let in_la = sel
+                .la
+                .as_ref()
+                .map(|la| s.la_code.as_deref() == Some(la.as_str()))
+                .unwrap_or(true);
             in_la && (sel.all_schools || s.la_maintained == Some(true))
         })
-        .filter(|s| prepared.years.iter().any(|&y| ["ks2_rwm_expected", "ks4_attainment8", "census_pupils"].iter().any(|m| prepared.get(m, "all", y, "school", &s.urn).is_some())))
+        .filter(|s| {
+            prepared.years.iter().any(|&y| {
+                ["ks2_rwm_expected", "ks4_attainment8", "census_pupils"]
+                    .iter()
+                    .any(|m| prepared.get(m, "all", y, "school", &s.urn).is_some())
+            })
+        })
         .collect();
     chosen.sort_by(|a, b| a.urn.cmp(&b.urn));
     if !sel.urns.is_empty() {
-        let missing: Vec<&String> = sel.urns.iter().filter(|u| !chosen.iter().any(|s| &&s.urn == u)).collect();
-        anyhow::ensure!(missing.is_empty(), crate::error::ConfigError::new("--school", format!("no results in the store for URN {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+        let missing: Vec<&String> = sel
+            .urns
+            .iter()
+            .filter(|u| !chosen.iter().any(|s| &&s.urn == u))
+            .collect();
+        anyhow::ensure!(
+            missing.is_empty(),
+            crate::error::ConfigError::new(
+                "--school",
+                format!(
+                    "no results in the store for URN {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            )
+        );
     }
     Ok(chosen)
 }
@@ -311,24 +423,48 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     let mut prepared = Prepared::new(data, opts.year, opts.neighbours_model)?;
     if let Some(p) = &opts.pupils {
         let (pupils, _) = crate::ingest::pupils::read_pupils(&p.paths, false)?;
-        let means = p.prior_means.as_deref().map(|m| crate::analysis::pupils::PriorMeans::read(m, None)).transpose()?;
+        let means = p
+            .prior_means
+            .as_deref()
+            .map(|m| crate::analysis::pupils::PriorMeans::read(m, None))
+            .transpose()?;
         let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
         // Disclosure control covers what the booklets show: the chosen schools and their LAs.
-        let urns: Vec<String> = choose(&prepared, sel)?.iter().map(|s| s.urn.clone()).collect();
+        let urns: Vec<String> = choose(&prepared, sel)?
+            .iter()
+            .map(|s| s.urn.clone())
+            .collect();
         let earlier = match &p.ledger {
             Some(l) => crate::analysis::ledger::load(l)?,
             None => vec![],
         };
-        let released = prepared.add_pupil_data(&pupils.pupils, means.as_ref(), &places, p.threshold, &urns, &earlier)?;
+        let released = prepared.add_pupil_data(
+            &pupils.pupils,
+            means.as_ref(),
+            &places,
+            p.threshold,
+            &urns,
+            &earlier,
+        )?;
         // Recorded before anything is written: a run that stops half way has released no more.
         if let Some(l) = &p.ledger {
             crate::analysis::ledger::record(l, &released)?;
         }
     }
     let chosen = choose(&prepared, sel)?;
-    let la_name = opts.la_name.clone().or_else(|| sel.la.as_ref().map(|c| data.name(c))).unwrap_or_default();
+    let la_name = opts
+        .la_name
+        .clone()
+        .or_else(|| sel.la.as_ref().map(|c| data.name(c)))
+        .unwrap_or_default();
     let logo = opts.logo.as_deref().map(model::Logo::read).transpose()?;
-    let la_info = LaInfo { code: sel.la.clone().unwrap_or_default(), name: la_name.clone(), colour: safe_colour(&opts.la_colour), neighbours_model: opts.neighbours_model, logo };
+    let la_info = LaInfo {
+        code: sel.la.clone().unwrap_or_default(),
+        name: la_name.clone(),
+        colour: safe_colour(&opts.la_colour),
+        neighbours_model: opts.neighbours_model,
+        logo,
+    };
     let seconds_prepare = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();
     let env = Arc::new(environment(opts.templates.as_deref())?);
@@ -339,14 +475,20 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     // Each worker takes the next school from a shared counter rather than from a split
     // `par_iter`: Typst parallelises its own layout on the same pool, and a worker waiting
     // on that would otherwise steal whole booklets and nest them without end.
-    let pool = rayon::ThreadPoolBuilder::new().stack_size(64 << 20).build()?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .stack_size(64 << 20)
+        .build()?;
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let done: std::sync::Mutex<Vec<(usize, Result<IndexRow, String>)>> = std::sync::Mutex::new(Vec::with_capacity(chosen.len()));
+    let done: std::sync::Mutex<Vec<(usize, Result<IndexRow, String>)>> =
+        std::sync::Mutex::new(Vec::with_capacity(chosen.len()));
     pool.broadcast(|_| loop {
         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let Some(s) = chosen.get(i) else { break };
         // A panic in one school's rendering is that school's failure, not the run's.
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| render_one(&prepared.booklet(s, &la_info), &env, opts))).unwrap_or_else(|_| Err(format!("URN {}: rendering panicked", s.urn)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            render_one(&prepared.booklet(s, &la_info), &env, opts)
+        }))
+        .unwrap_or_else(|_| Err(format!("URN {}: rendering panicked", s.urn)));
         done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
     });
     let mut results = done.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -365,9 +507,18 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         .get_template("index.html.j2")?
         .render(minijinja::context! { la_name => if la_info.name.is_empty() { "All local authorities".to_string() } else { la_info.name.clone() }, year_label => crate::year::academic_label(opts.year), colour => la_info.colour, schools => minijinja::Value::from(minijinja::value::Serde(&rows)), failed => failed.len() })?;
     crate::atomic::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
-    let summary = RunSummary { written: rows.len(), failed, seconds_prepare, seconds_render: t1.elapsed().as_secs_f64() };
+    let summary = RunSummary {
+        written: rows.len(),
+        failed,
+        seconds_prepare,
+        seconds_render: t1.elapsed().as_secs_f64(),
+    };
     if !summary.failed.is_empty() {
-        return Err(RenderFailures { total: summary.written + summary.failed.len(), failures: summary.failed.clone() }.into());
+        return Err(RenderFailures {
+            total: summary.written + summary.failed.len(),
+            failures: summary.failed.clone(),
+        }
+        .into());
     }
     Ok(summary)
 }
@@ -379,7 +530,8 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
     let pdf_path = output_path(&opts.out, b, "pdf");
     if opts.html {
         let html = render_html(env, b).map_err(|e| format!("{who}: {e}"))?;
-        crate::atomic::write_atomic(&html_path, html.as_bytes()).map_err(|e| format!("{who}: {e}"))?;
+        crate::atomic::write_atomic(&html_path, html.as_bytes())
+            .map_err(|e| format!("{who}: {e}"))?;
     }
     if opts.pdf {
         let pdf = render_pdf(env, b).map_err(|e| format!("{who}: {e}"))?;
@@ -394,16 +546,32 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
         headline: head.map(|h| h.label.clone()).unwrap_or_default(),
         value: head.map(|h| h.school.clone()).unwrap_or_default(),
         national: head.map(|h| h.national.clone()).unwrap_or_default(),
-        ofsted: b.ofsted.as_ref().map(|o| o.judgement.clone()).unwrap_or_default(),
-        html: if opts.html { rel(&html_path) } else { String::new() },
-        pdf: if opts.pdf { rel(&pdf_path) } else { String::new() },
+        ofsted: b
+            .ofsted
+            .as_ref()
+            .map(|o| o.judgement.clone())
+            .unwrap_or_default(),
+        html: if opts.html {
+            rel(&html_path)
+        } else {
+            String::new()
+        },
+        pdf: if opts.pdf {
+            rel(&pdf_path)
+        } else {
+            String::new()
+        },
     })
 }
 
 /// Only a #rrggbb colour reaches the templates (it is written into CSS and Typst).
 pub fn safe_colour(c: &str) -> String {
     let ok = c.len() == 7 && c.starts_with('#') && c[1..].chars().all(|x| x.is_ascii_hexdigit());
-    if ok { c.to_string() } else { "#1f4e79".into() }
+    if ok {
+        c.to_string()
+    } else {
+        "#1f4e79".into()
+    }
 }
 
 #[cfg(test)]
@@ -414,8 +582,23 @@ mod tests {
     fn awkward() -> Booklet {
         let name = "St Mary & St John's <script>alert(1)</script> \"#1\" $5 *x* @y [z] مدرسة";
         Booklet {
-            school: SchoolInfo { urn: "100001".into(), name: name.into(), la_code: "../850".into(), la_name: "Hants & <b>Co</b>".into(), phase: "primary".into(), school_type: "#type".into(), maintained: "LA maintained".into(), slug: slug(name) },
-            la: LaInfo { code: "850".into(), name: "A \"quoted\" $LA".into(), colour: safe_colour("red;}</style>"), neighbours_model: 2021, logo: None },
+            school: SchoolInfo {
+                urn: "100001".into(),
+                name: name.into(),
+                la_code: "../850".into(),
+                la_name: "Hants & <b>Co</b>".into(),
+                phase: "primary".into(),
+                school_type: "#type".into(),
+                maintained: "LA maintained".into(),
+                slug: slug(name),
+            },
+            la: LaInfo {
+                code: "850".into(),
+                name: "A \"quoted\" $LA".into(),
+                colour: safe_colour("red;}</style>"),
+                neighbours_model: 2021,
+                logo: None,
+            },
             year: 2019,
             year_label: "2018/19".into(),
             next_year_label: "2019/20".into(),
@@ -423,12 +606,27 @@ mod tests {
             context: vec![],
             key_stages: vec![],
             gaps: vec![],
-            pupil_gaps: vec![PupilGapView { measure: "ks2_rwm_expected".into(), label: "RWM <expected> & $more".into(), group_id: "lac".into(), group: "Looked after #[x] (n=c)".into(), value: "c".into(), comparison_value: "c".into(), gap: "c".into(), la_value: "37.5".into(), significance: String::new(), trend: "*new*".into() }],
+            pupil_gaps: vec![PupilGapView {
+                measure: "ks2_rwm_expected".into(),
+                label: "RWM <expected> & $more".into(),
+                group_id: "lac".into(),
+                group: "Looked after #[x] (n=c)".into(),
+                value: "c".into(),
+                comparison_value: "c".into(),
+                gap: "c".into(),
+                la_value: "37.5".into(),
+                significance: String::new(),
+                trend: "*new*".into(),
+            }],
             attendance: vec![],
             ofsted: None,
             targets: vec![],
             last_targets: vec![],
-            notes: Notes { sources: vec!["a_b*c#.csv".into()], symbols: vec![("SUPP".into(), "suppressed".into())], methods: vec!["gap = group - comparison [sic]".into()] },
+            notes: Notes {
+                sources: vec!["a_b*c#.csv".into()],
+                symbols: vec![("SUPP".into(), "suppressed".into())],
+                methods: vec!["gap = group - comparison [sic]".into()],
+            },
         }
     }
 
@@ -439,59 +637,167 @@ mod tests {
         let html = render_html(&env, &b).unwrap();
         assert!(!html.contains("<script>alert"), "script tag escaped");
         assert!(html.contains("St Mary &amp; St John&#x27;s &lt;script&gt;"));
-        assert!(!html.contains("red;}</style>"), "only #rrggbb colours reach the CSS");
-        assert!(html.contains("<th colspan=\"7\" scope=\"rowgroup\">RWM &lt;expected&gt; &amp; $more</th>"), "pupil-data rows are escaped too");
+        assert!(
+            !html.contains("red;}</style>"),
+            "only #rrggbb colours reach the CSS"
+        );
+        assert!(
+            html.contains(
+                "<th colspan=\"7\" scope=\"rowgroup\">RWM &lt;expected&gt; &amp; $more</th>"
+            ),
+            "pupil-data rows are escaped too"
+        );
         assert!(html.contains("<td>Looked after #[x] (n=c)</td><td>c</td>"));
         let pdf = render_pdf(&env, &b).unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
         // The path stays inside the output directory whatever the codes and name contain.
         let p = output_path(Path::new("/out"), &b, "pdf");
-        assert_eq!(p, Path::new("/out/850/100001-st-mary-st-john-s-script-alert-1-script-1-5-x-y-z.pdf"));
+        assert_eq!(
+            p,
+            Path::new("/out/850/100001-st-mary-st-john-s-script-alert-1-script-1-5-x-y-z.pdf")
+        );
     }
 
     /// The text of every `<text>` element, read from the SVG by plain string search.
     fn texts_in(svg: &str) -> Vec<String> {
-        svg.split("</text>").filter_map(|part| part.rfind("<text").map(|at| part[at..].split_once('>').unwrap().1.trim().replace("&amp;", "&"))).collect()
+        svg.split("</text>")
+            .filter_map(|part| {
+                part.rfind("<text").map(|at| {
+                    part[at..]
+                        .split_once('>')
+                        .unwrap()
+                        .1
+                        .trim()
+                        .replace("&amp;", "&")
+                })
+            })
+            .collect()
     }
 
     #[test]
     fn chart_text_moves_out_of_the_svg_as_placed_labels() {
         let series = vec![
-            crate::render::chart::Series { label: "A & B".into(), points: vec![(2017, Some(52.0)), (2018, None), (2019, Some(61.0))] },
-            crate::render::chart::Series { label: "England".into(), points: vec![(2017, Some(61.0)), (2018, Some(64.0)), (2019, Some(65.0))] },
+            crate::render::chart::Series {
+                label: "A & B".into(),
+                points: vec![(2017, Some(52.0)), (2018, None), (2019, Some(61.0))],
+            },
+            crate::render::chart::Series {
+                label: "England".into(),
+                points: vec![(2017, Some(61.0)), (2018, Some(64.0)), (2019, Some(65.0))],
+            },
         ];
-        let (svg, _) = crate::render::chart::trend_svg("Reading & maths", "% of pupils", &series, &[], 460, 250).unwrap();
+        let (svg, _) = crate::render::chart::trend_svg(
+            "Reading & maths",
+            "% of pupils",
+            &series,
+            &[],
+            460,
+            250,
+        )
+        .unwrap();
         let (graphics, labels) = split_chart_text(&svg).expect("plotters' text is all placeable");
         assert!(!graphics.contains("<text"), "no text left in the graphics");
         // Everything else is kept as it was, in order.
-        let others = |s: &str| s.lines().filter(|l| l.starts_with('<') && !l.starts_with("<text") && !l.starts_with("</text")).map(str::to_string).collect::<Vec<_>>();
+        let others = |s: &str| {
+            s.lines()
+                .filter(|l| {
+                    l.starts_with('<') && !l.starts_with("<text") && !l.starts_with("</text")
+                })
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
         assert_eq!(others(&graphics), others(&svg));
         let texts = texts_in(&svg);
-        assert!(texts.len() >= 6, "title, axis label, ticks and legend: {texts:?}");
-        assert_eq!(labels.labels.iter().map(|l| l.text.clone()).collect::<Vec<_>>(), texts);
-        assert!(texts.contains(&"A & B".to_string()) && texts.contains(&"Reading & maths".to_string()), "entities decoded: {texts:?}");
+        assert!(
+            texts.len() >= 6,
+            "title, axis label, ticks and legend: {texts:?}"
+        );
+        assert_eq!(
+            labels
+                .labels
+                .iter()
+                .map(|l| l.text.clone())
+                .collect::<Vec<_>>(),
+            texts
+        );
+        assert!(
+            texts.contains(&"A & B".to_string()) && texts.contains(&"Reading & maths".to_string()),
+            "entities decoded: {texts:?}"
+        );
         assert_eq!((labels.width, labels.height), (460.0, 250.0));
         // As many turned and bold labels as the SVG has, with its angle and font size.
         let turned: Vec<&ChartLabel> = labels.labels.iter().filter(|l| l.rotate != 0.0).collect();
         assert_eq!(turned.len(), svg.matches("transform=\"rotate(").count());
-        let angle = svg.split("transform=\"rotate(").nth(1).unwrap().split(',').next().unwrap().parse::<f64>().unwrap();
-        assert!(turned.iter().all(|l| l.rotate == angle && l.text == "% of pupils"));
-        let bold: Vec<&ChartLabel> = labels.labels.iter().filter(|l| l.weight == "bold").collect();
+        let angle = svg
+            .split("transform=\"rotate(")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        assert!(turned
+            .iter()
+            .all(|l| l.rotate == angle && l.text == "% of pupils"));
+        let bold: Vec<&ChartLabel> = labels
+            .labels
+            .iter()
+            .filter(|l| l.weight == "bold")
+            .collect();
         assert_eq!(bold.len(), svg.matches("font-weight=\"bold\"").count());
         assert_eq!(bold[0].text, "Reading & maths");
         for l in &labels.labels {
-            let tag = svg.split("</text>").find(|p| p.rfind("<text").is_some_and(|at| p[at..].split_once('>').unwrap().1.trim().replace("&amp;", "&") == l.text)).unwrap();
-            let size: f64 = tag.split("font-size=\"").nth(1).unwrap().split('"').next().unwrap().parse().unwrap();
+            let tag = svg
+                .split("</text>")
+                .find(|p| {
+                    p.rfind("<text").is_some_and(|at| {
+                        p[at..]
+                            .split_once('>')
+                            .unwrap()
+                            .1
+                            .trim()
+                            .replace("&amp;", "&")
+                            == l.text
+                    })
+                })
+                .unwrap();
+            let size: f64 = tag
+                .split("font-size=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
             assert_eq!(l.size, size, "{}", l.text);
-            let em = tag.split("dy=\"").nth(1).unwrap().split('"').next().unwrap();
-            let expected = if let Some(v) = em.strip_suffix("em") { v.parse::<f64>().unwrap() * size } else { em.trim_end_matches("ex").parse::<f64>().unwrap() * size / 2.0 };
-            assert!((l.dy - expected).abs() < 1e-9, "{}: dy {} against {em}", l.text, l.dy);
+            let em = tag
+                .split("dy=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap();
+            let expected = if let Some(v) = em.strip_suffix("em") {
+                v.parse::<f64>().unwrap() * size
+            } else {
+                em.trim_end_matches("ex").parse::<f64>().unwrap() * size / 2.0
+            };
+            assert!(
+                (l.dy - expected).abs() < 1e-9,
+                "{}: dy {} against {em}",
+                l.text,
+                l.dy
+            );
         }
     }
 
     #[test]
     fn chart_text_that_cannot_be_placed_exactly_keeps_the_whole_svg() {
-        let svg = |text: &str| format!("<svg width=\"100\" height=\"50\" xmlns=\"http://www.w3.org/2000/svg\">\n{text}\n</svg>");
+        let svg = |text: &str| {
+            format!("<svg width=\"100\" height=\"50\" xmlns=\"http://www.w3.org/2000/svg\">\n{text}\n</svg>")
+        };
         for odd in [
             "<text x=\"1\" y=\"2\" font-family=\"serif\" font-size=\"10\">a</text>",
             "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\"><tspan>a</tspan></text>",
