@@ -322,13 +322,13 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
         all_inputs.extend(inputs.iter().cloned());
         let outputs_exist = stage.outputs.iter().all(|o| o.exists());
         // Outputs deleted or edited since the stage wrote them: the stage runs again.
-        let unchanged = || -> std::io::Result<bool> {
-            Ok(state
-                .get(&stage.name)
-                .is_some_and(|s| s.fingerprint == fingerprint)
-                && state.get(&stage.name).map(|s| &s.outputs) == Some(&hash_files(&stage.outputs)?))
+        let unchanged = match state.get(&stage.name) {
+            Some(last) if !force && outputs_exist && last.fingerprint == fingerprint => {
+                last.outputs == hash_files(&stage.outputs)?
+            }
+            _ => false,
         };
-        if !force && outputs_exist && unchanged()? {
+        if unchanged {
             log(&format!("stage {}: inputs unchanged, skipped", stage.name));
             records.push(StageRecord {
                 name: stage.name.clone(),

@@ -165,66 +165,14 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             req.level.as_str(),
         )
     };
-    if groups.is_empty() {
-        // A year DfE published none of these figures: one row per school or LA that had them
-        // the year before, saying why, rather than nothing.
-        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else {
-            return Ok(vec![]);
-        };
-        let before = window
-            .iter()
-            .rev()
-            .find(|y| **y < req.year)
-            .and_then(|y| per_year.get(y));
-        let mut out = Vec::new();
-        for (code, g) in before.map(|(g, _)| g.iter()).into_iter().flatten() {
-            let history: Vec<(i32, Option<f64>)> = window
-                .iter()
-                .map(|y| {
-                    (
-                        *y,
-                        per_year
-                            .get(y)
-                            .and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))),
-                    )
-                })
-                .collect();
-            let (trend, trend_change) = gap_trend(&history);
-            out.push(GapRow {
-                code: code.clone(),
-                name: data.name(code),
-                level: req.level.as_str().to_string(),
-                la_code: g.la_code.clone(),
-                year: req.year,
-                measure: req.measure.to_string(),
-                group: req.group.to_string(),
-                comparison: label.clone(),
-                group_value: None,
-                group_cohort: None,
-                group_status: "no_data".into(),
-                comparison_value: None,
-                comparison_cohort: None,
-                gap: None,
-                gap_ci: None,
-                significance: Significance::NotAssessed.label().to_string(),
-                trend,
-                trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
-                previous_gaps: history,
-                reason: Some(reason.clone()),
-            });
-        }
-        return Ok(out);
-    }
-    let mut out = Vec::new();
-    for (code, g) in groups {
-        let c = comps.get(code);
-        let figure = c.and_then(|c| gap_between(g, c, dps, percent));
-        let gap = figure.as_ref().map(|f| f.gap);
-        let gap_ci = figure.as_ref().and_then(|f| f.ci);
-        let significance = figure
-            .as_ref()
-            .map(|f| f.significance)
-            .unwrap_or(Significance::NotAssessed);
+    // One row per school or LA: its figures this year (none in a year DfE did not publish),
+    // the gap, and the gaps of the trend window.
+    let row = |code: &String,
+               la_code: &Option<String>,
+               g: Option<&ResultRecord>,
+               c: Option<&ResultRecord>,
+               figure: Option<GapFigure>,
+               reason: Option<String>| {
         let history: Vec<(i32, Option<f64>)> = window
             .iter()
             .map(|y| {
@@ -237,42 +185,74 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             })
             .collect();
         let (trend, trend_change) = gap_trend(&history);
-        out.push(GapRow {
+        GapRow {
             code: code.clone(),
             name: data.name(code),
             level: req.level.as_str().to_string(),
-            la_code: g.la_code.clone(),
+            la_code: la_code.clone(),
             year: req.year,
             measure: req.measure.to_string(),
             group: req.group.to_string(),
             comparison: label.clone(),
-            group_value: g.value,
-            group_cohort: g.cohort,
-            group_status: g.status.clone(),
+            group_value: g.and_then(|g| g.value),
+            group_cohort: g.and_then(|g| g.cohort),
+            group_status: g.map_or_else(|| "no_data".to_string(), |g| g.status.clone()),
             comparison_value: c.and_then(|c| c.value),
             comparison_cohort: c.and_then(|c| c.cohort),
-            gap,
-            gap_ci: gap_ci.map(|(a, b)| (round_half_away(a, 1), round_half_away(b, 1))),
-            significance: significance.label().to_string(),
+            gap: figure.as_ref().map(|f| f.gap),
+            gap_ci: figure
+                .as_ref()
+                .and_then(|f| f.ci)
+                .map(|(a, b)| (round_half_away(a, 1), round_half_away(b, 1))),
+            significance: figure
+                .as_ref()
+                .map_or(Significance::NotAssessed, |f| f.significance)
+                .label()
+                .to_string(),
             trend,
             trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
             previous_gaps: history,
-            reason: if gap.is_some() {
-                None
-            } else {
-                let why = |r: Option<&ResultRecord>, group: &str| {
-                    super::unpublished::reason(
-                        data.catalogue,
-                        req.measure,
-                        group,
-                        req.year,
-                        req.level.as_str(),
-                        r.map(|r| r.status.as_str()),
-                    )
-                };
-                why(Some(g), req.group).or_else(|| why(c, &comparison))
-            },
-        });
+            reason,
+        }
+    };
+    if groups.is_empty() {
+        // A year DfE published none of these figures: one row per school or LA that had them
+        // the year before, saying why, rather than nothing.
+        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else {
+            return Ok(vec![]);
+        };
+        let before = window
+            .iter()
+            .rev()
+            .find(|y| **y < req.year)
+            .and_then(|y| per_year.get(y));
+        return Ok(before
+            .map(|(g, _)| g.iter())
+            .into_iter()
+            .flatten()
+            .map(|(code, g)| row(code, &g.la_code, None, None, None, Some(reason.clone())))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for (code, g) in groups {
+        let c = comps.get(code);
+        let figure = c.and_then(|c| gap_between(g, c, dps, percent));
+        let reason = if figure.is_some() {
+            None
+        } else {
+            let why = |r: Option<&ResultRecord>, group: &str| {
+                super::unpublished::reason(
+                    data.catalogue,
+                    req.measure,
+                    group,
+                    req.year,
+                    req.level.as_str(),
+                    r.map(|r| r.status.as_str()),
+                )
+            };
+            why(Some(g), req.group).or_else(|| why(c, &comparison))
+        };
+        out.push(row(code, &g.la_code, Some(g), c, figure, reason));
     }
     // Widest gaps (most negative) first.
     out.sort_by(|a, b| {

@@ -2,15 +2,11 @@
 
 use super::perf::find;
 use super::table::Table;
-use super::{IngestOptions, TableReport};
+use super::{setting_column, setting_values, IngestOptions, TableReport};
 use crate::catalogue::Dataset;
 use crate::dates::{academic_year_of, parse_date};
 use crate::error::IngestError;
 use crate::store::schema::{AreaRow, Batch, InspectionRow, Level, SchoolRow};
-
-fn setting<'a>(ds: &'a Dataset, key: &str) -> Option<&'a str> {
-    ds.settings.get(key).and_then(|v| v.as_str())
-}
 
 /// GIAS phase names to the store's phase vocabulary.
 fn phase(name: &str) -> Option<String> {
@@ -51,7 +47,7 @@ pub fn read(
             "key column missing".into(),
         )
     })?;
-    let c = |key: &str| setting(ds, key).and_then(|n| t.col(n));
+    let c = |key: &str| setting_column(t, ds, key);
     let (la, la_name, estab, name, stype) = (
         find(t, &k.la),
         find(t, &k.la_name),
@@ -59,16 +55,7 @@ pub fn read(
         find(t, &k.name),
         find(t, &k.school_type),
     );
-    let maintained_groups: Vec<String> = ds
-        .settings
-        .get("maintained_type_groups")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let maintained_groups = setting_values(ds, "maintained_type_groups");
     let (type_group, ph, status, town, pc, lo, hi, rel, gender, trust, pupils, census, ofr, ofd) = (
         c("type_group"),
         c("phase"),

@@ -201,6 +201,38 @@ fn walk_dir(
     Ok(())
 }
 
+/// The columns a reader setting names, those present in the header: a name, or a list of
+/// alternative names (or of parts, such as address lines), in order.
+pub(crate) fn setting_columns(t: &Table, ds: &Dataset, key: &str) -> Vec<usize> {
+    match ds.settings.get(key) {
+        Some(toml::Value::String(s)) => t.col(s).into_iter().collect(),
+        Some(toml::Value::Array(a)) => a
+            .iter()
+            .filter_map(|v| v.as_str())
+            .filter_map(|n| t.col(n))
+            .collect(),
+        _ => vec![],
+    }
+}
+
+/// The first column a reader setting names that the header has.
+pub(crate) fn setting_column(t: &Table, ds: &Dataset, key: &str) -> Option<usize> {
+    setting_columns(t, ds, key).first().copied()
+}
+
+/// A reader setting that lists values (type groups, names).
+pub(crate) fn setting_values(ds: &Dataset, key: &str) -> Vec<String> {
+    ds.settings
+        .get(key)
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// How a file is presented in the store and in messages: as given, without a leading "./".
 pub fn display_path(p: &Path) -> String {
     let s = p.to_string_lossy().replace('\\', "/");

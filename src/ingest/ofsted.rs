@@ -22,12 +22,7 @@ pub fn read(
     ds: &Dataset,
     _opts: &IngestOptions,
 ) -> Result<(TableReport, Batch), IngestError> {
-    let s = |k: &str| {
-        ds.settings
-            .get(k)
-            .and_then(|v| v.as_str())
-            .and_then(|n| t.col(n))
-    };
+    let s = |k: &str| super::setting_column(t, ds, k);
     let urn_col = find(t, &ds.keys.urn).ok_or_else(|| {
         IngestError::at(
             &t.path,
@@ -242,7 +237,7 @@ pub fn read_report_cards(
             .and_then(|v| v.as_str())
             .map(str::to_string)
     };
-    let s = |k: &str| name_of(k).and_then(|n| t.col(&n));
+    let s = |k: &str| super::setting_column(t, ds, k);
     let need = |k: &str| -> Result<usize, IngestError> {
         let n = name_of(k).unwrap_or_else(|| k.to_string());
         t.col(&n).ok_or_else(|| {

@@ -4,7 +4,9 @@
 
 use super::perf::find;
 use super::table::{Row, Table};
-use super::{resolve_year, IngestOptions, TableReport};
+use super::{
+    resolve_year, setting_column, setting_columns, setting_values, IngestOptions, TableReport,
+};
 use crate::catalogue::Dataset;
 use crate::dates::parse_date;
 use crate::error::IngestError;
@@ -12,31 +14,6 @@ use crate::store::schema::{AreaRow, Batch, Level, SchoolRow};
 
 /// Where a descriptive field of this file stands against other sources (GIAS 3, performance tables 1).
 pub const PRECEDENCE: u8 = 2;
-
-/// The columns a setting names (a name or a list of alternatives / parts), those present.
-fn setting_cols(t: &Table, ds: &Dataset, key: &str) -> Vec<usize> {
-    match ds.settings.get(key) {
-        Some(toml::Value::String(s)) => t.col(s).into_iter().collect(),
-        Some(toml::Value::Array(a)) => a
-            .iter()
-            .filter_map(|v| v.as_str())
-            .filter_map(|n| t.col(n))
-            .collect(),
-        _ => vec![],
-    }
-}
-
-fn setting_list(ds: &Dataset, key: &str) -> Vec<String> {
-    ds.settings
-        .get(key)
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// The phase the ISPRIMARY / ISSECONDARY / ISPOST16 flags describe.
 fn phase_of(primary: bool, secondary: bool, post16: bool) -> Option<&'static str> {
@@ -64,7 +41,7 @@ pub fn read(
             "key column missing".into(),
         )
     })?;
-    let first = |key: &str| setting_cols(t, ds, key).first().copied();
+    let first = |key: &str| setting_column(t, ds, key);
     let (la, la_name, estab, name, stype) = (
         find(t, &k.la),
         find(t, &k.la_name),
@@ -72,7 +49,7 @@ pub fn read(
         find(t, &k.name),
         find(t, &k.school_type),
     );
-    let address = setting_cols(t, ds, "address");
+    let address = setting_columns(t, ds, "address");
     let (town, postcode, status, closed_flag) = (
         first("town"),
         first("postcode"),
@@ -93,8 +70,8 @@ pub fn read(
         first("religious_character"),
         first("admissions_policy"),
     );
-    let maintained_groups = setting_list(ds, "maintained_type_groups");
-    let other_groups = setting_list(ds, "not_maintained_type_groups");
+    let maintained_groups = setting_values(ds, "maintained_type_groups");
+    let other_groups = setting_values(ds, "not_maintained_type_groups");
 
     let source_file = super::display_path(&t.path);
     let mut batch = Batch::default();
