@@ -41,6 +41,8 @@ pub struct AuditReport {
 
 pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
     let mut report = AuditReport::default();
+    // Pupil-data tables for the differencing check, from the text read here.
+    let mut tables = crate::audit_diff::Tables::default();
     let files = crate::ingest::collect_files(&[dir.to_path_buf()])?;
     for (path, _) in files {
         let ext = path
@@ -50,13 +52,28 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
             .to_ascii_lowercase();
         let shown = crate::ingest::display_path(&path);
         let found = match ext.as_str() {
-            "csv" => Some(read_text(&path).map(|t| audit_csv(&t, b',', threshold))),
-            "tsv" | "tab" => Some(read_text(&path).map(|t| audit_csv(&t, b'\t', threshold))),
-            "json" => Some(read_text(&path).map(|t| audit_json(&t, threshold))),
+            "csv" | "tsv" | "tab" => {
+                let delimiter = if ext == "csv" { b',' } else { b'\t' };
+                Some(read_text(&path).map(|t| {
+                    tables.csv(&path, &shown, &t, delimiter);
+                    audit_csv(&t, delimiter, threshold)
+                }))
+            }
+            "json" => Some(read_text(&path).map(|t| {
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&t) else {
+                    return vec![];
+                };
+                tables.json(&path, &shown, &v);
+                let mut out = Vec::new();
+                walk_json(&v, "$".into(), threshold, &mut out);
+                out
+            })),
             "html" | "htm" | "svg" | "md" | "txt" | "typ" => {
                 Some(read_text(&path).map(|t| audit_text(&t, threshold)))
             }
-            "xlsx" | "xlsm" | "xls" | "ods" => Some(audit_workbook(&path, threshold)),
+            "xlsx" | "xlsm" | "xls" | "ods" => {
+                Some(audit_workbook(&path, &shown, threshold, &mut tables))
+            }
             "pdf" => match pdf_text(&path) {
                 Some(t) => Some(Ok(audit_text(&t, threshold))),
                 None => {
@@ -90,7 +107,7 @@ pub fn audit(dir: &Path, threshold: u64) -> anyhow::Result<AuditReport> {
     // Figures that are safe one by one may not be together (src/audit_diff.rs).
     report
         .findings
-        .extend(crate::audit_diff::check(dir, threshold)?);
+        .extend(crate::audit_diff::check(tables, threshold)?);
     Ok(report)
 }
 
@@ -149,15 +166,6 @@ fn audit_csv(text: &str, delimiter: u8, threshold: u64) -> Vec<(String, String)>
             }
         }
     }
-    out
-}
-
-fn audit_json(text: &str, threshold: u64) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-        return out;
-    };
-    walk_json(&v, "$".into(), threshold, &mut out);
     out
 }
 
@@ -256,10 +264,16 @@ pub fn audit_text(text: &str, threshold: u64) -> Vec<(String, String)> {
 
 /// Workbooks (xlsx, xls, ods) through the ingest reader, within its limits, hidden sheets
 /// included; cohorts read whether stored as numbers or text.
-fn audit_workbook(path: &Path, threshold: u64) -> Result<Vec<(String, String)>, String> {
+fn audit_workbook(
+    path: &Path,
+    shown: &str,
+    threshold: u64,
+    tables: &mut crate::audit_diff::Tables,
+) -> Result<Vec<(String, String)>, String> {
     let bytes = crate::ingest::table::read_input(path).map_err(|e| e.message)?;
     let sheets = crate::ingest::table::read_workbook_sheets(path, &bytes, true)
         .map_err(|e| e.to_string())?;
+    tables.sheets(shown, &sheets);
     let mut out = Vec::new();
     for sheet in &sheets {
         let name = &sheet.name;

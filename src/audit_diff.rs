@@ -13,7 +13,7 @@
 //! lie within which comes from `la` and `partnership`. Group relations are the catalogue's.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
@@ -114,18 +114,6 @@ fn from_table(
     out
 }
 
-fn json_rows(path: &Path, file: &str) -> Vec<Rec> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return vec![];
-    };
-    let Ok(v) = serde_json::from_str::<Value>(&text) else {
-        return vec![];
-    };
-    let mut out = Vec::new();
-    walk(&v, "$", file, &mut out);
-    out
-}
-
 fn walk(v: &Value, at: &str, file: &str, out: &mut Vec<Rec>) {
     match v {
         Value::Array(items) => {
@@ -180,103 +168,113 @@ fn walk(v: &Value, at: &str, file: &str, out: &mut Vec<Rec>) {
     }
 }
 
-fn csv_rows(path: &Path, file: &str) -> Vec<Rec> {
-    let Ok(mut rdr) = csv::ReaderBuilder::new().flexible(true).from_path(path) else {
-        return vec![];
-    };
-    let Ok(header) = rdr.headers().map(|h| {
-        h.iter()
-            .map(|x| x.trim_start_matches('\u{feff}').to_string())
-            .collect::<Vec<_>>()
-    }) else {
-        return vec![];
-    };
-    let rows: Vec<(String, Vec<String>)> = rdr
-        .records()
-        .enumerate()
-        .filter_map(|(i, r)| {
-            r.ok().map(|r| {
-                (
-                    format!("row {}", i + 2),
-                    r.iter().map(str::to_string).collect(),
-                )
+/// The pupil-data rows of the files `audit` has read: it hands over the text and sheets it
+/// decoded, so each file is read once, in every encoding and format it reads.
+#[derive(Default)]
+pub struct Tables {
+    recs: Vec<Rec>,
+    /// Each JSON file's rows, for a CSV beside it without measure and year.
+    json: HashMap<PathBuf, Vec<Rec>>,
+    /// CSVs without measure and year: the JSON beside each, and its rows in `recs`.
+    bare_csv: Vec<(PathBuf, std::ops::Range<usize>)>,
+}
+
+impl Tables {
+    pub fn json(&mut self, path: &Path, file: &str, v: &Value) {
+        let mut rows = Vec::new();
+        walk(v, "$", file, &mut rows);
+        self.recs.extend(rows.iter().cloned());
+        self.json.insert(path.to_path_buf(), rows);
+    }
+
+    pub fn csv(&mut self, path: &Path, file: &str, text: &str, delimiter: u8) {
+        let mut rdr = csv::ReaderBuilder::new()
+            .flexible(true)
+            .delimiter(delimiter)
+            .from_reader(text.as_bytes());
+        let Ok(header) = rdr.headers().map(|h| {
+            h.iter()
+                .map(|x| x.trim_start_matches('\u{feff}').to_string())
+                .collect::<Vec<_>>()
+        }) else {
+            return;
+        };
+        let rows: Vec<(String, Vec<String>)> = rdr
+            .records()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                r.ok().map(|r| {
+                    (
+                        format!("row {}", i + 2),
+                        r.iter().map(str::to_string).collect(),
+                    )
+                })
             })
-        })
-        .collect();
-    let mut recs = from_table(file, file, &header, rows);
-    // A CSV without measure and year, beside the JSON of the same rows: take them from it.
-    if !header.iter().any(|h| h.eq_ignore_ascii_case("measure")) {
-        let sibling = json_rows(&path.with_extension("json"), file);
-        if sibling.len() == recs.len() {
-            for (r, j) in recs.iter_mut().zip(sibling) {
-                if r.code == j.code && r.group == j.group {
-                    (r.measure, r.year, r.level, r.la, r.partnership) =
-                        (j.measure, j.year, j.level, j.la, j.partnership);
-                }
-            }
+            .collect();
+        let start = self.recs.len();
+        self.recs.extend(from_table(file, file, &header, rows));
+        if !header.iter().any(|h| h.eq_ignore_ascii_case("measure")) {
+            self.bare_csv
+                .push((path.with_extension("json"), start..self.recs.len()));
         }
     }
-    recs
+
+    pub fn sheets(&mut self, file: &str, sheets: &[crate::ingest::table::Sheet]) {
+        for sheet in sheets {
+            let rows: Vec<(u64, Vec<String>)> = sheet
+                .rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.line,
+                        r.cells.iter().map(|c| c.trim().to_string()).collect(),
+                    )
+                })
+                .collect();
+            let Some(h) = rows.iter().position(|(_, r)| {
+                r.iter().any(|c| c.eq_ignore_ascii_case("cohort"))
+                    && r.iter().any(|c| c.eq_ignore_ascii_case("group"))
+            }) else {
+                continue;
+            };
+            let name = &sheet.name;
+            let body = rows[h + 1..]
+                .iter()
+                .map(|(line, r)| (format!("sheet {name}, row {line}"), r.clone()))
+                .collect();
+            self.recs.extend(from_table(
+                file,
+                &format!("{file} {name}"),
+                &rows[h].1,
+                body,
+            ));
+        }
+    }
 }
 
-fn xlsx_rows(path: &Path, file: &str) -> Vec<Rec> {
-    // Through the ingest reader and its limits: a workbook that declares a huge area, or
-    // unpacks to gigabytes, is refused (the cohort scan in `audit` reports it) rather than read.
-    let Ok(bytes) = crate::ingest::table::read_input(path) else {
-        return vec![];
-    };
-    let Ok(sheets) = crate::ingest::table::read_workbook_sheets(path, &bytes, true) else {
-        return vec![];
-    };
-    let mut out = Vec::new();
-    for sheet in &sheets {
-        let rows: Vec<(u64, Vec<String>)> = sheet
-            .rows
-            .iter()
-            .map(|r| {
-                (
-                    r.line,
-                    r.cells.iter().map(|c| c.trim().to_string()).collect(),
-                )
-            })
-            .collect();
-        let Some(h) = rows.iter().position(|(_, r)| {
-            r.iter().any(|c| c.eq_ignore_ascii_case("cohort"))
-                && r.iter().any(|c| c.eq_ignore_ascii_case("group"))
-        }) else {
+/// Every disclosure by subtraction among the pupil-data figures gathered from the files.
+pub fn check(tables: Tables, threshold: u64) -> anyhow::Result<Vec<Finding>> {
+    let Tables {
+        mut recs,
+        json,
+        bare_csv,
+    } = tables;
+    // A CSV without measure and year, beside the JSON of the same rows: take them from it.
+    for (sibling, range) in bare_csv {
+        let Some(sibling) = json.get(&sibling).filter(|j| j.len() == range.len()) else {
             continue;
         };
-        let name = &sheet.name;
-        let body = rows[h + 1..]
-            .iter()
-            .map(|(line, r)| (format!("sheet {name}, row {line}"), r.clone()))
-            .collect();
-        out.extend(from_table(
-            file,
-            &format!("{file} {name}"),
-            &rows[h].1,
-            body,
-        ));
-    }
-    out
-}
-
-/// Every disclosure by subtraction among the pupil-data figures of the files under `dir`.
-pub fn check(dir: &Path, threshold: u64) -> anyhow::Result<Vec<Finding>> {
-    let mut recs = Vec::new();
-    for (path, _) in crate::ingest::collect_files(&[dir.to_path_buf()])? {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let file = crate::ingest::display_path(&path);
-        recs.extend(match ext.as_str() {
-            "json" => json_rows(&path, &file),
-            "csv" => csv_rows(&path, &file),
-            "xlsx" => xlsx_rows(&path, &file),
-            _ => vec![],
-        });
+        for (r, j) in recs[range].iter_mut().zip(sibling) {
+            if r.code == j.code && r.group == j.group {
+                (r.measure, r.year, r.level, r.la, r.partnership) = (
+                    j.measure.clone(),
+                    j.year.clone(),
+                    j.level.clone(),
+                    j.la.clone(),
+                    j.partnership.clone(),
+                );
+            }
+        }
     }
     let defs = GroupDefs::builtin();
     let mut by_context: BTreeMap<(String, String), Vec<Rec>> = BTreeMap::new();

@@ -158,13 +158,13 @@ impl Hasher for Fx {
 type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
 
 /// What `find` has worked out, kept between calls over one tree: a unit's reachable sums
-/// stay valid while the figures in its subtree are the same (checked by a signature).
+/// stay valid while the figures in its subtree are the same.
 #[derive(Default)]
 pub struct Memo {
     ids: HashMap<Types, u32>,
     sets: Vec<Types>,
-    /// Per unit: the signature of its own figures, and reach by typeset id.
-    nodes: Vec<(u64, FxMap<u32, Reach>)>,
+    /// Per unit: its own figures (types, count), and reach by typeset id.
+    nodes: Vec<(Vec<(Types, u64)>, FxMap<u32, Reach>)>,
 }
 
 impl Memo {
@@ -173,13 +173,10 @@ impl Memo {
         self.nodes.resize_with(tree.len(), Default::default);
         let mut dirty = vec![false; tree.len()];
         for (n, fs) in at.iter().enumerate() {
-            let mut h = Fx::default();
-            for &f in fs {
-                sign(&figs[f], &mut h);
-            }
-            let sig = h.finish() ^ fs.len() as u64;
-            if self.nodes[n].0 != sig {
-                self.nodes[n].0 = sig;
+            let own: Vec<(Types, u64)> =
+                fs.iter().map(|&f| (figs[f].types, figs[f].count)).collect();
+            if self.nodes[n].0 != own {
+                self.nodes[n].0 = own;
                 let mut x = Some(n);
                 while let Some(y) = x {
                     if dirty[y] {
@@ -196,13 +193,6 @@ impl Memo {
             }
         }
     }
-}
-
-fn sign(f: &Figure, h: &mut Fx) {
-    for w in f.types.0 {
-        h.write_u64(w);
-    }
-    h.write_u64(f.count);
 }
 
 struct Engine<'a, 'm> {
@@ -458,12 +448,12 @@ pub fn find_at(
         }
         // Totals: every sum of figures of this unit about disjoint groups (one of each).
         let mut totals: Vec<(Types, Vec<usize>, u64)> = Vec::new();
-        let mut seen: HashMap<Types, ()> = HashMap::new();
+        let mut seen: std::collections::HashSet<Types> = std::collections::HashSet::new();
         let all = e.at[node]
             .iter()
             .fold(Types::default(), |a, &f| a.union(&figs[f].types));
         e.families(node, &all, |chosen, used, sum| {
-            if !chosen.is_empty() && seen.insert(used, ()).is_none() {
+            if !chosen.is_empty() && seen.insert(used) {
                 totals.push((used, chosen.to_vec(), sum));
             }
         });

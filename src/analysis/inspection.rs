@@ -397,4 +397,36 @@ mod tests {
         let s = &latest_by_school(&[rec("ungraded", 150, None, 2)], &[], None)["1"];
         assert_eq!(view(s).unwrap().framework, "ungraded");
     }
+
+    /// The Leeds file's two report cards both have an area needing attention, so no real
+    /// data reaches the "meets attain's definition" side: test both sides here.
+    #[test]
+    fn report_card_expected_or_better_needs_every_area_expected_and_safeguarding_met() {
+        let ins = [rec("report_card", 200, None, 2)];
+        let ok = [
+            j("report_card", "safeguarding", 1, "Met"),
+            j("report_card", "inclusion", 3, "Expected standard"),
+            j("report_card", "achievement", 1, "Exceptional"),
+        ];
+        let s = &latest_by_school(&ins, &ok, None)["1"];
+        assert_eq!(
+            s.report_card().unwrap().report_card_expected_or_better(),
+            Some(true)
+        );
+        let not_met = [
+            j("report_card", "safeguarding", 2, "Not met"),
+            j("report_card", "inclusion", 1, "Exceptional"),
+        ];
+        let s = &latest_by_school(&ins, &not_met, None)["1"];
+        assert_eq!(
+            s.report_card().unwrap().report_card_expected_or_better(),
+            Some(false)
+        );
+        // No safeguarding judgement: undecidable, never a pass.
+        let s = &latest_by_school(&ins, &ok[1..], None)["1"];
+        assert_eq!(
+            s.report_card().unwrap().report_card_expected_or_better(),
+            None
+        );
+    }
 }

@@ -248,20 +248,10 @@ impl Tally {
         }
     }
     pub fn pct_report_card_schools(&self) -> Option<f64> {
-        (self.report_card_schools > 0).then(|| {
-            round_half_away(
-                100.0 * self.report_card_ok as f64 / self.report_card_schools as f64,
-                1,
-            )
-        })
+        pct1(self.report_card_ok as f64, self.report_card_schools as f64)
     }
     pub fn pct_report_card_pupils(&self) -> Option<f64> {
-        (self.report_card_pupils > 0.0).then(|| {
-            round_half_away(
-                100.0 * self.report_card_pupils_ok / self.report_card_pupils,
-                1,
-            )
-        })
+        pct1(self.report_card_pupils_ok, self.report_card_pupils)
     }
     pub fn add(&mut self, grade: i32, pupils: Option<f64>) {
         self.schools += 1;
@@ -284,12 +274,16 @@ impl Tally {
         }
     }
     pub fn pct_schools(&self) -> Option<f64> {
-        (self.schools > 0)
-            .then(|| round_half_away(100.0 * self.schools_good as f64 / self.schools as f64, 1))
+        pct1(self.schools_good as f64, self.schools as f64)
     }
     pub fn pct_pupils(&self) -> Option<f64> {
-        (self.pupils > 0.0).then(|| round_half_away(100.0 * self.pupils_good / self.pupils, 1))
+        pct1(self.pupils_good, self.pupils)
     }
+}
+
+/// `num` as a percentage of `den`, 1 dp half away from zero; None when `den` is 0.
+fn pct1(num: f64, den: f64) -> Option<f64> {
+    (den > 0.0).then(|| round_half_away(100.0 * num / den, 1))
 }
 
 /// One LA and phase in `attain ofsted` (JSON field names are fixed).
@@ -675,49 +669,40 @@ pub fn ofsted(
         })
         .collect();
     let snaps = snapshots(&inspections);
-    let listed = || {
+    let available = || {
         snaps
             .iter()
             .map(|s| format!("{} ({})", s.year, s.source_file))
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let covering = |s: &&Snapshot| s.covers(la);
-    let snap = match year {
-        Some(y) => {
-            let of_year: Vec<&Snapshot> = snaps.iter().filter(|s| s.year == y).collect();
-            of_year
-                .iter()
-                .rev()
-                .find(|s| s.covers(la))
-                .or(of_year.last())
-                .copied()
-                .ok_or_else(|| {
-                    ConfigError::new(
-                        "--year",
-                        format!(
-                            "no Ofsted snapshot for {y} in the store; it has {}",
-                            listed()
-                        ),
-                    )
-                })?
-        }
-        None => snaps
-            .iter()
-            .rev()
-            .find(covering)
-            .or(snaps.last())
-            .ok_or_else(|| {
-                ConfigError::new(
-                    "--year",
-                    "no Ofsted snapshot with inspection dates in the store",
-                )
-            })?,
-    };
-    let file_rows: Vec<InspectionRecord> = inspections
+    // The latest snapshot of the year (any year without --year) that covers `la`, else the latest.
+    let candidates: Vec<&Snapshot> = snaps
         .iter()
+        .filter(|s| year.is_none_or(|y| s.year == y))
+        .collect();
+    let snap = candidates
+        .iter()
+        .rev()
+        .find(|s| s.covers(la))
+        .or(candidates.last())
+        .copied()
+        .ok_or_else(|| match year {
+            Some(y) => ConfigError::new(
+                "--year",
+                format!(
+                    "no Ofsted snapshot for {y} in the store; it has {}",
+                    available()
+                ),
+            ),
+            None => ConfigError::new(
+                "--year",
+                "no Ofsted snapshot with inspection dates in the store",
+            ),
+        })?;
+    let file_rows: Vec<InspectionRecord> = inspections
+        .into_iter()
         .filter(|i| i.source_file == snap.source_file)
-        .cloned()
         .collect();
     let judgements: Vec<JudgementRecord> = data
         .judgements()?
@@ -806,25 +791,15 @@ fn own_census(
     first
         .iter()
         .filter_map(|(urn, i)| {
-            let phase = match i
-                .ofsted_phase
-                .as_deref()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-                .as_str()
-            {
-                "primary" => "primary",
-                "secondary" => "secondary",
-                "special" => "special",
-                "nursery" => "nursery",
-                "alternative provision" | "pru" => "ap",
-                _ => "all",
-            };
             Some(CensusSchool {
                 urn: urn.to_string(),
                 la_code: i.la_code.clone()?,
-                phase: phase.into(),
+                phase: i
+                    .ofsted_phase
+                    .as_deref()
+                    .and_then(crate::ingest::ofsted::store_phase)
+                    .unwrap_or("all")
+                    .into(),
                 pupils: i.pupils,
             })
         })

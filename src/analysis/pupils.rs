@@ -350,6 +350,23 @@ pub enum Unit {
     La,
 }
 
+impl Unit {
+    /// The level's id, as rows, the ledger and catalogue/groups.toml's `[[level]]` spell it.
+    pub fn id(self) -> &'static str {
+        match self {
+            Unit::School => "school",
+            Unit::Partnership => "partnership",
+            Unit::La => "la",
+        }
+    }
+
+    pub fn from_id(id: &str) -> Option<Unit> {
+        [Unit::School, Unit::Partnership, Unit::La]
+            .into_iter()
+            .find(|u| u.id() == id)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct PupilQuery<'q> {
     pub measure: &'q str,
@@ -527,14 +544,6 @@ impl<'p> Units<'p> {
         }
     }
 
-    fn level_id(level: Unit) -> &'static str {
-        match level {
-            Unit::School => "school",
-            Unit::Partnership => "partnership",
-            Unit::La => "la",
-        }
-    }
-
     /// The unit a unit lies directly within: the first of its level's `within` that applies.
     fn parent_of(&mut self, level: &'static str, code: &str) -> usize {
         let within: Vec<String> = self
@@ -574,7 +583,7 @@ impl<'p> Units<'p> {
     }
 
     fn node(&mut self, level: Unit, code: &str) -> usize {
-        let l = Self::level_id(level);
+        let l = level.id();
         if let Some(&n) = self.ids.get(&(l, code.to_string())) {
             return n;
         }
@@ -782,12 +791,7 @@ pub fn gap_tables(
             .iter()
             .filter(|r| r.measure == measure && r.year == year)
             .filter_map(|r| {
-                let level = match r.level.as_str() {
-                    "school" => Unit::School,
-                    "partnership" => Unit::Partnership,
-                    "la" => Unit::La,
-                    _ => return None,
-                };
+                let level = Unit::from_id(&r.level)?;
                 let g = GroupSpec::parse(&r.group).ok()?;
                 Some((
                     units.node(level, &r.unit),
@@ -1227,11 +1231,7 @@ pub fn widest_running(rows: Vec<PupilGapRow>, widest: usize) -> Vec<PupilGapRow>
 
 impl PupilQuery<'_> {
     fn level_name(&self) -> &'static str {
-        match self.level {
-            Unit::School => "school",
-            Unit::Partnership => "partnership",
-            Unit::La => "la",
-        }
+        self.level.id()
     }
     fn unit_name(&self, unit: &str, places: &Places) -> String {
         match self.level {

@@ -147,14 +147,14 @@ impl Condition {
             (FactKind::Word(words), _) => FactValue::Word(words.iter().copied().find(|w| *w == raw.trim_matches('"')).ok_or_else(|| format!("condition {text:?}: {fact} is one of {}, not {raw:?}", words.join(", ")))?),
             (FactKind::Number, _) => FactValue::Num(raw.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("condition {text:?}: {raw:?} is not a number"))?),
         };
-        if kind == FactKind::Bool && !matches!(op, Op::Eq | Op::Ne) {
+        if kind != FactKind::Number && !matches!(op, Op::Eq | Op::Ne) {
+            let what = if kind == FactKind::Bool {
+                "true or false"
+            } else {
+                "a word"
+            };
             return Err(format!(
-                "condition {text:?}: {fact} is true or false, so only == and != apply"
-            ));
-        }
-        if matches!(kind, FactKind::Word(_)) && !matches!(op, Op::Eq | Op::Ne) {
-            return Err(format!(
-                "condition {text:?}: {fact} is a word, so only == and != apply"
+                "condition {text:?}: {fact} is {what}, so only == and != apply"
             ));
         }
         Ok(Condition {
@@ -176,16 +176,16 @@ impl Condition {
                 Op::Eq => a == b,
                 Op::Ne => a != b,
             },
-            (Some(FactValue::Bool(a)), FactValue::Bool(b)) => match self.op {
-                Op::Eq => a == b,
-                Op::Ne => a != b,
-                _ => return Truth::Unknown,
-            },
-            (Some(FactValue::Word(a)), FactValue::Word(b)) => match self.op {
-                Op::Eq => a == b,
-                Op::Ne => a != b,
-                _ => return Truth::Unknown,
-            },
+            // true/false and words: equality only.
+            (Some(a @ (FactValue::Bool(_) | FactValue::Word(_))), b)
+                if std::mem::discriminant(&a) == std::mem::discriminant(&b) =>
+            {
+                match self.op {
+                    Op::Eq => a == b,
+                    Op::Ne => a != b,
+                    _ => return Truth::Unknown,
+                }
+            }
             _ => return Truth::Unknown,
         };
         if holds {

@@ -95,20 +95,12 @@ pub fn answer_all(
     ledger: Option<&Path>,
 ) -> anyhow::Result<(Vec<Vec<PupilGapRow>>, Vec<String>)> {
     let mut queries = Vec::new();
-    let mut means_by_path: std::collections::HashMap<&PathBuf, PriorMeans> =
-        std::collections::HashMap::new();
-    for o in opts {
-        if let Some(p) = o.prior_means {
-            if !means_by_path.contains_key(p) {
-                means_by_path.insert(p, PriorMeans::read(p, None)?);
-            }
-        }
-    }
     // One set of prior-attainment means per run (the first given).
     let means = opts
         .iter()
         .find_map(|o| o.prior_means)
-        .and_then(|p| means_by_path.get(p));
+        .map(|p| PriorMeans::read(p, None))
+        .transpose()?;
     for o in opts {
         let group = GroupSpec::parse(o.group)?;
         if o.level == Unit::Partnership && places.partnerships.is_empty() {
@@ -142,7 +134,7 @@ pub fn answer_all(
         Some(l) => crate::analysis::ledger::load(l)?,
         None => vec![],
     };
-    let (tables, notes) = gap_tables(&data.pupils, &queries, means, places, &earlier)?;
+    let (tables, notes) = gap_tables(&data.pupils, &queries, means.as_ref(), places, &earlier)?;
     let mut out = Vec::new();
     for (o, mut rows) in opts.iter().zip(tables) {
         if let Some(n) = o.widest {

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 
 use super::perf::find;
-use super::table::Table;
+use super::table::{Row, Table};
 use super::{IngestOptions, TableReport};
 use crate::catalogue::Dataset;
 use crate::dates::{academic_year_of, parse_date};
@@ -46,22 +46,7 @@ pub fn read(
         )
     })?;
     let source_file = super::display_path(&t.path);
-    let src: Arc<str> = Arc::from(source_file.as_str());
-    let (dataset, measure, group, ks, version, column): (
-        Arc<str>,
-        Arc<str>,
-        Arc<str>,
-        Arc<str>,
-        Arc<str>,
-        Arc<str>,
-    ) = (
-        Arc::from(ds.id.as_str()),
-        Arc::from("ofsted_overall"),
-        Arc::from("all"),
-        Arc::from("ofsted"),
-        Arc::from("final"),
-        Arc::from(t.headers[overall].as_str()),
-    );
+    let overall_result = OverallResult::new(ds, &t.headers[overall], &source_file);
     let mut batch = Batch::default();
     let mut report = TableReport {
         year_from: "content (inspection dates)".into(),
@@ -70,18 +55,9 @@ pub fn read(
     };
     let mut latest = None;
     for row in &t.rows {
-        let urn = row.get(urn_col).trim();
-        if urn.is_empty() {
+        let Some(urn) = urn_of(t, row, urn_col)? else {
             continue;
-        }
-        if !urn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(IngestError::at(
-                &t.path,
-                row.line,
-                Some(&t.headers[urn_col]),
-                format!("{urn:?} is not a URN"),
-            ));
-        }
+        };
         let date_of = |c: Option<usize>, what: &str| -> Result<Option<i64>, IngestError> {
             let Some(c) = c else { return Ok(None) };
             let raw = row.get(c).trim();
@@ -144,28 +120,9 @@ pub fn read(
             source_row: row.line,
         });
         if let (Some(g), Some(day)) = (grade, d) {
-            batch.results.push(ResultRow {
-                year: academic_year_of(day),
-                level: Level::School,
-                code: urn.to_string(),
-                la_code: None,
-                scope: "state_funded",
-                phase: "all",
-                key_stage: ks.clone(),
-                measure: measure.clone(),
-                group: group.clone(),
-                value: Some(g as f64),
-                cohort: None,
-                numerator: None,
-                ci_low: None,
-                ci_high: None,
-                status: Status::Ok,
-                version: version.clone(),
-                dataset: dataset.clone(),
-                source_column: column.clone(),
-                source_file: src.clone(),
-                source_row: row.line,
-            });
+            batch
+                .results
+                .push(overall_result.row(urn, None, g, day, row.line));
         }
     }
     report.year = latest.map(academic_year_of);
@@ -175,6 +132,63 @@ pub fn read(
         .map(|&i| t.headers[i].clone())
         .collect();
     Ok((report, batch))
+}
+
+/// The `ofsted_overall` result (OEIF grade 1-4) both Ofsted readers give a graded school.
+struct OverallResult {
+    dataset: Arc<str>,
+    measure: Arc<str>,
+    group: Arc<str>,
+    key_stage: Arc<str>,
+    version: Arc<str>,
+    column: Arc<str>,
+    file: Arc<str>,
+}
+
+impl OverallResult {
+    fn new(ds: &Dataset, column: &str, file: &str) -> OverallResult {
+        OverallResult {
+            dataset: Arc::from(ds.id.as_str()),
+            measure: Arc::from("ofsted_overall"),
+            group: Arc::from("all"),
+            key_stage: Arc::from("ofsted"),
+            version: Arc::from("final"),
+            column: Arc::from(column),
+            file: Arc::from(file),
+        }
+    }
+
+    fn row(
+        &self,
+        urn: &str,
+        la_code: Option<String>,
+        grade: i32,
+        day: i64,
+        line: u64,
+    ) -> ResultRow {
+        ResultRow {
+            year: academic_year_of(day),
+            level: Level::School,
+            code: urn.to_string(),
+            la_code,
+            scope: "state_funded",
+            phase: "all",
+            key_stage: self.key_stage.clone(),
+            measure: self.measure.clone(),
+            group: self.group.clone(),
+            value: Some(grade as f64),
+            cohort: None,
+            numerator: None,
+            ci_low: None,
+            ci_high: None,
+            status: Status::Ok,
+            version: self.version.clone(),
+            dataset: self.dataset.clone(),
+            source_column: self.column.clone(),
+            source_file: self.file.clone(),
+            source_row: line,
+        }
+    }
 }
 
 /// Overall effectiveness in Ofsted's words.
@@ -199,6 +213,23 @@ pub fn report_card_grade(label: &str) -> Option<i32> {
         .iter()
         .position(|g| g.eq_ignore_ascii_case(label.trim()))
         .map(|i| i as i32 + 1)
+}
+
+/// The row's URN: None for a row without one (skipped), an error if it is not all digits.
+fn urn_of<'r>(t: &Table, row: &'r Row, c: usize) -> Result<Option<&'r str>, IngestError> {
+    let urn = row.get(c).trim();
+    if urn.is_empty() {
+        return Ok(None);
+    }
+    if !urn.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(IngestError::at(
+            &t.path,
+            row.line,
+            Some(&t.headers[c]),
+            format!("{urn:?} is not a URN"),
+        ));
+    }
+    Ok(Some(urn))
 }
 
 /// Empty, `NULL` and "Not applicable" are not values (never zeros).
@@ -286,16 +317,7 @@ pub fn read_report_cards(
         s("ungraded_publication"),
         s("ungraded_outcome"),
     );
-    let maintained: Vec<String> = ds
-        .settings
-        .get("maintained_types")
-        .and_then(|v| v.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|x| x.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let maintained = super::setting_values(ds, "maintained_types");
     // Area columns the file has; a missing optional area (a later edition may drop one) is simply absent.
     let col_of = |n: Option<&String>| n.and_then(|n| t.col(n));
     let rc_areas: Vec<(String, usize, Option<usize>)> = setting_lists(ds, "report_card_areas")
@@ -308,16 +330,7 @@ pub fn read_report_cards(
         .collect();
 
     let source_file = super::display_path(&t.path);
-    let src: Arc<str> = Arc::from(source_file.as_str());
-    let arc = |s: &str| -> Arc<str> { Arc::from(s) };
-    let (dataset, measure, group, ks, version, overall_name) = (
-        arc(&ds.id),
-        arc("ofsted_overall"),
-        arc("all"),
-        arc("ofsted"),
-        arc("final"),
-        arc(&t.headers[oeif_overall]),
-    );
+    let overall_result = OverallResult::new(ds, &t.headers[oeif_overall], &source_file);
     let mut batch = Batch::default();
     let mut report = TableReport {
         year_from: "content (inspection dates)".into(),
@@ -345,13 +358,9 @@ pub fn read_report_cards(
                 .map(Some)
                 .ok_or_else(|| at(c, format!("{raw:?} is not a date")))
         };
-        let urn = row.get(urn_col).trim();
-        if urn.is_empty() {
+        let Some(urn) = urn_of(t, row, urn_col)? else {
             continue;
-        }
-        if !urn.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(at(urn_col, format!("{urn:?} is not a URN")));
-        }
+        };
         // LAESTAB = 3-digit LA code + 4-digit establishment number.
         let le = row.get(laestab).trim();
         let (la_code, estab) = if blank(le) {
@@ -559,28 +568,9 @@ pub fn read_report_cards(
             ));
             latest = latest.max(oeif_day);
             if let (Some(g), Some(day)) = (grade, oeif_day) {
-                batch.results.push(ResultRow {
-                    year: academic_year_of(day),
-                    level: Level::School,
-                    code: urn.to_string(),
-                    la_code: la_code.clone(),
-                    scope: "state_funded",
-                    phase: "all",
-                    key_stage: ks.clone(),
-                    measure: measure.clone(),
-                    group: group.clone(),
-                    value: Some(g as f64),
-                    cohort: None,
-                    numerator: None,
-                    ci_low: None,
-                    ci_high: None,
-                    status: Status::Ok,
-                    version: version.clone(),
-                    dataset: dataset.clone(),
-                    source_column: overall_name.clone(),
-                    source_file: src.clone(),
-                    source_row: row.line,
-                });
+                batch
+                    .results
+                    .push(overall_result.row(urn, la_code.clone(), g, day, row.line));
             }
         }
 
@@ -597,14 +587,13 @@ pub fn read_report_cards(
             latest = latest.max(Some(d));
         }
 
-        let get = |c: Option<usize>| text(c);
-        let age = |c: Option<usize>| get(c).and_then(|v| v.parse::<i32>().ok());
-        let school_type = get(stype);
+        let age = |c: Option<usize>| text(c).and_then(|v| v.parse::<i32>().ok());
+        let school_type = text(stype);
         pending_schools.push(SchoolRow {
             urn: urn.to_string(),
-            name: get(name_col),
+            name: text(name_col),
             la_code: la_code.clone(),
-            la_name: get(la_name),
+            la_name: text(la_name),
             estab,
             phase: ofsted_phase
                 .as_deref()
@@ -617,17 +606,17 @@ pub fn read_report_cards(
             status: Some("open".into()),
             address: None,
             town: None,
-            postcode: get(postcode),
+            postcode: text(postcode),
             low_age: age(low),
             high_age: age(high),
             open_date: None,
             close_date: None,
-            religious_character: get(relig).filter(|r| {
+            religious_character: text(relig).filter(|r| {
                 !r.eq_ignore_ascii_case("Does not apply") && !r.eq_ignore_ascii_case("None")
             }),
             gender: None,
-            admissions_policy: get(admissions).filter(|a| !a.eq_ignore_ascii_case("Unknown")),
-            trust: get(trust),
+            admissions_policy: text(admissions).filter(|a| !a.eq_ignore_ascii_case("Unknown")),
+            trust: text(trust),
             pupils,
             as_of_year: 0,
             precedence: 1,
@@ -678,7 +667,7 @@ pub fn read_report_cards(
 }
 
 /// Ofsted's phase in the store's phase vocabulary.
-fn store_phase(p: &str) -> Option<&'static str> {
+pub(crate) fn store_phase(p: &str) -> Option<&'static str> {
     Some(match p.trim().to_ascii_lowercase().as_str() {
         "primary" => "primary",
         "secondary" => "secondary",

@@ -260,29 +260,11 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
         st("source_file")?,
     );
     // Columns added since a store was first written read as empty from an older store.
-    let st_new = |n: &str| -> Result<Vec<Option<String>>, StoreError> {
-        if df.column(n).is_ok() {
-            st(n)
-        } else {
-            Ok(vec![None; df.height()])
-        }
-    };
-    let date_new = |n: &str| -> Result<Vec<Option<i64>>, StoreError> {
-        match df.column(n) {
-            Ok(c) => Ok(c
-                .cast(&DataType::Int32)?
-                .i32()?
-                .iter()
-                .map(|d| d.map(i64::from))
-                .collect()),
-            Err(_) => Ok(vec![None; df.height()]),
-        }
-    };
     let (address, admissions, open_date, close_date) = (
-        st_new("address")?,
-        st_new("admissions_policy")?,
-        date_new("open_date")?,
-        date_new("close_date")?,
+        opt_str_col(df, "address")?,
+        opt_str_col(df, "admissions_policy")?,
+        days_col(df, "open_date")?,
+        days_col(df, "close_date")?,
     );
     let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.iter().collect();
     let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.iter().collect();
