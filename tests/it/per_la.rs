@@ -293,7 +293,9 @@ fn hertfordshire_absence_la_rows_are_la_records_and_a_school_booklet_shows_its_a
     );
 
     // A primary with KS2 results: its booklet prints its own absence figures and its LA's
-    // primary figures from DfE's LA row.
+    // primary figures from DfE's LA row, in the store of every real file (where other files
+    // give all-phase absence figures too).
+    let store = crate::common::real_store().unwrap();
     let (kh, krows) = read_csv(&ks2);
     let (rectype, kurn) = (col(&kh, "RECTYPE"), col(&kh, "URN"));
     let school = rows
@@ -338,16 +340,25 @@ fn hertfordshire_absence_la_rows_are_la_records_and_a_school_booklet_shows_its_a
         })
         .expect("the school's booklet");
     let html = std::fs::read_to_string(html).unwrap();
-    let section = &html[html.find("Attendance").expect("an attendance section")..];
-    let la_primary = rows
-        .iter()
-        .find(|r| r[la] == "919" && r[estab] == "PRI")
-        .unwrap();
-    for v in [&school[tot], &school[pa], &la_primary[tot], &la_primary[pa]] {
-        let shown = format!("{:.1}", v.parse::<f64>().unwrap());
+    // Each attendance row: the school, DfE's Hertfordshire primary row and England's
+    // state-funded primary row (the same phase), in that order.
+    let find = |code: &str, phase: &str| {
+        rows.iter()
+            .find(|r| r[la] == code && r[estab] == phase)
+            .unwrap()
+    };
+    let (la_primary, england_primary) = (find("919", "PRI"), find("NAT", "PRI"));
+    let pct = |v: &str| format!("{:.1}%", v.parse::<f64>().unwrap());
+    for (label, c) in [("Overall absence", tot), ("Persistent absence", pa)] {
+        let expected = format!(
+            "<tr><td>{label}</td><td>{}</td><td>{}</td><td>{}</td>",
+            pct(&school[c]),
+            pct(&la_primary[c]),
+            pct(&england_primary[c])
+        );
         assert!(
-            section.contains(&shown),
-            "the booklet's attendance section shows {shown}"
+            html.contains(&expected),
+            "{expected} in the attendance table"
         );
     }
 }

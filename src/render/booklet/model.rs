@@ -568,23 +568,20 @@ impl<'a> Prepared<'a> {
     /// LA-level figure: the LA row where files have one (for census and absence, the row of the
     /// school's phase), else rebuilt from the LA's school rows.
     fn la_value(&self, m: &str, y: i32, la: &str, phase: &str) -> Option<f64> {
-        if let Some(v) = self.get(m, "all", y, "la", la).and_then(|r| r.value) {
-            return Some(v);
-        }
-        if let Some(r) =
-            self.la_by_phase
-                .get(&(m.to_string(), y, la.to_string(), phase.to_string()))
-        {
-            // DfE's LA row for the school's phase; withheld stays withheld.
+        let key = |p: &str| (m.to_string(), y, la.to_string(), p.to_string());
+        // Census and absence are compared within the school's phase: DfE's LA row for that
+        // phase (withheld stays withheld), else the LA's schools of that phase pooled.
+        if let Some(r) = self.la_by_phase.get(&key(phase)) {
             return r.value;
         }
-        self.la_built
-            .get(&(m.to_string(), y, la.to_string(), phase.to_string()))
-            .or_else(|| {
-                self.la_built
-                    .get(&(m.to_string(), y, la.to_string(), "all".to_string()))
-            })
-            .copied()
+        if phase != "all" {
+            if let Some(v) = self.la_built.get(&key(phase)) {
+                return Some(*v);
+            }
+        }
+        self.get(m, "all", y, "la", la)
+            .and_then(|r| r.value)
+            .or_else(|| self.la_built.get(&key("all")).copied())
     }
 
     /// For measures whose files have no LA rows (census, absence): each LA's figure from its
@@ -663,14 +660,15 @@ impl<'a> Prepared<'a> {
         (fs, q)
     }
 
+    /// England: the state-funded national row of the school's phase where the files split by
+    /// phase (census, absence), else the all-phase row.
     fn national_value(&self, m: &str, y: i32, phase: &str) -> Option<f64> {
-        self.get(m, "all", y, "national", ENGLAND)
-            .and_then(|r| r.value)
-            .or_else(|| {
-                self.by_phase
-                    .get(&(m.to_string(), y, phase.to_string()))
-                    .and_then(|r| r.value)
-            })
+        match self.by_phase.get(&(m.to_string(), y, phase.to_string())) {
+            Some(r) => r.value,
+            None => self
+                .get(m, "all", y, "national", ENGLAND)
+                .and_then(|r| r.value),
+        }
     }
 
     fn sn_values(&self, m: &str, y: i32, la: &str) -> Vec<Option<f64>> {
