@@ -425,21 +425,35 @@ pub struct SchoolTypes {
     pub maintained: Vec<String>,
     pub academy: Vec<String>,
     pub independent: Vec<String>,
+    /// Special-school type codes: their figures are compared with special schools'.
+    #[serde(default)]
+    pub special: Vec<String>,
     #[serde(default)]
     pub names: BTreeMap<String, String>,
 }
 
 impl SchoolTypes {
-    /// Some(true) for LA-maintained type codes, Some(false) for academies and independents.
-    pub fn la_maintained(&self, code: &str) -> Option<bool> {
-        let c = code.trim();
-        // A type given by name ("Community school") counts as its code.
-        let c = self
-            .names
+    /// The code of a type given by code or by name ("Community school" counts as CY).
+    fn code<'t>(&'t self, text: &'t str) -> &'t str {
+        let c = text.trim();
+        self.names
             .iter()
             .find(|(_, name)| name.eq_ignore_ascii_case(c))
             .map(|(code, _)| code.as_str())
-            .unwrap_or(c);
+            .unwrap_or(c)
+    }
+
+    /// A special school's type: a special type code, or a type name that says so (GIAS
+    /// names types in words: "Foundation special school", "Free schools special").
+    pub fn is_special(&self, text: &str) -> bool {
+        let c = self.code(text);
+        self.special.iter().any(|m| m.eq_ignore_ascii_case(c))
+            || text.to_ascii_lowercase().contains("special")
+    }
+
+    /// Some(true) for LA-maintained type codes, Some(false) for academies and independents.
+    pub fn la_maintained(&self, code: &str) -> Option<bool> {
+        let c = self.code(code);
         if self.maintained.iter().any(|m| m.eq_ignore_ascii_case(c)) {
             Some(true)
         } else if self
@@ -501,6 +515,88 @@ struct GroupsFile {
     relations: Relations,
 }
 
+/// The booklet's contents (catalogue/booklet.toml): sections, their measures and
+/// comparators, charts, targets and gap pairs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookletContents {
+    #[serde(rename = "section")]
+    pub sections: Vec<BookletSection>,
+    #[serde(rename = "gap", default)]
+    pub gaps: Vec<BookletGap>,
+    #[serde(default)]
+    pub pupil_gaps: BookletPupilGaps,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookletSection {
+    pub id: String,
+    /// context, key_stage, attendance or table.
+    pub kind: String,
+    pub title: String,
+    pub measures: Vec<String>,
+    /// Comparators printed: la, england, neighbours, percentile, significance.
+    #[serde(default)]
+    pub compare: Vec<String>,
+    #[serde(default)]
+    pub charts: Vec<String>,
+    #[serde(default)]
+    pub targets: Vec<String>,
+    #[serde(default)]
+    pub gaps: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookletGap {
+    pub group: String,
+    /// within or national.
+    pub against: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookletPupilGaps {
+    #[serde(default)]
+    pub measures: Vec<String>,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+impl BookletContents {
+    /// Every measure the booklet prints, in section order, each once.
+    pub fn measures(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for s in &self.sections {
+            for m in s
+                .measures
+                .iter()
+                .chain(&s.charts)
+                .chain(&s.targets)
+                .chain(&s.gaps)
+            {
+                if !out.contains(&m.as_str()) {
+                    out.push(m);
+                }
+            }
+        }
+        out
+    }
+
+    pub fn section(&self, id: &str) -> Option<&BookletSection> {
+        self.sections.iter().find(|s| s.id == id)
+    }
+
+    /// The measures with suggested targets (and a target-form row), in section order.
+    pub fn target_measures(&self) -> Vec<&str> {
+        self.sections
+            .iter()
+            .flat_map(|s| s.targets.iter().map(String::as_str))
+            .collect()
+    }
+}
+
 /// The whole catalogue, validated.
 #[derive(Debug, Clone)]
 pub struct Catalogue {
@@ -519,6 +615,7 @@ pub struct Catalogue {
     pub fingerprint: String,
     /// Default ranges by unit (`[units.*]` in measures.toml).
     pub units: BTreeMap<String, UnitRule>,
+    pub booklet: BookletContents,
 }
 
 /// The shipped catalogue, compiled in.
@@ -526,6 +623,7 @@ const BUILTIN_MEASURES: &str = include_str!("../catalogue/measures.toml");
 const BUILTIN_GROUPS: &str = include_str!("../catalogue/groups.toml");
 const BUILTIN_SCHOOL_TYPES: &str = include_str!("../catalogue/school_types.toml");
 const BUILTIN_BREAKS: &str = include_str!("../catalogue/breaks.toml");
+const BUILTIN_BOOKLET: &str = include_str!("../catalogue/booklet.toml");
 const BUILTIN_DATASETS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/datasets.rs"));
 
 impl Catalogue {
@@ -555,6 +653,7 @@ impl Catalogue {
             BUILTIN_GROUPS,
             BUILTIN_SCHOOL_TYPES,
             BUILTIN_BREAKS,
+            BUILTIN_BOOKLET,
             datasets,
             "built-in catalogue".into(),
         )
@@ -579,6 +678,13 @@ impl Catalogue {
         let groups = read(dir.join("groups.toml"))?;
         let types = read(dir.join("school_types.toml"))?;
         let breaks = read(dir.join("breaks.toml"))?;
+        // A catalogue directory from before booklet.toml existed keeps the shipped contents.
+        let booklet_path = dir.join("booklet.toml");
+        let booklet = if booklet_path.exists() {
+            read(booklet_path)?
+        } else {
+            BUILTIN_BOOKLET.to_string()
+        };
         let mut datasets = Vec::new();
         let ddir = dir.join("datasets");
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&ddir)
@@ -595,6 +701,7 @@ impl Catalogue {
             &groups,
             &types,
             &breaks,
+            &booklet,
             datasets,
             dir.display().to_string(),
         )
@@ -605,13 +712,14 @@ impl Catalogue {
         groups: &str,
         types: &str,
         breaks: &str,
+        booklet: &str,
         datasets: Vec<(String, String)>,
         origin: String,
     ) -> Result<Catalogue, ConfigError> {
         let fingerprint = {
             use sha2::{Digest, Sha256};
             let mut h = Sha256::new();
-            for text in [measures, groups, types, breaks]
+            for text in [measures, groups, types, breaks, booklet]
                 .into_iter()
                 .chain(datasets.iter().map(|(_, t)| t.as_str()))
             {
@@ -628,6 +736,8 @@ impl Catalogue {
             .map_err(|e| ConfigError::new("catalogue/school_types.toml", e.to_string()))?;
         let breaks: BreaksFile = toml::from_str(breaks)
             .map_err(|e| ConfigError::new("catalogue/breaks.toml", e.to_string()))?;
+        let booklet: BookletContents = toml::from_str(booklet)
+            .map_err(|e| ConfigError::new("catalogue/booklet.toml", e.to_string()))?;
         let mut ds = Vec::new();
         for (name, text) in datasets {
             let d: Dataset =
@@ -654,6 +764,7 @@ impl Catalogue {
             origin,
             fingerprint,
             units: m.units,
+            booklet,
         };
         cat.validate()?;
         Ok(cat)
@@ -722,6 +833,7 @@ impl Catalogue {
                 )));
             }
         }
+        self.validate_booklet(&groups)?;
         let mut ids = std::collections::HashSet::new();
         for d in &self.datasets {
             let file = format!("catalogue/datasets/{}.toml", d.id);
@@ -763,6 +875,75 @@ impl Catalogue {
                         format!("tidy group rule: unknown group {}", r.group),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// booklet.toml names measures and groups that exist, and kinds the templates know.
+    fn validate_booklet(
+        &self,
+        groups: &std::collections::HashSet<&str>,
+    ) -> Result<(), ConfigError> {
+        let err = |m: String| ConfigError::new("catalogue/booklet.toml", m);
+        for s in &self.booklet.sections {
+            if !matches!(
+                s.kind.as_str(),
+                "context" | "key_stage" | "attendance" | "table"
+            ) {
+                return Err(err(format!(
+                    "section {}: kind must be context, key_stage, attendance or table, not {:?}",
+                    s.id, s.kind
+                )));
+            }
+            for m in s
+                .measures
+                .iter()
+                .chain(&s.charts)
+                .chain(&s.targets)
+                .chain(&s.gaps)
+            {
+                if !self.by_measure.contains_key(m.as_str()) {
+                    return Err(err(format!("section {}: unknown measure {m}", s.id)));
+                }
+            }
+            if let Some(c) = s.compare.iter().find(|c| {
+                !matches!(
+                    c.as_str(),
+                    "la" | "england" | "neighbours" | "percentile" | "significance"
+                )
+            }) {
+                return Err(err(format!(
+                    "section {}: compare must list la, england, neighbours, percentile or significance, not {c:?}",
+                    s.id
+                )));
+            }
+        }
+        for g in &self.booklet.gaps {
+            if !groups.contains(g.group.as_str()) {
+                return Err(err(format!("gap: unknown group {}", g.group)));
+            }
+            if !matches!(g.against.as_str(), "within" | "national") {
+                return Err(err(format!(
+                    "gap {}: against must be within or national, not {:?}",
+                    g.group, g.against
+                )));
+            }
+        }
+        for m in &self.booklet.pupil_gaps.measures {
+            if !self.by_measure.contains_key(m.as_str()) {
+                return Err(err(format!("pupil_gaps: unknown measure {m}")));
+            }
+        }
+        for g in self
+            .booklet
+            .pupil_gaps
+            .groups
+            .iter()
+            .flat_map(|g| g.split('+'))
+        {
+            if !groups.contains(g) {
+                return Err(err(format!("pupil_gaps: unknown group {g}")));
             }
         }
         Ok(())
@@ -861,6 +1042,7 @@ measure = "no_such_measure"
             BUILTIN_GROUPS,
             BUILTIN_SCHOOL_TYPES,
             BUILTIN_BREAKS,
+            BUILTIN_BOOKLET,
             vec![("bad.toml".into(), bad.into())],
             "test".into(),
         )

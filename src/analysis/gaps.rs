@@ -9,16 +9,18 @@
 //!   convention: disadvantaged here against non-disadvantaged in England);
 //! * `all`: the group against all pupils of the same school or LA.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Serialize;
 
+use super::comparators::AreaRows;
 use super::data::Data;
 use super::significance::{gap_significance, newcombe, percent_vs_reference, Significance};
 use super::trend::gap_trend;
+use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
-use crate::store::frame::ResultRecord;
-use crate::store::schema::Level;
+use crate::store::frame::{ResultFilter, ResultRecord};
+use crate::store::schema::{Level, ENGLAND};
 use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
@@ -45,6 +47,7 @@ pub struct GapRow {
     pub group_status: String,
     pub comparison_value: Option<f64>,
     pub comparison_cohort: Option<f64>,
+    pub comparison_status: String,
     pub gap: Option<f64>,
     pub gap_ci: Option<(f64, f64)>,
     pub significance: String,
@@ -67,30 +70,187 @@ pub struct GapRequest<'r> {
     pub trend_years: usize,
 }
 
-/// The comparison group and whether it is national.
-fn comparison_of(data: &Data, group: &str, against: Against) -> (String, bool) {
-    let complement = data
-        .catalogue
-        .group(group)
-        .and_then(|g| g.complement.clone());
-    match against {
-        Against::Within => (complement.unwrap_or_else(|| "all".into()), false),
-        Against::National => (complement.unwrap_or_else(|| "all".into()), true),
-        Against::All => ("all".into(), false),
+/// The smallest group whose figures are used in a gap or printed (DfE withholds groups of
+/// 1-5 pupils the same way).
+pub const MIN_GROUP: f64 = 6.0;
+
+/// The figures one gap is computed from, at one level (school or LA).
+pub trait GapSource {
+    /// `group`'s figure for `code` in `year`.
+    fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord>;
+    /// England's figure of `group` in `year`, of the phase and publication of `like`
+    /// (`analysis::comparators`).
+    fn england(&self, group: &str, year: i32, like: Option<&ResultRecord>)
+        -> Option<&ResultRecord>;
+}
+
+/// What one gap is: the measure, the group and its comparison, the year and the trend window.
+pub struct GapSpec<'s> {
+    pub measure: &'s str,
+    pub group: &'s str,
+    pub against: Against,
+    pub level: Level,
+    pub year: i32,
+    /// How many years the trend looks back over (3 = this year and the two before).
+    pub trend_years: usize,
+}
+
+impl GapSpec<'_> {
+    /// The trend window: this year and the `trend_years - 1` calendar years before it. A
+    /// year with no figures (2019/20, 2020/21) stays in the window as a gap in the series, so
+    /// a trend never joins figures either side of it.
+    pub fn window(&self) -> Vec<i32> {
+        let n = self.trend_years.max(1) as i32;
+        (self.year - n + 1..=self.year).collect()
+    }
+
+    /// The comparison group (the complement, or all pupils) and whether it is England's.
+    pub fn comparison(&self, cat: &Catalogue) -> (String, bool) {
+        let complement = cat.group(self.group).and_then(|g| g.complement.clone());
+        match self.against {
+            Against::Within => (complement.unwrap_or_else(|| "all".into()), false),
+            Against::National => (complement.unwrap_or_else(|| "all".into()), true),
+            Against::All => ("all".into(), false),
+        }
     }
 }
 
-fn year_rows(
-    data: &Data,
-    req: &GapRequest,
-    group: &str,
-    year: i32,
-) -> anyhow::Result<BTreeMap<String, ResultRecord>> {
-    let mut rows = data.best(req.measure, group, year, req.level, None)?;
-    if let Some(la) = req.la {
-        rows.retain(|code, r| code == la || r.la_code.as_deref() == Some(la));
+/// One code's gap: the one computation behind `attain gaps`, the booklet and the workbook.
+/// Within a school or LA, a group whose complement is not published there (EAL in the
+/// performance tables) is compared with all pupils. Figures about fewer than MIN_GROUP
+/// pupils are not used. None when there is neither a figure nor a reason for its absence.
+pub fn gap_row(
+    cat: &Catalogue,
+    src: &impl GapSource,
+    spec: &GapSpec,
+    code: &str,
+    name: String,
+    la_code: Option<String>,
+) -> Option<GapRow> {
+    let measure = cat.measure(spec.measure);
+    let dps = measure.map(|m| m.dps).unwrap_or(1);
+    let percent = measure.is_some_and(|m| m.unit == "percent");
+    let (mut comparison, national) = spec.comparison(cat);
+    let window = spec.window();
+    if !national
+        && comparison != "all"
+        && !window
+            .iter()
+            .any(|&y| src.own(&comparison, y, code).is_some())
+    {
+        comparison = "all".into();
     }
-    Ok(rows)
+    let small = |r: Option<&ResultRecord>| r.and_then(|r| r.cohort).is_some_and(|n| n < MIN_GROUP);
+    let pair = |y: i32| {
+        let g = src.own(spec.group, y, code);
+        let c = if national {
+            src.england(&comparison, y, g)
+        } else {
+            src.own(&comparison, y, code)
+        };
+        (g, c)
+    };
+    let figure_in = |y: i32| {
+        let (g, c) = pair(y);
+        if small(g) || (!national && small(c)) {
+            return None;
+        }
+        gap_between(g?, c?, dps, percent)
+    };
+    let (g, c) = pair(spec.year);
+    let figure = figure_in(spec.year);
+    let reason = if figure.is_some() {
+        None
+    } else if small(g) || (!national && small(c)) {
+        Some(format!(
+            "fewer than {} pupils: too few to compare",
+            MIN_GROUP as i64
+        ))
+    } else {
+        let why = |r: Option<&ResultRecord>, group: &str| {
+            super::unpublished::reason(
+                cat,
+                spec.measure,
+                group,
+                spec.year,
+                spec.level.as_str(),
+                r.map(|r| r.status.as_str()),
+            )
+        };
+        why(g, spec.group).or_else(|| why(c, &comparison))
+    };
+    if g.is_none() && reason.is_none() {
+        return None;
+    }
+    let history: Vec<(i32, Option<f64>)> = window
+        .iter()
+        .map(|&y| (y, figure_in(y).map(|f| f.gap)))
+        .collect();
+    let (trend, trend_change) = gap_trend(&history);
+    Some(GapRow {
+        code: code.to_string(),
+        name,
+        level: spec.level.as_str().to_string(),
+        la_code,
+        year: spec.year,
+        measure: spec.measure.to_string(),
+        group: spec.group.to_string(),
+        comparison: if national {
+            format!("national {comparison}")
+        } else {
+            comparison.clone()
+        },
+        group_value: g.and_then(|g| g.value),
+        group_cohort: g.and_then(|g| g.cohort),
+        group_status: g.map_or_else(|| "no_data".to_string(), |g| g.status.clone()),
+        comparison_value: c.and_then(|c| c.value),
+        comparison_cohort: c.and_then(|c| c.cohort),
+        comparison_status: c.map_or_else(|| "no_data".to_string(), |c| c.status.clone()),
+        gap: figure.as_ref().map(|f| f.gap),
+        gap_ci: figure.as_ref().and_then(|f| f.ci).map(|(a, b)| {
+            (
+                round_half_away(a, dps.max(1)),
+                round_half_away(b, dps.max(1)),
+            )
+        }),
+        significance: figure
+            .as_ref()
+            .map_or(Significance::NotAssessed, |f| f.significance)
+            .label()
+            .to_string(),
+        trend,
+        trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
+        previous_gaps: history,
+        reason,
+    })
+}
+
+/// Figures read from the store for `attain gaps`: each group's rows per year, and England's.
+struct StoreGaps {
+    own: HashMap<(String, i32), BTreeMap<String, ResultRecord>>,
+    england: AreaRows,
+    measure: String,
+}
+
+impl GapSource for StoreGaps {
+    fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord> {
+        self.own.get(&(group.to_string(), year))?.get(code)
+    }
+    fn england(
+        &self,
+        group: &str,
+        year: i32,
+        like: Option<&ResultRecord>,
+    ) -> Option<&ResultRecord> {
+        self.england.get(
+            &self.measure,
+            group,
+            year,
+            ENGLAND,
+            like.map_or("all", |r| r.phase.as_str()),
+            like.map(|r| r.dataset.as_str()),
+        )
+    }
 }
 
 pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
@@ -104,156 +264,74 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
         )
         .into());
     }
-    let measure = data.catalogue.measure(req.measure);
-    let dps = measure.map(|m| m.dps).unwrap_or(1);
-    let percent = measure.map(|m| m.unit == "percent").unwrap_or(false);
-    let (comparison, national) = comparison_of(data, req.group, req.against);
-    let label = if national {
-        format!("national {comparison}")
-    } else {
-        comparison.clone()
+    let spec = GapSpec {
+        measure: req.measure,
+        group: req.group,
+        against: req.against,
+        level: req.level,
+        year: req.year,
+        trend_years: req.trend_years,
     };
-
-    // Gap per code per year, for this year and the trend window.
-    let mut years: Vec<i32> = data
-        .years(req.measure, req.level)?
-        .into_iter()
-        .filter(|y| *y <= req.year)
-        .collect();
-    years.sort_unstable();
-    let window: Vec<i32> = years
-        .iter()
-        .rev()
-        .take(req.trend_years.max(1))
-        .rev()
-        .copied()
-        .collect();
-    let mut per_year: BTreeMap<
-        i32,
-        (
-            BTreeMap<String, ResultRecord>,
-            BTreeMap<String, ResultRecord>,
-        ),
-    > = BTreeMap::new();
-    for &y in window.iter().chain(std::iter::once(&req.year)) {
-        if per_year.contains_key(&y) {
-            continue;
+    let (comparison, national) = spec.comparison(data.catalogue);
+    let window = spec.window();
+    let mut src = StoreGaps {
+        own: HashMap::new(),
+        england: AreaRows::default(),
+        measure: req.measure.to_string(),
+    };
+    let mut england_rows = Vec::new();
+    for &y in &window {
+        let mut groups = vec![req.group, "all"];
+        if !national {
+            groups.push(&comparison);
         }
-        let g = year_rows(data, req, req.group, y)?;
-        let c = if national {
-            let nat = data.national(req.measure, &comparison, y)?;
-            g.keys()
-                .filter_map(|k| nat.clone().map(|n| (k.clone(), n)))
-                .collect()
-        } else {
-            year_rows(data, req, &comparison, y)?
-        };
-        per_year.insert(y, (g, c));
+        for g in groups {
+            if !src.own.contains_key(&(g.to_string(), y)) {
+                let rows = year_rows(data, req, g, y)?;
+                src.own.insert((g.to_string(), y), rows);
+            }
+        }
+        if national {
+            england_rows.extend(data.query(&ResultFilter {
+                measure: Some(req.measure.into()),
+                group: Some(comparison.clone()),
+                year: Some(y),
+                level: Some(Level::National),
+                code: Some(ENGLAND.into()),
+                ..Default::default()
+            })?);
+        }
     }
-    let gap_of = |g: Option<&ResultRecord>, c: Option<&ResultRecord>| -> Option<f64> {
-        Some(gap_between(g?, c?, dps, percent)?.gap)
-    };
-    let Some((groups, comps)) = per_year.get(&req.year) else {
-        return Ok(vec![]);
-    };
-    let unpublished = |group: &str| {
-        super::unpublished::not_published(
-            data.catalogue,
-            req.measure,
-            group,
-            req.year,
-            req.level.as_str(),
-        )
-    };
-    // One row per school or LA: its figures this year (none in a year DfE did not publish),
-    // the gap, and the gaps of the trend window.
-    let row = |code: &String,
-               la_code: &Option<String>,
-               g: Option<&ResultRecord>,
-               c: Option<&ResultRecord>,
-               figure: Option<GapFigure>,
-               reason: Option<String>| {
-        let history: Vec<(i32, Option<f64>)> = window
-            .iter()
-            .map(|y| {
-                (
-                    *y,
-                    per_year
-                        .get(y)
-                        .and_then(|(gs, cs)| gap_of(gs.get(code), cs.get(code))),
-                )
-            })
-            .collect();
-        let (trend, trend_change) = gap_trend(&history);
-        GapRow {
-            code: code.clone(),
-            name: data.name(code),
-            level: req.level.as_str().to_string(),
-            la_code: la_code.clone(),
-            year: req.year,
-            measure: req.measure.to_string(),
-            group: req.group.to_string(),
-            comparison: label.clone(),
-            group_value: g.and_then(|g| g.value),
-            group_cohort: g.and_then(|g| g.cohort),
-            group_status: g.map_or_else(|| "no_data".to_string(), |g| g.status.clone()),
-            comparison_value: c.and_then(|c| c.value),
-            comparison_cohort: c.and_then(|c| c.cohort),
-            gap: figure.as_ref().map(|f| f.gap),
-            gap_ci: figure
-                .as_ref()
-                .and_then(|f| f.ci)
-                .map(|(a, b)| (round_half_away(a, 1), round_half_away(b, 1))),
-            significance: figure
-                .as_ref()
-                .map_or(Significance::NotAssessed, |f| f.significance)
-                .label()
-                .to_string(),
-            trend,
-            trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
-            previous_gaps: history,
-            reason,
-        }
-    };
-    if groups.is_empty() {
-        // A year DfE published none of these figures: one row per school or LA that had them
-        // the year before, saying why, rather than nothing.
-        let Some(reason) = unpublished(req.group).or_else(|| unpublished(&comparison)) else {
-            return Ok(vec![]);
-        };
-        let before = window
+    src.england = AreaRows::new(data, england_rows);
+    let this_year = &src.own[&(req.group.to_string(), req.year)];
+    // A year DfE published none of these figures: one row per school or LA that had them
+    // the year before, saying why, rather than nothing.
+    let codes: Vec<(String, Option<String>)> = if this_year.is_empty() {
+        window
             .iter()
             .rev()
-            .find(|y| **y < req.year)
-            .and_then(|y| per_year.get(y));
-        return Ok(before
-            .map(|(g, _)| g.iter())
-            .into_iter()
-            .flatten()
-            .map(|(code, g)| row(code, &g.la_code, None, None, None, Some(reason.clone())))
-            .collect());
-    }
-    let mut out = Vec::new();
-    for (code, g) in groups {
-        let c = comps.get(code);
-        let figure = c.and_then(|c| gap_between(g, c, dps, percent));
-        let reason = if figure.is_some() {
-            None
-        } else {
-            let why = |r: Option<&ResultRecord>, group: &str| {
-                super::unpublished::reason(
-                    data.catalogue,
-                    req.measure,
-                    group,
-                    req.year,
-                    req.level.as_str(),
-                    r.map(|r| r.status.as_str()),
-                )
-            };
-            why(Some(g), req.group).or_else(|| why(c, &comparison))
-        };
-        out.push(row(code, &g.la_code, Some(g), c, figure, reason));
-    }
+            .filter(|y| **y < req.year)
+            .map(|y| &src.own[&(req.group.to_string(), *y)])
+            .find(|rows| !rows.is_empty())
+            .map(|rows| {
+                rows.values()
+                    .map(|r| (r.code.clone(), r.la_code.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    } else {
+        this_year
+            .values()
+            .map(|r| (r.code.clone(), r.la_code.clone()))
+            .collect()
+    };
+    let mut out: Vec<GapRow> = codes
+        .into_iter()
+        .filter_map(|(code, la)| {
+            let name = data.name(&code);
+            gap_row(data.catalogue, &src, &spec, &code, name, la)
+        })
+        .collect();
     // Widest gaps (most negative) first.
     out.sort_by(|a, b| {
         a.gap
@@ -262,6 +340,19 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             .then(a.code.cmp(&b.code))
     });
     Ok(out)
+}
+
+fn year_rows(
+    data: &Data,
+    req: &GapRequest,
+    group: &str,
+    year: i32,
+) -> anyhow::Result<BTreeMap<String, ResultRecord>> {
+    let mut rows = data.best(req.measure, group, year, req.level, None)?;
+    if let Some(la) = req.la {
+        rows.retain(|code, r| code == la || r.la_code.as_deref() == Some(la));
+    }
+    Ok(rows)
 }
 
 /// One gap with its interval and significance.

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod categorise;
+pub mod comparators;
 pub mod data;
 pub mod disclosure;
 pub mod facts;
@@ -18,6 +19,7 @@ pub mod pupils;
 pub mod rank;
 pub mod ranking;
 pub mod rules;
+pub mod school_profile;
 pub mod significance;
 pub mod target_returns;
 pub mod targets;

@@ -15,18 +15,9 @@ pub struct Position {
 
 /// Position of `value` among `all` (every school's value, any order).
 pub fn position(value: f64, all: &[f64], polarity: Polarity) -> Option<Position> {
-    if all.is_empty() {
-        return None;
-    }
-    let worse = all.iter().filter(|&&o| polarity.better(value, o)).count() as f64;
-    let same = all.iter().filter(|&&o| o == value).count() as f64;
-    let percentile = 100.0 * (worse + 0.5 * same) / all.len() as f64;
-    let quintile = (5.0 - (percentile / 20.0).floor()).clamp(1.0, 5.0) as u8;
-    Some(Position {
-        percentile: (percentile * 10.0).round() / 10.0,
-        quintile,
-        of: all.len(),
-    })
+    let mut sorted = all.to_vec();
+    sorted.sort_by(|a, b| a.total_cmp(b));
+    position_sorted(value, &sorted, polarity)
 }
 
 #[cfg(test)]
@@ -42,6 +33,15 @@ mod tests {
         let low_good = position(1.0, &all, Polarity::Low).unwrap();
         assert_eq!(low_good.quintile, 1);
         assert_eq!(position(50.0, &all, Polarity::High).unwrap().quintile, 3);
+        let with_ties = [1.0, 2.0, 2.0, 3.0];
+        for v in [1.0, 2.0, 3.0] {
+            for pol in [Polarity::High, Polarity::Low] {
+                assert_eq!(
+                    position(v, &with_ties, pol),
+                    position_sorted(v, &with_ties, pol)
+                );
+            }
+        }
     }
 }
 
@@ -63,31 +63,34 @@ pub fn school_positions(
         crate::store::schema::Level::School,
         None,
     )?;
-    let all: Vec<f64> = rows.values().filter_map(|r| r.value).collect();
-    let mut sorted = all.clone();
+    let mut sorted: Vec<f64> = rows.values().filter_map(|r| r.value).collect();
     sorted.sort_by(|a, b| a.total_cmp(b));
     Ok(rows
         .into_iter()
         .filter_map(|(urn, r)| {
             let v = r.value?;
-            // Binary search on the sorted values keeps this linear-logarithmic for 20,000 schools.
-            let below = sorted.partition_point(|x| *x < v) as f64;
-            let same = (sorted.partition_point(|x| *x <= v) as f64) - below;
-            let worse = match polarity {
-                Polarity::High => below,
-                Polarity::Low => sorted.len() as f64 - below - same,
-            };
-            let pct = 100.0 * (worse + 0.5 * same) / sorted.len() as f64;
-            let quintile = (5.0 - (pct / 20.0).floor()).clamp(1.0, 5.0) as u8;
-            Some((
-                urn,
-                v,
-                Position {
-                    percentile: (pct * 10.0).round() / 10.0,
-                    quintile,
-                    of: sorted.len(),
-                },
-            ))
+            Some((urn, v, position_sorted(v, &sorted, polarity)?))
         })
         .collect())
+}
+
+/// Position of `value` among `sorted` (ascending): the same as `position`, by binary search,
+/// so placing 20,000 schools stays linear-logarithmic.
+pub fn position_sorted(value: f64, sorted: &[f64], polarity: Polarity) -> Option<Position> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let below = sorted.partition_point(|x| *x < value) as f64;
+    let same = (sorted.partition_point(|x| *x <= value) as f64) - below;
+    let worse = match polarity {
+        Polarity::High => below,
+        Polarity::Low => sorted.len() as f64 - below - same,
+    };
+    let pct = 100.0 * (worse + 0.5 * same) / sorted.len() as f64;
+    let quintile = (5.0 - (pct / 20.0).floor()).clamp(1.0, 5.0) as u8;
+    Some(Position {
+        percentile: (pct * 10.0).round() / 10.0,
+        quintile,
+        of: sorted.len(),
+    })
 }

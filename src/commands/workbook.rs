@@ -121,6 +121,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             }
         }
     }
+    let school_gaps = school_gaps(data, la)?;
     if rankings.rows.is_empty() {
         anyhow::bail!(ConfigError::new(
             "--la",
@@ -251,6 +252,14 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             notes: vec![format!("Gaps (group minus comparison), latest year: {src}")],
         },
         Sheet {
+            name: "School gaps",
+            report: &school_gaps,
+            frozen_columns: 2,
+            notes: vec![format!(
+                "Each school's gaps as its booklet prints them (catalogue/booklet.toml), latest year with the LA's school figures: {src}"
+            )],
+        },
+        Sheet {
             name: "Ofsted",
             report: &of_rep,
             frozen_columns: 1,
@@ -282,4 +291,75 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         .iter()
         .map(|s| (s.name.to_string(), s.report.rows.len()))
         .collect())
+}
+
+/// Each of the LA's schools' gaps, the pairs and measures the booklet shows, from the one
+/// gap computation (`analysis::gaps`) the booklet and `attain gaps` use.
+fn school_gaps(data: &Data, la: &str) -> anyhow::Result<Report> {
+    let mut rep = Report::new(&[
+        "urn",
+        "school",
+        "measure",
+        "group",
+        "comparison",
+        "year",
+        "group_value",
+        "comparison_value",
+        "gap",
+        "significance",
+        "trend",
+    ]);
+    let contents = &data.catalogue.booklet;
+    for m in contents.sections.iter().flat_map(|s| &s.gaps) {
+        // The latest year in which the LA's schools have the measure.
+        let mut years = data.years(m, Level::School)?;
+        years.sort_unstable_by(|a, b| b.cmp(a));
+        let mut year = None;
+        for y in years {
+            if !data
+                .best(m, "all", y, Level::School, None)?
+                .values()
+                .any(|r| r.la_code.as_deref() == Some(la) && r.value.is_some())
+            {
+                continue;
+            }
+            year = Some(y);
+            break;
+        }
+        let Some(year) = year else { continue };
+        for pair in &contents.gaps {
+            let req = GapRequest {
+                measure: m,
+                group: &pair.group,
+                level: Level::School,
+                la: Some(la),
+                year,
+                against: if pair.against == "national" {
+                    Against::National
+                } else {
+                    Against::Within
+                },
+                trend_years: 3,
+            };
+            let mut rows = gaps(data, &req)?;
+            rows.retain(|r| r.group_value.is_some());
+            rows.sort_by(|a, b| a.code.cmp(&b.code));
+            for r in rows {
+                rep.push(vec![
+                    json!(r.code),
+                    json!(r.name),
+                    json!(r.measure),
+                    json!(r.group),
+                    json!(r.comparison),
+                    json!(r.year),
+                    json!(r.group_value),
+                    json!(r.comparison_value),
+                    json!(r.gap),
+                    json!(r.significance),
+                    json!(r.trend),
+                ]);
+            }
+        }
+    }
+    Ok(rep)
 }

@@ -781,7 +781,7 @@ pub struct ResultFilter {
 }
 
 /// A result row as read back from the store.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct ResultRecord {
     pub year: i32,
     pub level: String,

@@ -169,8 +169,16 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
             .map(|c| c.trim_end_matches("</td>").to_string())
             .collect::<Vec<_>>()
     };
-    assert_eq!(cells(row("Pupils on roll"))[2], format!("{}", nor as i64));
-    assert_eq!(cells(row("% FSM"))[2], format!("{:.1}%", 100.0 * fsm / nor));
+    // Pooled LA figures carry the mark the notes explain.
+    assert_eq!(
+        cells(row("Pupils on roll"))[2],
+        format!("{}<sup>†</sup>", nor as i64)
+    );
+    assert_eq!(
+        cells(row("% FSM"))[2],
+        format!("{:.1}%<sup>†</sup>", 100.0 * fsm / nor)
+    );
+    assert!(html.contains("LA figure pooled from the LA"));
     assert!(Path::new(&out.join("index.html")).exists());
     // The same inputs give the same bytes, HTML and PDF.
     let again = scratch(&format!("booklet-again-{urn}"));

@@ -227,7 +227,14 @@ fn the_la_workbook_reopens_and_its_ranks_match_attain_rank() {
     let mut wb: Xlsx<_> = open_workbook(&out).unwrap();
     assert_eq!(
         wb.sheet_names(),
-        vec!["Rankings", "Gaps", "Ofsted", "Categories", "Partnerships"]
+        vec![
+            "Rankings",
+            "Gaps",
+            "School gaps",
+            "Ofsted",
+            "Categories",
+            "Partnerships"
+        ]
     );
     let range = wb.worksheet_range("Rankings").unwrap();
     let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();

@@ -7,6 +7,7 @@ mod browser;
 mod charts;
 mod cli;
 mod common;
+mod comparators;
 mod corpus;
 mod council;
 mod determinism;

@@ -388,7 +388,7 @@ pub fn choose<'p>(prepared: &'p Prepared, sel: &Selection) -> anyhow::Result<Vec
             prepared.years.iter().any(|&y| {
                 ["ks2_rwm_expected", "ks4_attainment8", "census_pupils"]
                     .iter()
-                    .any(|m| prepared.get(m, "all", y, "school", &s.urn).is_some())
+                    .any(|m| prepared.inputs.school_row(m, "all", y, &s.urn).is_some())
             })
         })
         .collect();
