@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod ofsted;
 pub mod partnerships;
 pub mod position;
+pub mod precision;
 pub mod pupil_groups;
 pub mod pupils;
 pub mod rank;

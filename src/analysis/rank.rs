@@ -2,9 +2,11 @@
 //!
 //! * Rank: 1 is best (polarity from the catalogue); ties share the best rank
 //!   (1, 2, 2, 4); an LA with no value has no rank; the denominator is the number ranked.
-//! * Quartile band A-D: cut-points are type-7 quantiles (linear interpolation, as R's
-//!   default and Excel's PERCENTILE.INC) over all LAs with values. High is good: A if
-//!   value > Q3, B if > Q2, C if > Q1, else D. Low is good: mirrored (A if value < Q1 ...).
+//! * Quartile band A-D, as LAIT's `calculate_quartile_band`: cut-points are R's default
+//!   (type-7, linear interpolation) quantiles over all LAs with values. The quarters are
+//!   [min, Q1], (Q1, Q2], (Q2, Q3], (Q3, max], so a value on a cut-point falls in the
+//!   lower quarter whatever the polarity. High is good: A above Q3, B above Q2, C above Q1,
+//!   else D. Low is good: A at or below Q1, B at or below Q2, C at or below Q3, else D.
 //! * Top 10%: by default rank <= floor(0.1 x LAs ranked); the threshold is the value of
 //!   the last LA inside that cut, and the distance is how far the LA is from it (positive
 //!   = short of it, in the measure's units). Configurable to a percentile rule.
@@ -83,11 +85,11 @@ pub fn quartile_band(value: f64, sorted: &[f64], polarity: Polarity) -> Option<c
             }
         }
         Polarity::Low => {
-            if value < q1 {
+            if value <= q1 {
                 'A'
-            } else if value < q2 {
+            } else if value <= q2 {
                 'B'
-            } else if value < q3 {
+            } else if value <= q3 {
                 'C'
             } else {
                 'D'
@@ -244,6 +246,28 @@ mod tests {
         assert_eq!(quantile7(&v, 0.75), Some(3.25));
     }
 
+    #[test]
+    fn a_value_on_a_cut_point_falls_in_the_lower_quarter_as_lait() {
+        // 1..=9: type-7 Q1 = 3, Q2 = 5, Q3 = 7, each a value itself.
+        let v: Vec<f64> = (1..=9).map(f64::from).collect();
+        let band = |x: f64, p| quartile_band(x, &v, p).unwrap();
+        // Low is good: [min, Q1] is A, (Q1, Q2] B, (Q2, Q3] C, (Q3, max] D.
+        assert_eq!(band(3.0, Polarity::Low), 'A');
+        assert_eq!(band(4.0, Polarity::Low), 'B');
+        assert_eq!(band(5.0, Polarity::Low), 'B');
+        assert_eq!(band(7.0, Polarity::Low), 'C');
+        assert_eq!(band(8.0, Polarity::Low), 'D');
+        // High is good: the same quarters, lettered the other way.
+        assert_eq!(band(3.0, Polarity::High), 'D');
+        assert_eq!(band(5.0, Polarity::High), 'C');
+        assert_eq!(band(7.0, Polarity::High), 'B');
+        assert_eq!(band(8.0, Polarity::High), 'A');
+        // Interpolated cut-points (1..=4: Q1 1.75, Q3 3.25) leave no value on them.
+        let w = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(quartile_band(2.0, &w, Polarity::Low), Some('B'));
+        assert_eq!(quartile_band(1.0, &w, Polarity::Low), Some('A'));
+    }
+
     proptest! {
         #[test]
         fn rank_and_band_behave(vals in proptest::collection::vec(proptest::option::of(0u8..20), 1..60), high in any::<bool>()) {
@@ -266,12 +290,13 @@ mod tests {
                     if n >= 10 { prop_assert_eq!(s[i].top10, Some(r <= n / 10)); } else { prop_assert_eq!(s[i].top10, None); }
                 }
             }
-            // Mirroring values mirrors polarity: ranks are the same.
+            // Mirroring values mirrors polarity: ranks and top 10% are the same. (Bands are
+            // not: a value on a cut-point falls in the lower quarter under either polarity.)
             let mirrored: Vec<Option<f64>> = values.iter().map(|v| v.map(|x| -x)).collect();
             let other = if high { Polarity::Low } else { Polarity::High };
             prop_assert_eq!(ranks(&values, pol), ranks(&mirrored, other));
             let m = standings(&mirrored, other, Top10Rule::RankCut);
-            for i in 0..values.len() { prop_assert_eq!(s[i].quartile, m[i].quartile); prop_assert_eq!(s[i].top10, m[i].top10); }
+            for i in 0..values.len() { prop_assert_eq!(s[i].top10, m[i].top10); }
         }
     }
 }

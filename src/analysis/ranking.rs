@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::data::Data;
+use super::precision::PublishedPrecision;
 use super::rank::{neighbour_standing, standings, Polarity, Top10Rule};
 use crate::error::{ConfigError, StoreError};
 use crate::store::frame::ResultRecord;
@@ -71,27 +72,38 @@ pub fn rank(data: &Data, req: &RankRequest) -> anyhow::Result<Vec<RankRow>> {
         Some(m) => Some(data.all_neighbours(m)?),
         None => None,
     };
-    Ok(rank_rows(data, req, polarity, &rows, neighbours.as_ref()))
+    let precision = PublishedPrecision::load(data)?;
+    Ok(rank_rows(
+        data,
+        &precision,
+        req,
+        polarity,
+        &rows,
+        neighbours.as_ref(),
+    ))
 }
 
 /// The arithmetic of `rank`, over rows already read.
 pub fn rank_rows(
     data: &Data,
+    precision: &PublishedPrecision,
     req: &RankRequest,
     polarity: Polarity,
     rows: &BTreeMap<String, ResultRecord>,
     neighbours: Option<&BTreeMap<String, Vec<String>>>,
 ) -> Vec<RankRow> {
     let codes: Vec<&String> = rows.keys().collect();
-    // Ranks are of the published figures, at the precision DfE publishes (as LAIT does):
-    // LAs that tie at that precision share a rank.
-    let dps = data.catalogue.measure(req.measure).map(|m| m.dps);
-    let published = |v: Option<f64>| match dps {
-        Some(d) => v.map(|x| crate::value::round_half_away(x, d)),
-        None => v,
-    };
-    let values: Vec<Option<f64>> = rows.values().map(|r| published(r.value)).collect();
+    // Ranks are of the published figures, at the precision DfE publishes each one (LAIT's
+    // dictionary for LAIT's figures): LAs that tie at that precision share a rank.
+    let published: BTreeMap<&str, Option<f64>> = rows
+        .iter()
+        .map(|(c, r)| (c.as_str(), precision.published(data, req.measure, r)))
+        .collect();
+    let value_of = |code: &str| published.get(code).copied().flatten();
+    let values: Vec<Option<f64>> = codes.iter().map(|c| value_of(c)).collect();
     let st = standings(&values, polarity, req.rule);
+    // LAIT bands no quartile for measures whose LAs' range is too narrow (scaled scores).
+    let banded = !precision.no_quartile(req.measure, req.group);
     let mut out: Vec<RankRow> = codes
         .iter()
         .zip(rows.values())
@@ -100,11 +112,8 @@ pub fn rank_rows(
             let (mut sn_rank, mut sn_of, mut sn_average, mut sn_top) = (None, None, None, None);
             if let Some(nmap) = neighbours {
                 if let Some(list) = nmap.get(*code) {
-                    let nv: Vec<Option<f64>> = list
-                        .iter()
-                        .map(|n| published(rows.get(n).and_then(|x| x.value)))
-                        .collect();
-                    let ns = neighbour_standing(published(r.value), &nv, polarity);
+                    let nv: Vec<Option<f64>> = list.iter().map(|n| value_of(n)).collect();
+                    let ns = neighbour_standing(value_of(code), &nv, polarity);
                     (sn_rank, sn_of, sn_average, sn_top) = (
                         ns.sn_rank,
                         Some(ns.sn_of),
@@ -119,14 +128,20 @@ pub fn rank_rows(
                 measure: req.measure.to_string(),
                 group: req.group.to_string(),
                 year: req.year,
-                value: published(r.value),
+                value: value_of(code),
                 status: r.status.clone(),
                 rank: s.rank,
                 of: s.of,
-                quartile: s.quartile.map(|c| c.to_string()),
+                quartile: s.quartile.filter(|_| banded).map(|c| c.to_string()),
                 top10: s.top10,
                 top10_threshold: s.top10_threshold,
-                distance_to_top10: s.distance_to_top10,
+                // Both ends are published figures: the distance is exact at their precision.
+                distance_to_top10: s.distance_to_top10.map(|d| {
+                    match precision.dps(data, req.measure, r) {
+                        Some(p) => crate::value::round_half_away(d, p),
+                        None => d,
+                    }
+                }),
                 sn_model: req.neighbours,
                 sn_rank,
                 sn_of,
@@ -169,6 +184,7 @@ pub fn rank_everything(data: &Data, neighbours: Option<i32>) -> Result<(usize, u
             .or_default()
             .push(r);
     }
+    let precision = PublishedPrecision::load(data)?;
     let mut polarities: BTreeMap<String, Option<Polarity>> = BTreeMap::new();
     let (mut ranked_sets, mut ranked_rows) = (0, 0);
     for (m, g, y) in combos {
@@ -197,7 +213,7 @@ pub fn rank_everything(data: &Data, neighbours: Option<i32>) -> Result<(usize, u
             neighbours,
             rule: Top10Rule::RankCut,
         };
-        let out = rank_rows(data, &req, pol, &rows, nmap.as_ref());
+        let out = rank_rows(data, &precision, &req, pol, &rows, nmap.as_ref());
         ranked_sets += 1;
         ranked_rows += out.len();
     }

@@ -39,7 +39,9 @@ pub const RANK_COLUMNS: &[&str] = &[
     "sn_average",
     "source",
 ];
-const GAP_GROUPS: &[&str] = &["disadvantaged", "lac", "sen", "fsm"];
+/// SEN support and EHC plan as DfE publishes them (LAIT, KS4 characteristics); `sen` (either)
+/// only where a file gives that (KS4 characteristics' "Any SEN").
+const GAP_GROUPS: &[&str] = &["disadvantaged", "lac", "sen", "sen_support", "ehcp", "fsm"];
 
 /// Build every sheet and write the workbook atomically. Returns sheet name -> rows written.
 pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, usize)>> {

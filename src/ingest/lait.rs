@@ -217,7 +217,7 @@ pub fn read_long(
 
 pub fn read_dictionary(
     t: &Table,
-    _ds: &Dataset,
+    ds: &Dataset,
     opts: &IngestOptions,
 ) -> Result<(TableReport, Batch), IngestError> {
     let col = |n: &str| {
@@ -225,14 +225,22 @@ pub fn read_dictionary(
             IngestError::at(&t.path, t.header_line, Some(n), "key column missing".into())
         })
     };
-    let (short, pol, measure, topic, ytype, dps) = (
+    let (short, pol, measure, topic, ytype, dps, no_quartile) = (
         col("Measure_short")?,
         col("Polarity")?,
         col("Measure")?,
         t.col("Topic"),
         t.col("Year_Type"),
         t.col("dps"),
+        t.col("No_Quartile"),
     );
+    // LAIT shows a measure whose dictionary has no `dps` at this many places (a setting, so
+    // that a change in LAIT is a data edit).
+    let default_dps: Option<i32> = ds
+        .settings
+        .get("default_dps")
+        .and_then(|v| v.as_integer())
+        .and_then(|v| i32::try_from(v).ok());
     let lait = opts
         .catalogue
         .datasets
@@ -260,6 +268,7 @@ pub fn read_dictionary(
         "Topic",
         "Year_Type",
         "dps",
+        "No_Quartile",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -295,7 +304,10 @@ pub fn read_dictionary(
             polarity,
             topic: topic.map(|c| row.get(c).trim().to_string()),
             year_type: ytype.map(|c| row.get(c).trim().to_string()),
-            dps: dps.and_then(|c| row.get(c).trim().parse().ok()),
+            dps: dps
+                .and_then(|c| row.get(c).trim().parse().ok())
+                .or(default_dps),
+            no_quartile: no_quartile.is_some_and(|c| row.get(c).trim().eq_ignore_ascii_case("N")),
             source_file: source_file.clone(),
         });
     }

@@ -551,6 +551,10 @@ pub fn measures_frame(rows: &[MeasureMetaRow]) -> Result<DataFrame, StoreError> 
             rows.iter().map(|r| r.dps).collect::<Vec<Option<i32>>>(),
         ),
         Column::new(
+            s("no_quartile"),
+            rows.iter().map(|r| r.no_quartile).collect::<Vec<bool>>(),
+        ),
+        Column::new(
             s("source_file"),
             rows.iter()
                 .map(|r| r.source_file.as_str())
@@ -1024,6 +1028,27 @@ pub fn measure_polarities(df: &DataFrame) -> Result<Vec<(String, Option<String>)
     Ok(m.into_iter()
         .zip(p)
         .filter_map(|(m, p)| Some((m?.to_string(), p.map(str::to_string))))
+        .collect())
+}
+
+/// Each stored measure's published decimal places and no-quartile flag (`measure, dps,
+/// no_quartile`). A store written before `no_quartile` was added reads as `false`.
+pub fn measure_precisions(df: &DataFrame) -> Result<Vec<(String, Option<i32>, bool)>, StoreError> {
+    let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
+    let d: Vec<Option<i32>> = df
+        .column("dps")?
+        .cast(&DataType::Int32)?
+        .i32()?
+        .iter()
+        .collect();
+    let q: Vec<bool> = match df.column("no_quartile") {
+        Ok(c) => c.bool()?.iter().map(|b| b.unwrap_or(false)).collect(),
+        Err(_) => vec![false; df.height()],
+    };
+    Ok(m.into_iter()
+        .zip(d)
+        .zip(q)
+        .filter_map(|((m, d), q)| Some((m?.to_string(), d, q)))
         .collect())
 }
 

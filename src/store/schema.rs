@@ -206,7 +206,11 @@ pub struct MeasureMetaRow {
     pub polarity: Option<String>,
     pub topic: Option<String>,
     pub year_type: Option<String>,
+    /// Decimal places the figures are published at (LAIT: its dictionary's `dps`, or the
+    /// one decimal place LAIT shows where the dictionary has none).
     pub dps: Option<i32>,
+    /// LAIT gives the measure no quartile band (`No_Quartile` = N: the LAs' range is too narrow).
+    pub no_quartile: bool,
     pub source_file: String,
 }
 

@@ -16,6 +16,7 @@ mod docs;
 mod escaping;
 mod fuzz;
 mod hardening;
+mod lait_rules;
 mod modern_layouts;
 mod ofsted_frameworks;
 mod partnerships;
