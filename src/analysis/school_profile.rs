@@ -147,6 +147,9 @@ pub struct ProfileInputs<'a> {
     /// percentiles of this year's figure among schools of each phase and fifth.
     similar: HashMap<String, Similar>,
     agreed: HashMap<String, Vec<TargetRow>>,
+    /// The precision each LA figure is published at (LAIT's dictionary, else the catalogue):
+    /// aspirations are worked out from LA figures as `attain rank` ranks them.
+    precision: super::precision::PublishedPrecision,
 }
 
 type Similar = (
@@ -264,6 +267,7 @@ impl<'a> ProfileInputs<'a> {
             targets: HashMap::new(),
             similar: HashMap::new(),
             agreed,
+            precision: super::precision::PublishedPrecision::load(data)?,
         };
         p.la_pooled = p.pool_la_figures();
         let ranked: BTreeSet<&str> = contents
@@ -622,7 +626,7 @@ impl<'a> ProfileInputs<'a> {
             .map(|code| {
                 self.la
                     .get(m, "all", self.year, code, "all", Some(&rec.dataset))
-                    .and_then(|r| r.value)
+                    .and_then(|r| self.precision.published(self.data, m, r))
             })
             .collect();
         let top10 = standings(&las, pol, Top10Rule::RankCut)
