@@ -267,6 +267,10 @@ pub struct Keys {
     pub level: Option<Names>,
     pub time_period: Option<Names>,
     pub version: Option<Names>,
+    /// The academy a school became (`URN_AC`): a link to the school's successor.
+    pub successor_urn: Option<Names>,
+    /// The date that academy opened (`OPEN_AC`, YYYYMMDD).
+    pub successor_open: Option<Names>,
 }
 
 /// How to find the year of a file from its content.

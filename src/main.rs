@@ -415,7 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                         "{}",
                         attain::commands::analysis::print(
                             &attain::commands::trend::lines(&t),
-                            &["year", "value", "reason", "break_note"],
+                            &["year", "value", "reason", "break_note", "source"],
                             *f
                         )
                     );

@@ -35,6 +35,10 @@ pub struct SchoolCategory {
     pub no_data: Vec<String>,
     /// Fact -> the value used, or "no data".
     pub evidence: BTreeMap<String, Value>,
+    /// Figures the facts took from elsewhere than the school's own rows ("ks2_rwm_expected
+    /// 2018: predecessor school: NAME (URN)"); omitted when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub history_from: Vec<String>,
 }
 
 impl SchoolCategory {
@@ -113,6 +117,7 @@ pub fn categorise(
             .into_iter()
             .map(|(k, v)| (k, evidence_value(v)))
             .collect();
+        let history_from = facts.borrowed(&urn).to_vec();
         out.push(SchoolCategory {
             urn,
             school_name: name.unwrap_or_default(),
@@ -126,6 +131,7 @@ pub fn categorise(
             rules_fired: o.fired,
             no_data: o.no_data,
             evidence,
+            history_from,
         });
     }
     // Most serious category first (file order), then LA and name.

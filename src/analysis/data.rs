@@ -187,16 +187,36 @@ impl<'a> Data<'a> {
     }
 
     /// Each school's inspections on or before `as_of` (days since 1970-01-01), under both
-    /// frameworks (see `analysis::inspection`).
+    /// frameworks (see `analysis::inspection`). A school with none of its own (an academy
+    /// converter not yet inspected) gets its nearest predecessor's that has any, labelled
+    /// in `inherited_from`.
     pub fn school_inspections(
         &self,
         as_of: Option<i64>,
     ) -> Result<HashMap<String, crate::analysis::inspection::SchoolInspections>, StoreError> {
-        Ok(crate::analysis::inspection::latest_by_school(
+        let mut by_school = crate::analysis::inspection::latest_by_school(
             &self.inspections()?,
             &self.judgements()?,
             as_of,
-        ))
+        );
+        let lineage = crate::analysis::lineage::Lineage::load(self)?;
+        let mut inherited = Vec::new();
+        for urn in lineage.successors() {
+            if by_school.contains_key(urn) {
+                continue;
+            }
+            let from = lineage
+                .predecessors(urn)
+                .into_iter()
+                .find_map(|p| Some((by_school.get(&p.urn)?, p.label())));
+            if let Some((s, label)) = from {
+                let mut s = s.clone();
+                s.inherited_from = Some(label);
+                inherited.push((urn.to_string(), s));
+            }
+        }
+        by_school.extend(inherited);
+        Ok(by_school)
     }
 
     /// The dataset each ingested file was read as.

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::data::Data;
 use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
+use super::lineage::Lineage;
 use super::rank::Polarity;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
@@ -180,6 +181,9 @@ pub struct FactTable {
     polarity: HashMap<String, Polarity>,
     /// Each school's inspections on or before 31 August of the year (either framework).
     inspections: HashMap<String, SchoolInspections>,
+    /// URN -> where figures not its own came from ("ks2_rwm_expected 2018: predecessor
+    /// school: NAME (URN)"), for three-year facts taken through its predecessor.
+    borrowed: HashMap<String, Vec<String>>,
     /// 31 August of the year, days since 1970-01-01.
     pub reference_day: i64,
 }
@@ -194,6 +198,7 @@ impl FactTable {
             national: HashMap::new(),
             polarity: HashMap::new(),
             inspections: HashMap::new(),
+            borrowed: HashMap::new(),
             reference_day,
         };
         if facts.iter().any(|f| is_inspection_fact(f)) {
@@ -214,6 +219,7 @@ impl FactTable {
             }
             Ok(())
         };
+        let mut lineage: Option<Lineage> = None;
         for (m, d) in &needed {
             if let Some(p) = data.polarity(m)? {
                 t.polarity.insert(m.to_string(), p);
@@ -225,6 +231,12 @@ impl FactTable {
                 Derived::Change3y | Derived::Declining3y => {
                     for y in year - 2..=year {
                         load_school(&mut t, m, "all", y)?;
+                    }
+                    if lineage.is_none() {
+                        lineage = Some(Lineage::load(data)?);
+                    }
+                    if let Some(l) = &lineage {
+                        t.fill_through_predecessors(data, l, m)?;
                     }
                 }
                 Derived::Disadvantaged | Derived::DisadvantagedGap => {
@@ -244,6 +256,55 @@ impl FactTable {
             }
         }
         Ok(t)
+    }
+
+    /// The two earlier years of a measure for schools with a figure this year and none of
+    /// their own then (academy converters): their predecessors' figures, or the prior-year
+    /// columns, as `Lineage::resolve` orders them.
+    fn fill_through_predecessors(
+        &mut self,
+        data: &Data,
+        lineage: &Lineage,
+        m: &str,
+    ) -> Result<(), StoreError> {
+        let key = |y: i32| (m.to_string(), "all".to_string(), y);
+        let current: Vec<String> = match self.school.get(&key(self.year)) {
+            Some(v) => v.keys().cloned().collect(),
+            None => return Ok(()),
+        };
+        for y in self.year - 2..self.year {
+            let mut rows: Option<BTreeMap<String, crate::store::frame::ResultRecord>> = None;
+            for urn in &current {
+                if self
+                    .school
+                    .get(&key(y))
+                    .is_some_and(|v| v.contains_key(urn))
+                {
+                    continue;
+                }
+                if rows.is_none() {
+                    rows = Some(data.best(m, "all", y, Level::School, None)?);
+                }
+                let own = rows.as_ref().expect("read above");
+                let p = lineage.resolve(urn, m, "all", y, |c| Ok(own.get(c).cloned()))?;
+                if let (Some(r), Some(label)) = (p.record, p.label) {
+                    self.school
+                        .entry(key(y))
+                        .or_default()
+                        .insert(urn.clone(), r.value);
+                    self.borrowed
+                        .entry(urn.clone())
+                        .or_default()
+                        .push(format!("{m} {y}: {label}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Where a school's figures that are not its own came from (empty for most schools).
+    pub fn borrowed(&self, urn: &str) -> &[String] {
+        self.borrowed.get(urn).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {

@@ -104,6 +104,9 @@ pub struct SchoolInspections {
     /// The latest OEIF graded inspection (superseded where `latest_graded` is a report card).
     pub latest_oeif: Option<Inspection>,
     pub latest_ungraded: Option<Inspection>,
+    /// Set when the school has no inspection of its own and these are its predecessor's (an
+    /// academy converter before its first inspection): "predecessor school: NAME (URN)".
+    pub inherited_from: Option<String>,
 }
 
 impl SchoolInspections {
@@ -224,8 +227,20 @@ fn oeif_outcome(i: &Inspection) -> String {
         .unwrap_or_else(|| "no overall grade given".into())
 }
 
-/// The view of one school's inspections (None: the store has no inspection of it).
+/// The view of one school's inspections (None: the store has no inspection of it). A
+/// predecessor's inspections say so first.
 pub fn view(s: &SchoolInspections) -> Option<OfstedView> {
+    let mut v = view_own(s)?;
+    if let Some(from) = &s.inherited_from {
+        v.summary = format!(
+            "Inspected as its {from} (no inspection of the school since it opened is in the data). {}",
+            v.summary
+        );
+    }
+    Some(v)
+}
+
+fn view_own(s: &SchoolInspections) -> Option<OfstedView> {
     let ungraded_note = s.latest_ungraded.as_ref().map(|u| {
         format!(
             "Latest ungraded inspection: {}, {}.",

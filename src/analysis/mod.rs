@@ -11,6 +11,7 @@ pub mod facts;
 pub mod gaps;
 pub mod inspection;
 pub mod ledger;
+pub mod lineage;
 pub mod ofsted;
 pub mod partnerships;
 pub mod position;

@@ -14,6 +14,10 @@ pub struct TrendPoint {
     /// Why there is no value (None when there is one): the year DfE published none, or the
     /// withheld status (`analysis::unpublished`).
     pub reason: Option<String>,
+    /// Whose figure it is when not the school's own: "predecessor school: NAME (URN)",
+    /// "prior-year column PTRWM_EXP_18 in the 2019 file" (`analysis::lineage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -74,6 +78,7 @@ pub fn trend_of_group(
             break_note: note,
             comparable,
             reason,
+            source: None,
         });
     }
     // Compare only within the run after the last "not comparable" break.

@@ -55,25 +55,38 @@ pub fn series(
     };
     let span: Vec<i32> = (first..=last).collect();
     let mut values = Vec::new();
-    for &y in &span {
-        let r = data
-            .best(measure, group, y, level, Some(code))?
-            .remove(code);
-        values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
+    // A school's series continues through its predecessors (academy converters), labelled.
+    let mut sources = Vec::new();
+    if level == Level::School {
+        for p in data.school_history(code, measure, group, &span)? {
+            values.push((p.year, p.value(), p.status().map(str::to_string)));
+            sources.push(p.label);
+        }
+    } else {
+        for &y in &span {
+            let r = data
+                .best(measure, group, y, level, Some(code))?
+                .remove(code);
+            values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
+        }
+    }
+    let mut trend = trend_of_group(
+        data.catalogue,
+        measure,
+        group,
+        level.as_str(),
+        &span,
+        &values,
+    );
+    for (point, source) in trend.points.iter_mut().zip(sources) {
+        point.source = source;
     }
     Ok(TrendReport {
         code: code.to_string(),
         name: data.name(code),
         measure: measure.into(),
         group: group.into(),
-        trend: trend_of_group(
-            data.catalogue,
-            measure,
-            group,
-            level.as_str(),
-            &span,
-            &values,
-        ),
+        trend,
     })
 }
 
@@ -85,6 +98,8 @@ pub struct TrendLine {
     pub value: Option<f64>,
     pub reason: Option<String>,
     pub break_note: Option<String>,
+    /// Whose figure it is when not the school's own (a predecessor's, a prior-year column).
+    pub source: Option<String>,
 }
 
 pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
@@ -96,6 +111,7 @@ pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
             .break_note
             .clone()
             .filter(|n| p.reason.as_ref() != Some(n)),
+        source: p.source.clone(),
     };
     t.trend.points.iter().map(line).collect()
 }

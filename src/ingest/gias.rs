@@ -6,7 +6,7 @@ use super::{setting_column, setting_values, IngestOptions, TableReport};
 use crate::catalogue::Dataset;
 use crate::dates::{academic_year_of, parse_date};
 use crate::error::IngestError;
-use crate::store::schema::{AreaRow, Batch, InspectionRow, Level, SchoolRow};
+use crate::store::schema::{link_source, AreaRow, Batch, InspectionRow, Level, LinkRow, SchoolRow};
 
 /// GIAS phase names to the store's phase vocabulary.
 fn phase(name: &str) -> Option<String> {
@@ -20,6 +20,20 @@ fn phase(name: &str) -> Option<String> {
         other => return Some(other.to_ascii_lowercase()),
     };
     Some(p.to_string())
+}
+
+/// The links in one `Linked establishments` cell: (URN, link type) for each "URN Type" part.
+/// "Does not have links" and parts without a URN give none.
+fn links(cell: &str) -> Vec<(&str, &str)> {
+    cell.split([',', ';', '|'])
+        .filter_map(|part| {
+            let part = part.trim();
+            let end = part.find(|c: char| !c.is_ascii_digit())?;
+            let (urn, kind) = part.split_at(end);
+            let kind = kind.trim();
+            (!urn.is_empty() && !kind.is_empty()).then_some((urn, kind))
+        })
+        .collect()
 }
 
 /// GIAS Ofsted rating names to the 1-4 scale.
@@ -104,6 +118,29 @@ pub fn read(
             .map(academic_year_of)
             .unwrap_or(0);
         latest_year = latest_year.max(year);
+        let (opened, closed) = (
+            c("open_date").and_then(|i| parse_date(row.get(i))),
+            c("close_date").and_then(|i| parse_date(row.get(i))),
+        );
+        for (linked, kind) in c("links").map(|i| links(row.get(i))).unwrap_or_default() {
+            // A predecessor link took effect when this school opened; a successor link when it closed.
+            let link_date = if kind.starts_with("Predecessor") {
+                opened
+            } else if kind.starts_with("Successor") {
+                closed
+            } else {
+                None
+            };
+            batch.links.push(LinkRow {
+                urn: urn.to_string(),
+                linked_urn: linked.to_string(),
+                link_type: kind.to_string(),
+                link_date,
+                source: link_source::GIAS,
+                source_file: source_file.clone(),
+                source_row: row.line,
+            });
+        }
         let group = get(type_group);
         if let (Some(code), Some(n)) = (get(la), get(la_name)) {
             las.insert(code, n);
@@ -137,8 +174,8 @@ pub fn read(
                     .join(", "),
             )
             .filter(|a| !a.is_empty()),
-            open_date: c("open_date").and_then(|i| parse_date(row.get(i))),
-            close_date: c("close_date").and_then(|i| parse_date(row.get(i))),
+            open_date: opened,
+            close_date: closed,
             admissions_policy: get(c("admissions_policy")),
             as_of_year: year,
             precedence: 3,
@@ -186,4 +223,24 @@ pub fn read(
         .map(|&i| t.headers[i].clone())
         .collect();
     Ok((report, batch))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn linked_establishments_cells() {
+        assert_eq!(
+            super::links("115864 Predecessor"),
+            [("115864", "Predecessor")]
+        );
+        assert_eq!(
+            super::links("148469 Successor - amalgamated, 116237 Merged - change in age range"),
+            [
+                ("148469", "Successor - amalgamated"),
+                ("116237", "Merged - change in age range")
+            ]
+        );
+        assert!(super::links("Does not have links").is_empty());
+        assert!(super::links("").is_empty());
+    }
 }

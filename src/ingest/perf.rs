@@ -10,8 +10,9 @@ use super::{
     cell, count_record, count_status, resolve_year, version_hint, IngestOptions, TableReport,
 };
 use crate::catalogue::{Dataset, Names};
+use crate::dates::parse_date;
 use crate::error::{IngestError, IngestWarning};
-use crate::store::schema::{Batch, Level, ResultRow, SchoolRow, ENGLAND};
+use crate::store::schema::{link_source, Batch, Level, LinkRow, ResultRow, SchoolRow, ENGLAND};
 use crate::value::Status;
 
 /// A mapping resolved against this file's header.
@@ -73,6 +74,40 @@ pub(crate) fn resolve_columns(t: &Table, ds: &Dataset, year: i32) -> (Vec<Resolv
     idx.retain(|i| seen.insert(*i));
     let mapped: Vec<String> = idx.iter().map(|&i| t.headers[i].clone()).collect();
     (out, mapped)
+}
+
+/// A mapping's copies of earlier years in this file: `PTRWM_EXP_18` (with `TELIG_18` as its
+/// cohort and `READPROG_LOWER_18`/`_UPPER_18` as limits) beside `PTRWM_EXP` in the 2019 file.
+/// Only two-digit suffixes of the four years before the file's year count (the 2023 file
+/// repeats 2019 as `_19`; `PT5EM_94_18` in the 2018 file is not a prior year).
+pub(crate) fn resolve_prior_columns(
+    t: &Table,
+    cols: &[Resolved],
+    year: i32,
+) -> Vec<(i32, Resolved)> {
+    let mut out = Vec::new();
+    for y in (year - 4..year).rev() {
+        let yy = format!("_{:02}", y.rem_euclid(100));
+        let at = |i: usize| t.col(&format!("{}{yy}", t.headers[i]));
+        for r in cols.iter().filter(|r| r.ratio.is_none()) {
+            let Some(idx) = at(r.idx) else { continue };
+            out.push((
+                y,
+                Resolved {
+                    idx,
+                    measure: r.measure.clone(),
+                    group: r.group.clone(),
+                    source: Arc::from(t.headers[idx].as_str()),
+                    cohort: r.cohort.and_then(at),
+                    numerator: None,
+                    ci: r.ci.and_then(|(lo, hi)| Some((at(lo)?, at(hi)?))),
+                    ratio: None,
+                    levels: r.levels.clone(),
+                },
+            ));
+        }
+    }
+    out
 }
 
 /// The figures one mapping reads from one row: value, cohort, numerator, confidence
@@ -222,7 +257,16 @@ pub fn read(
 ) -> Result<(TableReport, Batch), IngestError> {
     let (year, year_from) = resolve_year(t, ds, opts, None)?;
     let version: Arc<str> = Arc::from(version_hint(&t.path));
-    let (cols, mapped) = resolve_columns(t, ds, year);
+    let (cols, mut mapped) = resolve_columns(t, ds, year);
+    let prior_cols = resolve_prior_columns(t, &cols, year);
+    for (_, r) in &prior_cols {
+        let read = [Some(r.idx), r.cohort, r.ci.map(|c| c.0), r.ci.map(|c| c.1)];
+        for i in read.into_iter().flatten() {
+            if !mapped.contains(&t.headers[i]) {
+                mapped.push(t.headers[i].clone());
+            }
+        }
+    }
     if cols.is_empty() {
         return Err(IngestError::at(
             &t.path,
@@ -240,6 +284,8 @@ pub fn read(
     let la_col = find(t, &k.la);
     let (estab_col, name_col, type_col) =
         (find(t, &k.estab), find(t, &k.name), find(t, &k.school_type));
+    let (successor_col, successor_open_col) =
+        (find(t, &k.successor_urn), find(t, &k.successor_open));
     if urn_col.is_none() {
         return Err(IngestError::at(
             &t.path,
@@ -288,12 +334,20 @@ pub fn read(
     let source_file: Arc<str> = Arc::from(super::display_path(&t.path));
     let dataset: Arc<str> = Arc::from(ds.id.as_str());
     let key_stage: Arc<str> = Arc::from(ds.key_stage.as_str());
-    let mut mapped = mapped;
-    for key in [rec_col, urn_col, la_col, estab_col, name_col, type_col]
-        .into_iter()
-        .flatten()
-        .chain(phase_cols.iter().copied())
-        .chain(scope_cols.iter().copied())
+    for key in [
+        rec_col,
+        urn_col,
+        la_col,
+        estab_col,
+        name_col,
+        type_col,
+        successor_col,
+        successor_open_col,
+    ]
+    .into_iter()
+    .flatten()
+    .chain(phase_cols.iter().copied())
+    .chain(scope_cols.iter().copied())
     {
         if !mapped.contains(&t.headers[key]) {
             mapped.push(t.headers[key].clone());
@@ -474,6 +528,56 @@ pub fn read(
                 source_file: source_file.to_string(),
                 ..Default::default()
             });
+        }
+        if level == Level::School {
+            // The academy this school became (`URN_AC`, 0 or empty when none).
+            let successor = successor_col.map(|c| row.get(c).trim()).unwrap_or("");
+            if successor.bytes().all(|b| b.is_ascii_digit())
+                && successor.bytes().any(|b| b != b'0')
+                && successor != code
+            {
+                batch.links.push(LinkRow {
+                    urn: successor.to_string(),
+                    linked_urn: code.clone(),
+                    link_type: "Predecessor".into(),
+                    link_date: successor_open_col.and_then(|c| parse_date(row.get(c))),
+                    source: link_source::URN_AC,
+                    source_file: source_file.to_string(),
+                    source_row: row.line,
+                });
+            }
+            // The school's figures of earlier years that this file repeats: kept apart from
+            // `results` (see docs/data-sources.md, "Predecessor schools and prior-year columns").
+            for (y, r) in &prior_cols {
+                if !r.levels.is_empty() && !r.levels.contains(&level) {
+                    continue;
+                }
+                let Some(f) = read_figures(t, row, r)? else {
+                    continue;
+                };
+                batch.prior_results.push(ResultRow {
+                    year: *y,
+                    level,
+                    code: code.clone(),
+                    la_code: la_code.clone(),
+                    scope,
+                    phase,
+                    key_stage: key_stage.clone(),
+                    measure: r.measure.clone(),
+                    group: r.group.clone(),
+                    value: f.value,
+                    cohort: f.cohort,
+                    numerator: f.numerator,
+                    ci_low: f.ci_low,
+                    ci_high: f.ci_high,
+                    status: f.status,
+                    version: version.clone(),
+                    dataset: dataset.clone(),
+                    source_column: r.source.clone(),
+                    source_file: source_file.clone(),
+                    source_row: row.line,
+                });
+            }
         }
         for r in &cols {
             if !r.levels.is_empty() && !r.levels.contains(&level) {

@@ -564,6 +564,79 @@ pub fn measures_frame(rows: &[MeasureMetaRow]) -> Result<DataFrame, StoreError> 
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
+pub fn links_frame(rows: &[LinkRow]) -> Result<DataFrame, StoreError> {
+    let text = |n: &str, f: &dyn Fn(&LinkRow) -> &str| {
+        Column::new(s(n), rows.iter().map(f).collect::<Vec<&str>>())
+    };
+    let cols = vec![
+        text("urn", &|r| r.urn.as_str()),
+        text("linked_urn", &|r| r.linked_urn.as_str()),
+        text("link_type", &|r| r.link_type.as_str()),
+        Column::new(
+            s("link_date"),
+            rows.iter()
+                .map(|r| r.link_date.map(|d| d as i32))
+                .collect::<Vec<Option<i32>>>(),
+        )
+        .cast(&DataType::Date)?,
+        text("source", &|r| r.source),
+        text("source_file", &|r| r.source_file.as_str()),
+        Column::new(
+            s("source_row"),
+            rows.iter().map(|r| r.source_row).collect::<Vec<u64>>(),
+        ),
+    ];
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+/// One row of the school_links table as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRecord {
+    pub urn: String,
+    pub linked_urn: String,
+    pub link_type: String,
+    pub link_date: Option<i64>,
+    pub source: String,
+    pub source_file: String,
+    pub source_row: u64,
+}
+
+/// Every row of the school_links table.
+pub fn link_rows(links: LazyFrame) -> Result<Vec<LinkRecord>, StoreError> {
+    let df = links.collect()?;
+    let (urn, linked, kind, source, file) = (
+        opt_str_col(&df, "urn")?,
+        opt_str_col(&df, "linked_urn")?,
+        opt_str_col(&df, "link_type")?,
+        opt_str_col(&df, "source")?,
+        opt_str_col(&df, "source_file")?,
+    );
+    let date = days_col(&df, "link_date")?;
+    let row: Vec<Option<u64>> = df.column("source_row")?.u64()?.iter().collect();
+    let u = |v: &Option<String>| v.clone().unwrap_or_default();
+    Ok((0..df.height())
+        .map(|i| LinkRecord {
+            urn: u(&urn[i]),
+            linked_urn: u(&linked[i]),
+            link_type: u(&kind[i]),
+            link_date: date[i],
+            source: u(&source[i]),
+            source_file: u(&file[i]),
+            source_row: row[i].unwrap_or(0),
+        })
+        .collect())
+}
+
+/// (source_file, year) of every ingested file whose year is known.
+pub fn source_years(df: &DataFrame) -> Result<Vec<(String, i32)>, StoreError> {
+    let f: Vec<Option<&str>> = df.column("source_file")?.str()?.iter().collect();
+    let y: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
+    Ok(f.into_iter()
+        .zip(y)
+        .filter_map(|(f, y)| Some((f?.to_string(), y?)))
+        .collect())
+}
+
 pub fn sources_frame(rows: &[SourceRow]) -> Result<DataFrame, StoreError> {
     let cols = vec![
         Column::new(

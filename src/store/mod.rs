@@ -91,6 +91,22 @@ impl Store {
                 )?,
             ),
             (
+                "prior_year_results",
+                frame::replace_sources(
+                    self.scan_optional("prior_year_results")?,
+                    frame::results_frame(&batch.prior_results)?,
+                    &replaced,
+                )?,
+            ),
+            (
+                "school_links",
+                frame::replace_sources(
+                    self.scan_optional("school_links")?,
+                    frame::links_frame(&batch.links)?,
+                    &replaced,
+                )?,
+            ),
+            (
                 "school_records",
                 frame::replace_sources(
                     self.scan_optional("school_records")?,
@@ -148,7 +164,13 @@ impl Store {
             ),
         ];
         // `schools` is derived: one row per URN, merged from every source's view of the school.
-        let records = frame::schools_from_frame(&tables[1].1)?;
+        let records = frame::schools_from_frame(
+            &tables
+                .iter()
+                .find(|t| t.0 == "school_records")
+                .expect("listed above")
+                .1,
+        )?;
         let merged = merge_schools(records);
         tables.push(("schools", frame::schools_frame(&merged)?));
 

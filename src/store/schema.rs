@@ -226,10 +226,39 @@ pub struct SourceRow {
     pub rows: u64,
 }
 
+/// Where a link between two schools was read.
+pub mod link_source {
+    /// GIAS's `Linked establishments` column ("115864 Predecessor").
+    pub const GIAS: &str = "gias";
+    /// A performance-tables school row's `URN_AC`: the academy the school became.
+    pub const URN_AC: &str = "urn_ac";
+}
+
+/// One link from a school to another (its predecessor, successor ...): the `school_links`
+/// table. `link_type` is GIAS's word for what `linked_urn` is to `urn` ("Predecessor",
+/// "Predecessor - amalgamated", "Successor", "Merged - change in age range" ...).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LinkRow {
+    pub urn: String,
+    pub linked_urn: String,
+    pub link_type: String,
+    /// Days since 1970-01-01: when the link took effect (a converter's open date, a closed
+    /// school's close date, `OPEN_AC`), where the file says.
+    pub link_date: Option<i64>,
+    /// `gias` or `urn_ac` (see [`link_source`]).
+    pub source: &'static str,
+    pub source_file: String,
+    pub source_row: u64,
+}
+
 /// Everything read from one file, before it is merged into the store.
 #[derive(Debug, Default)]
 pub struct Batch {
     pub results: Vec<ResultRow>,
+    /// Figures of earlier years a file repeats in its prior-year columns (`PTRWM_EXP_18` in
+    /// the 2019 file), `year` being the figure's year: the `prior_year_results` table.
+    pub prior_results: Vec<ResultRow>,
+    pub links: Vec<LinkRow>,
     pub schools: Vec<SchoolRow>,
     pub neighbours: Vec<NeighbourRow>,
     pub inspections: Vec<InspectionRow>,
@@ -242,6 +271,8 @@ pub struct Batch {
 impl Batch {
     pub fn append(&mut self, mut other: Batch) {
         self.results.append(&mut other.results);
+        self.prior_results.append(&mut other.prior_results);
+        self.links.append(&mut other.links);
         self.schools.append(&mut other.schools);
         self.neighbours.append(&mut other.neighbours);
         self.inspections.append(&mut other.inspections);
@@ -270,8 +301,10 @@ pub struct TargetRow {
     pub source_cell: String,
 }
 
-pub const TABLES: [&str; 8] = [
+pub const TABLES: [&str; 10] = [
     "results",
+    "prior_year_results",
+    "school_links",
     "schools",
     "neighbours",
     "inspections",

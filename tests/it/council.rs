@@ -418,6 +418,37 @@ fn merton_categories_of_hampshire_and_surrey_primaries_follow_the_raw_figures() 
         .iter()
         .map(|r| (r["urn"].as_str().unwrap().to_string(), r))
         .collect();
+    // Predecessors: GIAS's "NNN Predecessor" links and the KS2 files' URN_AC.
+    let mut predecessors: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (urn, g) in &gias {
+        for part in g["Linked establishments"].split(',') {
+            let Some((other, kind)) = part.trim().split_once(' ') else {
+                continue;
+            };
+            let (school, pred) = if kind.starts_with("Predecessor") {
+                (urn.as_str(), other)
+            } else if kind.starts_with("Successor") {
+                (other, urn.as_str())
+            } else {
+                continue;
+            };
+            let e = predecessors.entry(school).or_default();
+            if !e.contains(&pred) {
+                e.push(pred);
+            }
+        }
+    }
+    for (file, _) in &ks2 {
+        for (urn, row) in file {
+            let ac = row["URN_AC"].trim();
+            if !ac.is_empty() && ac != "0" {
+                let e = predecessors.entry(ac).or_default();
+                if !e.contains(&urn.as_str()) {
+                    e.push(urn.as_str());
+                }
+            }
+        }
+    }
     let mut checked: BTreeMap<&str, usize> = BTreeMap::new();
     for (urn, s) in now {
         // Mainstream primaries that GIAS calls primary (the rules' phase), with a result.
@@ -447,16 +478,31 @@ fn merton_categories_of_hampshire_and_surrey_primaries_follow_the_raw_figures() 
         );
         let gap = num(s.get("PTRWM_EXP_FSM6CLA1A"))
             .map(|x| x - num(nat.get("PTRWM_EXP_NotFSM6CLA1A")).unwrap());
+        // A converter's earlier years: its predecessor's row (GIAS link or URN_AC), else the
+        // prior-year column of its own 2018/19 row (docs/data-sources.md).
+        let preds = predecessors.get(urn.as_str()).cloned().unwrap_or_default();
         let series: Vec<Option<f64>> = ks2
             .iter()
-            .map(|(y, _)| y.get(urn).and_then(|row| num(row.get("PTRWM_EXP"))))
+            .zip(["_17", "_18", ""])
+            .map(|((y, _), suffix)| match y.get(urn) {
+                Some(row) => num(row.get("PTRWM_EXP")),
+                None => preds
+                    .iter()
+                    .find_map(|p| y.get(*p))
+                    .map(|row| num(row.get("PTRWM_EXP")))
+                    .unwrap_or_else(|| num(s.get(&format!("PTRWM_EXP{suffix}")))),
+            })
             .collect();
         let (declining, change) = match (series[0], series[1], series[2]) {
             (Some(a), Some(b), Some(c)) => (Some(a > b && b > c), Some(c - a)),
             (Some(a), _, Some(c)) => (None, Some(c - a)),
             _ => (None, None),
         };
-        let (grade, years) = match inspections.get(urn) {
+        // A school with no inspection of its own has its predecessor's.
+        let inspected = inspections
+            .get(urn)
+            .or_else(|| preds.iter().find_map(|p| inspections.get(*p)));
+        let (grade, years) = match inspected {
             Some((day, g)) => (Some(*g), Some(round1((reference - day) as f64 / 365.25))),
             None => (None, None),
         };

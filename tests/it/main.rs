@@ -22,6 +22,7 @@ mod ofsted_frameworks;
 mod partnerships;
 mod per_la;
 mod pipeline;
+mod predecessors;
 mod pupils;
 mod real_data;
 mod targets;
