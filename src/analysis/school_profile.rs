@@ -62,6 +62,9 @@ pub struct Figure {
     pub significance: Significance,
     /// Why there is no figure, where DfE published none that year.
     pub reason: Option<String>,
+    /// Where a figure is not the school's own row: "predecessor school: NAME (URN)" or the
+    /// prior-year column it was read from (`analysis::lineage`).
+    pub from: Option<String>,
 }
 
 /// One section of the booklet's contents, filled for a school.
@@ -150,6 +153,8 @@ pub struct ProfileInputs<'a> {
     /// The precision each LA figure is published at (LAIT's dictionary, else the catalogue):
     /// aspirations are worked out from LA figures as `attain rank` ranks them.
     precision: super::precision::PublishedPrecision,
+    /// Predecessor schools and prior-year columns, for a converter's earlier years.
+    lineage: super::lineage::Lineage,
 }
 
 type Similar = (
@@ -268,6 +273,7 @@ impl<'a> ProfileInputs<'a> {
             similar: HashMap::new(),
             agreed,
             precision: super::precision::PublishedPrecision::load(data)?,
+            lineage: super::lineage::Lineage::load(data)?,
         };
         p.la_pooled = p.pool_la_figures();
         let ranked: BTreeSet<&str> = contents
@@ -528,11 +534,25 @@ impl<'a> ProfileInputs<'a> {
         self.data.catalogue.measure(m).map(|x| x.dps).unwrap_or(1)
     }
 
-    /// One figure with its comparators.
+    /// One figure with its comparators. A year the school has no row of its own (a
+    /// converter before it opened) takes its predecessor's figure or a prior-year column,
+    /// labelled in `from`.
     pub fn figure(&self, m: &str, urn: &str, y: i32, la: &str, phase: &str) -> Figure {
         let meas = self.data.catalogue.measure(m);
         let dps = self.dps(m);
-        let rec = self.school_row(m, "all", y, urn);
+        let inherited = match self.school_row(m, "all", y, urn) {
+            Some(_) => None,
+            None => self
+                .lineage
+                .resolve(urn, m, "all", y, |code| {
+                    Ok(self.school_row(m, "all", y, code).cloned())
+                })
+                .ok()
+                .filter(|h| h.record.is_some()),
+        };
+        let rec = self
+            .school_row(m, "all", y, urn)
+            .or_else(|| inherited.as_ref().and_then(|h| h.record.as_ref()));
         let la_c = self.la_comparator(m, y, la, phase, rec);
         let england = self.england_comparator(m, "all", y, phase, rec);
         let sn = self.neighbour_values(m, y, la, phase, rec);
@@ -585,6 +605,7 @@ impl<'a> ProfileInputs<'a> {
             },
             significance,
             reason,
+            from: inherited.and_then(|h| h.label),
         }
     }
 

@@ -411,9 +411,15 @@ impl<'a> Prepared<'a> {
             "progress" => "progress score",
             _ => "score",
         };
-        let (svg, alt) =
+        let (svg, mut alt) =
             crate::render::chart::trend_svg(meas.short_label(), unit, &lines, &breaks, 460, 250)
                 .ok()?;
+        // Years taken from a predecessor school or a prior-year column say so.
+        for f in series.iter().filter(|f| f.value.is_some()) {
+            if let Some(from) = &f.from {
+                alt.push_str(&format!(" School {}: {from}.", academic_label(f.year)));
+            }
+        }
         Some(ChartView {
             id: format!("chart-{m}"),
             title: meas.short_label().into(),
