@@ -415,7 +415,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                         "{}",
                         attain::commands::analysis::print(
                             &attain::commands::trend::lines(&t),
-                            &["year", "value", "reason", "break_note"],
+                            &["year", "value", "comparable", "reason", "break_note"],
                             *f
                         )
                     );
@@ -425,7 +425,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                             t.name,
                             t.measure,
                             t.group,
-                            t.trend.direction,
+                            t.trend.summary,
                             t.trend
                                 .change
                                 .map(|c| format!(", change {c:+.1}"))

@@ -83,6 +83,8 @@ pub fn series(
 pub struct TrendLine {
     pub year: i32,
     pub value: Option<f64>,
+    /// False where the figure does not compare with the year before (a series break).
+    pub comparable: bool,
     pub reason: Option<String>,
     pub break_note: Option<String>,
 }
@@ -91,6 +93,7 @@ pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
     let line = |p: &crate::analysis::trend::TrendPoint| TrendLine {
         year: p.year,
         value: p.value,
+        comparable: p.comparable,
         reason: p.reason.clone(),
         break_note: p
             .break_note
