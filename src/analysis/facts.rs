@@ -4,8 +4,9 @@
 //! difference from national, the change over three years, whether it declined in each of
 //! those years, and (for headline attainment) the disadvantaged gap.
 //!
-//! A fact the store cannot give (no row, a withheld value, a year missing from a trend) is
-//! `None`: the rules engine records it as "no data", it never counts as passing or failing.
+//! A fact the store cannot give (no row, a withheld value, a year missing from a trend, a
+//! three-year change across a series break) is `None`: the rules engine records it as
+//! "no data", it never counts as passing or failing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 use super::data::Data;
 use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use super::rank::Polarity;
+use super::series_breaks::comparable;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::store::frame::ResultFilter;
@@ -115,12 +117,12 @@ pub fn catalogue() -> Vec<(String, FactKind, String)> {
         v.push((
             format!("{m}_change_3y"),
             FactKind::Number,
-            format!("{m} this year minus two years before"),
+            format!("{m} this year minus two years before (no data across a series break)"),
         ));
         v.push((
             format!("{m}_declining_3y"),
             FactKind::Bool,
-            format!("{m} worse in each of the last two years"),
+            format!("{m} worse in each of the last two years (no data across a series break)"),
         ));
         if *gap {
             v.push((
@@ -178,6 +180,9 @@ pub struct FactTable {
     /// (measure, group) -> phase -> national value this year
     national: HashMap<(String, String), HashMap<String, Option<f64>>>,
     polarity: HashMap<String, Polarity>,
+    /// Measure -> whether its school figures two years back compare with this year's
+    /// (`series_breaks`): three-year facts across a break are no data, never computed.
+    comparable_3y: HashMap<String, bool>,
     /// Each school's inspections on or before 31 August of the year (either framework).
     inspections: HashMap<String, SchoolInspections>,
     /// 31 August of the year, days since 1970-01-01.
@@ -193,6 +198,7 @@ impl FactTable {
             school: HashMap::new(),
             national: HashMap::new(),
             polarity: HashMap::new(),
+            comparable_3y: HashMap::new(),
             inspections: HashMap::new(),
             reference_day,
         };
@@ -223,6 +229,10 @@ impl FactTable {
                     load_school(&mut t, m, "all", year)?
                 }
                 Derived::Change3y | Derived::Declining3y => {
+                    t.comparable_3y.insert(
+                        m.to_string(),
+                        comparable(data.catalogue, m, "all", "school", year - 2, year),
+                    );
                     for y in year - 2..=year {
                         load_school(&mut t, m, "all", y)?;
                     }
@@ -244,6 +254,10 @@ impl FactTable {
             }
         }
         Ok(t)
+    }
+
+    fn comparable_3y(&self, m: &str) -> bool {
+        self.comparable_3y.get(m).copied().unwrap_or(false)
     }
 
     fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
@@ -278,6 +292,7 @@ impl FactTable {
                 self.value(m, "all", y, urn)? - self.national(m, "all", phase)?,
                 2,
             ))),
+            Derived::Change3y | Derived::Declining3y if !self.comparable_3y(m) => None,
             Derived::Change3y => num(Some(round_half_away(
                 self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?,
                 2,
