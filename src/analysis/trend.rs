@@ -293,7 +293,7 @@ mod tests {
         assert_eq!((t.change, t.since), (Some(2.0), Some(2017)));
         assert!(
             t.summary
-                .starts_with("improving since 2016/17 (not compared across"),
+                .starts_with("improving since 2016/17 (the series restarts in 2016/17,"),
             "{}",
             t.summary
         );

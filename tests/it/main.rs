@@ -24,5 +24,6 @@ mod per_la;
 mod pipeline;
 mod pupils;
 mod real_data;
+mod series_breaks;
 mod targets;
 mod trust;
