@@ -490,7 +490,7 @@ pub struct SeriesBreak {
     #[serde(default)]
     pub levels: Vec<String>,
     pub years: Vec<i32>,
-    /// no_data | not_comparable
+    /// no_data | not_comparable | standalone (`analysis::series_breaks` says what each means)
     pub kind: String,
     pub note: String,
 }
@@ -647,6 +647,12 @@ impl Catalogue {
     }
 
     /// The catalogue compiled into the binary.
+    /// The shipped catalogue, parsed once (for code without a store's catalogue at hand).
+    pub fn shipped() -> &'static Catalogue {
+        static CAT: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+        CAT.get_or_init(Catalogue::builtin)
+    }
+
     pub fn builtin() -> Catalogue {
         let datasets = BUILTIN_DATASETS
             .iter()
@@ -811,9 +817,9 @@ impl Catalogue {
                     format!("break \"{}\": {m}", b.note),
                 )
             };
-            if !matches!(b.kind.as_str(), "no_data" | "not_comparable") {
+            if !matches!(b.kind.as_str(), "no_data" | "not_comparable" | "standalone") {
                 return Err(what(format!(
-                    "kind must be no_data or not_comparable, not {:?}",
+                    "kind must be no_data, not_comparable or standalone, not {:?}",
                     b.kind
                 )));
             }

@@ -415,7 +415,14 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                         "{}",
                         attain::commands::analysis::print(
                             &attain::commands::trend::lines(&t),
-                            &["year", "value", "reason", "break_note", "source"],
+                            &[
+                                "year",
+                                "value",
+                                "comparable",
+                                "reason",
+                                "break_note",
+                                "source"
+                            ],
                             *f
                         )
                     );
@@ -425,7 +432,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                             t.name,
                             t.measure,
                             t.group,
-                            t.trend.direction,
+                            t.trend.summary,
                             t.trend
                                 .change
                                 .map(|c| format!(", change {c:+.1}"))

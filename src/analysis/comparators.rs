@@ -2,9 +2,10 @@
 //! written down in docs/methods.md, each labelled with what it is.
 //!
 //! * England is the state-funded national row of the school's phase where the files split
-//!   by phase (census, absence), else the all-phase row; from the same publication as the
-//!   school's own figure where that publication has one (the performance tables' RECTYPE 7
-//!   row for a performance-tables figure, as DfE's DIFFN columns use), else the best row.
+//!   by phase (census, absence), else the all-phase row, as the performance tables publish
+//!   it: from the publication the catalogue ranks first (the performance tables' RECTYPE 7
+//!   row for KS4, the row DfE's DIFFN columns use), whatever publication the compared figure
+//!   came from.
 //! * The LA figure is DfE's LA row by the same rule; where no file has an LA row it is pooled
 //!   from the LA's schools and labelled so.
 
@@ -14,6 +15,7 @@ use serde::Serialize;
 
 use super::data::Data;
 use crate::store::frame::ResultRecord;
+use crate::store::schema::ENGLAND;
 
 /// Where a printed figure came from.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -72,8 +74,9 @@ type Key = (String, String, i32, String);
 /// with the choice among them made once.
 #[derive(Default)]
 pub struct AreaRows {
-    /// (measure, group, year, code) -> for each (phase, dataset or "" for any) the row chosen.
-    chosen: HashMap<Key, Vec<(String, String, ResultRecord)>>,
+    /// (measure, group, year, code) -> for each (phase, dataset or "" for any) the row chosen,
+    /// with the dataset's catalogue priority (lower first).
+    chosen: HashMap<Key, Vec<(String, String, ResultRecord, u32)>>,
     /// (measure, group, year) -> codes with a row.
     codes: HashMap<(String, String, i32), Vec<String>>,
 }
@@ -102,12 +105,19 @@ impl AreaRows {
                     .or_default()
                     .push(r);
             }
-            let chosen: Vec<(String, String, ResultRecord)> = by
+            let priority = |ds: &str| data.catalogue.dataset(ds).map_or(99, |d| d.priority as u32);
+            let mut chosen: Vec<(String, String, ResultRecord, u32)> = by
                 .into_iter()
                 .filter_map(|((phase, ds), rows)| {
-                    Some((phase, ds, data.pick(rows).into_values().next()?))
+                    let p = if ds.is_empty() {
+                        u32::MAX
+                    } else {
+                        priority(&ds)
+                    };
+                    Some((phase, ds, data.pick(rows).into_values().next()?, p))
                 })
                 .collect();
+            chosen.sort_by(|a, b| a.3.cmp(&b.3).then(a.1.cmp(&b.1)).then(a.0.cmp(&b.0)));
             out.codes
                 .entry((key.0.clone(), key.1.clone(), key.2))
                 .or_default()
@@ -137,13 +147,9 @@ impl AreaRows {
             year,
             code.to_string(),
         ))?;
-        // A row with an empty cell says nothing (the performance tables leave LA progress
-        // blank): it is passed over. A withheld figure stays withheld.
-        let says =
-            |r: &ResultRecord| r.value.is_some() || !matches!(r.status.as_str(), "ok" | "blank");
         let find = |p: &str, ds: &str| {
             rows.iter()
-                .find(|(rp, rd, r)| rp == p && rd == ds && says(r))
+                .find(|(rp, rd, r, _)| rp == p && rd == ds && says(r))
                 .map(|x| &x.2)
         };
         let ds = dataset.unwrap_or("");
@@ -151,6 +157,30 @@ impl AreaRows {
             .or_else(|| find(phase, ""))
             .or_else(|| find("all", ds))
             .or_else(|| find("all", ""))
+    }
+
+    /// England's row for `phase` (falling back to all phases): the state-funded national row
+    /// as the performance tables publish it, that is from the publication the catalogue
+    /// ranks first (`priority`), whatever publication the compared figure came from.
+    pub fn england(
+        &self,
+        measure: &str,
+        group: &str,
+        year: i32,
+        phase: &str,
+    ) -> Option<&ResultRecord> {
+        let rows = self.chosen.get(&(
+            measure.to_string(),
+            group.to_string(),
+            year,
+            ENGLAND.to_string(),
+        ))?;
+        let first = |p: &str| {
+            rows.iter()
+                .find(|(rp, rd, r, _)| rp == p && !rd.is_empty() && says(r))
+                .map(|x| &x.2)
+        };
+        first(phase).or_else(|| first("all"))
     }
 
     /// Every code with a row for the measure, group and year.
@@ -173,6 +203,12 @@ impl AreaRows {
             count: None,
         })
     }
+}
+
+/// A row with an empty cell says nothing (the performance tables leave LA progress blank): it
+/// is passed over for the next source. A withheld figure stays withheld.
+fn says(r: &ResultRecord) -> bool {
+    r.value.is_some() || !matches!(r.status.as_str(), "ok" | "blank")
 }
 
 /// Phases with no results rows of their own: their comparison is marked.
@@ -220,6 +256,10 @@ mod tests {
                 .and_then(|r| r.value)
         };
         assert_eq!(get("all", Some("ks4_performance_tables")), Some(46.7));
+        let england = |phase: &str| rows.england("m", "all", 2019, phase).and_then(|r| r.value);
+        // England as the performance tables publish it, whichever file the figure came from.
+        assert_eq!(england("all"), Some(46.7));
+        assert_eq!(england("secondary"), Some(5.5));
         assert_eq!(get("all", Some("ees_ks4_characteristics")), Some(46.8));
         assert_eq!(
             get("secondary", Some("absence_performance_tables")),

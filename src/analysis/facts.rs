@@ -4,8 +4,9 @@
 //! difference from national, the change over three years, whether it declined in each of
 //! those years, and (for headline attainment) the disadvantaged gap.
 //!
-//! A fact the store cannot give (no row, a withheld value, a year missing from a trend) is
-//! `None`: the rules engine records it as "no data", it never counts as passing or failing.
+//! A fact the store cannot give (no row, a withheld value, a year missing from a trend, a
+//! three-year change across a series break) is `None`: the rules engine records it as
+//! "no data", it never counts as passing or failing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,6 +16,7 @@ use super::data::Data;
 use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use super::lineage::Lineage;
 use super::rank::Polarity;
+use super::series_breaks::comparable;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::store::frame::ResultFilter;
@@ -116,12 +118,12 @@ pub fn catalogue() -> Vec<(String, FactKind, String)> {
         v.push((
             format!("{m}_change_3y"),
             FactKind::Number,
-            format!("{m} this year minus two years before"),
+            format!("{m} this year minus two years before (no data across a series break)"),
         ));
         v.push((
             format!("{m}_declining_3y"),
             FactKind::Bool,
-            format!("{m} worse in each of the last two years"),
+            format!("{m} worse in each of the last two years (no data across a series break)"),
         ));
         if *gap {
             v.push((
@@ -179,6 +181,9 @@ pub struct FactTable {
     /// (measure, group) -> phase -> national value this year
     national: HashMap<(String, String), HashMap<String, Option<f64>>>,
     polarity: HashMap<String, Polarity>,
+    /// Measure -> whether its school figures two years back compare with this year's
+    /// (`series_breaks`): three-year facts across a break are no data, never computed.
+    comparable_3y: HashMap<String, bool>,
     /// Each school's inspections on or before 31 August of the year (either framework).
     inspections: HashMap<String, SchoolInspections>,
     /// URN -> where figures not its own came from ("ks2_rwm_expected 2018: predecessor
@@ -197,6 +202,7 @@ impl FactTable {
             school: HashMap::new(),
             national: HashMap::new(),
             polarity: HashMap::new(),
+            comparable_3y: HashMap::new(),
             inspections: HashMap::new(),
             borrowed: HashMap::new(),
             reference_day,
@@ -229,6 +235,10 @@ impl FactTable {
                     load_school(&mut t, m, "all", year)?
                 }
                 Derived::Change3y | Derived::Declining3y => {
+                    t.comparable_3y.insert(
+                        m.to_string(),
+                        comparable(data.catalogue, m, "all", "school", year - 2, year),
+                    );
                     for y in year - 2..=year {
                         load_school(&mut t, m, "all", y)?;
                     }
@@ -307,6 +317,10 @@ impl FactTable {
         self.borrowed.get(urn).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    fn comparable_3y(&self, m: &str) -> bool {
+        self.comparable_3y.get(m).copied().unwrap_or(false)
+    }
+
     fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
         self.school
             .get(&(m.to_string(), g.to_string(), y))?
@@ -339,6 +353,7 @@ impl FactTable {
                 self.value(m, "all", y, urn)? - self.national(m, "all", phase)?,
                 2,
             ))),
+            Derived::Change3y | Derived::Declining3y if !self.comparable_3y(m) => None,
             Derived::Change3y => num(Some(round_half_away(
                 self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?,
                 2,
@@ -400,7 +415,8 @@ impl FactTable {
     }
 }
 
-/// England's state-funded figure for a measure and group, one per phase the files give.
+/// England's state-funded figure for a measure and group, one per phase the files give,
+/// chosen as every comparator is (`analysis::comparators`, docs/methods.md).
 fn national_by_phase(
     data: &Data,
     measure: &str,
@@ -416,13 +432,16 @@ fn national_by_phase(
         scope: Some("state_funded".into()),
         ..Default::default()
     })?;
-    let mut by_phase: BTreeMap<String, Vec<_>> = BTreeMap::new();
-    for r in rows {
-        by_phase.entry(r.phase.clone()).or_default().push(r);
-    }
-    Ok(by_phase
+    let phases: BTreeSet<String> = rows.iter().map(|r| r.phase.clone()).collect();
+    let england = super::comparators::AreaRows::new(data, rows);
+    Ok(phases
         .into_iter()
-        .map(|(p, rs)| (p, data.pick(rs).remove(ENGLAND).and_then(|r| r.value)))
+        .map(|p| {
+            let v = england
+                .england(measure, group, year, &p)
+                .and_then(|r| r.value);
+            (p, v)
+        })
         .collect())
 }
 

@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::comparators::AreaRows;
 use super::data::Data;
+use super::series_breaks::SeriesOf;
 use super::significance::{gap_significance, newcombe, percent_vs_reference, Significance};
 use super::trend::gap_trend;
 use crate::catalogue::Catalogue;
@@ -186,7 +187,8 @@ pub fn gap_row(
         .iter()
         .map(|&y| (y, figure_in(y).map(|f| f.gap)))
         .collect();
-    let (trend, trend_change) = gap_trend(&history);
+    let series = SeriesOf::new(cat, spec.measure, spec.group, spec.level.as_str());
+    let (trend, trend_change) = gap_trend(&series, &history);
     Some(GapRow {
         code: code.to_string(),
         name,
@@ -242,13 +244,11 @@ impl GapSource for StoreGaps {
         year: i32,
         like: Option<&ResultRecord>,
     ) -> Option<&ResultRecord> {
-        self.england.get(
+        self.england.england(
             &self.measure,
             group,
             year,
-            ENGLAND,
             like.map_or("all", |r| r.phase.as_str()),
-            like.map(|r| r.dataset.as_str()),
         )
     }
 }

@@ -22,6 +22,7 @@ pub mod rank;
 pub mod ranking;
 pub mod rules;
 pub mod school_profile;
+pub mod series_breaks;
 pub mod significance;
 pub mod target_returns;
 pub mod targets;

@@ -13,8 +13,10 @@ use serde::Serialize;
 
 use super::disclosure::{self, Figure, Tree, Types};
 use super::pupil_groups::{GroupDefs, TypeSpace};
+use super::series_breaks::SeriesOf;
 use super::significance::{gap_significance, newcombe, Significance};
 use super::trend::gap_trend;
+use crate::catalogue::Catalogue;
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{KeyStage, Phonics, Pupil, Test, TA_EXPECTED, TA_NOT_COUNTED};
 use crate::value::round_half_away;
@@ -1110,7 +1112,15 @@ pub fn gap_tables(
                     )
                 })
                 .collect();
-            let (trend, _) = gap_trend(&history);
+            // Pupil data carries no catalogue of its own: the shipped breaks decide which
+            // years compare (the assessments' frameworks, not DfE's publication).
+            let level = if matches!(q.level, Unit::School) {
+                "school"
+            } else {
+                "la"
+            };
+            let series = SeriesOf::new(Catalogue::shipped(), q.measure, q.group.id.as_str(), level);
+            let (trend, _) = gap_trend(&series, &history);
             let significance = match &gap {
                 Some((_, ci)) => gap_significance(*ci),
                 None => Significance::NotAssessed,

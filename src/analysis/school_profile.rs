@@ -332,7 +332,7 @@ impl<'a> ProfileInputs<'a> {
         };
         let england_cohort = self
             .england
-            .get(m, "all", self.year, ENGLAND, "all", None)
+            .england(m, "all", self.year, "all")
             .and_then(|r| r.cohort);
         let held: f64 = rows.values().filter_map(|r| r.cohort).sum();
         let las: HashSet<&str> = rows.values().filter_map(|r| r.la_code.as_deref()).collect();
@@ -493,18 +493,8 @@ impl<'a> ProfileInputs<'a> {
         })
     }
 
-    fn england_comparator(
-        &self,
-        m: &str,
-        g: &str,
-        y: i32,
-        phase: &str,
-        like: Option<&ResultRecord>,
-    ) -> Option<Comparator> {
-        let row = self
-            .england
-            .get(m, g, y, ENGLAND, phase, like.map(|r| r.dataset.as_str()));
-        AreaRows::comparator(row, Basis::England, phase)
+    fn england_comparator(&self, m: &str, g: &str, y: i32, phase: &str) -> Option<Comparator> {
+        AreaRows::comparator(self.england.england(m, g, y, phase), Basis::England, phase)
     }
 
     /// The neighbours' LA figures, by the LA comparator's rule.
@@ -554,7 +544,7 @@ impl<'a> ProfileInputs<'a> {
             .school_row(m, "all", y, urn)
             .or_else(|| inherited.as_ref().and_then(|h| h.record.as_ref()));
         let la_c = self.la_comparator(m, y, la, phase, rec);
-        let england = self.england_comparator(m, "all", y, phase, rec);
+        let england = self.england_comparator(m, "all", y, phase);
         let sn = self.neighbour_values(m, y, la, phase, rec);
         let with_values = sn.iter().flatten().count();
         let neighbours = (with_values > 0).then(|| Comparator {
@@ -899,13 +889,11 @@ impl GapSource for ProfileGaps<'_, '_> {
         year: i32,
         like: Option<&ResultRecord>,
     ) -> Option<&ResultRecord> {
-        self.inputs.england.get(
+        self.inputs.england.england(
             self.measure,
             group,
             year,
-            ENGLAND,
             like.map_or(self.phase, |r| r.phase.as_str()),
-            like.map(|r| r.dataset.as_str()),
         )
     }
 }

@@ -12,6 +12,7 @@ use crate::analysis::data::Data;
 use crate::analysis::ofsted::{ofsted, snapshots, OfstedReport, Phase};
 use crate::analysis::rank::Top10Rule;
 use crate::analysis::ranking::{rank, RankRequest, RankRow};
+use crate::analysis::series_breaks::{Boundary, SeriesOf};
 use crate::atomic::write_atomic;
 use crate::error::{ConfigError, RenderFailures};
 use crate::render::committee::{self, Bar, Chart, Figure, Line, Role};
@@ -308,6 +309,27 @@ fn sources<'a>(it: impl Iterator<Item = &'a str>) -> String {
     set.into_iter().collect::<Vec<_>>().join(", ")
 }
 
+/// The caption's sentence on breaks: where the lines stop and why (each note once).
+fn breaks_caption(breaks: &[Boundary]) -> String {
+    let mut notes: Vec<(Vec<String>, &str)> = Vec::new();
+    for b in breaks {
+        let year = crate::year::academic_label(b.year);
+        match notes.iter_mut().find(|(_, n)| *n == b.note) {
+            Some((years, _)) => years.push(year),
+            None => notes.push((vec![year], b.note.as_str())),
+        }
+    }
+    notes
+        .iter()
+        .map(|(years, note)| {
+            format!(
+                " Lines are not joined across the break before {} (dashed rule): {note}.",
+                committee::and_list(years)
+            )
+        })
+        .collect()
+}
+
 fn years_label(years: &[i32]) -> String {
     match (years.first(), years.last()) {
         (Some(a), Some(b)) if a != b => format!(
@@ -455,13 +477,14 @@ pub fn build(
             en_v.push((y, publish(nat.and_then(|r| r.value))));
         }
         let src = sources(trend_sources.iter().map(String::as_str));
+        let breaks = SeriesOf::new(data.catalogue, m, "all", "la").chart_breaks(&window);
         let gaps_in: Vec<String> = la_v
             .iter()
             .filter(|p| p.1.is_none())
             .map(|p| crate::year::academic_label(p.0))
             .collect();
         let one = format!(
-            "{}{}",
+            "{}{}{}",
             if window.len() == 1 {
                 " The store has one year of LA figures, so each line is a single point."
             } else {
@@ -471,7 +494,8 @@ pub fn build(
                 String::new()
             } else {
                 format!(" No {la_name} figure for {}.", gaps_in.join(", "))
-            }
+            },
+            breaks_caption(&breaks)
         );
         charts.push(Chart {
             name: format!("{la}-{}-trend", slug(m)),
@@ -487,6 +511,7 @@ pub fn build(
                     Line { label: "Top 10% of LAs".into(), role: Role::Top10, points: top_v, notes: vec![] },
                 ],
                 rank_of: None,
+                breaks: breaks.clone(),
             },
         });
         charts.push(Chart {
@@ -495,7 +520,7 @@ pub fn build(
             x_label: "Academic year".into(),
             y_label: format!("Rank (1 = best, of up to {of_max})"),
             caption: format!("Source: {src} (DfE), {}. LAs ranked on published figures; LAs with the same figure share a rank.{one}", years_label(&window)),
-            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name}'s rank"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max) },
+            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name}'s rank"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max), breaks },
         });
     }
     if !any_figure && !cfg.measures.is_empty() {
@@ -589,6 +614,7 @@ fn gap_chart(
     if la_gap.iter().all(|p| p.1.is_none()) {
         return Ok(None);
     }
+    let breaks = SeriesOf::new(data.catalogue, &g.measure, &g.group, "la").chart_breaks(&window);
     let what = |m: &str, grp: &str| {
         if grp == "all" {
             label(data, m)
@@ -609,15 +635,17 @@ fn gap_chart(
         x_label: "Academic year".into(),
         y_label: "Gap (percentage points)".into(),
         caption: format!(
-            "Source: {} (DfE), {}. Gap = {} minus {}; below zero, the group does worse. Suppressed or missing figures leave a break in the line.",
+            "Source: {} (DfE), {}. Gap = {} minus {}; below zero, the group does worse. Suppressed or missing figures leave a break in the line.{}",
             sources(srcs.iter().map(String::as_str)),
             years_label(&window),
             what(&g.measure, &g.group),
-            what(&cm, &g.comparison_group)
+            what(&cm, &g.comparison_group),
+            breaks_caption(&breaks)
         ),
         figure: Figure::Lines {
             lines: vec![Line { label: la_name.to_string(), role: Role::La, points: la_gap, notes: vec![] }, Line { label: "England".into(), role: Role::England, points: en_gap, notes: vec![] }],
             rank_of: None,
+            breaks,
         },
     }))
 }
@@ -685,6 +713,7 @@ fn ofsted_chart(
                 Line { label: "England: % of pupils".into(), role: Role::Neighbour, points: en_pup, notes: vec![] },
             ],
             rank_of: None,
+            breaks: vec![],
         },
     }))
 }

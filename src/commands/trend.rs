@@ -96,6 +96,8 @@ pub fn series(
 pub struct TrendLine {
     pub year: i32,
     pub value: Option<f64>,
+    /// False where the figure does not compare with the year before (a series break).
+    pub comparable: bool,
     pub reason: Option<String>,
     pub break_note: Option<String>,
     /// Whose figure it is when not the school's own (a predecessor's, a prior-year column).
@@ -106,6 +108,7 @@ pub fn lines(t: &TrendReport) -> Vec<TrendLine> {
     let line = |p: &crate::analysis::trend::TrendPoint| TrendLine {
         year: p.year,
         value: p.value,
+        comparable: p.comparable,
         reason: p.reason.clone(),
         break_note: p
             .break_note

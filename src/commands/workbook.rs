@@ -109,17 +109,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
                 trend_years: 3,
             };
             for r in gaps(data, &gr)?.into_iter().filter(|r| r.code == la) {
-                gap_rep.push(vec![
-                    json!(r.measure),
-                    json!(r.group),
-                    json!(r.comparison),
-                    json!(r.year),
-                    json!(r.group_value),
-                    json!(r.comparison_value),
-                    json!(r.gap),
-                    json!(r.significance),
-                    json!(r.trend),
-                ]);
+                push_gap(&mut gap_rep, &r)?;
             }
         }
     }
@@ -299,8 +289,8 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
 /// gap computation (`analysis::gaps`) the booklet and `attain gaps` use.
 fn school_gaps(data: &Data, la: &str) -> anyhow::Result<Report> {
     let mut rep = Report::new(&[
-        "urn",
-        "school",
+        "code",
+        "name",
         "measure",
         "group",
         "comparison",
@@ -347,21 +337,21 @@ fn school_gaps(data: &Data, la: &str) -> anyhow::Result<Report> {
             rows.retain(|r| r.group_value.is_some());
             rows.sort_by(|a, b| a.code.cmp(&b.code));
             for r in rows {
-                rep.push(vec![
-                    json!(r.code),
-                    json!(r.name),
-                    json!(r.measure),
-                    json!(r.group),
-                    json!(r.comparison),
-                    json!(r.year),
-                    json!(r.group_value),
-                    json!(r.comparison_value),
-                    json!(r.gap),
-                    json!(r.significance),
-                    json!(r.trend),
-                ]);
+                push_gap(&mut rep, &r)?;
             }
         }
     }
     Ok(rep)
+}
+
+/// One gap row into a report, its columns named as `attain gaps --format json` names them.
+fn push_gap(rep: &mut Report, r: &crate::analysis::gaps::GapRow) -> anyhow::Result<()> {
+    let v = serde_json::to_value(r)?;
+    let cells = rep
+        .columns
+        .iter()
+        .map(|c| v.get(c).cloned().unwrap_or(Value::Null))
+        .collect();
+    rep.push(cells);
+    Ok(())
 }

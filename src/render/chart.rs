@@ -119,12 +119,21 @@ pub fn trend_svg(
             let (r, g, b) = PALETTE[i % PALETTE.len()];
             let colour = RGBColor(r, g, b);
             let width = if i == 0 { 3 } else { 2 };
-            // Draw each unbroken run of values as one line.
+            // Draw each unbroken run of values as one line: a missing value or a break
+            // (a figure in or after a break year) ends a run.
             let mut run: Vec<(f64, f64)> = Vec::new();
             let mut runs = Vec::new();
             for (y, v) in &s.points {
+                let crosses = run
+                    .last()
+                    .is_some_and(|p| breaks.iter().any(|(b, _)| p.0 < *b as f64 && *b <= *y));
                 match v {
-                    Some(v) => run.push((*y as f64, *v)),
+                    Some(v) => {
+                        if crosses {
+                            runs.push(std::mem::take(&mut run));
+                        }
+                        run.push((*y as f64, *v))
+                    }
                     None => runs.push(std::mem::take(&mut run)),
                 }
             }
@@ -201,7 +210,7 @@ pub fn alt_text(title: &str, series: &[Series], breaks: &[(i32, String)]) -> Str
     }
     for (y, note) in breaks {
         parts.push(format!(
-            "Break in the series at {}: {note}.",
+            "Break in the series at {}: {note}; the lines are not joined across it.",
             crate::year::academic_label(*y)
         ));
     }

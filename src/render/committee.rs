@@ -11,6 +11,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 use serde::Serialize;
 
 use super::chart::{fonts, Series, FONT, PALETTE};
+use crate::analysis::series_breaks::{Boundary, BoundaryKind};
 
 /// SVG size in px; the PNG is `PNG_SCALE` times this (2400 x 1500: 8 x 5 inches at 300 dpi).
 pub const SIZE: (u32, u32) = (1200, 750);
@@ -67,9 +68,13 @@ pub enum Figure {
         reference: Option<(String, f64)>,
     },
     /// Lines over years. `rank_of`: the y axis is a rank (1 at the top) out of that many.
+    /// `breaks`: where the series breaks (`analysis::series_breaks`); no line is drawn
+    /// across one, and a dashed rule marks it.
     Lines {
         lines: Vec<Line>,
         rank_of: Option<usize>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        breaks: Vec<Boundary>,
     },
 }
 
@@ -149,10 +154,14 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, c: &Chart, s: f64) ->
     }
     match &c.figure {
         Figure::Bars { bars, reference } => draw_bars(&plot, c, bars, reference.as_ref(), s),
-        Figure::Lines { lines, rank_of } => {
+        Figure::Lines {
+            lines,
+            rank_of,
+            breaks,
+        } => {
             let legend_w = px(250.0) as u32;
             let (area, legend) = plot.split_horizontally(w - legend_w);
-            draw_lines(&area, c, lines, *rank_of, s)?;
+            draw_lines(&area, c, lines, *rank_of, breaks, s)?;
             draw_legend(&legend, lines, s)
         }
     }
@@ -285,6 +294,7 @@ fn draw_lines<DB: DrawingBackend>(
     c: &Chart,
     lines: &[Line],
     rank_of: Option<usize>,
+    breaks: &[Boundary],
     s: f64,
 ) -> R<()> {
     let px = |v: f64| (v * s).round() as i32;
@@ -365,17 +375,51 @@ fn draw_lines<DB: DrawingBackend>(
         .light_line_style(TRANSPARENT)
         .draw()
         .map_err(e)?;
+    // Each break: a dashed rule between the last year before it and its first year, labelled.
+    let grey = RGBColor(110, 110, 110);
+    for b in breaks {
+        let x = b.year as f64 - 0.5;
+        if x <= x0 || x >= x1 {
+            continue;
+        }
+        chart
+            .draw_series(DashedLineSeries::new(
+                vec![(x, lo), (x, hi)],
+                px(6.0) as u32,
+                px(5.0) as u32,
+                grey.stroke_width(px(2.0) as u32),
+            ))
+            .map_err(e)?;
+        let ts = TextStyle::from((FONT, 14.0 * s).into_font().color(&grey))
+            .pos(Pos::new(HPos::Left, VPos::Top));
+        chart
+            .draw_series(std::iter::once(
+                EmptyElement::at((x, hi)) + Text::new(break_label(b), (px(4.0), px(4.0)), ts),
+            ))
+            .map_err(e)?;
+    }
     for l in lines {
         let col = colour(l.role);
         let width = px(if l.role == Role::La { 4.0 } else { 2.5 }) as u32;
+        // A run ends at a missing value or at a break: lines never join across either.
         let mut runs: Vec<Vec<(f64, f64)>> = vec![vec![]];
+        let mut prev: Option<i32> = None;
         for (y, v) in &l.points {
+            let crosses = prev.is_some_and(|p| breaks.iter().any(|b| p < b.year && b.year <= *y));
             match v {
-                Some(v) => runs
-                    .last_mut()
-                    .expect("one run")
-                    .push((*y as f64, v * sign)),
-                None => runs.push(vec![]),
+                Some(v) => {
+                    if crosses {
+                        runs.push(vec![]);
+                    }
+                    runs.last_mut()
+                        .expect("one run")
+                        .push((*y as f64, v * sign));
+                    prev = Some(*y);
+                }
+                None => {
+                    runs.push(vec![]);
+                    prev = None;
+                }
             }
         }
         for run in runs.into_iter().filter(|r| !r.is_empty()) {
@@ -449,6 +493,23 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[Line]
     Ok(())
 }
 
+/// "a", "a and b", "a, b and c".
+pub fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The words beside a break's rule (its note is in the caption and alt text).
+fn break_label(b: &Boundary) -> &'static str {
+    match b.kind {
+        BoundaryKind::NoData => "no data",
+        BoundaryKind::NotComparable => "series break",
+    }
+}
+
 /// Figures as published: whole numbers without ".0".
 pub fn fmt_value(v: f64) -> String {
     if (v - v.round()).abs() < 1e-9 {
@@ -509,7 +570,11 @@ pub fn alt_text(c: &Chart) -> String {
             }
             parts.join(" ")
         }
-        Figure::Lines { lines, rank_of } => {
+        Figure::Lines {
+            lines,
+            rank_of,
+            breaks,
+        } => {
             let series: Vec<Series> = lines
                 .iter()
                 .map(|l| Series {
@@ -518,6 +583,21 @@ pub fn alt_text(c: &Chart) -> String {
                 })
                 .collect();
             let mut t = super::chart::alt_text(&c.title, &series, &[]);
+            // One sentence per reason, naming every year it breaks the series before.
+            let mut notes: Vec<(Vec<String>, &str)> = Vec::new();
+            for b in breaks {
+                let year = crate::year::academic_label(b.year);
+                match notes.iter_mut().find(|(_, n)| *n == b.note) {
+                    Some((years, _)) => years.push(year),
+                    None => notes.push((vec![year], b.note.as_str())),
+                }
+            }
+            for (years, note) in notes {
+                t.push_str(&format!(
+                    " Break in the series before {}: {note}; the lines are not joined across it.",
+                    and_list(&years)
+                ));
+            }
             if let Some(of) = rank_of {
                 t.push_str(&format!(" Rank 1 is the best of {of} LAs."));
             }

@@ -125,3 +125,27 @@ pub fn zip_entry(bytes: &[u8], name: &str) -> String {
     z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
     s
 }
+
+/// A CSV's rows as header -> cell (header BOM removed; a short row's missing cells are "").
+pub fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .unwrap();
+    let header: Vec<String> = r
+        .headers()
+        .unwrap()
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            header
+                .iter()
+                .enumerate()
+                .map(|(i, h)| (h.clone(), rec.get(i).unwrap_or("").to_string()))
+                .collect()
+        })
+        .collect()
+}

@@ -2,39 +2,20 @@
 //! LA's own row, percentiles that say among how many schools, and one gap computation for
 //! the booklet, `attain gaps` and the workbook. Expected figures come from the raw files.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 use crate::common::{bin, raw, real_store, scratch};
 
-/// Rows of a performance-tables CSV as header -> cell maps.
-fn rows(file: &str) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(raw(file))
-        .unwrap();
-    let header: Vec<String> = r
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            header
-                .iter()
-                .cloned()
-                .zip(rec.iter().map(|c| c.trim().to_string()))
-                .collect()
-        })
-        .collect()
+/// Rows of a raw CSV as header -> cell maps.
+fn rows(file: &str) -> Vec<HashMap<String, String>> {
+    crate::common::csv_rows(&raw(file))
 }
 
 /// A cell by column name; "" where a short row lacks it.
-fn cell<'r>(r: &'r BTreeMap<String, String>, column: &str) -> &'r str {
+fn cell<'r>(r: &'r HashMap<String, String>, column: &str) -> &'r str {
     r.get(column).map(String::as_str).unwrap_or("")
 }
 
@@ -326,7 +307,7 @@ fn booklet_attain_gaps_and_the_workbook_print_the_same_gap() {
     let row = sheet
         .iter()
         .find(|r| {
-            r[col("urn")] == urn
+            r[col("code")] == urn
                 && r[col("measure")] == "ks4_attainment8"
                 && r[col("group")] == "disadvantaged"
                 && r[col("comparison")] == "not_disadvantaged"

@@ -7,7 +7,7 @@ use std::path::Path;
 use calamine::{open_workbook_auto, Data, Reader};
 use serde_json::Value;
 
-use crate::common::{bin, raw, real_store, scratch};
+use crate::common::{bin, csv_rows, raw, real_store, scratch};
 
 fn cell(d: &Data) -> String {
     match d {
@@ -28,28 +28,6 @@ fn sheet(path: &Path) -> Vec<HashMap<String, String>> {
     let mut rows = range.rows();
     let header: Vec<String> = rows.next().unwrap().iter().map(cell).collect();
     rows.map(|r| header.iter().cloned().zip(r.iter().map(cell)).collect())
-        .collect()
-}
-
-fn csv_rows(path: &Path) -> Vec<HashMap<String, String>> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .unwrap();
-    let header: Vec<String> = r
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    r.records()
-        .map(|rec| {
-            header
-                .iter()
-                .cloned()
-                .zip(rec.unwrap().iter().map(str::to_string))
-                .collect()
-        })
         .collect()
 }
 

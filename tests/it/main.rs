@@ -25,5 +25,6 @@ mod pipeline;
 mod predecessors;
 mod pupils;
 mod real_data;
+mod series_breaks;
 mod targets;
 mod trust;

@@ -15,26 +15,7 @@ use attain::store::Store;
 const CONVERTER: &str = "146002";
 
 fn csv(rel: &str) -> Vec<HashMap<String, String>> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(raw(rel))
-        .unwrap();
-    let headers: Vec<String> = r
-        .headers()
-        .unwrap()
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').to_string())
-        .collect();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            headers
-                .iter()
-                .enumerate()
-                .map(|(i, h)| (h.clone(), rec.get(i).unwrap_or("").to_string()))
-                .collect()
-        })
-        .collect()
+    crate::common::csv_rows(&raw(rel))
 }
 
 fn row<'a>(rows: &'a [HashMap<String, String>], urn: &str) -> &'a HashMap<String, String> {

@@ -396,16 +396,13 @@ impl<'a> Prepared<'a> {
         if neighbours.points.iter().any(|p| p.1.is_some()) {
             lines.push(neighbours);
         }
-        let breaks: Vec<(i32, String)> = series
-            .iter()
-            .flat_map(|f| {
-                self.data
-                    .catalogue
-                    .breaks_for(m, f.year)
-                    .into_iter()
-                    .map(move |b| (f.year, b.note.clone()))
-            })
-            .collect();
+        let years: Vec<i32> = series.iter().map(|f| f.year).collect();
+        let breaks: Vec<(i32, String)> =
+            crate::analysis::series_breaks::SeriesOf::new(self.data.catalogue, m, "all", "school")
+                .chart_breaks(&years)
+                .into_iter()
+                .map(|b| (b.year, b.note))
+                .collect();
         let unit = match meas.unit.as_str() {
             "percent" => "% of pupils",
             "progress" => "progress score",
