@@ -16,12 +16,12 @@ use serde::Serialize;
 use super::comparators::AreaRows;
 use super::data::Data;
 use super::significance::{gap_significance, newcombe, percent_vs_reference, Significance};
-use super::trend::gap_trend;
+use super::trend::gap_trend_at;
 use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
+use crate::number;
 use crate::store::frame::{ResultFilter, ResultRecord};
 use crate::store::schema::{Level, ENGLAND};
-use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -186,7 +186,7 @@ pub fn gap_row(
         .iter()
         .map(|&y| (y, figure_in(y).map(|f| f.gap)))
         .collect();
-    let (trend, trend_change) = gap_trend(&history);
+    let (trend, trend_change) = gap_trend_at(&history, dps);
     Some(GapRow {
         code: code.to_string(),
         name,
@@ -200,26 +200,24 @@ pub fn gap_row(
         } else {
             comparison.clone()
         },
-        group_value: g.and_then(|g| g.value),
+        group_value: number::round_opt(g.and_then(|g| g.value), dps),
         group_cohort: g.and_then(|g| g.cohort),
         group_status: g.map_or_else(|| "no_data".to_string(), |g| g.status.clone()),
-        comparison_value: c.and_then(|c| c.value),
+        comparison_value: number::round_opt(c.and_then(|c| c.value), dps),
         comparison_cohort: c.and_then(|c| c.cohort),
         comparison_status: c.map_or_else(|| "no_data".to_string(), |c| c.status.clone()),
         gap: figure.as_ref().map(|f| f.gap),
-        gap_ci: figure.as_ref().and_then(|f| f.ci).map(|(a, b)| {
-            (
-                round_half_away(a, dps.max(1)),
-                round_half_away(b, dps.max(1)),
-            )
-        }),
+        gap_ci: figure
+            .as_ref()
+            .and_then(|f| f.ci)
+            .map(|(a, b)| (number::round(a, dps), number::round(b, dps))),
         significance: figure
             .as_ref()
             .map_or(Significance::NotAssessed, |f| f.significance)
             .label()
             .to_string(),
         trend,
-        trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
+        trend_change,
         previous_gaps: history,
         reason,
     })
@@ -403,7 +401,7 @@ pub fn gap_between(
         }
     };
     Some(GapFigure {
-        gap: round_half_away(raw, dps),
+        gap: number::round(raw, dps),
         ci,
         significance: gap_significance(ci),
     })

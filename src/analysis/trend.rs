@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::catalogue::Catalogue;
+use crate::number;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct TrendPoint {
@@ -53,6 +54,7 @@ pub fn trend_of_group(
     values: &[(i32, Option<f64>, Option<String>)],
 ) -> Trend {
     let high_good = cat.measure(measure).and_then(|m| m.high_is_good());
+    let dps = number::dps_of(cat.measure(measure));
     let mut points = Vec::new();
     for &y in years {
         let found = values.iter().find(|(yy, _, _)| *yy == y);
@@ -74,7 +76,8 @@ pub fn trend_of_group(
         };
         points.push(TrendPoint {
             year: y,
-            value: v,
+            // At the published precision (a figure rebuilt from schools is not).
+            value: number::round_opt(v, dps),
             break_note: note,
             comparable,
             reason,
@@ -87,7 +90,8 @@ pub fn trend_of_group(
         .iter()
         .filter_map(|p| p.value.map(|v| (p.year, v)))
         .collect();
-    let change = (usable.len() >= 2).then(|| usable[usable.len() - 1].1 - usable[0].1);
+    let change =
+        (usable.len() >= 2).then(|| number::round(usable[usable.len() - 1].1 - usable[0].1, dps));
     let direction = match (change, high_good) {
         (None, _) => "not enough data".to_string(),
         (Some(c), _) if c.abs() < 1e-9 => "no change".to_string(),
@@ -102,8 +106,13 @@ pub fn trend_of_group(
     }
 }
 
-/// A gap's trend: narrowing (closer to zero) or widening, and by how much.
+/// A gap's trend: narrowing (closer to zero) or widening, and by how much, at 1 dp.
 pub fn gap_trend(gaps: &[(i32, Option<f64>)]) -> (String, Option<f64>) {
+    gap_trend_at(gaps, number::DEFAULT_DPS)
+}
+
+/// A gap's trend with the change rounded, and printed, at the measure's `dps`.
+pub fn gap_trend_at(gaps: &[(i32, Option<f64>)], dps: u32) -> (String, Option<f64>) {
     let v: Vec<(i32, f64)> = gaps
         .iter()
         .filter_map(|(y, g)| g.map(|g| (*y, g)))
@@ -112,13 +121,14 @@ pub fn gap_trend(gaps: &[(i32, Option<f64>)]) -> (String, Option<f64>) {
         return ("not enough data".into(), None);
     }
     let (first, last) = (v[0].1, v[v.len() - 1].1);
-    let change = last.abs() - first.abs();
-    let label = if change.abs() < 1e-9 {
+    let change = number::round(last.abs() - first.abs(), dps);
+    let by = number::format(change.abs(), dps, "", number::Style::Plain);
+    let label = if change == 0.0 {
         "no change".to_string()
     } else if change < 0.0 {
-        format!("narrowing by {:.1} since {}", -change, v[0].0)
+        format!("narrowing by {by} since {}", v[0].0)
     } else {
-        format!("widening by {:.1} since {}", change, v[0].0)
+        format!("widening by {by} since {}", v[0].0)
     };
     (label, Some(change))
 }
