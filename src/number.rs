@@ -55,6 +55,19 @@ pub fn round(v: f64, dps: u32) -> f64 {
     }
 }
 
+/// The decimals of `v`'s shortest representation, at most [`FREE_DPS`].
+pub fn places(v: f64) -> u32 {
+    let s = denoise(v).to_string();
+    s.split_once('.')
+        .map_or(0, |(_, f)| (f.len() as u32).min(FREE_DPS))
+}
+
+/// `a - b` at the measure's `dps`, or at the places of `a` and `b` where a figure carries
+/// more (a LAIT figure published at 1 dp where the catalogue says 0): exact, without noise.
+pub fn difference(a: f64, b: f64, dps: u32) -> f64 {
+    round(a - b, dps.max(places(a)).max(places(b)))
+}
+
 /// [`round`] over an optional figure.
 pub fn round_opt(v: Option<f64>, dps: u32) -> Option<f64> {
     v.map(|v| round(v, dps))
@@ -248,6 +261,16 @@ mod tests {
             text,
             "{\n  \"z\": 3.1,\n  \"a\": [\n    0.0,\n    null,\n    2.0\n  ]\n}"
         );
+    }
+
+    #[test]
+    fn differences_keep_the_figures_places() {
+        assert_eq!(repr(difference(51.1, 47.3, 1)), "3.8");
+        assert_eq!(repr(difference(71.5, 49.0, 0)), "22.5");
+        assert_eq!(repr(difference(-0.12, -0.03, 2)), "-0.09");
+        assert_eq!(repr(difference(0.3, 0.3, 0)), "0.0");
+        assert_eq!(places(68.0), 0);
+        assert_eq!(places(3.1000000000000014), 1);
     }
 
     #[test]

@@ -200,10 +200,10 @@ pub fn gap_row(
         } else {
             comparison.clone()
         },
-        group_value: number::round_opt(g.and_then(|g| g.value), dps),
+        group_value: g.and_then(|g| g.value),
         group_cohort: g.and_then(|g| g.cohort),
         group_status: g.map_or_else(|| "no_data".to_string(), |g| g.status.clone()),
-        comparison_value: number::round_opt(c.and_then(|c| c.value), dps),
+        comparison_value: c.and_then(|c| c.value),
         comparison_cohort: c.and_then(|c| c.cohort),
         comparison_status: c.map_or_else(|| "no_data".to_string(), |c| c.status.clone()),
         gap: figure.as_ref().map(|f| f.gap),

@@ -76,8 +76,7 @@ pub fn trend_of_group(
         };
         points.push(TrendPoint {
             year: y,
-            // At the published precision (a figure rebuilt from schools is not).
-            value: number::round_opt(v, dps),
+            value: v,
             break_note: note,
             comparable,
             reason,
@@ -90,8 +89,8 @@ pub fn trend_of_group(
         .iter()
         .filter_map(|p| p.value.map(|v| (p.year, v)))
         .collect();
-    let change =
-        (usable.len() >= 2).then(|| number::round(usable[usable.len() - 1].1 - usable[0].1, dps));
+    let change = (usable.len() >= 2)
+        .then(|| number::difference(usable[usable.len() - 1].1, usable[0].1, dps));
     let direction = match (change, high_good) {
         (None, _) => "not enough data".to_string(),
         (Some(c), _) if c.abs() < 1e-9 => "no change".to_string(),

@@ -193,16 +193,11 @@ fn ks4_disadvantage_gaps_from_numerators() {
         "2019",
     ]);
     let h = row(&v, "code", "850");
-    // Figures rebuilt from numerators are given at the measure's 1 dp.
-    assert_eq!(
-        h["group_value"].as_f64(),
-        round1(Some(74897.0 / 2222.0)),
+    assert!(
+        (h["group_value"].as_f64().unwrap() - 74897.0 / 2222.0).abs() < 1e-6,
         "{h}"
     );
-    assert_eq!(
-        h["comparison_value"].as_f64(),
-        round1(Some(534941.25 / 10596.0))
-    );
+    assert!((h["comparison_value"].as_f64().unwrap() - 534941.25 / 10596.0).abs() < 1e-6);
     assert_eq!(h["gap"].as_f64(), Some(-16.8));
     assert_eq!(h["comparison"], "not_disadvantaged");
     let s = row(&v, "code", "936");
