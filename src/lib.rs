@@ -16,6 +16,7 @@ pub mod dates;
 pub mod demo;
 pub mod error;
 pub mod ingest;
+pub mod number;
 pub mod output;
 pub mod pipeline;
 pub mod render;

@@ -231,7 +231,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
         } => {
             let r = attain::audit::audit(dir, *threshold)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&r)?),
+                Format::Json => println!("{}", attain::number::to_json_pretty(&r)?),
                 _ => println!("{}", attain::audit::describe(&r, dir)),
             }
             if !r.findings.is_empty() {
@@ -409,7 +409,7 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
             };
             let t = attain::commands::trend::series(&data, measure, group, code, years)?;
             match format {
-                Format::Json => println!("{}", serde_json::to_string_pretty(&t)?),
+                Format::Json => println!("{}", attain::number::to_json_pretty(&t)?),
                 f => {
                     print!(
                         "{}",
@@ -435,7 +435,10 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                             t.trend.summary,
                             t.trend
                                 .change
-                                .map(|c| format!(", change {c:+.1}"))
+                                .map(|c| format!(
+                                    ", change {}",
+                                    attain::number::format_gap(cat.measure(measure), Some(c))
+                                ))
                                 .unwrap_or_default()
                         );
                     }

@@ -35,7 +35,7 @@ impl Report {
     pub fn render(&self, format: Format) -> String {
         match format {
             Format::Json => {
-                let arr: Vec<Value> = self
+                let mut arr: Vec<Value> = self
                     .rows
                     .iter()
                     .map(|r| {
@@ -48,6 +48,7 @@ impl Report {
                         )
                     })
                     .collect();
+                arr.iter_mut().for_each(crate::number::denoise_json);
                 serde_json::to_string_pretty(&arr).unwrap_or_default() + "\n"
             }
             Format::Csv => {
@@ -110,7 +111,12 @@ pub fn plain(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Number(n) => n.to_string(),
+        Value::Number(n) => match n.as_f64() {
+            Some(x) if !n.is_i64() && !n.is_u64() => {
+                Value::from(crate::number::denoise(x)).to_string()
+            }
+            _ => n.to_string(),
+        },
         Value::Bool(b) => b.to_string(),
         other => other.to_string(),
     }

@@ -9,9 +9,9 @@
 use serde::Serialize;
 
 use super::data::Data;
+use crate::number;
 use crate::store::frame::{ResultFilter, ResultRecord};
 use crate::store::schema::{Level, ENGLAND};
-use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Reconciliation {
@@ -22,7 +22,8 @@ pub struct Reconciliation {
     pub year: i32,
     /// `all`, or the phase of a phase-split LA row (census and absence: primary, secondary, special).
     pub phase: String,
-    /// Sum over schools (counts) or cohort-weighted mean (rates and averages), unrounded.
+    /// Sum over schools (counts) or cohort-weighted mean (rates and averages), before rounding
+    /// to the measure's places (given at `number::FREE_DPS` decimals).
     pub computed: Option<f64>,
     pub computed_rounded: Option<f64>,
     pub published: Option<f64>,
@@ -199,10 +200,10 @@ fn reconcile_one(
             ..
         } = pool;
         let computed = pool.value();
-        let computed_rounded = computed.map(|c| round_half_away(c, dps));
+        let computed_rounded = computed.map(|c| number::round(c, dps));
         let published = la_row.value;
         let difference = match (computed_rounded, published) {
-            (Some(c), Some(p)) => Some(round_half_away(c - p, dps + 2)),
+            (Some(c), Some(p)) => Some(number::round(c - p, dps + 2)),
             _ => None,
         };
         let half_unit = 0.5 * 10f64.powi(-(dps as i32));
@@ -224,7 +225,7 @@ fn reconcile_one(
             group: la_row.group.clone(),
             year,
             phase: la_row.phase.clone(),
-            computed,
+            computed: number::round_opt(computed, number::FREE_DPS),
             computed_rounded,
             published,
             difference,

@@ -19,9 +19,9 @@ use super::rank::Polarity;
 use super::series_breaks::comparable;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
+use crate::number;
 use crate::store::frame::ResultFilter;
 use crate::store::schema::{framework, Level, ENGLAND};
-use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {
@@ -42,7 +42,7 @@ pub enum FactValue {
 impl std::fmt::Display for FactValue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FactValue::Num(x) => write!(f, "{}", round_half_away(*x, 2)),
+            FactValue::Num(x) => write!(f, "{}", number::round(*x, 2)),
             FactValue::Bool(b) => write!(f, "{b}"),
             FactValue::Word(w) => write!(f, "{w}"),
         }
@@ -349,12 +349,12 @@ impl FactTable {
         match d {
             Derived::Value => num(self.value(m, "all", y, urn)),
             Derived::National => num(self.national(m, "all", phase)),
-            Derived::VsNational => num(Some(round_half_away(
+            Derived::VsNational => num(Some(number::round(
                 self.value(m, "all", y, urn)? - self.national(m, "all", phase)?,
                 2,
             ))),
             Derived::Change3y | Derived::Declining3y if !self.comparable_3y(m) => None,
-            Derived::Change3y => num(Some(round_half_away(
+            Derived::Change3y => num(Some(number::round(
                 self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?,
                 2,
             ))),
@@ -368,7 +368,7 @@ impl FactTable {
                 Some(FactValue::Bool(pol.better(a, b) && pol.better(b, c)))
             }
             Derived::Disadvantaged => num(self.value(m, "disadvantaged", y, urn)),
-            Derived::DisadvantagedGap => num(Some(round_half_away(
+            Derived::DisadvantagedGap => num(Some(number::round(
                 self.value(m, "disadvantaged", y, urn)?
                     - self.national(m, "not_disadvantaged", phase)?,
                 2,
@@ -393,7 +393,7 @@ impl FactTable {
         let num = |v: Option<i32>| v.map(|g| FactValue::Num(g as f64));
         match fact {
             "ofsted_grade" => num(s.oeif_grade()),
-            "years_since_inspection" => Some(FactValue::Num(round_half_away(
+            "years_since_inspection" => Some(FactValue::Num(number::round(
                 (self.reference_day - latest.date) as f64 / 365.25,
                 1,
             ))),

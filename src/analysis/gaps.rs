@@ -20,9 +20,9 @@ use super::significance::{gap_significance, newcombe, percent_vs_reference, Sign
 use super::trend::gap_trend;
 use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
+use crate::number;
 use crate::store::frame::{ResultFilter, ResultRecord};
 use crate::store::schema::{Level, ENGLAND};
-use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -188,7 +188,7 @@ pub fn gap_row(
         .map(|&y| (y, figure_in(y).map(|f| f.gap)))
         .collect();
     let series = SeriesOf::new(cat, spec.measure, spec.group, spec.level.as_str());
-    let (trend, trend_change) = gap_trend(&series, &history);
+    let (trend, trend_change) = gap_trend(&series, &history, dps);
     Some(GapRow {
         code: code.to_string(),
         name,
@@ -209,19 +209,17 @@ pub fn gap_row(
         comparison_cohort: c.and_then(|c| c.cohort),
         comparison_status: c.map_or_else(|| "no_data".to_string(), |c| c.status.clone()),
         gap: figure.as_ref().map(|f| f.gap),
-        gap_ci: figure.as_ref().and_then(|f| f.ci).map(|(a, b)| {
-            (
-                round_half_away(a, dps.max(1)),
-                round_half_away(b, dps.max(1)),
-            )
-        }),
+        gap_ci: figure
+            .as_ref()
+            .and_then(|f| f.ci)
+            .map(|(a, b)| (number::round(a, dps), number::round(b, dps))),
         significance: figure
             .as_ref()
             .map_or(Significance::NotAssessed, |f| f.significance)
             .label()
             .to_string(),
         trend,
-        trend_change: trend_change.map(|t| round_half_away(t, dps.max(1))),
+        trend_change,
         previous_gaps: history,
         reason,
     })
@@ -403,7 +401,7 @@ pub fn gap_between(
         }
     };
     Some(GapFigure {
-        gap: round_half_away(raw, dps),
+        gap: number::round(raw, dps),
         ci,
         significance: gap_significance(ci),
     })

@@ -34,10 +34,10 @@ use super::inspection::{latest_by_school, SchoolInspections};
 use super::rank::{ranks, Polarity};
 use crate::dates::{academic_year_of, iso_from_days};
 use crate::error::{ConfigError, StoreError};
+use crate::number;
 use crate::store::frame::{self, InspectionRecord, JudgementRecord, ResultFilter};
 use crate::store::schema::Level;
 use crate::store::schema::SchoolRow;
-use crate::value::round_half_away;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -283,7 +283,7 @@ impl Tally {
 
 /// `num` as a percentage of `den`, 1 dp half away from zero; None when `den` is 0.
 fn pct1(num: f64, den: f64) -> Option<f64> {
-    (den > 0.0).then(|| round_half_away(100.0 * num / den, 1))
+    (den > 0.0).then(|| number::round(100.0 * num / den, 1))
 }
 
 /// One LA and phase in `attain ofsted` (JSON field names are fixed).

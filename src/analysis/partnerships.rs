@@ -13,8 +13,8 @@ use serde::Serialize;
 use super::aggregate::Pool;
 use super::data::Data;
 use crate::error::IngestError;
+use crate::number;
 use crate::store::schema::Level;
-use crate::value::round_half_away;
 
 /// URN -> partnership, in file order of partnerships.
 #[derive(Debug, Clone, Default)]
@@ -163,9 +163,9 @@ pub fn summarise(
         }
         (r.schools_included, r.schools_excluded, r.cohort) =
             (pool.included, pool.withheld, pool.cohort);
-        r.value = pool.value().map(|v| round_half_away(v, dps));
+        r.value = pool.value().map(|v| number::round(v, dps));
         // Pupils meeting the measure (percentages), or total points (averages).
-        r.numerator = round_half_away(pool.weighted / scale, 2);
+        r.numerator = number::round(pool.weighted / scale, 2);
         out.push(r);
     }
     Ok(out)

@@ -84,7 +84,7 @@ impl PublishedPrecision {
     pub fn published(&self, data: &Data, measure: &str, r: &ResultRecord) -> Option<f64> {
         let v = r.value?;
         Some(match self.dps(data, measure, r) {
-            Some(d) => crate::value::round_half_away(v, d),
+            Some(d) => crate::number::round(v, d),
             None => v,
         })
     }

@@ -19,7 +19,7 @@ use super::trend::gap_trend;
 use crate::catalogue::Catalogue;
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{KeyStage, Phonics, Pupil, Test, TA_EXPECTED, TA_NOT_COUNTED};
-use crate::value::round_half_away;
+use crate::number;
 
 /// A group or a combination of groups, e.g. `disadvantaged+boys` (the pupils in both).
 /// Groups and how they relate are the catalogue's (catalogue/groups.toml).
@@ -1085,7 +1085,7 @@ pub fn gap_tables(
             if f.status != "ok" {
                 return None;
             }
-            gap_of(&f.group, &comparison_of(f)?, percent).map(|g| round_half_away(g.0, dps))
+            gap_of(&f.group, &comparison_of(f)?, percent).map(|g| number::round(g.0, dps))
         };
         let comparison = if q.group.parts.is_empty() {
             String::new()
@@ -1120,7 +1120,7 @@ pub fn gap_tables(
                 "la"
             };
             let series = SeriesOf::new(Catalogue::shipped(), q.measure, q.group.id.as_str(), level);
-            let (trend, _) = gap_trend(&series, &history);
+            let (trend, _) = gap_trend(&series, &history, dps);
             let significance = match &gap {
                 Some((_, ci)) => gap_significance(*ci),
                 None => Significance::NotAssessed,
@@ -1143,18 +1143,18 @@ pub fn gap_tables(
                 comparison: comparison.clone(),
                 cohort: ok.then_some(f.group.n),
                 value: if ok {
-                    f.group.mean().map(|m| round_half_away(scale * m, dps))
+                    f.group.mean().map(|m| number::round(scale * m, dps))
                 } else {
                     None
                 },
                 comparison_cohort: c.map(|c| c.n),
                 comparison_value: c
                     .and_then(|c| c.mean())
-                    .map(|m| round_half_away(scale * m, dps)),
-                gap: gap.map(|g| round_half_away(g.0, dps)),
+                    .map(|m| number::round(scale * m, dps)),
+                gap: gap.map(|g| number::round(g.0, dps)),
                 gap_ci: gap
                     .and_then(|g| g.1)
-                    .map(|(a, b)| (round_half_away(a, dps), round_half_away(b, dps))),
+                    .map(|(a, b)| (number::round(a, dps), number::round(b, dps))),
                 significance: significance.label().to_string(),
                 status: f.status.to_string(),
                 trend: if ok { trend } else { String::new() },

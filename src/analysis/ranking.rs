@@ -9,6 +9,7 @@ use super::data::Data;
 use super::precision::PublishedPrecision;
 use super::rank::{neighbour_standing, standings, Polarity, Top10Rule};
 use crate::error::{ConfigError, StoreError};
+use crate::number;
 use crate::store::frame::ResultRecord;
 use crate::store::schema::Level;
 
@@ -109,6 +110,11 @@ pub fn rank_rows(
         .zip(rows.values())
         .zip(st)
         .map(|((code, r), s)| {
+            // Averages and interpolated quantiles of published figures keep one place more.
+            let places = precision
+                .dps(data, req.measure, r)
+                .unwrap_or(number::DEFAULT_DPS);
+            let derived = |v: Option<f64>| number::round_opt(v, places + number::AVERAGE_EXTRA_DPS);
             let (mut sn_rank, mut sn_of, mut sn_average, mut sn_top) = (None, None, None, None);
             if let Some(nmap) = neighbours {
                 if let Some(list) = nmap.get(*code) {
@@ -117,8 +123,8 @@ pub fn rank_rows(
                     (sn_rank, sn_of, sn_average, sn_top) = (
                         ns.sn_rank,
                         Some(ns.sn_of),
-                        ns.sn_average,
-                        ns.sn_top_quartile,
+                        derived(ns.sn_average),
+                        derived(ns.sn_top_quartile),
                     );
                 }
             }
@@ -134,14 +140,10 @@ pub fn rank_rows(
                 of: s.of,
                 quartile: s.quartile.filter(|_| banded).map(|c| c.to_string()),
                 top10: s.top10,
-                top10_threshold: s.top10_threshold,
-                // Both ends are published figures: the distance is exact at their precision.
-                distance_to_top10: s.distance_to_top10.map(|d| {
-                    match precision.dps(data, req.measure, r) {
-                        Some(p) => crate::value::round_half_away(d, p),
-                        None => d,
-                    }
-                }),
+                // The threshold is a published figure under the rank cut, interpolated
+                // under a percentile rule: one place more covers both.
+                top10_threshold: derived(s.top10_threshold),
+                distance_to_top10: derived(s.distance_to_top10),
                 sn_model: req.neighbours,
                 sn_rank,
                 sn_of,

@@ -21,9 +21,9 @@ use super::target_returns::{against, Achieved};
 use super::targets::{ambitious, fifth, fit, TargetModel};
 use super::unpublished::not_published;
 use crate::catalogue::BookletSection;
+use crate::number;
 use crate::store::frame::{self, ResultRecord};
 use crate::store::schema::{Level, SchoolRow, TargetRow, ENGLAND};
-use crate::value::round_half_away;
 
 /// A school's position among schools with a figure.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -484,7 +484,7 @@ impl<'a> ProfileInputs<'a> {
             _ => (*self.la_pooled.get(&key("all"))?, "all"),
         };
         Some(Comparator {
-            value: Some(round_half_away(value, dps)),
+            value: Some(number::round(value, dps)),
             basis: Basis::LaPooled,
             phase: used.to_string(),
             same_phase: used == phase || !special(phase),
@@ -550,7 +550,7 @@ impl<'a> ProfileInputs<'a> {
         let neighbours = (with_values > 0).then(|| Comparator {
             value: neighbour_standing(None, &sn, Polarity::High)
                 .sn_average
-                .map(|v| round_half_away(v, dps)),
+                .map(|v| number::round(v, dps)),
             basis: Basis::NeighboursAverage,
             phase: phase.to_string(),
             same_phase: true,

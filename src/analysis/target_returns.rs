@@ -12,9 +12,9 @@ use super::rank::Polarity;
 use crate::catalogue::{Catalogue, Measure};
 use crate::error::StoreError;
 use crate::ingest::target_return::{layout, CellValue, FormCell, TargetReturn};
+use crate::number;
 use crate::store::frame::{ResultFilter, ResultRecord};
 use crate::store::schema::{Level, SchoolRow, TargetRow};
-use crate::value::round_half_away;
 use crate::year::academic_label;
 
 /// One thing wrong with a return, at a cell where there is one.
@@ -315,7 +315,7 @@ pub fn against(measure: Option<&Measure>, target: f64, actual: Option<&ResultRec
         measure.and_then(|m| Polarity::from_catalogue(&m.polarity)) == Some(Polarity::Low);
     match actual.and_then(|r| r.value) {
         Some(v) => {
-            let difference = round_half_away(v - target, dps);
+            let difference = number::round(v - target, dps);
             let met = if low_is_good {
                 difference <= 0.0
             } else {

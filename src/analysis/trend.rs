@@ -4,6 +4,7 @@ use serde::Serialize;
 
 use super::series_breaks::{BoundaryKind, SeriesOf};
 use crate::catalogue::Catalogue;
+use crate::number;
 use crate::year::academic_label;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -65,6 +66,7 @@ pub fn trend_of_group(
 ) -> Trend {
     let series = SeriesOf::new(cat, measure, group, level);
     let high_good = cat.measure(measure).and_then(|m| m.high_is_good());
+    let dps = number::dps_of(cat.measure(measure));
     let mut points = Vec::new();
     for &y in years {
         let found = values.iter().find(|(yy, _, _)| *yy == y);
@@ -108,7 +110,7 @@ pub fn trend_of_group(
             .find(|(y, _)| series.comparable(*y, last_year))?;
         (first_year < last_year).then_some((first_year, first, last_year, last))
     });
-    let change = comparison.map(|(_, first, _, last)| last - first);
+    let change = comparison.map(|(_, first, _, last)| number::difference(last, first, dps));
     // The break that cut the comparison short (the last one before the latest figure).
     let cut = valued.last().and_then(|&(last_year, _)| {
         series
@@ -152,10 +154,14 @@ pub fn trend_of_group(
     }
 }
 
-/// A gap's trend: narrowing (closer to zero) or widening, and by how much, from the earliest
-/// gap that compares with the latest one (never across a break in `series`: the gap's measure,
-/// pupil group and level).
-pub fn gap_trend(series: &SeriesOf, gaps: &[(i32, Option<f64>)]) -> (String, Option<f64>) {
+/// A gap's trend: narrowing (closer to zero) or widening, and by how much (at the measure's
+/// `dps`), from the earliest gap that compares with the latest one (never across a break in
+/// `series`: the gap's measure, pupil group and level).
+pub fn gap_trend(
+    series: &SeriesOf,
+    gaps: &[(i32, Option<f64>)],
+    dps: u32,
+) -> (String, Option<f64>) {
     let v: Vec<(i32, f64)> = gaps
         .iter()
         .filter_map(|(y, g)| g.map(|g| (*y, g)))
@@ -175,13 +181,14 @@ pub fn gap_trend(series: &SeriesOf, gaps: &[(i32, Option<f64>)]) -> (String, Opt
         };
         return (label.into(), None);
     }
-    let change = last.abs() - first.abs();
-    let label = if change.abs() < 1e-9 {
+    let change = number::round(last.abs() - first.abs(), dps);
+    let by = number::format(change.abs(), dps, "", number::Style::Plain);
+    let label = if change == 0.0 {
         "no change".to_string()
     } else if change < 0.0 {
-        format!("narrowing by {:.1} since {}", -change, first_year)
+        format!("narrowing by {by} since {first_year}")
     } else {
-        format!("widening by {:.1} since {}", change, first_year)
+        format!("widening by {by} since {first_year}")
     };
     (label, Some(change))
 }
@@ -311,16 +318,20 @@ mod tests {
         assert_eq!(
             gap_trend(
                 &ks2,
-                &[(2017, Some(-20.0)), (2018, None), (2019, Some(-18.0))]
+                &[(2017, Some(-20.0)), (2018, None), (2019, Some(-18.0))],
+                1
             )
             .0,
             "narrowing by 2.0 since 2017"
         );
         assert_eq!(
-            gap_trend(&ks2, &[(2017, Some(-10.0)), (2019, Some(-13.5))]).0,
+            gap_trend(&ks2, &[(2017, Some(-10.0)), (2019, Some(-13.5))], 1).0,
             "widening by 3.5 since 2017"
         );
-        assert_eq!(gap_trend(&ks2, &[(2019, Some(-10.0))]).0, "not enough data");
+        assert_eq!(
+            gap_trend(&ks2, &[(2019, Some(-10.0))], 1).0,
+            "not enough data"
+        );
         // A gap is never compared across the 2015/16 framework or teacher-assessed grades.
         assert_eq!(
             gap_trend(
@@ -329,7 +340,8 @@ mod tests {
                     (2015, Some(-15.0)),
                     (2016, Some(-20.0)),
                     (2017, Some(-21.0))
-                ]
+                ],
+                1
             ),
             ("widening by 1.0 since 2016".to_string(), Some(1.0))
         );
@@ -341,7 +353,8 @@ mod tests {
                     (2019, Some(-13.0)),
                     (2021, Some(-12.0)),
                     (2022, Some(-14.0))
-                ]
+                ],
+                1
             ),
             (
                 "not comparable with earlier years (series break)".to_string(),

@@ -17,23 +17,22 @@ pub fn report<T: Serialize>(rows: &[T], columns: &[&str]) -> Report {
             columns
                 .iter()
                 .map(|c| v.get(*c).cloned().unwrap_or(Value::Null))
-                .map(round_for_display)
+                .map(denoise)
                 .collect(),
         );
     }
     r
 }
 
-fn round_for_display(v: Value) -> Value {
-    match v.as_f64() {
-        Some(f) if !v.is_i64() && !v.is_u64() => serde_json::json!((f * 100.0).round() / 100.0),
-        _ => v,
-    }
+/// Figures come rounded from the analysis; float noise is removed here as a last guard.
+fn denoise(mut v: Value) -> Value {
+    crate::number::denoise_json(&mut v);
+    v
 }
 
 pub fn print<T: Serialize>(rows: &[T], columns: &[&str], format: Format) -> String {
     match format {
-        Format::Json => serde_json::to_string_pretty(rows).unwrap_or_default() + "\n",
+        Format::Json => crate::number::to_json_pretty(rows).unwrap_or_default() + "\n",
         f => report(rows, columns).render(f),
     }
 }

@@ -79,7 +79,7 @@ pub fn categories_report(results: &[SchoolCategory]) -> Report {
 
 pub fn print(results: &[SchoolCategory], format: output::Format) -> String {
     match format {
-        output::Format::Json => serde_json::to_string_pretty(results).unwrap_or_default() + "\n",
+        output::Format::Json => crate::number::to_json_pretty(results).unwrap_or_default() + "\n",
         f => {
             let mut rep = Report::new(COLUMNS);
             for r in results {

@@ -15,10 +15,10 @@ use crate::analysis::ranking::{rank, RankRequest, RankRow};
 use crate::analysis::series_breaks::{Boundary, SeriesOf};
 use crate::atomic::write_atomic;
 use crate::error::{ConfigError, RenderFailures};
+use crate::number;
 use crate::render::committee::{self, Bar, Chart, Figure, Line, Role};
 use crate::store::frame::ResultRecord;
 use crate::store::schema::{Level, ENGLAND};
-use crate::value::round_half_away;
 
 /// The `[charts]` settings: which measures, years and gaps.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -390,7 +390,7 @@ pub fn build(
         let england = data.national(m, "all", year)?;
         let dps = data.catalogue.measure(m).map(|x| x.dps);
         let publish = |v: Option<f64>| match dps {
-            Some(d) => v.map(|x| round_half_away(x, d)),
+            Some(d) => v.map(|x| number::round(x, d)),
             None => v,
         };
 
@@ -439,7 +439,7 @@ pub fn build(
                 me.of,
                 if missing > 0 { format!(" {missing} area(s) have no published figure.") } else { String::new() }
             ),
-            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour average".to_string(), round_half_away(v, dps.unwrap_or(1) + 1))) },
+            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour average".to_string(), number::round(v, dps.unwrap_or(1) + 1))) },
         });
 
         // 2. Trends and 3. ranks, from the ranking of each year.
@@ -461,7 +461,7 @@ pub fn build(
             sn_v.push((
                 y,
                 mine.and_then(|r| r.sn_average)
-                    .map(|v| round_half_away(v, dps.unwrap_or(1) + 1)),
+                    .map(|v| number::round(v, dps.unwrap_or(1) + 1)),
             ));
             top_v.push((y, top));
             let rk = mine.and_then(|r| r.rank);
@@ -595,7 +595,7 @@ fn gap_chart(
         .map(|m| m.dps)
         .unwrap_or(1)
         .max(1);
-    let diff = |a: Option<f64>, b: Option<f64>| Some(round_half_away(a? - b?, dps));
+    let diff = |a: Option<f64>, b: Option<f64>| Some(number::round(a? - b?, dps));
     let (mut la_gap, mut en_gap, mut srcs) = (vec![], vec![], BTreeSet::new());
     for &y in &window {
         let mine = cache.figure(data, &g.measure, &g.group, y, la, false)?;
@@ -740,7 +740,7 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     let json = out.join("charts.json");
-    write_atomic(&json, &serde_json::to_vec_pretty(pack)?)?;
+    write_atomic(&json, crate::number::to_json_pretty(pack)?.as_bytes())?;
     written.push(json);
     if !failures.is_empty() {
         anyhow::bail!(RenderFailures {

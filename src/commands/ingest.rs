@@ -176,7 +176,7 @@ pub fn inspect(
         _ => Vec::new(),
     };
     let text = match format {
-        Format::Json => serde_json::to_string_pretty(&v)? + "\n",
+        Format::Json => crate::number::to_json_pretty(&v)? + "\n",
         Format::Csv => {
             // One line per table read from the file.
             let mut r = Report::new(&[

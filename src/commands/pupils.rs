@@ -152,7 +152,7 @@ pub fn answer_all(
 /// JSON keeps withheld figures as null (with `status`); table and CSV print DfE's `c`.
 pub fn print(rows: &[PupilGapRow], format: Format) -> String {
     if format == Format::Json {
-        return serde_json::to_string_pretty(rows).unwrap_or_default() + "\n";
+        return crate::number::to_json_pretty(rows).unwrap_or_default() + "\n";
     }
     let cols = [
         "code",

@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::analysis::data::Data;
+use crate::analysis::precision::PublishedPrecision;
 use crate::analysis::trend::{trend_of_group, Trend};
 use crate::store::schema::{Level, ENGLAND};
 
@@ -54,6 +55,8 @@ pub fn series(
         }
     };
     let span: Vec<i32> = (first..=last).collect();
+    // Each figure at the precision DfE published it (a figure rebuilt from numerators has more).
+    let precision = PublishedPrecision::load(data)?;
     let mut values = Vec::new();
     // A school's series continues through its predecessors (academy converters), labelled.
     let mut sources = Vec::new();
@@ -67,7 +70,10 @@ pub fn series(
             let r = data
                 .best(measure, group, y, level, Some(code))?
                 .remove(code);
-            values.push((y, r.as_ref().and_then(|r| r.value), r.map(|r| r.status)));
+            let value = r
+                .as_ref()
+                .and_then(|r| precision.published(data, measure, r));
+            values.push((y, value, r.map(|r| r.status)));
         }
     }
     let mut trend = trend_of_group(

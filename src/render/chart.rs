@@ -93,7 +93,7 @@ pub fn trend_svg(
             .x_labels((y1 - y0 + 1) as usize)
             .x_label_formatter(&|x| crate::year::academic_label(x.round() as i32))
             .y_labels(6)
-            .y_label_formatter(&|v| format!("{v:.dps$}"))
+            .y_label_formatter(&|v| crate::number::format(*v, dps, "", crate::number::Style::Plain))
             .y_desc(y_label)
             .label_style((FONT, 12))
             .axis_desc_style((FONT, 12))
@@ -190,6 +190,9 @@ fn shorten(label: &str, max: usize) -> String {
     }
 }
 
+/// Decimals a chart's alt text gives at most (figures are already at their measure's places).
+const ALT_TEXT_DPS: u32 = 2;
+
 /// A sentence per series: what a screen-reader user needs from the chart.
 pub fn alt_text(title: &str, series: &[Series], breaks: &[(i32, String)]) -> String {
     let mut parts = vec![format!("{title}.")];
@@ -201,7 +204,7 @@ pub fn alt_text(title: &str, series: &[Series], breaks: &[(i32, String)]) -> Str
                 format!(
                     "{} {}",
                     crate::year::academic_label(*y),
-                    v.map(|v| format!("{v}"))
+                    v.map(|v| crate::number::format_trimmed(v, ALT_TEXT_DPS))
                         .unwrap_or_else(|| "no figure".into())
                 )
             })

@@ -207,7 +207,7 @@ fn draw_bars<DB: DrawingBackend>(
             _ => String::new(),
         })
         .x_labels(8)
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_label_formatter(&|v| crate::number::format(*v, 0, "", crate::number::Style::Plain))
         .x_desc(c.y_label.as_str())
         .label_style((FONT, 17.0 * s))
         .axis_desc_style((FONT, 17.0 * s))
@@ -363,7 +363,7 @@ fn draw_lines<DB: DrawingBackend>(
             if rank_of.is_some() && (v.fract().abs() > 0.01 || v < 1.0) {
                 String::new()
             } else {
-                format!("{v:.dps$}")
+                crate::number::format(v, dps as u32, "", crate::number::Style::Plain)
             }
         })
         .x_desc(c.x_label.as_str())
@@ -510,14 +510,9 @@ fn break_label(b: &Boundary) -> &'static str {
     }
 }
 
-/// Figures as published: whole numbers without ".0".
+/// Figures as published: whole numbers without ".0", at most 2 decimals.
 pub fn fmt_value(v: f64) -> String {
-    if (v - v.round()).abs() < 1e-9 {
-        format!("{v:.0}")
-    } else {
-        let t = format!("{v:.2}");
-        t.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
+    crate::number::format_trimmed(v, 2)
 }
 
 fn shorten(label: &str, max: usize) -> String {

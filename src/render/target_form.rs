@@ -9,8 +9,8 @@ use rust_xlsxwriter::{
 };
 
 use crate::ingest::target_return::layout;
+use crate::number;
 use crate::render::booklet::model::TargetFigures;
-use crate::value::round_half_away;
 use crate::year::academic_label;
 
 /// One measure's row.
@@ -181,14 +181,12 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
                 Some(v) if col == 5 => ws.write_number_with_format(
                     row,
                     col,
-                    v.round(),
+                    number::round(*v, 0),
                     &Format::new()
                         .set_num_format("0")
                         .set_align(FormatAlign::Top),
                 )?,
-                Some(v) => {
-                    ws.write_number_with_format(row, col, round_half_away(*v, r.dps), &num)?
-                }
+                Some(v) => ws.write_number_with_format(row, col, number::round(*v, r.dps), &num)?,
                 None => ws.write_blank(row, col, &text)?,
             };
         }

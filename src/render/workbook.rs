@@ -55,7 +55,7 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
                 let col = c as u16;
                 match v {
                     Value::Number(n) => {
-                        let x = n.as_f64().unwrap_or(0.0);
+                        let x = crate::number::denoise(n.as_f64().unwrap_or(0.0));
                         ws.write_number_with_format(
                             row,
                             col,

@@ -18,6 +18,7 @@ mod fuzz;
 mod hardening;
 mod lait_rules;
 mod modern_layouts;
+mod numbers;
 mod ofsted_frameworks;
 mod partnerships;
 mod per_la;

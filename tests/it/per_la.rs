@@ -202,8 +202,9 @@ fn hertfordshire_census_la_rows_are_la_records_and_equal_the_pooled_school_rows(
         };
         let key = |c: &'static str| (code.to_string(), c);
         let expected = pooled[&key("NUMFSM")] / pooled[&key("NOR")] * 100.0;
+        // Rebuilt figures are given at 4 decimals (attain::number::FREE_DPS).
         assert!(
-            (r["computed"].as_f64().unwrap() - expected).abs() < 1e-9,
+            (r["computed"].as_f64().unwrap() - expected).abs() <= 0.5e-4 + 1e-9,
             "{r}"
         );
         assert!(

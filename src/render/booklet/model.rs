@@ -18,7 +18,6 @@ use crate::analysis::target_returns::Achieved;
 use crate::analysis::targets::{pupils_needed, shortfall};
 use crate::catalogue::Measure;
 use crate::store::schema::{SchoolRow, TargetRow as TargetRowStored};
-use crate::value::round_half_away;
 use crate::year::academic_label;
 
 /// Printed after an LA figure pooled from the LA's schools.
@@ -247,18 +246,9 @@ pub struct Notes {
     pub methods: Vec<String>,
 }
 
-/// Format a figure for print by its measure's unit and decimal places.
+/// Format a figure for print by its measure's unit and decimal places (`crate::number`).
 pub fn fmt(m: Option<&Measure>, v: Option<f64>) -> String {
-    let Some(v) = v else { return String::new() };
-    let dps = m.map(|m| m.dps).unwrap_or(1);
-    let r = round_half_away(v, dps);
-    let s = format!("{:.*}", dps as usize, r);
-    match m.map(|m| m.unit.as_str()) {
-        Some("percent") => format!("{s}%"),
-        Some("progress") if r > 0.0 => format!("+{s}"),
-        Some("count") => format!("{}", r as i64),
-        _ => s,
-    }
+    crate::number::format_measure(m, v)
 }
 
 /// A figure as printed: the value, else the file's token for a withheld figure, else "–".
@@ -267,16 +257,6 @@ fn shown(m: Option<&Measure>, value: Option<f64>, status: &str) -> String {
         Some(v) => fmt(m, Some(v)),
         None if !matches!(status, "ok" | "blank" | "no_data") => status.to_string(),
         None => "–".into(),
-    }
-}
-
-/// A signed difference at the measure's places ("+1.3", "-0.18"); zero prints unsigned.
-fn signed(v: f64, dps: u32) -> String {
-    let r = round_half_away(v, dps);
-    if r == 0.0 {
-        format!("{:.*}", dps as usize, 0.0)
-    } else {
-        format!("{:+.*}", dps as usize, r)
     }
 }
 
@@ -428,7 +408,6 @@ impl<'a> Prepared<'a> {
     /// A gap row for print: figures about fewer than MIN_GROUP pupils are shown as SUPP.
     fn gap_view(&self, r: &GapRow) -> GapView {
         let meas = self.data.catalogue.measure(&r.measure);
-        let dps = meas.map(|m| m.dps).unwrap_or(1);
         let (comparison, national) = match r.comparison.strip_prefix("national ") {
             Some(c) => (c.to_string(), true),
             None => (r.comparison.clone(), false),
@@ -455,7 +434,10 @@ impl<'a> Prepared<'a> {
             } else {
                 shown(meas, r.comparison_value, &r.comparison_status)
             },
-            gap: r.gap.map(|g| signed(g, dps)).unwrap_or_else(|| "–".into()),
+            gap: r
+                .gap
+                .map(|g| crate::number::format_gap(meas, Some(g)))
+                .unwrap_or_else(|| "–".into()),
             significance: if r.gap.is_some() && r.significance != Significance::NotAssessed.label()
             {
                 r.significance.clone()
@@ -736,7 +718,7 @@ impl<'a> Prepared<'a> {
                 .unwrap_or_else(|| "–".into()),
             difference: a
                 .difference
-                .map(|d| signed(d, meas.map(|m| m.dps).unwrap_or(1)))
+                .map(|d| crate::number::format_gap(meas, Some(d)))
                 .unwrap_or_default(),
             outcome: a.outcome.clone(),
         }
@@ -758,7 +740,7 @@ impl<'a> Prepared<'a> {
                 "{} (+{:.*} points)",
                 fmt(Some(meas), Some(t)),
                 meas.dps.max(1) as usize,
-                round_half_away(diff, meas.dps.max(1))
+                crate::number::round(diff, meas.dps.max(1))
             );
             if meas.unit == "percent" {
                 if let Some(c) = f.cohort {
