@@ -311,15 +311,7 @@ fn sources<'a>(it: impl Iterator<Item = &'a str>) -> String {
 
 /// The caption's sentence on breaks: where the lines stop and why (each note once).
 fn breaks_caption(breaks: &[Boundary]) -> String {
-    let mut notes: Vec<(Vec<String>, &str)> = Vec::new();
-    for b in breaks {
-        let year = crate::year::academic_label(b.year);
-        match notes.iter_mut().find(|(_, n)| *n == b.note) {
-            Some((years, _)) => years.push(year),
-            None => notes.push((vec![year], b.note.as_str())),
-        }
-    }
-    notes
+    crate::render::committee::notes_by_reason(breaks)
         .iter()
         .map(|(years, note)| {
             format!(

@@ -41,6 +41,18 @@ pub const RANK_COLUMNS: &[&str] = &[
 ];
 /// SEN support and EHC plan as DfE publishes them (LAIT, KS4 characteristics); `sen` (either)
 /// only where a file gives that (KS4 characteristics' "Any SEN").
+/// The gaps sheets' columns (the same names as `attain gaps --format json`).
+const GAP_COLUMNS: &[&str] = &[
+    "measure",
+    "group",
+    "comparison",
+    "year",
+    "group_value",
+    "comparison_value",
+    "gap",
+    "significance",
+    "trend",
+];
 const GAP_GROUPS: &[&str] = &["disadvantaged", "lac", "sen", "sen_support", "ehcp", "fsm"];
 
 /// Build every sheet and write the workbook atomically. Returns sheet name -> rows written.
@@ -57,17 +69,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
 
     let mut latest = 1900;
     let mut rankings = Report::new(&[&["measure_label"][..], RANK_COLUMNS].concat());
-    let mut gap_rep = Report::new(&[
-        "measure",
-        "group",
-        "comparison",
-        "year",
-        "group_value",
-        "comparison_value",
-        "gap",
-        "significance",
-        "trend",
-    ]);
+    let mut gap_rep = Report::new(GAP_COLUMNS);
     for m in &headline {
         let Some(year) = data.latest_year(m, Level::La)? else {
             continue;
@@ -288,19 +290,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
 /// Each of the LA's schools' gaps, the pairs and measures the booklet shows, from the one
 /// gap computation (`analysis::gaps`) the booklet and `attain gaps` use.
 fn school_gaps(data: &Data, la: &str) -> anyhow::Result<Report> {
-    let mut rep = Report::new(&[
-        "code",
-        "name",
-        "measure",
-        "group",
-        "comparison",
-        "year",
-        "group_value",
-        "comparison_value",
-        "gap",
-        "significance",
-        "trend",
-    ]);
+    let mut rep = Report::new(&[&["code", "name"][..], GAP_COLUMNS].concat());
     let contents = &data.catalogue.booklet;
     for m in contents.sections.iter().flat_map(|s| &s.gaps) {
         // The latest year in which the LA's schools have the measure.

@@ -493,6 +493,19 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, lines: &[Line]
     Ok(())
 }
 
+/// Each break's note once, with the years (as "2019/20") it breaks the series before.
+pub fn notes_by_reason(breaks: &[Boundary]) -> Vec<(Vec<String>, &str)> {
+    let mut notes: Vec<(Vec<String>, &str)> = Vec::new();
+    for b in breaks {
+        let year = crate::year::academic_label(b.year);
+        match notes.iter_mut().find(|(_, n)| *n == b.note) {
+            Some((years, _)) => years.push(year),
+            None => notes.push((vec![year], b.note.as_str())),
+        }
+    }
+    notes
+}
+
 /// "a", "a and b", "a, b and c".
 pub fn and_list(items: &[String]) -> String {
     match items {
@@ -579,15 +592,7 @@ pub fn alt_text(c: &Chart) -> String {
                 .collect();
             let mut t = super::chart::alt_text(&c.title, &series, &[]);
             // One sentence per reason, naming every year it breaks the series before.
-            let mut notes: Vec<(Vec<String>, &str)> = Vec::new();
-            for b in breaks {
-                let year = crate::year::academic_label(b.year);
-                match notes.iter_mut().find(|(_, n)| *n == b.note) {
-                    Some((years, _)) => years.push(year),
-                    None => notes.push((vec![year], b.note.as_str())),
-                }
-            }
-            for (years, note) in notes {
+            for (years, note) in notes_by_reason(breaks) {
                 t.push_str(&format!(
                     " Break in the series before {}: {note}; the lines are not joined across it.",
                     and_list(&years)

@@ -321,3 +321,109 @@ fn booklet_attain_gaps_and_the_workbook_print_the_same_gap() {
     );
     assert_eq!(row[col("trend")], cli["trend"].as_str().unwrap());
 }
+
+#[test]
+fn special_schools_are_placed_among_special_schools_and_other_comparisons_marked() {
+    if real_store().is_none() {
+        return;
+    }
+    // KS2 2018/19: RECTYPE 2 rows are special schools.
+    let mut special = Vec::new();
+    for f in ["2018-850-ks2.csv", "2018-936-ks2.csv"] {
+        for r in rows(&format!("clarelgibson-hants-surrey/data-in/ks2/{f}")) {
+            if r["RECTYPE"] == "2" && number(cell(&r, "PTRWM_EXP")).is_some() {
+                special.push(r["URN"].clone());
+            }
+        }
+    }
+    special.sort();
+    let html = booklet(&special[0], "2019");
+    let cells = row_cells(&html, "ks2", "KS2 RWM expected standard");
+    assert!(
+        cells[6].ends_with(&format!(" of {} special schools", special.len())),
+        "{cells:?}"
+    );
+    // No special-school LA or England KS2 row is published: marked, and explained.
+    assert!(
+        cells[4].ends_with('‡'),
+        "England figure marked as all schools: {cells:?}"
+    );
+    assert!(html.contains("none are published for special schools alone"));
+}
+
+#[test]
+fn a_measure_added_to_the_booklet_contents_is_a_data_edit() {
+    let Some(store) = real_store() else { return };
+    let dir = scratch("booklet-contents");
+    let catalogue = dir.join("catalogue");
+    crate::common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue"),
+        &catalogue,
+    );
+    // A new section of existing figures: KS2 grammar, punctuation and spelling.
+    let contents = std::fs::read_to_string(catalogue.join("booklet.toml")).unwrap()
+        + "\n[[section]]\nid = \"gps\"\nkind = \"table\"\ntitle = \"Grammar, punctuation and spelling\"\ncompare = [\"la\", \"england\"]\nmeasures = [\"ks2_gps_expected\"]\n";
+    std::fs::write(catalogue.join("booklet.toml"), contents).unwrap();
+    let file = rows("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv");
+    let school = file
+        .iter()
+        .find(|r| r["RECTYPE"] == "1" && number(cell(r, "PTGPS_EXP")).is_some())
+        .unwrap();
+    let out = dir.join("out");
+    let o = bin()
+        .args([
+            "booklet",
+            "--school",
+            &school["URN"],
+            "--year",
+            "2019",
+            "--out",
+        ])
+        .arg(&out)
+        .arg("--catalogue")
+        .arg(&catalogue)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(
+        walk(&out)
+            .into_iter()
+            .find(|p| {
+                p.extension().is_some_and(|e| e == "html") && p.parent() != Some(out.as_path())
+            })
+            .unwrap(),
+    )
+    .unwrap();
+    assert!(html.contains("Grammar, punctuation and spelling"));
+    let label = "KS2 GPS expected standard";
+    let cells = row_cells(&html, "gps", label);
+    assert_eq!(cells[1], school["PTGPS_EXP"], "{cells:?}");
+    // A misspelt measure in the contents is a config error naming the file.
+    std::fs::write(
+        catalogue.join("booklet.toml"),
+        std::fs::read_to_string(catalogue.join("booklet.toml"))
+            .unwrap()
+            .replace("\"ks2_gps_expected\"]", "\"ks2_gps_expectd\"]"),
+    )
+    .unwrap();
+    let o = bin()
+        .args([
+            "booklet",
+            "--school",
+            &school["URN"],
+            "--year",
+            "2019",
+            "--out",
+        ])
+        .arg(dir.join("out2"))
+        .arg("--catalogue")
+        .arg(&catalogue)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("booklet.toml"));
+}

@@ -24,7 +24,7 @@ use attain::store::frame::{query_results, ResultFilter};
 use attain::store::schema::Level;
 use attain::store::Store;
 
-use crate::common::{bin, raw, raw_dir, scratch};
+use crate::common::{bin, copy_dir, raw, raw_dir, scratch};
 
 pub(crate) const KS2: &str = "clarelgibson-hants-surrey/data-in/ks2/2018-936-ks2.csv";
 const KS2_2017_850: &str = "clarelgibson-hants-surrey/data-in/ks2/2017-850-ks2.csv";
@@ -97,14 +97,6 @@ pub(crate) fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
-    }
 }
 
 /// A store built once from a real file that is not part of any case: every failing case

@@ -291,3 +291,53 @@ support = "Universal"
     );
     assert_eq!(view.grade, Some(grade));
 }
+
+#[test]
+fn a_converter_s_booklet_shows_its_predecessor_s_years_and_inspection_labelled() {
+    let Some(store) = real_store() else {
+        return;
+    };
+    let (pred, name) = predecessor();
+    let out = scratch("converter-booklet");
+    let o = bin()
+        .args(["booklet", "--school", CONVERTER, "--year", "2019", "--out"])
+        .arg(&out)
+        .arg("--store")
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html_path = std::fs::read_dir(out.join("850"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "html"))
+        .unwrap();
+    let html = std::fs::read_to_string(html_path)
+        .unwrap()
+        .replace("&#x2f;", "/")
+        .replace("&#x27;", "'")
+        .replace("&amp;", "&");
+    // The RWM chart: the predecessor's 2016/17 and 2017/18 figures, then the academy's own.
+    let values: Vec<String> = KS2
+        .iter()
+        .map(|(year, file)| {
+            let urn = if *year < 2019 {
+                pred.as_str()
+            } else {
+                CONVERTER
+            };
+            format!("{}", pct(&row(&csv(file), urn)["PTRWM_EXP"]))
+        })
+        .collect();
+    let caption = format!(
+        "KS2 RWM expected standard. School: 2016/17 {}, 2017/18 {}, 2018/19 {}.",
+        values[0], values[1], values[2]
+    );
+    assert!(html.contains(&caption), "{caption}");
+    let label = format!("predecessor school: {name} ({pred})");
+    for year in ["2016/17", "2017/18"] {
+        assert!(html.contains(&format!("School {year}: {label}.")), "{year}");
+    }
+    assert!(!html.contains("School 2018/19: predecessor"));
+    assert!(html.contains(&format!("Inspected as its {label}")));
+}

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::common::{bin, raw, raw_dir, real_store, scratch};
+use crate::common::{bin, copy_dir, raw, raw_dir, real_store, scratch};
 
 const LAIT: &str = "dfe-lait/01_data/02_prod/bds_long_0.parquet";
 
@@ -438,17 +438,4 @@ fn a_three_year_fact_across_a_break_is_no_data() {
         s["no_data"],
         serde_json::json!(["amber: declining (no data: ks4_attainment8_declining_3y)"])
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
