@@ -683,11 +683,15 @@ impl<'a> ProfileInputs<'a> {
 
     fn section(&self, sec: &BookletSection, urn: &str, la: &str, phase: &str) -> ProfileSection {
         let shown = sec.kind != "key_stage" || self.has_any(&sec.measures, urn);
-        let figures = sec
-            .measures
-            .iter()
-            .map(|m| self.figure(m, urn, self.year, la, phase))
-            .collect();
+        // A key stage the school does not have is not worked out (nor are its sources listed).
+        let figures = if shown {
+            sec.measures
+                .iter()
+                .map(|m| self.figure(m, urn, self.year, la, phase))
+                .collect()
+        } else {
+            vec![]
+        };
         let charts = if shown {
             sec.charts
                 .iter()

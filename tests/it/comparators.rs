@@ -98,9 +98,10 @@ fn ks4_gaps_against_national_are_dfes_diffn_att8_for_every_surrey_school() {
     assert!(checked >= 40, "{checked} Surrey schools with DIFFN_ATT8");
 }
 
-/// The booklet's HTML for one school, rendered from the real store.
-fn booklet(urn: &str, year: &str) -> String {
-    let out = scratch(&format!("comparators-{urn}"));
+/// The booklet's HTML for one school, rendered from the real store into a folder of the
+/// test's own (`test`): tests run in parallel and may render the same school.
+fn booklet(test: &str, urn: &str, year: &str) -> String {
+    let out = scratch(&format!("comparators-{test}-{urn}"));
     let o = bin()
         .args(["booklet", "--school", urn, "--year", year, "--out"])
         .arg(&out)
@@ -190,7 +191,7 @@ fn a_secondary_schools_attendance_is_set_against_englands_secondary_figures() {
         })
         .unwrap();
     let own = abs.iter().find(|a| a["URN"] == urn).unwrap();
-    let html = booklet(&urn, "2019");
+    let html = booklet("attendance", &urn, "2019");
     let overall = row_cells(&html, "attendance", "Overall absence");
     let persistent = row_cells(&html, "attendance", "Persistent absence");
     assert_eq!(overall[1], format!("{}%", own["PERCTOT"]));
@@ -221,7 +222,7 @@ fn percentiles_on_a_partial_store_say_among_how_many_schools() {
             }
         }
     }
-    let html = booklet(&urn, "2019");
+    let html = booklet("percentile", &urn, "2019");
     let cells = row_cells(&html, "ks2", "KS2 RWM expected standard");
     assert!(
         cells[6].ends_with(&format!(" of {mainstream} schools")),
@@ -276,7 +277,7 @@ fn booklet_attain_gaps_and_the_workbook_print_the_same_gap() {
         .find(|r| r["code"] == urn)
         .unwrap();
     assert_eq!(cli["gap"].as_f64(), Some(expected), "attain gaps");
-    let html = booklet(urn, "2019");
+    let html = booklet("same-gap", urn, "2019");
     let gaps = &html[html.find("id=\"gaps\"").unwrap()..];
     let a8 = &gaps[gaps.find("Attainment 8").unwrap()..];
     let first = row_cells(a8, "", "Disadvantaged");
@@ -337,7 +338,7 @@ fn special_schools_are_placed_among_special_schools_and_other_comparisons_marked
         }
     }
     special.sort();
-    let html = booklet(&special[0], "2019");
+    let html = booklet("special", &special[0], "2019");
     let cells = row_cells(&html, "ks2", "KS2 RWM expected standard");
     assert!(
         cells[6].ends_with(&format!(" of {} special schools", special.len())),

@@ -340,4 +340,10 @@ fn a_converter_s_booklet_shows_its_predecessor_s_years_and_inspection_labelled()
     }
     assert!(!html.contains("School 2018/19: predecessor"));
     assert!(html.contains(&format!("Inspected as its {label}")));
+    // A primary's sources are its own key stage's files, not KS4 files read for nothing.
+    assert!(html.contains("2018-850-ks2.csv"));
+    assert!(
+        !html.contains("ks4final"),
+        "a KS4 file among a primary's sources"
+    );
 }

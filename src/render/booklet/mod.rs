@@ -371,6 +371,7 @@ pub fn school_path(out: &Path, la_code: &str, urn: &str, slug: &str, tail: &str)
 /// prepared. Naming a school with none is an error.
 pub fn choose<'p>(prepared: &'p Prepared, sel: &Selection) -> anyhow::Result<Vec<&'p SchoolRow>> {
     let mut chosen: Vec<&SchoolRow> = prepared
+        .inputs
         .schools
         .iter()
         .filter(|s| {
@@ -385,7 +386,7 @@ pub fn choose<'p>(prepared: &'p Prepared, sel: &Selection) -> anyhow::Result<Vec
             in_la && (sel.all_schools || s.la_maintained == Some(true))
         })
         .filter(|s| {
-            prepared.years.iter().any(|&y| {
+            prepared.inputs.years.iter().any(|&y| {
                 ["ks2_rwm_expected", "ks4_attainment8", "census_pupils"]
                     .iter()
                     .any(|m| prepared.inputs.school_row(m, "all", y, &s.urn).is_some())
@@ -428,7 +429,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
             .as_deref()
             .map(|m| crate::analysis::pupils::PriorMeans::read(m, None))
             .transpose()?;
-        let places = crate::analysis::pupils::Places::from_schools(&prepared.schools);
+        let places = crate::analysis::pupils::Places::from_schools(&prepared.inputs.schools);
         // Disclosure control covers what the booklets show: the chosen schools and their LAs.
         let urns: Vec<String> = choose(&prepared, sel)?
             .iter()

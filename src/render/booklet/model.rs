@@ -265,9 +265,6 @@ fn shown(m: Option<&Measure>, value: Option<f64>, status: &str) -> String {
 pub struct Prepared<'a> {
     pub data: &'a Data<'a>,
     pub inputs: ProfileInputs<'a>,
-    pub year: i32,
-    pub years: Vec<i32>,
-    pub schools: Vec<SchoolRow>,
     /// Pupil-data gap rows by URN (disclosure control applied), when pupil files are given.
     pupil_gaps: HashMap<String, Vec<PupilGapView>>,
     pupil_groups: Vec<String>,
@@ -284,9 +281,6 @@ impl<'a> Prepared<'a> {
         let inputs = ProfileInputs::new(data, year, model)?;
         Ok(Prepared {
             data,
-            year,
-            years: inputs.years.clone(),
-            schools: inputs.schools.clone(),
             inputs,
             pupil_gaps: HashMap::new(),
             pupil_groups: Vec::new(),
@@ -468,8 +462,8 @@ impl<'a> Prepared<'a> {
         earlier: &[crate::analysis::pupils::Released],
     ) -> anyhow::Result<Vec<crate::analysis::pupils::Released>> {
         use crate::analysis::pupils::{gap_tables, released_by, GroupSpec, PupilQuery, Unit};
-        let years: Vec<i32> = self.years.clone();
-        let last = *years.last().unwrap_or(&self.year);
+        let years: Vec<i32> = self.inputs.years.clone();
+        let last = *years.last().unwrap_or(&self.inputs.year);
         let las: Vec<String> = urns
             .iter()
             .filter_map(|u| u.parse::<u32>().ok())
@@ -679,9 +673,9 @@ impl<'a> Prepared<'a> {
                 },
                 ..la_info.clone()
             },
-            year: self.year,
-            year_label: academic_label(self.year),
-            next_year_label: academic_label(self.year + 1),
+            year: p.year,
+            year_label: academic_label(p.year),
+            next_year_label: academic_label(p.year + 1),
             versions: p
                 .versions
                 .iter()
@@ -819,7 +813,7 @@ impl<'a> Prepared<'a> {
             .map(|g| format!("{}: {}", g.label, g.description));
         let mut methods = vec![
             format!("How each figure and comparator is chosen is set out in {METHODS_DOC}, in attain's documentation."),
-            "England is the state-funded national figure of the school's phase where DfE publishes one by phase (census, absence), otherwise of all phases, taken from the same publication as the school's figure (as DfE's own comparisons are). LA figures are DfE's LA rows where published; otherwise they are pooled from the LA's school rows, weighted by each school's cohort, and marked.".to_string(),
+            "England is the state-funded national figure of the school's phase where DfE publishes one by phase (census, absence), otherwise of all phases, as the performance tables publish it (the figure DfE's own comparisons use). LA figures are DfE's LA rows where published; otherwise they are pooled from the LA's school rows, weighted by each school's cohort, and marked.".to_string(),
             "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap between two groups with a 95% Newcombe interval; progress scores with their published 95% confidence intervals.".to_string(),
             "Gaps are the group's figure minus the comparison's: a negative gap means the group is behind. 'England' gaps compare with national pupils of the other group, as DfE's DIFFN measure does. Trends cover this year and the two before; a year with no figures is left as a gap, never joined across.".to_string(),
             format!("Percentile: the school's position among schools with a figure (100 = highest, or lowest where lower is better); special schools are placed among special schools. It is national only where the figures cover all of England; otherwise the number of schools it is among is given. Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
