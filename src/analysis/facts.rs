@@ -12,7 +12,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
+use super::comparators::AreaRows;
 use super::data::Data;
+use super::gaps::{gap_row, Against, GapSource, GapSpec};
 use super::inspection::{SchoolInspections, REPORT_CARD_AREAS};
 use super::lineage::Lineage;
 use super::rank::Polarity;
@@ -20,7 +22,7 @@ use super::series_breaks::comparable;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::number;
-use crate::store::frame::ResultFilter;
+use crate::store::frame::{ResultFilter, ResultRecord};
 use crate::store::schema::{framework, Level, ENGLAND};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -177,9 +179,15 @@ pub fn supporting(fact: &str) -> Vec<String> {
 pub struct FactTable {
     pub year: i32,
     /// (measure, group, year) -> URN -> value
-    school: HashMap<(String, String, i32), HashMap<String, Option<f64>>>,
-    /// (measure, group) -> phase -> national value this year
-    national: HashMap<(String, String), HashMap<String, Option<f64>>>,
+    school: HashMap<(String, String, i32), BTreeMap<String, ResultRecord>>,
+    /// England's state-funded rows of the measures, chosen as every comparator is
+    /// (`analysis::comparators`, docs/methods.md).
+    england: AreaRows,
+    /// (measure, URN) -> the disadvantaged gap against England's other pupils, from the one
+    /// gap computation (`gaps::gap_row`) that `attain gaps` and the booklet print.
+    disadvantaged_gaps: HashMap<(String, String), Option<f64>>,
+    /// Measure -> the decimals DfE publishes it at (differences are rounded there).
+    dps: HashMap<String, u32>,
     polarity: HashMap<String, Polarity>,
     /// Measure -> whether its school figures two years back compare with this year's
     /// (`series_breaks`): three-year facts across a break are no data, never computed.
@@ -200,7 +208,9 @@ impl FactTable {
         let mut t = FactTable {
             year,
             school: HashMap::new(),
-            national: HashMap::new(),
+            england: AreaRows::default(),
+            disadvantaged_gaps: HashMap::new(),
+            dps: HashMap::new(),
             polarity: HashMap::new(),
             comparable_3y: HashMap::new(),
             inspections: HashMap::new(),
@@ -219,14 +229,17 @@ impl FactTable {
         let load_school = |t: &mut FactTable, m: &str, g: &str, y: i32| -> Result<(), StoreError> {
             let key = (m.to_string(), g.to_string(), y);
             if !t.school.contains_key(&key) {
-                let rows = data.best(m, g, y, Level::School, None)?;
                 t.school
-                    .insert(key, rows.into_iter().map(|(c, r)| (c, r.value)).collect());
+                    .insert(key, data.best(m, g, y, Level::School, None)?);
             }
             Ok(())
         };
         let mut lineage: Option<Lineage> = None;
+        let mut england_rows = Vec::new();
+        let mut england_read: BTreeSet<(&str, &str)> = BTreeSet::new();
         for (m, d) in &needed {
+            t.dps
+                .insert(m.to_string(), number::dps_of(data.catalogue.measure(m)));
             if let Some(p) = data.polarity(m)? {
                 t.polarity.insert(m.to_string(), p);
             }
@@ -259,10 +272,15 @@ impl FactTable {
                 _ => None,
             };
             if let Some(g) = group {
-                let key = (m.to_string(), g.to_string());
-                if !t.national.contains_key(&key) {
-                    t.national.insert(key, national_by_phase(data, m, g, year)?);
+                if england_read.insert((m, g)) {
+                    england_rows.extend(england_rows_of(data, m, g, year)?);
                 }
+            }
+        }
+        t.england = AreaRows::new(data, england_rows);
+        for (m, d) in &needed {
+            if *d == Derived::DisadvantagedGap {
+                t.fill_disadvantaged_gaps(data, m);
             }
         }
         Ok(t)
@@ -301,7 +319,7 @@ impl FactTable {
                     self.school
                         .entry(key(y))
                         .or_default()
-                        .insert(urn.clone(), r.value);
+                        .insert(urn.clone(), r);
                     self.borrowed
                         .entry(urn.clone())
                         .or_default()
@@ -321,21 +339,60 @@ impl FactTable {
         self.comparable_3y.get(m).copied().unwrap_or(false)
     }
 
-    fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
+    fn record(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<&ResultRecord> {
         self.school
             .get(&(m.to_string(), g.to_string(), y))?
             .get(urn)
-            .copied()
-            .flatten()
+    }
+
+    fn value(&self, m: &str, g: &str, y: i32, urn: &str) -> Option<f64> {
+        self.record(m, g, y, urn)?.value
     }
 
     /// England's figure for the school's phase where the file splits by phase (absence), else all phases.
     fn national(&self, m: &str, g: &str, phase: &str) -> Option<f64> {
-        let by = self.national.get(&(m.to_string(), g.to_string()))?;
-        by.get(phase)
-            .copied()
-            .flatten()
-            .or_else(|| by.get("all").copied().flatten())
+        self.england.england(m, g, self.year, phase)?.value
+    }
+
+    /// `a - b` at the measure's published decimals, as the booklet prints the difference.
+    fn difference(&self, m: &str, a: f64, b: f64) -> f64 {
+        number::difference(
+            a,
+            b,
+            self.dps.get(m).copied().unwrap_or(number::DEFAULT_DPS),
+        )
+    }
+
+    /// Each school's disadvantaged gap this year, by the one gap computation.
+    fn fill_disadvantaged_gaps(&mut self, data: &Data, m: &str) {
+        let spec = GapSpec {
+            measure: m,
+            group: "disadvantaged",
+            against: Against::National,
+            level: Level::School,
+            year: self.year,
+            trend_years: 1,
+        };
+        let urns: Vec<String> = self
+            .school
+            .get(&(m.to_string(), "disadvantaged".to_string(), self.year))
+            .map(|rows| rows.keys().cloned().collect())
+            .unwrap_or_default();
+        let source = FactGaps {
+            table: self,
+            measure: m,
+        };
+        let gaps: Vec<(String, Option<f64>)> = urns
+            .into_iter()
+            .map(|urn| {
+                let gap = gap_row(data.catalogue, &source, &spec, &urn, String::new(), None)
+                    .and_then(|row| row.gap);
+                (urn, gap)
+            })
+            .collect();
+        for (urn, gap) in gaps {
+            self.disadvantaged_gaps.insert((m.to_string(), urn), gap);
+        }
     }
 
     /// The value of `fact` for a school; `None` when the store cannot say.
@@ -349,14 +406,16 @@ impl FactTable {
         match d {
             Derived::Value => num(self.value(m, "all", y, urn)),
             Derived::National => num(self.national(m, "all", phase)),
-            Derived::VsNational => num(Some(number::round(
-                self.value(m, "all", y, urn)? - self.national(m, "all", phase)?,
-                2,
+            Derived::VsNational => num(Some(self.difference(
+                m,
+                self.value(m, "all", y, urn)?,
+                self.national(m, "all", phase)?,
             ))),
             Derived::Change3y | Derived::Declining3y if !self.comparable_3y(m) => None,
-            Derived::Change3y => num(Some(number::round(
-                self.value(m, "all", y, urn)? - self.value(m, "all", y - 2, urn)?,
-                2,
+            Derived::Change3y => num(Some(self.difference(
+                m,
+                self.value(m, "all", y, urn)?,
+                self.value(m, "all", y - 2, urn)?,
             ))),
             Derived::Declining3y => {
                 let pol = *self.polarity.get(m)?;
@@ -368,11 +427,9 @@ impl FactTable {
                 Some(FactValue::Bool(pol.better(a, b) && pol.better(b, c)))
             }
             Derived::Disadvantaged => num(self.value(m, "disadvantaged", y, urn)),
-            Derived::DisadvantagedGap => num(Some(number::round(
-                self.value(m, "disadvantaged", y, urn)?
-                    - self.national(m, "not_disadvantaged", phase)?,
-                2,
-            ))),
+            Derived::DisadvantagedGap => num(*self
+                .disadvantaged_gaps
+                .get(&(m.to_string(), urn.to_string()))?),
         }
     }
 }
@@ -415,15 +472,14 @@ impl FactTable {
     }
 }
 
-/// England's state-funded figure for a measure and group, one per phase the files give,
-/// chosen as every comparator is (`analysis::comparators`, docs/methods.md).
-fn national_by_phase(
+/// England's state-funded rows of a measure and group in `year`, every phase and publication.
+fn england_rows_of(
     data: &Data,
     measure: &str,
     group: &str,
     year: i32,
-) -> Result<HashMap<String, Option<f64>>, StoreError> {
-    let rows = data.query(&ResultFilter {
+) -> Result<Vec<ResultRecord>, StoreError> {
+    data.query(&ResultFilter {
         measure: Some(measure.into()),
         group: Some(group.into()),
         year: Some(year),
@@ -431,18 +487,28 @@ fn national_by_phase(
         code: Some(ENGLAND.into()),
         scope: Some("state_funded".into()),
         ..Default::default()
-    })?;
-    let phases: BTreeSet<String> = rows.iter().map(|r| r.phase.clone()).collect();
-    let england = super::comparators::AreaRows::new(data, rows);
-    Ok(phases
-        .into_iter()
-        .map(|p| {
-            let v = england
-                .england(measure, group, year, &p)
-                .and_then(|r| r.value);
-            (p, v)
-        })
-        .collect())
+    })
+}
+
+/// The fact table's rows as a gap's figures (`gaps::GapSource`).
+struct FactGaps<'t> {
+    table: &'t FactTable,
+    measure: &'t str,
+}
+
+impl GapSource for FactGaps<'_> {
+    fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord> {
+        self.table.record(self.measure, group, year, code)
+    }
+    fn england(
+        &self,
+        group: &str,
+        year: i32,
+        like: Option<&ResultRecord>,
+    ) -> Option<&ResultRecord> {
+        let phase = like.map_or("all", |r| r.phase.as_str());
+        self.table.england.england(self.measure, group, year, phase)
+    }
 }
 
 #[cfg(test)]

@@ -428,3 +428,80 @@ fn a_measure_added_to_the_booklet_contents_is_a_data_edit() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("booklet.toml"));
 }
+
+#[test]
+fn categorise_facts_are_the_gaps_and_differences_the_booklet_prints() {
+    let Some(store) = real_store() else { return };
+    let file = rows(SURREY_KS4);
+    let england = file.iter().find(|r| r["RECTYPE"] == "7").unwrap();
+    let england_att8 = number(cell(england, "ATT8SCR")).unwrap();
+    let rules = scratch("facts-one-place").join("rules.toml");
+    std::fs::write(
+        &rules,
+        "name = \"Facts\"\ndefault = \"other\"\n\n[[category]]\nid = \"other\"\nsupport = \"Universal\"\n\n[[category]]\nid = \"all\"\nsupport = \"Universal\"\n  \
+         [[category.rule]]\n  name = \"Gap\"\n  all = [\"ks4_attainment8_disadvantaged_gap < 100\", \
+         \"ks4_attainment8_vs_national < 100\"]\n",
+    )
+    .unwrap();
+    let json = attain(
+        &[
+            "categorise",
+            "--rules",
+            rules.to_str().unwrap(),
+            "--la",
+            "936",
+            "--year",
+            "2019",
+            "--format",
+            "json",
+        ],
+        store,
+    );
+    let by_urn: BTreeMap<&str, &Value> = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["urn"].as_str().unwrap(), r))
+        .collect();
+    let (mut gaps, mut differences) = (0, 0);
+    for r in file
+        .iter()
+        .filter(|r| r["RECTYPE"] == "1" || r["RECTYPE"] == "2")
+    {
+        let Some(school) = by_urn.get(r["URN"].as_str()) else {
+            continue;
+        };
+        let evidence = &school["evidence"];
+        // DfE's own DIFFN_ATT8: the same gap `attain gaps --against national` gives.
+        match number(cell(r, "DIFFN_ATT8")) {
+            Some(diffn) => {
+                assert_eq!(
+                    evidence["ks4_attainment8_disadvantaged_gap"].as_f64(),
+                    Some(diffn),
+                    "URN {}",
+                    r["URN"]
+                );
+                gaps += 1;
+            }
+            None => assert_eq!(
+                evidence["ks4_attainment8_disadvantaged_gap"], "no data",
+                "URN {}: DIFFN_ATT8 is {:?}",
+                r["URN"], r["DIFFN_ATT8"]
+            ),
+        }
+        // School minus England's performance-tables row, at Attainment 8's one decimal.
+        if let Some(att8) = number(cell(r, "ATT8SCR")) {
+            assert_eq!(
+                evidence["ks4_attainment8_vs_national"].as_f64(),
+                Some(round(att8 - england_att8, 1)),
+                "URN {}",
+                r["URN"]
+            );
+            differences += 1;
+        }
+    }
+    assert!(
+        gaps >= 40 && differences >= 40,
+        "{gaps} gaps, {differences} differences"
+    );
+}
