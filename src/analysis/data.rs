@@ -158,16 +158,37 @@ impl<'a> Data<'a> {
         out
     }
 
-    /// The England (state-funded) figure.
+    /// England's state-funded figure of all phases, chosen as every comparator is: as the
+    /// performance tables publish it (`analysis::comparators`, docs/methods.md).
     pub fn national(
         &self,
         measure: &str,
         group: &str,
         year: i32,
     ) -> Result<Option<ResultRecord>, StoreError> {
-        Ok(self
-            .best(measure, group, year, Level::National, Some(ENGLAND))?
-            .remove(ENGLAND))
+        let rows = self.england_rows(measure, group, year)?;
+        Ok(super::comparators::AreaRows::new(self, rows)
+            .england(measure, group, year, "all")
+            .cloned())
+    }
+
+    /// England's state-funded rows of a measure and group in `year`: every phase and
+    /// publication, for `comparators::AreaRows` to choose from.
+    pub fn england_rows(
+        &self,
+        measure: &str,
+        group: &str,
+        year: i32,
+    ) -> Result<Vec<ResultRecord>, StoreError> {
+        self.query(&ResultFilter {
+            measure: Some(measure.into()),
+            group: Some(group.into()),
+            year: Some(year),
+            level: Some(Level::National),
+            code: Some(ENGLAND.into()),
+            scope: Some("state_funded".into()),
+            ..Default::default()
+        })
     }
 
     /// Every row of the inspections table (none if no Ofsted file was ingested).

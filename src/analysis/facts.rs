@@ -22,8 +22,8 @@ use super::series_breaks::comparable;
 use crate::dates::days_from_civil;
 use crate::error::StoreError;
 use crate::number;
-use crate::store::frame::{ResultFilter, ResultRecord};
-use crate::store::schema::{framework, Level, ENGLAND};
+use crate::store::frame::ResultRecord;
+use crate::store::schema::{framework, Level};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FactKind {
@@ -273,7 +273,7 @@ impl FactTable {
             };
             if let Some(g) = group {
                 if england_read.insert((m, g)) {
-                    england_rows.extend(england_rows_of(data, m, g, year)?);
+                    england_rows.extend(data.england_rows(m, g, year)?);
                 }
             }
         }
@@ -470,24 +470,6 @@ impl FactTable {
                 .grade_of(other.strip_prefix("report_card_")?)),
         }
     }
-}
-
-/// England's state-funded rows of a measure and group in `year`, every phase and publication.
-fn england_rows_of(
-    data: &Data,
-    measure: &str,
-    group: &str,
-    year: i32,
-) -> Result<Vec<ResultRecord>, StoreError> {
-    data.query(&ResultFilter {
-        measure: Some(measure.into()),
-        group: Some(group.into()),
-        year: Some(year),
-        level: Some(Level::National),
-        code: Some(ENGLAND.into()),
-        scope: Some("state_funded".into()),
-        ..Default::default()
-    })
 }
 
 /// The fact table's rows as a gap's figures (`gaps::GapSource`).

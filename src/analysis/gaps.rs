@@ -21,8 +21,8 @@ use super::trend::gap_trend;
 use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
 use crate::number;
-use crate::store::frame::{ResultFilter, ResultRecord};
-use crate::store::schema::{Level, ENGLAND};
+use crate::store::frame::ResultRecord;
+use crate::store::schema::Level;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -290,14 +290,7 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             }
         }
         if national {
-            england_rows.extend(data.query(&ResultFilter {
-                measure: Some(req.measure.into()),
-                group: Some(comparison.clone()),
-                year: Some(y),
-                level: Some(Level::National),
-                code: Some(ENGLAND.into()),
-                ..Default::default()
-            })?);
+            england_rows.extend(data.england_rows(req.measure, &comparison, y)?);
         }
     }
     src.england = AreaRows::new(data, england_rows);

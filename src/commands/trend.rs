@@ -67,9 +67,13 @@ pub fn series(
         }
     } else {
         for &y in &span {
-            let r = data
-                .best(measure, group, y, level, Some(code))?
-                .remove(code);
+            // England as every comparator takes it (the performance tables' row).
+            let r = if level == Level::National {
+                data.national(measure, group, y)?
+            } else {
+                data.best(measure, group, y, level, Some(code))?
+                    .remove(code)
+            };
             let value = r
                 .as_ref()
                 .and_then(|r| precision.published(data, measure, r));

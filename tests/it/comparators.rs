@@ -505,3 +505,43 @@ fn categorise_facts_are_the_gaps_and_differences_the_booklet_prints() {
         "{gaps} gaps, {differences} differences"
     );
 }
+
+#[test]
+fn englands_trend_is_the_row_the_booklet_compares_with() {
+    let Some(store) = real_store() else { return };
+    // The performance tables' state-funded England row (RECTYPE 7) of each year's KS4 file.
+    let files = [
+        (
+            2018,
+            "clarelgibson-hants-surrey/data-in/2017-2018_936_ks4final.csv",
+        ),
+        (2019, SURREY_KS4),
+    ];
+    let json = attain(
+        &[
+            "trend",
+            "--measure",
+            "ks4_attainment8",
+            "--code",
+            "england",
+            "--format",
+            "json",
+        ],
+        store,
+    );
+    for (year, file) in files {
+        let file = rows(file);
+        let england = file.iter().find(|r| r["RECTYPE"] == "7").unwrap();
+        let point = json["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["year"] == year)
+            .unwrap();
+        assert_eq!(
+            point["value"].as_f64(),
+            number(cell(england, "ATT8SCR")),
+            "{year}"
+        );
+    }
+}
