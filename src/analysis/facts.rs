@@ -482,14 +482,8 @@ impl GapSource for FactGaps<'_> {
     fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord> {
         self.table.record(self.measure, group, year, code)
     }
-    fn england(
-        &self,
-        group: &str,
-        year: i32,
-        like: Option<&ResultRecord>,
-    ) -> Option<&ResultRecord> {
-        let phase = like.map_or("all", |r| r.phase.as_str());
-        self.table.england.england(self.measure, group, year, phase)
+    fn england_rows(&self) -> (&AreaRows, &str) {
+        (&self.table.england, self.measure)
     }
 }
 

@@ -79,10 +79,24 @@ pub const MIN_GROUP: f64 = 6.0;
 pub trait GapSource {
     /// `group`'s figure for `code` in `year`.
     fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord>;
-    /// England's figure of `group` in `year`, of the phase and publication of `like`
+    /// England's rows and the measure they are read for.
+    fn england_rows(&self) -> (&AreaRows, &str);
+    /// The phase of England's row when the group has no row to take it from.
+    fn phase(&self) -> &str {
+        "all"
+    }
+    /// England's figure of `group` in `year`, of the phase of `like`
     /// (`analysis::comparators`).
-    fn england(&self, group: &str, year: i32, like: Option<&ResultRecord>)
-        -> Option<&ResultRecord>;
+    fn england(
+        &self,
+        group: &str,
+        year: i32,
+        like: Option<&ResultRecord>,
+    ) -> Option<&ResultRecord> {
+        let (rows, measure) = self.england_rows();
+        let phase = like.map_or(self.phase(), |r| r.phase.as_str());
+        rows.england(measure, group, year, phase)
+    }
 }
 
 /// What one gap is: the measure, the group and its comparison, the year and the trend window.
@@ -236,18 +250,8 @@ impl GapSource for StoreGaps {
     fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord> {
         self.own.get(&(group.to_string(), year))?.get(code)
     }
-    fn england(
-        &self,
-        group: &str,
-        year: i32,
-        like: Option<&ResultRecord>,
-    ) -> Option<&ResultRecord> {
-        self.england.england(
-            &self.measure,
-            group,
-            year,
-            like.map_or("all", |r| r.phase.as_str()),
-        )
+    fn england_rows(&self) -> (&AreaRows, &str) {
+        (&self.england, &self.measure)
     }
 }
 

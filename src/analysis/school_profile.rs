@@ -887,17 +887,10 @@ impl GapSource for ProfileGaps<'_, '_> {
     fn own(&self, group: &str, year: i32, code: &str) -> Option<&ResultRecord> {
         self.inputs.school_row(self.measure, group, year, code)
     }
-    fn england(
-        &self,
-        group: &str,
-        year: i32,
-        like: Option<&ResultRecord>,
-    ) -> Option<&ResultRecord> {
-        self.inputs.england.england(
-            self.measure,
-            group,
-            year,
-            like.map_or(self.phase, |r| r.phase.as_str()),
-        )
+    fn england_rows(&self) -> (&AreaRows, &str) {
+        (&self.inputs.england, self.measure)
+    }
+    fn phase(&self) -> &str {
+        self.phase
     }
 }

@@ -35,6 +35,15 @@ fn attain(args: &[&str], store: &Path) -> Value {
     serde_json::from_slice(&o.stdout).unwrap()
 }
 
+/// A JSON array's rows by the string in `field`.
+fn keyed<'j>(json: &'j Value, field: &str) -> BTreeMap<&'j str, &'j Value> {
+    json.as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r[field].as_str().unwrap(), r))
+        .collect()
+}
+
 const SURREY_KS4: &str = "clarelgibson-hants-surrey/data-in/2018-2019_936_ks4final.csv";
 
 #[test]
@@ -64,12 +73,7 @@ fn ks4_gaps_against_national_are_dfes_diffn_att8_for_every_surrey_school() {
         ],
         store,
     );
-    let by_urn: BTreeMap<&str, &Value> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["code"].as_str().unwrap(), r))
-        .collect();
+    let by_urn = keyed(&json, "code");
     let mut checked = 0;
     for r in file
         .iter()
@@ -457,12 +461,7 @@ fn categorise_facts_are_the_gaps_and_differences_the_booklet_prints() {
         ],
         store,
     );
-    let by_urn: BTreeMap<&str, &Value> = json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["urn"].as_str().unwrap(), r))
-        .collect();
+    let by_urn = keyed(&json, "urn");
     let (mut gaps, mut differences) = (0, 0);
     for r in file
         .iter()
