@@ -434,6 +434,9 @@ pub struct SchoolTypes {
     pub special: Vec<String>,
     #[serde(default)]
     pub names: BTreeMap<String, String>,
+    /// The store's phase ids in words ("all_through" -> "All-through"), for print.
+    #[serde(default)]
+    pub phases: BTreeMap<String, String>,
 }
 
 impl SchoolTypes {
@@ -445,6 +448,32 @@ impl SchoolTypes {
             .find(|(_, name)| name.eq_ignore_ascii_case(c))
             .map(|(code, _)| code.as_str())
             .unwrap_or(c)
+    }
+
+    /// The type in words for print: the name of a type code ("CY" -> "Community school"),
+    /// or the text as given where it is already a name (GIAS writes types in words).
+    pub fn name<'t>(&'t self, text: &'t str) -> &'t str {
+        let c = text.trim();
+        self.names
+            .iter()
+            .find(|(code, _)| code.eq_ignore_ascii_case(c))
+            .map(|(_, name)| name.as_str())
+            .unwrap_or(c)
+    }
+
+    /// A phase id in words for print ("primary" -> "Primary"); an id the catalogue does not
+    /// name is printed with its first letter capitalised and underscores as spaces.
+    pub fn phase_name(&self, phase: &str) -> String {
+        match self.phases.get(phase.trim()) {
+            Some(name) => name.clone(),
+            None => {
+                let words = phase.trim().replace('_', " ");
+                let mut c = words.chars();
+                c.next()
+                    .map(|f| f.to_uppercase().chain(c).collect())
+                    .unwrap_or_default()
+            }
+        }
     }
 
     /// A special school's type: a special type code, or a type name that says so (GIAS
@@ -1033,6 +1062,32 @@ mod tests {
         assert_eq!(builtin.school_types.la_maintained("CY"), Some(true));
         assert_eq!(builtin.school_types.la_maintained("ACC"), Some(false));
         assert_eq!(builtin.school_types.la_maintained("ZZZ"), None);
+        assert_eq!(builtin.school_types.name("CY"), "Community school");
+        assert_eq!(
+            builtin.school_types.phase_name("all_through"),
+            "All-through"
+        );
+        assert_eq!(
+            builtin.school_types.phase_name("middle_school"),
+            "Middle school"
+        );
+        assert_eq!(
+            builtin.school_types.name("Foundation school"),
+            "Foundation school"
+        );
+        // Every type code the lists know has a name to print.
+        let st = &builtin.school_types;
+        for code in st
+            .maintained
+            .iter()
+            .chain(&st.academy)
+            .chain(&st.independent)
+        {
+            assert!(
+                st.names.contains_key(code),
+                "{code} has no name in school_types.toml"
+            );
+        }
     }
 
     #[test]

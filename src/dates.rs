@@ -15,6 +15,28 @@ pub fn iso_from_days(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A date as the booklet prints it, in words: "12 March 2019" (GOV.UK style: no leading
+/// zero, no ordinal, the month in full).
+pub fn words_from_days(days: i64) -> String {
+    let (y, m, d) = civil_from_days(days);
+    format!("{d} {} {y}", MONTHS[m as usize - 1])
+}
+
 pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = if z >= 0 { z } else { z - 146_096 } / 146_097;
@@ -106,6 +128,14 @@ mod tests {
             "2018-09-12"
         );
         assert_eq!(parse_date("20181312"), None);
+        assert_eq!(
+            parse_date("2019-03-12").map(words_from_days).unwrap(),
+            "12 March 2019"
+        );
+        assert_eq!(
+            parse_date("01/12/2025").map(words_from_days).unwrap(),
+            "1 December 2025"
+        );
         assert_eq!(
             crate::ingest::table::excel_serial_to_iso(41383.0),
             "2013-04-19"

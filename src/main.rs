@@ -385,6 +385,9 @@ fn run(cli: Cli) -> anyhow::Result<Code> {
                 s.seconds_render,
                 out.join("index.html").display()
             );
+            if !s.no_attainment.is_empty() {
+                eprintln!("{}", s.no_attainment_line());
+            }
             Ok(Code::Ok)
         }
         Command::Trend {

@@ -555,11 +555,15 @@ fn run_stage(
                     }),
             };
             let s = crate::render::booklet::run(&data, &sel, &opts)?;
-            Ok(format!(
+            let mut said = format!(
                 "{} booklets for {}",
                 s.written,
                 crate::year::academic_label(year)
-            ))
+            );
+            if !s.no_attainment.is_empty() {
+                said.push_str(&format!("; {}", s.no_attainment_line()));
+            }
+            Ok(said)
         }
         "categorise" => {
             // options: rules (required), store (default output/store), la, year; outputs[0] = register directory.

@@ -67,10 +67,26 @@ fn has_report_card(r: &RawRow) -> bool {
     given(r, "Inspection start date").is_some()
 }
 
-/// dd/mm/yyyy -> yyyy-mm-dd
-fn iso(d: &str) -> String {
+/// dd/mm/yyyy -> the date in words, as the booklet prints it ("12 March 2019").
+fn in_words(d: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
     let p: Vec<&str> = d.split('/').collect();
-    format!("{}-{}-{}", p[2], p[1], p[0])
+    let day: u32 = p[0].parse().unwrap();
+    let month: usize = p[1].parse().unwrap();
+    format!("{day} {} {}", MONTHS[month - 1], p[2])
 }
 
 fn scale_grade(label: &str) -> usize {
@@ -221,8 +237,8 @@ fn leeds_inspections_keep_both_frameworks_and_every_graded_area() {
     for r in &report_cards {
         let i = stored_rc.iter().find(|i| i.urn == r["URN"]).unwrap();
         assert_eq!(
-            attain::dates::iso_from_days(i.inspection_date.unwrap()),
-            iso(&r["Inspection start date"])
+            attain::dates::words_from_days(i.inspection_date.unwrap()),
+            in_words(&r["Inspection start date"])
         );
         assert_eq!(i.la_code.as_deref(), Some(&r["LAESTAB"][..3]));
     }
@@ -539,7 +555,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     // The report-card school: each graded area with Ofsted's grade, safeguarding, the date.
     let s = html_of(&rc["URN"]);
     assert!(
-        s.contains("report card") && s.contains(&iso(&rc["Inspection start date"])),
+        s.contains("report card") && s.contains(&in_words(&rc["Inspection start date"])),
         "{s}"
     );
     for (_, col) in AREAS {
@@ -567,7 +583,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
         s.contains(&format!(
             "overall effectiveness: {}",
             OEIF_WORDS[earlier - 1]
-        )) && s.contains(&iso(
+        )) && s.contains(&in_words(
             &rc["Inspection start date of latest OEIF graded inspection"]
         )),
         "the superseded grade is named as such: {s}"
@@ -582,7 +598,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     assert!(
         s.contains("Requires improvement (grade 3)")
             && s.contains("previous framework")
-            && s.contains(&iso(
+            && s.contains(&in_words(
                 &oeif["Inspection start date of latest OEIF graded inspection"]
             )),
         "{s}"
@@ -601,7 +617,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     assert!(
         s.contains(&format!(
             "an ungraded inspection on {}: {}",
-            iso(&ungraded["Date of latest ungraded inspection"]),
+            in_words(&ungraded["Date of latest ungraded inspection"]),
             ungraded["Ungraded inspection overall outcome"]
         )),
         "{s}"

@@ -316,15 +316,22 @@ pub struct PupilInputs {
     pub ledger: Option<PathBuf>,
 }
 
+/// One school's row of `index.html`.
 #[derive(Debug, Serialize)]
 struct IndexRow {
     urn: String,
     name: String,
     phase: String,
+    school_type: String,
     headline: String,
     value: String,
     national: String,
+    /// The headline against England in words ("significantly above"), empty where not assessed.
+    significance: String,
+    /// `above`, `below` or `similar` (the colour of the significance cell), empty where not assessed.
+    tone: String,
     ofsted: String,
+    has_attainment: bool,
     html: String,
     pdf: String,
 }
@@ -333,8 +340,25 @@ struct IndexRow {
 pub struct RunSummary {
     pub written: usize,
     pub failed: Vec<String>,
+    /// Booklets with no attainment figures (no key-stage results and no pupil-level
+    /// figures): "URN name", in URN order.
+    pub no_attainment: Vec<String>,
     pub seconds_prepare: f64,
     pub seconds_render: f64,
+}
+
+impl RunSummary {
+    /// What the run prints about booklets without attainment figures (empty when there are none).
+    pub fn no_attainment_line(&self) -> String {
+        match self.no_attainment.len() {
+            0 => String::new(),
+            n => format!(
+                "{n} of {} booklet(s) had no attainment data (no key-stage results or pupil-level figures: context, attendance and Ofsted only): {}",
+                self.written,
+                self.no_attainment.join("; ")
+            ),
+        }
+    }
 }
 
 /// Output path for a school: `<out>/<LA code>/<URN>-<slug>.<ext>` (safe for any name).
@@ -496,7 +520,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     results.sort_by_key(|(i, _)| *i);
     let results = results.into_iter().map(|(_, r)| r);
 
-    let mut rows = Vec::new();
+    let mut rows: Vec<IndexRow> = Vec::new();
     let mut failed = Vec::new();
     for r in results {
         match r {
@@ -510,6 +534,11 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     crate::atomic::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
     let summary = RunSummary {
         written: rows.len(),
+        no_attainment: rows
+            .iter()
+            .filter(|r| !r.has_attainment)
+            .map(|r| format!("{} {}", r.urn, r.name))
+            .collect(),
         failed,
         seconds_prepare,
         seconds_render: t1.elapsed().as_secs_f64(),
@@ -538,15 +567,26 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
         let pdf = render_pdf(env, b).map_err(|e| format!("{who}: {e}"))?;
         crate::atomic::write_atomic(&pdf_path, &pdf).map_err(|e| format!("{who}: {e}"))?;
     }
-    let head = b.key_stages.first().and_then(|k| k.rows.first());
+    let head = b
+        .key_stages
+        .first()
+        .and_then(|k| k.rows.first())
+        .filter(|h| h.reason.is_empty());
     let rel = |p: &Path| p.strip_prefix(&opts.out).unwrap_or(p).display().to_string();
     Ok(IndexRow {
         urn: b.school.urn.clone(),
         name: b.school.name.clone(),
         phase: b.school.phase.clone(),
+        school_type: b.school.school_type.clone(),
         headline: head.map(|h| h.label.clone()).unwrap_or_default(),
         value: head.map(|h| h.school.clone()).unwrap_or_default(),
         national: head.map(|h| h.national.clone()).unwrap_or_default(),
+        significance: head.map(|h| h.significance.clone()).unwrap_or_default(),
+        tone: head
+            .map(|h| tone(&h.significance))
+            .unwrap_or_default()
+            .into(),
+        has_attainment: b.has_attainment,
         ofsted: b
             .ofsted
             .as_ref()
@@ -563,6 +603,19 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
             String::new()
         },
     })
+}
+
+/// The colour class of a printed significance label ("significantly above" -> "above").
+fn tone(significance: &str) -> &'static str {
+    use crate::analysis::significance::Significance;
+    [
+        (Significance::Above, "above"),
+        (Significance::Below, "below"),
+        (Significance::NotDifferent, "similar"),
+    ]
+    .into_iter()
+    .find(|(s, _)| s.label() == significance)
+    .map_or("", |(_, t)| t)
 }
 
 /// Only a #rrggbb colour reaches the templates (it is written into CSS and Typst).
@@ -628,6 +681,7 @@ mod tests {
                 symbols: vec![("SUPP".into(), "suppressed".into())],
                 methods: vec!["gap = group - comparison [sic]".into()],
             },
+            has_attainment: true,
         }
     }
 

@@ -53,6 +53,10 @@ pub struct Booklet {
     /// Targets agreed for this booklet's results year, against the results (empty: none imported).
     pub last_targets: Vec<TargetCheckView>,
     pub notes: Notes,
+    /// The booklet has attainment figures: a key stage's results, or pupil-level figures.
+    /// Without them it has context, attendance and Ofsted only (an infant or nursery
+    /// school), and the run says which booklets those were.
+    pub has_attainment: bool,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -650,18 +654,23 @@ impl<'a> Prepared<'a> {
             other_phase: printed().any(|r| r.other_phase),
         };
         let maintained = match s.la_maintained {
-            Some(true) => "LA maintained",
-            Some(false) => "academy, free school or other",
-            None => "not known",
+            Some(true) => "Maintained by the local authority",
+            Some(false) => "Not maintained by the local authority",
+            None => "Maintenance not known",
         };
+        let types = &self.data.catalogue.school_types;
+        let has_attainment =
+            p.sections.iter().any(|x| x.kind == "key_stage" && x.shown) || !pupil_gaps.is_empty();
         Booklet {
             school: SchoolInfo {
                 urn: urn.into(),
                 name: s.name.clone().unwrap_or_default(),
                 la_code: p.la.clone(),
                 la_name: p.la_name.clone(),
-                phase: p.phase.clone(),
-                school_type: s.school_type.clone().unwrap_or_default(),
+                phase: types.phase_name(&p.phase),
+                school_type: types
+                    .name(s.school_type.as_deref().unwrap_or("type not known"))
+                    .to_string(),
                 maintained: maintained.into(),
                 slug: slug(s.name.as_deref().unwrap_or("school")),
             },
@@ -697,6 +706,7 @@ impl<'a> Prepared<'a> {
                 .map(|(t, a)| self.target_check(t, a))
                 .collect(),
             notes: self.notes(&measures_shown, &groups_shown, &sources, &marks),
+            has_attainment,
         }
     }
 
@@ -805,11 +815,13 @@ impl<'a> Prepared<'a> {
             .target_models()
             .iter()
             .filter(|(m, _)| measures.contains(m))
-            .map(|(m, t)| format!("{}: {}", self.label(m), t.describe()))
+            .map(|(m, t)| model_in_words(&self.label(m), self.data.catalogue.measure(m), t))
             .collect::<std::collections::BTreeSet<_>>();
+        // A group whose description only repeats its name ("Boys") needs no note.
         let group_notes = groups
             .iter()
             .filter_map(|g| self.data.catalogue.group(g))
+            .filter(|g| !g.description.trim().eq_ignore_ascii_case(g.label.trim()))
             .map(|g| format!("{}: {}", g.label, g.description));
         let mut methods = vec![
             format!("How each figure and comparator is chosen is set out in {METHODS_DOC}, in attain's documentation."),
@@ -817,8 +829,13 @@ impl<'a> Prepared<'a> {
             "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap between two groups with a 95% Newcombe interval; progress scores with their published 95% confidence intervals.".to_string(),
             "Gaps are the group's figure minus the comparison's: a negative gap means the group is behind. 'England' gaps compare with national pupils of the other group, as DfE's DIFFN measure does. Trends cover this year and the two before; a year with no figures is left as a gap, never joined across.".to_string(),
             format!("Percentile: the school's position among schools with a figure (100 = highest, or lowest where lower is better); special schools are placed among special schools. It is national only where the figures cover all of England; otherwise the number of schools it is among is given. Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
-            "Targets: the estimate for next year comes from a linear model fitted across the schools in the store with figures in both of the last two years (how many is given with each model below): next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
         ];
+        // Only a booklet with targets explains how they are set.
+        if !measures.is_empty() {
+            methods.push(
+                "Targets: the estimate for next year comes from a linear model fitted across the schools in the store with figures in both of the last two years (how many is given with each model below): next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
+            );
+        }
         if !self.pupil_gaps.is_empty() {
             methods.push(format!("Pupil-level figures come from the LA's own pupil files, not from published tables. Groups of 1 to {t} pupils are withheld (shown as c, with n=c), and so is any other figure that would let a withheld one be worked out by subtraction (from the school's total, the other groups, or the LA's figure). A group's gap is against the school's other pupils; the LA column is the same group across the LA's pupil files.", t = self.pupil_threshold));
         }
@@ -830,6 +847,43 @@ impl<'a> Prepared<'a> {
             methods,
         }
     }
+}
+
+/// A target model in words for the notes: what each input adds to the estimate, per 10
+/// percentage points of the school's context, and how far schools typically end from it.
+fn model_in_words(
+    label: &str,
+    m: Option<&Measure>,
+    t: &crate::analysis::targets::TargetModel,
+) -> String {
+    use crate::number::{format, Style};
+    let dps = crate::number::dps_of(m) + 1;
+    let points = if m.is_some_and(|m| m.unit == "percent") {
+        "percentage points"
+    } else {
+        "points"
+    };
+    let effect = |b: f64, who: &str| {
+        let per10 = crate::number::round(10.0 * b, dps);
+        if per10 == 0.0 {
+            format!("makes no difference for {who}")
+        } else {
+            format!(
+                "is {} {} for every 10 percentage points more {who}",
+                format(per10.abs(), dps, "", Style::Plain),
+                if per10 > 0.0 { "higher" } else { "lower" }
+            )
+        }
+    };
+    format!(
+        "{label}: the estimate is fitted on {} schools. Each point of this year's figure carries {} of a point into next year's; next year's figure {}, {} and {}. Two schools in three end within {} {points} of their estimate.",
+        t.n,
+        format(t.coef[1], 2, "", Style::Plain),
+        effect(t.coef[2], "disadvantaged (FSM6) pupils"),
+        effect(t.coef[3], "pupils with English as an additional language"),
+        effect(t.coef[4], "pupils with special educational needs"),
+        format(t.residual_sd, dps, "", Style::Plain),
+    )
 }
 
 /// How a data version is printed.
