@@ -3,6 +3,7 @@
 mod analysis;
 mod atomic;
 mod booklet;
+mod booklet_layout;
 mod browser;
 mod charts;
 mod cli;
