@@ -571,16 +571,14 @@ fn axe_source() -> Option<String> {
     }
 }
 
+/// One axe-core violation: (impact, rule id, the first element it is about).
+type Violation = (String, String, String);
+
 /// What axe-core finds in a page against WCAG 2.1 A and AA, and whether the page scrolls
 /// sideways, at `width` pixels: (violations as (impact, rule, first element), page width
 /// beyond the window). The page is copied with axe and a runner that writes its results
 /// into the DOM, which headless Chromium dumps.
-fn axe(
-    page: &Path,
-    axe: &str,
-    width: u32,
-    work: &Path,
-) -> Option<(Vec<(String, String, String)>, i64)> {
+fn axe(page: &Path, axe: &str, width: u32, work: &Path) -> Option<(Vec<Violation>, i64)> {
     let html = std::fs::read_to_string(page).unwrap();
     let runner = format!(
         "<script>{}</script><script>

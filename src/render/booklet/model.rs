@@ -866,7 +866,7 @@ fn model_in_words(
     let effect = |b: f64, who: &str| {
         let per10 = crate::number::round(10.0 * b, dps);
         if per10 == 0.0 {
-            format!("makes no difference for {who}")
+            format!("is unchanged by the share of {who}")
         } else {
             format!(
                 "is {} {} for every 10 percentage points more {who}",
@@ -929,6 +929,20 @@ mod tests {
         assert_eq!(slug("<script>"), "script");
         assert_eq!(slug("مدرسة"), "school");
         assert!(slug(&"a".repeat(500)).len() <= 60);
+    }
+
+    #[test]
+    fn a_target_model_is_described_in_words() {
+        let cat = crate::catalogue::Catalogue::builtin();
+        let model = crate::analysis::targets::TargetModel {
+            coef: [12.0, 0.712, -0.18, 0.034, 0.001],
+            residual_sd: 9.14,
+            n: 514,
+        };
+        assert_eq!(
+            model_in_words("KS2 RWM expected standard", cat.measure("ks2_rwm_expected"), &model),
+            "KS2 RWM expected standard: the estimate is fitted on 514 schools. Each point of this year's figure carries 0.71 of a point into next year's; next year's figure is 1.8 lower for every 10 percentage points more disadvantaged (FSM6) pupils, is 0.3 higher for every 10 percentage points more pupils with English as an additional language and is unchanged by the share of pupils with special educational needs. Two schools in three end within 9.1 percentage points of their estimate."
+        );
     }
 
     #[test]
