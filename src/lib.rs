@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod number;
 pub mod output;
 pub mod pipeline;
+pub mod progress;
 pub mod render;
 pub mod store;
 pub mod value;

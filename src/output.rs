@@ -1,10 +1,12 @@
 //! Printing results as a table, CSV or JSON (`--format table|csv|json`).
 
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde_json::Value;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
     Table,
@@ -63,40 +65,16 @@ impl Report {
                 String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
             }
             Format::Table => {
-                let cells: Vec<Vec<String>> = self
-                    .rows
-                    .iter()
-                    .map(|r| r.iter().map(plain).collect())
-                    .collect();
-                let mut widths: Vec<usize> =
-                    self.columns.iter().map(|c| c.chars().count()).collect();
-                for r in &cells {
-                    for (i, c) in r.iter().enumerate() {
-                        widths[i] = widths[i].max(c.chars().count()).min(60);
-                    }
+                // Wrapped to the terminal's width, never cut; piped into a file or another
+                // tool, cells (paths above all) stay whole on one line.
+                let mut t = comfy_table::Table::new();
+                t.load_style(comfy_table::presets::ASCII_MARKDOWN)
+                    .set_content_arrangement(comfy_table::ContentArrangement::Dynamic)
+                    .set_header(&self.columns);
+                for r in &self.rows {
+                    t.add_row(r.iter().map(plain));
                 }
-                let mut out = String::new();
-                let line = |vals: &[String], out: &mut String| {
-                    let parts: Vec<String> = vals
-                        .iter()
-                        .enumerate()
-                        .map(|(i, v)| {
-                            let v: String = v.chars().take(60).collect();
-                            format!("{:<w$}", v, w = widths[i])
-                        })
-                        .collect();
-                    out.push_str(parts.join("  ").trim_end());
-                    out.push('\n');
-                };
-                line(&self.columns, &mut out);
-                line(
-                    &widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>(),
-                    &mut out,
-                );
-                for r in &cells {
-                    line(r, &mut out);
-                }
-                out
+                t.to_string() + "\n"
             }
         }
     }
@@ -104,6 +82,25 @@ impl Report {
     pub fn print(&self, format: Format) {
         let _ = std::io::stdout().write_all(self.render(format).as_bytes());
     }
+}
+
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// `-q`: status lines (what was written, notes) are not printed; errors and warnings are.
+pub fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, Ordering::Relaxed);
+}
+
+/// A status line on stderr (what was written, how long it took), unless `-q`.
+pub fn status(line: impl std::fmt::Display) {
+    if !QUIET.load(Ordering::Relaxed) {
+        eprintln!("{line}");
+    }
+}
+
+/// A warning on stderr (always shown).
+pub fn warn(line: impl std::fmt::Display) {
+    eprintln!("warning: {line}");
 }
 
 /// A value as plain text (no JSON quoting).

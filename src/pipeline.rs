@@ -153,12 +153,19 @@ pub fn hash_inputs(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
     hash_files(paths)
 }
 
-/// Every regular file under the paths that exist, sorted, with its sha256.
+/// Every regular file under the paths that exist, sorted, with its sha256 (walked as
+/// `attain ingest` walks: hidden files skipped, links followed once).
 fn hash_files(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
-    let mut files = Vec::new();
-    for p in paths {
-        collect(p, &mut files)?;
-    }
+    let existing: Vec<PathBuf> = paths.iter().filter(|p| p.exists()).cloned().collect();
+    let walk =
+        crate::ingest::collect(&existing).map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut files: Vec<PathBuf> = walk
+        .files
+        .into_iter()
+        .map(|(f, _)| f)
+        // Regular files only: a FIFO or a device would hang or never end.
+        .filter(|f| f.is_file())
+        .collect();
     files.sort();
     files.dedup();
     files
@@ -171,33 +178,6 @@ fn hash_files(paths: &[PathBuf]) -> std::io::Result<Vec<InputFile>> {
             })
         })
         .collect()
-}
-
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if !p.exists() {
-        return Ok(());
-    }
-    if std::fs::symlink_metadata(p)?.file_type().is_symlink() && !p.is_dir() && !p.is_file() {
-        return Ok(()); // a link to something that is neither: nothing to read
-    }
-    if p.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        entries.sort();
-        for e in entries {
-            if e.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            {
-                continue;
-            }
-            collect(&e, out)?;
-        }
-    } else if p.is_file() {
-        // Regular files only: a FIFO or a device would hang or never end.
-        out.push(p.to_path_buf());
-    }
-    Ok(())
 }
 
 /// Strings in a configuration table that name existing files or directories (a logo, a
@@ -311,7 +291,10 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     let mut records = Vec::new();
     let mut warnings = Vec::new();
     let mut all_inputs = Vec::new();
+    let progress = crate::progress::task("stages", p.stages.len());
     for stage in &p.stages {
+        progress.message(&stage.name);
+        progress.step();
         let inputs = hash_inputs(&stage.inputs).map_err(|e| {
             ConfigError::new(
                 path.display().to_string(),
@@ -362,7 +345,7 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
             ));
         }
         let started = Instant::now();
-        let detail = run_stage(&p, stage, &catalogue, &mut warnings)?;
+        let detail = run_stage(&p, path, stage, &catalogue, &mut warnings)?;
         let seconds = started.elapsed().as_secs_f64();
         log(&format!(
             "stage {}: done in {seconds:.2} s{}",
@@ -417,28 +400,183 @@ pub fn run(path: &Path, force: bool, mut log: impl FnMut(&str)) -> anyhow::Resul
     Ok(manifest)
 }
 
+/// A stage's settings as the arguments struct of its command (`crate::cli`): the stage's
+/// `options` over the pipeline's `[la]` keys that apply (`la_keys`: key in `[la]` -> argument)
+/// over `fill` (paths from the stage's inputs and outputs). An option that is not one of
+/// the command's arguments (nor in `extra`) is refused, naming it and the pipeline file.
+fn stage_args<T: serde::de::DeserializeOwned + clap::Args>(
+    ctx: &StageCtx,
+    la_keys: &[(&str, &str)],
+    fill: toml::Table,
+    extra: &[&str],
+) -> Result<T, ConfigError> {
+    let (p, stage) = (ctx.pipeline, ctx.stage);
+    let ids: Vec<String> = T::augment_args(clap::Command::new("stage"))
+        .get_arguments()
+        .map(|a| a.get_id().to_string())
+        .collect();
+    // Names a stage may use for an argument, as the `[la]` table spells them.
+    let rename = |k: &str| -> String {
+        la_keys
+            .iter()
+            .find(|(from, _)| *from == k)
+            .map(|(_, to)| to.to_string())
+            .unwrap_or_else(|| k.to_string())
+    };
+    for key in stage.options.keys() {
+        let known = ids.contains(&rename(key)) || extra.contains(&key.as_str());
+        if !known {
+            let mut names: Vec<&str> = ids
+                .iter()
+                .map(String::as_str)
+                .chain(extra.iter().copied())
+                .collect();
+            names.sort();
+            let hint = crate::commands::validate::suggest(key, names.iter().copied())
+                .map(|s| format!("; did you mean {s:?}?"))
+                .unwrap_or_default();
+            return Err(ConfigError::new(
+                ctx.path.display().to_string(),
+                format!(
+                    "stage {:?}: unknown option {key:?}{hint} (the {} step takes: {})",
+                    stage.name,
+                    stage.run,
+                    names.join(", ")
+                ),
+            ));
+        }
+    }
+    let mut table = fill;
+    for (from, to) in la_keys {
+        if let Some(v) = p.la.get(*from) {
+            table.insert(to.to_string(), v.clone());
+        }
+    }
+    for (k, v) in &stage.options {
+        let k = rename(k);
+        if ids.contains(&k) {
+            table.insert(k, v.clone());
+        }
+    }
+    T::deserialize(toml::Value::Table(table)).map_err(|e| {
+        ConfigError::new(
+            ctx.path.display().to_string(),
+            format!("stage {:?}: {}", stage.name, e.to_string().trim()),
+        )
+    })
+}
+
+/// What a stage runs with: the pipeline, its file and the stage.
+struct StageCtx<'a> {
+    pipeline: &'a Pipeline,
+    path: &'a Path,
+    stage: &'a Stage,
+}
+
+impl StageCtx<'_> {
+    /// The store a stage reads: the input holding `results.parquet`, else the default.
+    fn store_input(&self) -> PathBuf {
+        self.stage
+            .inputs
+            .iter()
+            .find(|i| i.join("results.parquet").exists())
+            .cloned()
+            .unwrap_or_else(|| PathBuf::from(crate::cli::DEFAULT_STORE))
+    }
+
+    /// `fill` entries: the store from the inputs, `key` from the first output (or `default`).
+    fn fill(&self, store: bool, out: Option<(&str, Option<&str>)>) -> toml::Table {
+        let mut t = toml::Table::new();
+        if store {
+            t.insert("store".into(), path_value(&self.store_input()));
+        }
+        if let Some((key, default)) = out {
+            if let Some(o) = self
+                .stage
+                .outputs
+                .first()
+                .map(|o| o.as_path())
+                .or(default.map(Path::new))
+            {
+                t.insert(key.into(), path_value(o));
+            }
+        }
+        t
+    }
+
+    fn needs_output(&self, what: &str) -> Result<(), ConfigError> {
+        if self.stage.outputs.is_empty() {
+            return Err(ConfigError::new(
+                &self.stage.name,
+                format!("the {} step needs an output {what}", self.stage.run),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn path_value(p: &Path) -> toml::Value {
+    toml::Value::String(p.to_string_lossy().into_owned())
+}
+
+/// The pupil-gaps step: questions answered from pupil-level files, released together.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PupilGapsStage {
+    pupils: PathBuf,
+    #[serde(default)]
+    prior_means: Option<PathBuf>,
+    #[serde(default)]
+    partnerships: Option<PathBuf>,
+    #[serde(default = "default_threshold")]
+    threshold: u64,
+    #[serde(default)]
+    ledger: Option<PathBuf>,
+    queries: Vec<PupilGapQuery>,
+}
+
+fn default_threshold() -> u64 {
+    crate::analysis::disclosure::DEFAULT_THRESHOLD
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PupilGapQuery {
+    name: String,
+    measure: String,
+    group: String,
+    #[serde(default)]
+    level: Option<crate::cli::Lvl>,
+    #[serde(default)]
+    year: Option<i32>,
+    #[serde(default)]
+    years: Option<usize>,
+    #[serde(default)]
+    widest: Option<usize>,
+    #[serde(default)]
+    la: Option<String>,
+}
+
 fn run_stage(
     p: &Pipeline,
+    path: &Path,
     stage: &Stage,
     catalogue: &Arc<Catalogue>,
     warnings: &mut Vec<String>,
 ) -> anyhow::Result<String> {
+    use crate::analysis::data::Data;
+    use crate::cli;
+    let ctx = StageCtx {
+        pipeline: p,
+        path,
+        stage,
+    };
+    let open = |store: &Path| crate::store::Store::at(store);
     match stage.run.as_str() {
         "demo" => {
-            let mut opts = crate::demo::DemoOptions::default();
-            if let Some(o) = stage.outputs.first() {
-                opts.out_dir = o.clone();
-            }
-            if let Some(n) = stage.options.get("schools").and_then(|v| v.as_integer()) {
-                opts.schools = n as usize;
-            }
-            if let Some(n) = stage.options.get("las").and_then(|v| v.as_integer()) {
-                opts.las = n as usize;
-            }
-            if let Some(n) = stage.options.get("seed").and_then(|v| v.as_integer()) {
-                opts.seed = n as u64;
-            }
-            let s = crate::demo::generate(&opts)?;
+            let a: cli::DemoArgs =
+                stage_args(&ctx, &[], ctx.fill(false, Some(("out", None))), &[])?;
+            let s = crate::commands::demo::generate(&a)?;
             Ok(format!(
                 "{} files, {} schools, {} LAs",
                 s.files.len(),
@@ -447,18 +585,18 @@ fn run_stage(
             ))
         }
         "ingest" => {
-            let store = stage
-                .outputs
-                .first()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/store"));
-            let year = stage
-                .options
-                .get("year")
-                .and_then(|v| v.as_integer())
-                .map(|y| y as i32);
-            let summary =
-                crate::commands::ingest::ingest(&stage.inputs, &store, catalogue.clone(), year)?;
+            let mut fill = ctx.fill(false, Some(("store", Some(cli::DEFAULT_STORE))));
+            fill.insert(
+                "paths".into(),
+                toml::Value::Array(stage.inputs.iter().map(|i| path_value(i)).collect()),
+            );
+            let a: cli::IngestArgs = stage_args(&ctx, &[], fill, &[])?;
+            let summary = crate::commands::ingest::ingest(
+                &a.paths,
+                &a.store.store,
+                catalogue.clone(),
+                a.year,
+            )?;
             warnings.extend(
                 summary
                     .warnings
@@ -479,82 +617,33 @@ fn run_stage(
             ))
         }
         "booklet" => {
-            let opt = |k: &str| stage.options.get(k).or_else(|| p.la.get(k));
-            let store_dir = stage
+            let mut fill = ctx.fill(true, Some(("out", Some("output/booklets"))));
+            // Edited templates: an input directory holding booklet.html.j2.
+            if let Some(t) = stage
                 .inputs
                 .iter()
-                .find(|i| i.join("results.parquet").exists())
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/store"));
-            let out = stage
-                .outputs
-                .first()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/booklets"));
-            let ledger = stage
-                .options
-                .get("ledger")
-                .and_then(|v| v.as_str())
-                .map(PathBuf::from)
-                .unwrap_or_else(|| crate::analysis::ledger::default_path(&out));
-            let store = crate::store::Store::at(&store_dir);
-            let data = crate::analysis::data::Data::open(&store, catalogue)?;
-            let year = match opt("year").and_then(|v| v.as_integer()) {
-                Some(y) => y as i32,
-                None => data
-                    .latest_year("ks2_rwm_expected", crate::store::schema::Level::School)?
-                    .or(data.latest_year("ks4_attainment8", crate::store::schema::Level::School)?)
-                    .ok_or_else(|| {
-                        ConfigError::new(&stage.name, "the store has no KS2 or KS4 school results")
-                    })?,
-            };
-            let sel = crate::render::booklet::Selection {
-                urns: vec![],
-                la: opt("code").and_then(|v| v.as_str()).map(str::to_string),
-                all_schools: opt("all_schools")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
-            };
-            let opts = crate::render::booklet::Options {
-                out,
-                year,
-                neighbours_model: opt("neighbours")
-                    .and_then(|v| v.as_integer())
-                    .unwrap_or(2021) as i32,
-                la_colour: opt("primary_colour")
-                    .and_then(|v| v.as_str())
-                    .unwrap_or("#1f4e79")
-                    .to_string(),
-                la_name: opt("name").and_then(|v| v.as_str()).map(str::to_string),
-                logo: opt("logo").and_then(|v| v.as_str()).map(PathBuf::from),
-                templates: stage
-                    .inputs
-                    .iter()
-                    .find(|i| i.join("booklet.html.j2").exists())
-                    .cloned(),
-                html: true,
-                pdf: !opt("html_only").and_then(|v| v.as_bool()).unwrap_or(false),
-                pupils: stage
-                    .options
-                    .get("pupils")
-                    .and_then(|v| v.as_str())
-                    .map(|d| crate::render::booklet::PupilInputs {
-                        paths: vec![PathBuf::from(d)],
-                        prior_means: stage
-                            .options
-                            .get("prior_means")
-                            .and_then(|v| v.as_str())
-                            .map(PathBuf::from),
-                        threshold: stage
-                            .options
-                            .get("threshold")
-                            .and_then(|v| v.as_integer())
-                            .map(|t| t as u64)
-                            .unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD),
-                        ledger: Some(ledger),
-                    }),
-            };
-            let s = crate::render::booklet::run(&data, &sel, &opts)?;
+                .find(|i| i.join("booklet.html.j2").exists())
+            {
+                fill.insert("templates".into(), path_value(t));
+            }
+            let la_keys = [
+                ("code", "la"),
+                ("name", "la_name"),
+                ("primary_colour", "colour"),
+                ("logo", "logo"),
+                ("all_schools", "all_schools"),
+                ("year", "year"),
+                ("neighbours", "neighbours"),
+                ("html_only", "html_only"),
+            ];
+            let mut a: cli::BookletArgs = stage_args(&ctx, &la_keys, fill, &[])?;
+            // Pupil figures a pipeline releases are recorded beside its outputs by default.
+            if !a.pupils.is_empty() && a.ledger.is_none() {
+                a.ledger = Some(crate::analysis::ledger::default_path(&a.out));
+            }
+            let store = open(&a.store.store);
+            let data = Data::open(&store, catalogue)?;
+            let (s, year) = crate::commands::booklet::build(&a, &data)?;
             let mut said = format!(
                 "{} booklets for {}",
                 s.written,
@@ -566,37 +655,19 @@ fn run_stage(
             Ok(said)
         }
         "categorise" => {
-            // options: rules (required), store (default output/store), la, year; outputs[0] = register directory.
-            let opt_str = |k: &str| {
-                stage
-                    .options
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
-            let rules = opt_str("rules").ok_or_else(|| ConfigError::new(&stage.name, "the categorise step needs options.rules (a rules file, e.g. pipelines/rules/merton.toml)"))?;
-            let out = stage.outputs.first().cloned().ok_or_else(|| {
-                ConfigError::new(
-                    &stage.name,
-                    "the categorise step needs an output directory for the register",
-                )
-            })?;
-            let store =
-                crate::store::Store::at(opt_str("store").unwrap_or_else(|| "output/store".into()));
-            let la = opt_str("la");
-            let year = stage
-                .options
-                .get("year")
-                .and_then(|v| v.as_integer())
-                .map(|y| y as i32);
-            let data = crate::analysis::data::Data::open(&store, catalogue)?;
+            ctx.needs_output("directory for the register")?;
+            let a: cli::CategoriseArgs =
+                stage_args(&ctx, &[], ctx.fill(false, Some(("out", None))), &[])?;
+            let data_store = open(&a.store.store);
+            let data = Data::open(&data_store, catalogue)?;
             let req = crate::commands::categorise::CategoriseRequest {
-                rules: Path::new(&rules),
-                la: la.as_deref(),
-                year,
+                rules: &a.rules,
+                la: a.la.as_deref(),
+                year: a.year.year,
             };
             let (rules, results) = crate::commands::categorise::run(&data, &req)?;
-            crate::commands::categorise::write_register(&out, &rules, &results)?;
+            let out = a.out.as_deref().unwrap_or(Path::new("."));
+            crate::commands::categorise::write_register(out, &rules, &results)?;
             let on = crate::analysis::categorise::register(&rules, &results).len();
             Ok(format!(
                 "{} schools categorised with {}, {on} on the register",
@@ -605,38 +676,15 @@ fn run_stage(
             ))
         }
         "charts" => {
-            // The LA from options.la or [la].code; settings from options.config (a file) or the
-            // pipeline's [charts] section; store = the input holding results.parquet.
-            let la = stage
-                .options
-                .get("la")
-                .or_else(|| p.la.get("code"))
-                .and_then(|v| v.as_str())
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    ConfigError::new(&stage.name, "the charts step needs options.la or [la] code")
-                })?;
-            let cfg = match stage.options.get("config").and_then(|v| v.as_str()) {
-                Some(f) => crate::commands::charts::ChartsConfig::load(Path::new(f))?,
-                None => match &p.charts {
-                    Some(t) => crate::commands::charts::ChartsConfig::from_table("[charts]", t)?,
-                    None => crate::commands::charts::ChartsConfig::default(),
-                },
-            };
-            let store_dir = stage
-                .inputs
-                .iter()
-                .find(|i| i.join("results.parquet").exists())
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/store"));
-            let out = stage
-                .outputs
-                .first()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/charts"));
-            let store = crate::store::Store::at(&store_dir);
-            let data = crate::analysis::data::Data::open(&store, catalogue)?;
-            let pack = crate::commands::charts::run(&data, &la, &cfg, &out)?;
+            let a: cli::ChartsArgs = stage_args(
+                &ctx,
+                &[("code", "la")],
+                ctx.fill(true, Some(("out", Some("output/charts")))),
+                &[],
+            )?;
+            let store = open(&a.store.store);
+            let data = Data::open(&store, catalogue)?;
+            let pack = crate::commands::charts::from_args(&a, &data, p.charts.as_ref())?;
             for s in &pack.skipped {
                 warnings.push(format!("stage {}: skipped {s}", stage.name));
             }
@@ -648,53 +696,16 @@ fn run_stage(
             ))
         }
         "workbook" => {
-            // options: la (default [la] code), rules (default pipelines/rules/merton.toml), map,
-            // neighbours; inputs: the store; outputs[0]: the .xlsx file.
-            let opt_str = |k: &str| {
-                stage
-                    .options
-                    .get(k)
-                    .or_else(|| if k == "la" { p.la.get("code") } else { None })
-                    .and_then(|v| v.as_str())
-                    .map(str::to_string)
-            };
-            let la = opt_str("la").ok_or_else(|| {
-                ConfigError::new(
-                    &stage.name,
-                    "the workbook step needs options.la or [la] code",
-                )
-            })?;
-            let out = stage.outputs.first().cloned().ok_or_else(|| {
-                ConfigError::new(
-                    &stage.name,
-                    "the workbook step needs an output file (.xlsx)",
-                )
-            })?;
-            let rules = PathBuf::from(
-                opt_str("rules").unwrap_or_else(|| "pipelines/rules/merton.toml".into()),
-            );
-            let map = opt_str("map").map(PathBuf::from);
-            let store_dir = stage
-                .inputs
-                .iter()
-                .find(|i| i.join("results.parquet").exists())
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/store"));
-            let store = crate::store::Store::at(&store_dir);
-            let data = crate::analysis::data::Data::open(&store, catalogue)?;
-            let neighbours = stage
-                .options
-                .get("neighbours")
-                .and_then(|v| v.as_integer())
-                .unwrap_or(2021) as i32;
-            let req = crate::commands::workbook::WorkbookRequest {
-                la: &la,
-                out: &out,
-                rules: &rules,
-                map: map.as_deref(),
-                neighbours,
-            };
-            let sheets = crate::commands::workbook::run(&data, &req)?;
+            ctx.needs_output("file (.xlsx)")?;
+            let a: cli::WorkbookArgs = stage_args(
+                &ctx,
+                &[("code", "la")],
+                ctx.fill(true, Some(("out", None))),
+                &[],
+            )?;
+            let store = open(&a.store.store);
+            let data = Data::open(&store, catalogue)?;
+            let sheets = crate::commands::workbook::from_args(&a, &data)?;
             Ok(sheets
                 .iter()
                 .map(|(n, r)| format!("{n} {r}"))
@@ -702,91 +713,53 @@ fn run_stage(
                 .join(", "))
         }
         "pupil-gaps" => {
-            // options: pupils (dir or file), prior_means, partnerships, threshold, and [[...queries]]:
-            // each { name, measure, group, level = "school", years = 3, widest }.
-            let opt_str = |k: &str| {
-                stage
-                    .options
-                    .get(k)
-                    .and_then(|v| v.as_str())
-                    .map(PathBuf::from)
-            };
-            let pupils = opt_str("pupils").ok_or_else(|| {
-                ConfigError::new(
-                    &stage.name,
-                    "the pupil-gaps step needs options.pupils (a directory of pupil files)",
-                )
-            })?;
-            let out = stage.outputs.first().cloned().ok_or_else(|| {
-                ConfigError::new(&stage.name, "the pupil-gaps step needs an output directory")
-            })?;
-            let (prior, maps) = (opt_str("prior_means"), opt_str("partnerships"));
-            let threshold = stage
-                .options
-                .get("threshold")
-                .and_then(|v| v.as_integer())
-                .map(|t| t as u64)
-                .unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD);
-            let store = crate::store::Store::at(
-                stage
-                    .inputs
-                    .iter()
-                    .find(|i| i.join("results.parquet").exists())
-                    .cloned()
-                    .unwrap_or_else(|| PathBuf::from("output/store")),
-            );
-            let queries = stage
-                .options
-                .get("queries")
-                .and_then(|v| v.as_array())
-                .ok_or_else(|| {
-                    ConfigError::new(&stage.name, "the pupil-gaps step needs options.queries")
+            ctx.needs_output("directory")?;
+            let out = stage.outputs[0].clone();
+            let o: PupilGapsStage = toml::Value::Table(stage.options.clone().into_iter().collect())
+                .try_into()
+                .map_err(|e: toml::de::Error| {
+                    ConfigError::new(
+                        path.display().to_string(),
+                        format!("stage {:?}: {}", stage.name, e.to_string().trim()),
+                    )
                 })?;
-            let (data, _) = crate::commands::pupils::load(std::slice::from_ref(&pupils), false)?;
-            let places = crate::commands::pupils::places(&store, maps.as_ref())?;
+            let store = open(&ctx.store_input());
+            let (data, _) = crate::commands::pupils::load(std::slice::from_ref(&o.pupils), false)?;
+            let places = crate::commands::pupils::places(&store, o.partnerships.as_ref())?;
             // Every question of the stage is released together, into an output tree whose
-            // ledger says what was released there before (options.ledger, by default beside
-            // the output directory).
-            let ledger =
-                opt_str("ledger").unwrap_or_else(|| crate::analysis::ledger::default_path(&out));
+            // ledger says what was released there before (by default beside the output).
+            let ledger = o
+                .ledger
+                .clone()
+                .unwrap_or_else(|| crate::analysis::ledger::default_path(&out));
+            let la_code = p.la.get("code").and_then(|v| v.as_str());
             let mut opts = Vec::new();
-            let mut names = Vec::new();
-            for q in queries {
-                let get = |k: &str| q.get(k).and_then(|v| v.as_str());
-                let (Some(name), Some(measure), Some(group)) =
-                    (get("name"), get("measure"), get("group"))
-                else {
-                    anyhow::bail!(ConfigError::new(
+            for q in &o.queries {
+                let level = match q.level.unwrap_or(cli::Lvl::School) {
+                    cli::Lvl::School => crate::analysis::pupils::Unit::School,
+                    cli::Lvl::Partnership => crate::analysis::pupils::Unit::Partnership,
+                    cli::Lvl::La => crate::analysis::pupils::Unit::La,
+                    cli::Lvl::National => anyhow::bail!(ConfigError::new(
                         &stage.name,
-                        "each query needs name, measure and group"
-                    ));
-                };
-                let level = match get("level").unwrap_or("school") {
-                    "school" => crate::analysis::pupils::Unit::School,
-                    "partnership" => crate::analysis::pupils::Unit::Partnership,
-                    "la" => crate::analysis::pupils::Unit::La,
-                    other => anyhow::bail!(ConfigError::new(
-                        &stage.name,
-                        format!("query {name}: level {other:?} is not school, partnership or la")
+                        format!(
+                            "query {}: level national is not school, partnership or la",
+                            q.name
+                        )
                     )),
                 };
-                names.push(name);
                 opts.push(crate::commands::pupils::PupilGapOptions {
-                    pupils: std::slice::from_ref(&pupils),
-                    measure,
-                    group,
+                    pupils: std::slice::from_ref(&o.pupils),
+                    measure: &q.measure,
+                    group: &q.group,
                     level,
-                    year: q.get("year").and_then(|v| v.as_integer()).map(|y| y as i32),
-                    years: q.get("years").and_then(|v| v.as_integer()).unwrap_or(3) as usize,
+                    year: q.year,
+                    years: q.years.unwrap_or(3),
                     only: vec![],
-                    la: get("la").or_else(|| p.la.get("code").and_then(|v| v.as_str())),
-                    prior_means: prior.as_ref(),
-                    partnerships: maps.as_ref(),
-                    threshold,
-                    widest: q
-                        .get("widest")
-                        .and_then(|v| v.as_integer())
-                        .map(|n| n as usize),
+                    la: q.la.as_deref().or(la_code),
+                    prior_means: o.prior_means.as_ref(),
+                    partnerships: o.partnerships.as_ref(),
+                    threshold: o.threshold,
+                    widest: q.widest,
                     allow_bad_rows: false,
                     ledger: None,
                 });
@@ -795,13 +768,13 @@ fn run_stage(
                 crate::commands::pupils::answer_all(&data, &places, &opts, Some(&ledger))?;
             warnings.extend(notes.iter().map(|n| format!("stage {}: {n}", stage.name)));
             let mut written = 0;
-            for (name, rows) in names.iter().zip(&tables) {
+            for (q, rows) in o.queries.iter().zip(&tables) {
                 write_atomic(
-                    &out.join(format!("{name}.csv")),
+                    &out.join(format!("{}.csv", q.name)),
                     crate::commands::pupils::print(rows, crate::output::Format::Csv).as_bytes(),
                 )?;
                 write_atomic(
-                    &out.join(format!("{name}.json")),
+                    &out.join(format!("{}.json", q.name)),
                     crate::commands::pupils::print(rows, crate::output::Format::Json).as_bytes(),
                 )?;
                 written += 1;
@@ -810,74 +783,35 @@ fn run_stage(
         }
         "audit" => {
             // inputs: the output directories to check; fails if any disclosive figure is found.
-            let threshold = stage
-                .options
-                .get("threshold")
-                .and_then(|v| v.as_integer())
-                .map(|t| t as u64)
-                .unwrap_or(crate::analysis::disclosure::DEFAULT_THRESHOLD);
-            let mut checked = 0;
-            let mut findings = Vec::new();
-            for dir in stage.inputs.iter().filter(|d| d.exists()) {
-                let r = crate::audit::audit(dir, threshold)?;
-                checked += r.files_checked;
-                for n in &r.not_checked {
-                    warnings.push(format!("stage {}: not checked: {n}", stage.name));
-                }
-                findings.extend(r.findings);
+            let mut fill = toml::Table::new();
+            fill.insert("dir".into(), path_value(Path::new(".")));
+            let a: cli::AuditArgs = stage_args(&ctx, &[], fill, &[])?;
+            let r = crate::commands::audit::audit(&stage.inputs, a.threshold)?;
+            for n in &r.not_checked {
+                warnings.push(format!("stage {}: not checked: {n}", stage.name));
             }
-            if !findings.is_empty() {
-                anyhow::bail!(crate::error::DisclosureFindings(
-                    findings
-                        .iter()
-                        .map(|f| format!("{}, {}: {}", f.file, f.location, f.figure))
-                        .collect()
-                ));
-            }
-            Ok(format!("{checked} files checked, no disclosive figure"))
+            crate::commands::audit::refuse_findings(&r)?;
+            Ok(format!(
+                "{} files checked, no disclosive figure",
+                r.files_checked
+            ))
         }
         "target-forms" => {
-            // options (default from [la]): code, all_schools, year (the results the targets build
-            // on), neighbours; inputs: the store; outputs[0]: the forms' directory.
-            let opt = |k: &str| stage.options.get(k).or_else(|| p.la.get(k));
-            let store_dir = stage
-                .inputs
-                .iter()
-                .find(|i| i.join("results.parquet").exists())
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/store"));
-            let out = stage
-                .outputs
-                .first()
-                .cloned()
-                .unwrap_or_else(|| PathBuf::from("output/target-forms"));
-            let store = crate::store::Store::at(&store_dir);
-            let data = crate::analysis::data::Data::open(&store, catalogue)?;
-            let year = match opt("year").and_then(|v| v.as_integer()) {
-                Some(y) => y as i32,
-                None => crate::commands::targets::latest_results_year(&data)?.ok_or_else(|| {
-                    ConfigError::new(&stage.name, "the store has no KS2 or KS4 school results")
-                })?,
-            };
-            let sel = crate::render::booklet::Selection {
-                urns: vec![],
-                la: opt("code").and_then(|v| v.as_str()).map(str::to_string),
-                all_schools: opt("all_schools")
-                    .and_then(|v| v.as_bool())
-                    .unwrap_or(false),
-            };
-            let neighbours = opt("neighbours")
-                .and_then(|v| v.as_integer())
-                .unwrap_or(2021) as i32;
-            let s = crate::commands::targets::forms(
-                &data,
-                &crate::commands::targets::FormsRequest {
-                    sel,
-                    year,
-                    neighbours,
-                    out: &out,
-                },
+            let la_keys = [
+                ("code", "la"),
+                ("all_schools", "all_schools"),
+                ("year", "year"),
+                ("neighbours", "neighbours"),
+            ];
+            let a: cli::FormsArgs = stage_args(
+                &ctx,
+                &la_keys,
+                ctx.fill(true, Some(("out", Some("output/target-forms")))),
+                &[],
             )?;
+            let store = open(&a.store.store);
+            let data = Data::open(&store, catalogue)?;
+            let (s, year) = crate::commands::targets::forms_from_args(&a, &data)?;
             Ok(format!(
                 "{} target forms for {}",
                 s.written.len(),

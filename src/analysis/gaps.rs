@@ -24,7 +24,7 @@ use crate::number;
 use crate::store::frame::ResultRecord;
 use crate::store::schema::Level;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Against {
     Within,

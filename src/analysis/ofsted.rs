@@ -39,7 +39,18 @@ use crate::store::frame::{self, InspectionRecord, JudgementRecord, ResultFilter}
 use crate::store::schema::Level;
 use crate::store::schema::SchoolRow;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum, Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    clap::ValueEnum,
+    Serialize,
+    serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
     Primary,

@@ -1,4 +1,5 @@
-//! `attain rank`, `attain gaps`, `attain reconcile`: printing the analysis.
+//! `attain rank`, `attain gaps`, `attain reconcile`, `attain trend`: flags checked, the
+//! analysis run, and its rows printed.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -97,4 +98,212 @@ pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {
         ],
         format,
     )
+}
+
+use crate::analysis::data::Data;
+use crate::cli::{GapsArgs, Lvl, RankArgs, ReconcileArgs, TrendArgs};
+use crate::commands::{validate, year::results_year, Code, Ctx};
+use crate::error::ConfigError;
+use crate::store::schema::Level;
+use crate::store::Store;
+
+/// `attain rank`: every LA ranked; `--la` keeps that LA's row.
+pub fn rank(a: &RankArgs, ctx: &Ctx) -> anyhow::Result<Code> {
+    let cat = ctx.catalogue()?;
+    validate::measure(&cat, &a.measure)?;
+    validate::group(&cat, &a.group)?;
+    let store = Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        validate::la(&data, la)?;
+    }
+    let year = results_year(&data, a.year.year, &[&a.measure], Level::La)?;
+    let req = crate::analysis::ranking::RankRequest {
+        measure: &a.measure,
+        group: &a.group,
+        year,
+        neighbours: a.neighbours,
+        rule: match a.top10_percentile {
+            Some(p) => crate::analysis::rank::Top10Rule::Percentile(p),
+            None => crate::analysis::rank::Top10Rule::RankCut,
+        },
+    };
+    let mut rows = crate::analysis::ranking::rank(&data, &req)?;
+    anyhow::ensure!(
+        !rows.is_empty(),
+        ConfigError::new(
+            "--group",
+            format!(
+                "the store has no LA figures for {} ({}) in {year}",
+                a.measure, a.group
+            )
+        )
+    );
+    if let Some(la) = &a.la {
+        rows.retain(|r| &r.la_code == la);
+        anyhow::ensure!(
+            !rows.is_empty(),
+            ConfigError::new(
+                "--la",
+                format!("LA {la} has no {} figure for {year}", a.measure)
+            )
+        );
+    }
+    print!("{}", print_rank(&rows, a.format.format));
+    Ok(Code::Ok)
+}
+
+/// `attain gaps`: from published figures, or from pupil-level files with `--pupils`.
+pub fn gaps(a: &GapsArgs, ctx: &Ctx) -> anyhow::Result<Code> {
+    if !a.pupils.is_empty() {
+        return pupil_gaps(a);
+    }
+    anyhow::ensure!(
+        a.level != Lvl::Partnership,
+        ConfigError::new(
+            "--level",
+            "published figures have no partnership level: use `attain partnerships`, or --pupils with --partnerships"
+        )
+    );
+    let cat = ctx.catalogue()?;
+    validate::measure(&cat, &a.measure)?;
+    validate::group(&cat, &a.group)?;
+    let store = Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        validate::la(&data, la)?;
+    }
+    let level: Level = a.level.into();
+    let year = results_year(&data, a.year.year, &[&a.measure], level)?;
+    let req = crate::analysis::gaps::GapRequest {
+        measure: &a.measure,
+        group: &a.group,
+        level,
+        la: a.la.as_deref(),
+        year,
+        against: a.against,
+        trend_years: 3,
+    };
+    let rows = crate::analysis::gaps::gaps(&data, &req)?;
+    print!("{}", print_gaps(&rows, a.format.format));
+    Ok(Code::Ok)
+}
+
+/// Gaps from pupil-level files: always against the rest of the school, partnership or LA.
+fn pupil_gaps(a: &GapsArgs) -> anyhow::Result<Code> {
+    anyhow::ensure!(
+        a.against == crate::analysis::gaps::Against::Within,
+        ConfigError::new(
+            "--against",
+            "pupil data compares a group with the rest of its school, partnership or LA (within); \
+             national and all comparisons need published figures (drop --pupils)"
+        )
+    );
+    let level = match a.level {
+        Lvl::School => crate::analysis::pupils::Unit::School,
+        Lvl::La => crate::analysis::pupils::Unit::La,
+        Lvl::Partnership => crate::analysis::pupils::Unit::Partnership,
+        Lvl::National => anyhow::bail!(ConfigError::new(
+            "--level",
+            "pupil data is the LA's own: use school, partnership or la"
+        )),
+    };
+    let o = crate::commands::pupils::PupilGapOptions {
+        pupils: &a.pupils,
+        measure: &a.measure,
+        group: &a.group,
+        level,
+        year: a.year.year,
+        years: a.years,
+        only: a.only.clone(),
+        la: a.la.as_deref(),
+        prior_means: a.prior_means.as_ref(),
+        partnerships: a.partnerships.as_ref(),
+        threshold: a.threshold,
+        widest: a.widest,
+        allow_bad_rows: a.allow_bad_rows,
+        ledger: a.ledger.as_deref(),
+    };
+    let (rows, warnings, notes) = crate::commands::pupils::run(&Store::at(&a.store.store), &o)?;
+    for w in &warnings {
+        crate::output::warn(format!("dropped a bad pupil row: {w}"));
+    }
+    for n in &notes {
+        crate::output::warn(n);
+    }
+    print!("{}", crate::commands::pupils::print(&rows, a.format.format));
+    Ok(if warnings.is_empty() {
+        Code::Ok
+    } else {
+        Code::DataWarnings
+    })
+}
+
+/// `attain reconcile`: LA figures rebuilt from school rows against DfE's.
+pub fn reconcile(a: &ReconcileArgs, ctx: &Ctx) -> anyhow::Result<Code> {
+    let cat = ctx.catalogue()?;
+    validate::measure(&cat, &a.measure)?;
+    validate::group(&cat, &a.group)?;
+    let store = Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        validate::la(&data, la)?;
+    }
+    let year = results_year(&data, a.year.year, &[&a.measure], Level::La)?;
+    let rows =
+        crate::analysis::aggregate::reconcile(&data, &a.measure, &a.group, year, a.la.as_deref())?;
+    print!("{}", print_reconcile(&rows, a.format.format));
+    Ok(Code::Ok)
+}
+
+/// `attain trend`: one school's, LA's or England's series, breaks marked.
+pub fn trend(a: &TrendArgs, ctx: &Ctx) -> anyhow::Result<Code> {
+    let cat = ctx.catalogue()?;
+    validate::measure(&cat, &a.measure)?;
+    validate::group(&cat, &a.group)?;
+    let store = Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let years = match (a.from, a.to) {
+        (Some(f), Some(t)) => Some((f, t)),
+        (None, None) => None,
+        _ => anyhow::bail!(ConfigError::new("--from/--to", "give both or neither")),
+    };
+    let t = crate::commands::trend::series(&data, &a.measure, &a.group, &a.code, years)?;
+    match a.format.format {
+        Format::Json => println!("{}", crate::number::to_json_pretty(&t)?),
+        f => {
+            print!(
+                "{}",
+                print(
+                    &crate::commands::trend::lines(&t),
+                    &[
+                        "year",
+                        "value",
+                        "comparable",
+                        "reason",
+                        "break_note",
+                        "source"
+                    ],
+                    f
+                )
+            );
+            if f == Format::Table {
+                println!(
+                    "{} {} ({}): {}{}",
+                    t.name,
+                    t.measure,
+                    t.group,
+                    t.trend.summary,
+                    t.trend
+                        .change
+                        .map(|c| format!(
+                            ", change {}",
+                            crate::number::format_gap(cat.measure(&a.measure), Some(c))
+                        ))
+                        .unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(Code::Ok)
 }

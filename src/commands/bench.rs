@@ -82,12 +82,12 @@ pub fn booklets(
 ) -> anyhow::Result<String> {
     let store = crate::store::Store::at(store);
     let data = crate::analysis::data::Data::open(&store, &catalogue)?;
-    let year = match year {
-        Some(y) => y,
-        None => data
-            .latest_year("ks2_rwm_expected", crate::store::schema::Level::School)?
-            .ok_or_else(|| anyhow::anyhow!("the store has no KS2 school results"))?,
-    };
+    let year = crate::commands::year::results_year(
+        &data,
+        year,
+        &["ks2_rwm_expected"],
+        crate::store::schema::Level::School,
+    )?;
     let scratch =
         std::env::temp_dir().join(format!("attain-bench-booklets-{}", std::process::id()));
     let sel = crate::render::booklet::Selection {
@@ -316,4 +316,57 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
     let _ = writeln!(out, "the five released together (joint disclosure control): {s:.2} s, {withheld} rows withheld; peak memory {:.0} MB", peak_memory_mb().unwrap_or(f64::NAN));
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
+}
+
+// The CLI's side of `attain bench`: each timing printed to stdout.
+
+pub fn cli_rank(store: &Path, ctx: &crate::commands::Ctx) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(store);
+    let data = crate::analysis::data::Data::open(&store, &cat)?;
+    for model in [None, Some(2021)] {
+        let t = std::time::Instant::now();
+        let (sets, rows) = crate::analysis::ranking::rank_everything(&data, model)?;
+        println!(
+            "rank everything{}: {sets} measure-group-years, {rows} LA rows in {:.3} s",
+            model
+                .map(|m| format!(" with {m} neighbours"))
+                .unwrap_or_default(),
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(crate::commands::Code::Ok)
+}
+
+pub fn cli_booklets(
+    store: &Path,
+    year: Option<i32>,
+    la: Option<String>,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    print!("{}", booklets(store, ctx.catalogue()?, year, la)?);
+    Ok(crate::commands::Code::Ok)
+}
+
+pub fn cli_charts(
+    store: &Path,
+    la: Option<String>,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    print!("{}", charts(store, ctx.catalogue()?, la)?);
+    Ok(crate::commands::Code::Ok)
+}
+
+pub fn cli_ingest(
+    demo: &Path,
+    repeat: usize,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    print!("{}", ingest(demo, repeat, ctx.catalogue()?)?);
+    Ok(crate::commands::Code::Ok)
+}
+
+pub fn cli_pupils(n: usize) -> anyhow::Result<crate::commands::Code> {
+    print!("{}", pupils(n)?);
+    Ok(crate::commands::Code::Ok)
 }

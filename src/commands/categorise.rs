@@ -148,3 +148,31 @@ fn xlsx(
         results_year,
     )
 }
+
+/// `attain categorise`: categories printed; with `--out`, the register written.
+pub fn cli(
+    a: &crate::cli::CategoriseArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        crate::commands::validate::la(&data, la)?;
+    }
+    let (rules, results) = run(
+        &data,
+        &CategoriseRequest {
+            rules: &a.rules,
+            la: a.la.as_deref(),
+            year: a.year.year,
+        },
+    )?;
+    print!("{}", print(&results, a.format.format));
+    if let Some(dir) = &a.out {
+        for p in write_register(dir, &rules, &results)? {
+            crate::output::status(format!("wrote {}", p.display()));
+        }
+    }
+    Ok(crate::commands::Code::Ok)
+}

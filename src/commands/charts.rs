@@ -716,7 +716,9 @@ pub fn write(pack: &ChartPack, out: &Path) -> anyhow::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(out).map_err(|e| crate::error::RenderError::write(out, e))?;
     let mut written = Vec::new();
     let mut failures = Vec::new();
+    let progress = crate::progress::task("charts", pack.charts.len());
     for c in &pack.charts {
+        progress.step();
         let svg_path = out.join(&c.svg);
         match committee::svg(&c.chart)
             .map_err(|err| err.to_string())
@@ -748,4 +750,45 @@ pub fn run(data: &Data, la: &str, cfg: &ChartsConfig, out: &Path) -> anyhow::Res
     let pack = build(data, la, cfg, &mut RankCache::default())?;
     write(&pack, out)?;
     Ok(pack)
+}
+
+/// The pack for `attain charts` and the `charts` stage: settings from `--config` (or the
+/// pipeline's `[charts]`), `--neighbours` over them.
+pub fn from_args(
+    a: &crate::cli::ChartsArgs,
+    data: &Data,
+    default_config: Option<&toml::Table>,
+) -> anyhow::Result<ChartPack> {
+    crate::commands::validate::la(data, &a.la)?;
+    let mut cfg = match (&a.config, default_config) {
+        (Some(p), _) => ChartsConfig::load(p)?,
+        (None, Some(t)) => ChartsConfig::from_table("[charts]", t)?,
+        (None, None) => ChartsConfig::default(),
+    };
+    if let Some(m) = a.neighbours {
+        cfg.neighbours = m;
+    }
+    cfg.check("--neighbours")?;
+    run(data, &a.la, &cfg, &a.out)
+}
+
+pub fn cli(
+    a: &crate::cli::ChartsArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let pack = from_args(a, &data, None)?;
+    for s in &pack.skipped {
+        crate::output::status(format!("skipped: {s}"));
+    }
+    crate::output::status(format!(
+        "{} chart(s) for {} {} in {} (PNG and SVG; list in charts.json)",
+        pack.charts.len(),
+        pack.la_code,
+        pack.la_name,
+        a.out.display()
+    ));
+    Ok(crate::commands::Code::Ok)
 }

@@ -434,3 +434,63 @@ fn inspect_text(v: &Value) -> String {
     }
     out
 }
+
+/// `attain ingest`: read the files into the store, report each, then the store's size.
+pub fn cli(
+    a: &crate::cli::IngestArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    use crate::output::{status, warn};
+    let store = &a.store.store;
+    let summary = ingest(&a.paths, store, ctx.catalogue()?, a.year)?;
+    summary_report(&summary.run).print(a.format.format);
+    let rows = |t: &str| summary.run.store_rows.get(t).copied().unwrap_or(0);
+    status(format!(
+        "store {}: {} results, {} schools",
+        store.display(),
+        rows("results"),
+        rows("schools")
+    ));
+    for n in &summary.run.store_notes {
+        status(format!("note: {n}"));
+    }
+    for w in &summary.warnings {
+        warn(w);
+    }
+    if summary.unrecognised > 0 {
+        warn(format!(
+            "{} file(s) were not recognised and were not read",
+            summary.unrecognised
+        ));
+    }
+    Ok(
+        if summary.unrecognised > 0 || !summary.warnings.is_empty() {
+            crate::commands::Code::DataWarnings
+        } else {
+            crate::commands::Code::Ok
+        },
+    )
+}
+
+/// `attain inspect`.
+pub fn cli_inspect(
+    a: &crate::cli::InspectArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let inspection = inspect(
+        &a.file,
+        ctx.catalogue()?,
+        a.year,
+        a.store.as_deref(),
+        a.format,
+    )?;
+    print!("{}", inspection.text);
+    for w in &inspection.warnings {
+        crate::output::warn(w);
+    }
+    Ok(if inspection.warnings.is_empty() {
+        crate::commands::Code::Ok
+    } else {
+        crate::commands::Code::DataWarnings
+    })
+}

@@ -153,3 +153,18 @@ pub fn column_mappings_markdown(cat: &Catalogue) -> String {
     }
     out
 }
+
+/// `attain measures`: the measures (of one key stage) or the pupil groups.
+pub fn cli(
+    a: &crate::cli::MeasuresArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let report = if a.groups {
+        groups_report(&cat)
+    } else {
+        measures_report(&cat, a.key_stage.as_deref())
+    };
+    report.print(a.format.format);
+    Ok(crate::commands::Code::Ok)
+}

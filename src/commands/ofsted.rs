@@ -97,3 +97,29 @@ pub fn print(report: &OfstedReport, format: Format) -> String {
         }
     }
 }
+
+/// `attain ofsted`: how the inspections matched the census on stderr, the standing on stdout.
+pub fn cli(
+    a: &crate::cli::OfstedArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        crate::commands::validate::la(&data, la)?;
+    }
+    let report = run(
+        &data,
+        &OfstedRequest {
+            la: a.la.as_deref(),
+            phase: a.phase,
+            year: a.year,
+        },
+    )?;
+    for line in report.matching.lines() {
+        crate::output::status(line);
+    }
+    print!("{}", print(&report, a.format.format));
+    Ok(crate::commands::Code::Ok)
+}

@@ -118,3 +118,69 @@ pub fn write_charts(charts: &[Chart], dir: &Path) -> anyhow::Result<Vec<PathBuf>
     }
     Ok(written)
 }
+
+/// `attain partnerships`: figures for the map's partnerships, or (`--write-map`) a starting map.
+pub fn cli(
+    a: &crate::cli::PartnershipsArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    use crate::output::status;
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let measures = if a.measures.is_empty() {
+        vec!["ks2_rwm_expected".to_string()]
+    } else {
+        a.measures.clone()
+    };
+    for m in &measures {
+        crate::commands::validate::measure(&cat, m)?;
+    }
+    if let Some(path) = &a.write_map {
+        let la = a.la.as_deref().ok_or_else(|| {
+            crate::error::ConfigError::new("--write-map", "give --la for the starting map")
+        })?;
+        crate::commands::validate::la(&data, la)?;
+        let y = crate::commands::year::results_year(
+            &data,
+            a.year.year,
+            &[&measures[0]],
+            crate::store::schema::Level::School,
+        )?;
+        crate::atomic::write_atomic(
+            path,
+            crate::analysis::partnerships::starter_map(&data, la, &measures[0], y, 5)?.as_bytes(),
+        )?;
+        status(format!("wrote {}", path.display()));
+        return Ok(crate::commands::Code::Ok);
+    }
+    let map = a
+        .map
+        .as_deref()
+        .ok_or_else(|| crate::error::ConfigError::new("--map", "give --map (or --write-map)"))?;
+    let rows = run(
+        &data,
+        &PartnershipRequest {
+            map,
+            measures: &measures,
+            year: a.year.year,
+        },
+    )?;
+    print!("{}", print(&rows, a.format.format));
+    let excluded: usize = rows
+        .iter()
+        .filter(|r| r.partnership != "All mapped schools")
+        .map(|r| r.schools_excluded)
+        .sum();
+    if excluded > 0 {
+        status(format!(
+            "{excluded} school figure(s) withheld and excluded (listed in --format json)"
+        ));
+    }
+    if let Some(dir) = &a.chart_dir {
+        for p in write_charts(&charts(&data, &rows, map), dir)? {
+            status(format!("wrote {}", p.display()));
+        }
+    }
+    Ok(crate::commands::Code::Ok)
+}

@@ -36,11 +36,13 @@ pub struct FormsSummary {
 
 /// The latest year with KS2 or KS4 school results (the default `--year` of booklets and forms).
 pub fn latest_results_year(data: &Data) -> anyhow::Result<Option<i32>> {
-    Ok(data
-        .latest_year("ks2_rwm_expected", Level::School)?
-        .into_iter()
-        .chain(data.latest_year("ks4_attainment8", Level::School)?)
-        .max())
+    Ok(crate::commands::year::results_year(
+        data,
+        None,
+        crate::commands::year::SCHOOL_RESULTS,
+        Level::School,
+    )
+    .ok())
 }
 
 /// A school's form: `<out>/<LA code>/<URN>-<slug>-targets.xlsx`, inside `out` whatever the
@@ -413,4 +415,90 @@ pub fn print_compare(rows: &[TargetOutcome], format: Format) -> String {
         ]);
     }
     rep.render(format)
+}
+
+/// Forms for `attain targets forms` and the `target-forms` stage: the selection and year checked.
+pub fn forms_from_args(
+    a: &crate::cli::FormsArgs,
+    data: &Data,
+) -> anyhow::Result<(FormsSummary, i32)> {
+    let sel = a.sel.selection()?;
+    if let Some(la) = &sel.la {
+        crate::commands::validate::la(data, la)?;
+    }
+    if let Some(y) = a.year {
+        crate::commands::validate::schools_in_year(data, &sel.urns, y)?;
+    }
+    let year = crate::commands::year::results_year(
+        data,
+        a.year,
+        crate::commands::year::SCHOOL_RESULTS,
+        Level::School,
+    )?;
+    crate::commands::validate::schools_in_year(data, &sel.urns, year)?;
+    let s = forms(
+        data,
+        &FormsRequest {
+            sel,
+            year,
+            neighbours: a.neighbours,
+            out: &a.out,
+        },
+    )?;
+    Ok((s, year))
+}
+
+pub fn cli_forms(
+    a: &crate::cli::FormsArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let (s, year) = forms_from_args(a, &data)?;
+    for k in &s.skipped {
+        crate::output::status(format!("no form: {k}"));
+    }
+    crate::output::status(format!(
+        "{} target form(s) for {} (from the {} results) in {}",
+        s.written.len(),
+        academic_label(year + 1),
+        academic_label(year),
+        a.out.display()
+    ));
+    Ok(crate::commands::Code::Ok)
+}
+
+pub fn cli_import(
+    a: &crate::cli::ImportArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let s = import(&data, &a.files, a.year)?;
+    print!("{}", print_import(&s, &data, a.format.format));
+    crate::output::status(import_summary_line(&s));
+    Ok(if s.failed() > 0 {
+        crate::commands::Code::Input
+    } else {
+        crate::commands::Code::Ok
+    })
+}
+
+pub fn cli_compare(
+    a: &crate::cli::CompareArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    if let Some(la) = &a.la {
+        crate::commands::validate::la(&data, la)?;
+    }
+    print!(
+        "{}",
+        print_compare(&compare(&data, a.la.as_deref(), a.year)?, a.format.format)
+    );
+    Ok(crate::commands::Code::Ok)
 }

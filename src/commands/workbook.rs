@@ -345,3 +345,41 @@ fn push_gap(rep: &mut Report, r: &crate::analysis::gaps::GapRow) -> anyhow::Resu
     rep.push(cells);
     Ok(())
 }
+
+/// The workbook for `attain workbook` and the `workbook` stage: its sheets and their rows.
+pub fn from_args(
+    a: &crate::cli::WorkbookArgs,
+    data: &Data,
+) -> anyhow::Result<Vec<(String, usize)>> {
+    crate::commands::validate::la(data, &a.la)?;
+    run(
+        data,
+        &WorkbookRequest {
+            la: &a.la,
+            out: &a.out,
+            rules: &a.rules,
+            map: a.map.as_deref(),
+            neighbours: a.neighbours,
+        },
+    )
+}
+
+pub fn cli(
+    a: &crate::cli::WorkbookArgs,
+    ctx: &crate::commands::Ctx,
+) -> anyhow::Result<crate::commands::Code> {
+    let cat = ctx.catalogue()?;
+    let store = crate::store::Store::at(&a.store.store);
+    let data = Data::open(&store, &cat)?;
+    let sheets = from_args(a, &data)?;
+    crate::output::status(format!(
+        "wrote {}: {}",
+        a.out.display(),
+        sheets
+            .iter()
+            .map(|(n, r)| format!("{n} {r} rows"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(crate::commands::Code::Ok)
+}

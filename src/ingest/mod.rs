@@ -902,12 +902,14 @@ pub fn ingest(
     opts: &IngestOptions,
 ) -> anyhow::Result<IngestRun> {
     let walk = collect(paths)?;
+    let progress = crate::progress::task("ingest", walk.files.len());
     let (parquet, other): (Vec<_>, Vec<_>) =
         walk.files.into_iter().partition(|(p, _)| is_parquet(p));
     let mut outcomes: Vec<(PathBuf, bool, FileOutcome)> = parquet
         .into_iter()
         .map(|(p, e)| {
             let o = read_file(&p, opts);
+            progress.step();
             (p, e, o)
         })
         .collect();
@@ -916,6 +918,7 @@ pub fn ingest(
             .into_par_iter()
             .map(|(p, e)| {
                 let o = read_file(&p, opts);
+                progress.step();
                 (p, e, o)
             })
             .collect::<Vec<_>>(),

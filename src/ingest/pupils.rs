@@ -195,7 +195,9 @@ pub fn read_pupils(
     let mut problems = Vec::new();
     // (year, key stage, pupil id) -> where it was first seen.
     let mut seen: HashMap<(i32, KeyStage, String), (usize, u64)> = HashMap::new();
+    let progress = crate::progress::task("pupil files", files.len());
     for (path, _explicit) in files {
+        progress.step();
         let tables = match read_tables(&path) {
             Ok(t) => t,
             Err(e) => {

@@ -28,8 +28,31 @@ pub fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_attain"))
 }
 
+/// One temporary directory for the whole test run (`attain-test-XXXX` in the system temp
+/// directory), removed when the test process exits: the harness ends with `exit`, which runs
+/// `atexit` handlers, while statics such as this `TempDir` are never dropped.
+fn scratch_root() -> &'static Path {
+    static ROOT: OnceLock<tempfile::TempDir> = OnceLock::new();
+    extern "C" fn remove_root() {
+        if let Some(root) = ROOT.get() {
+            let _ = std::fs::remove_dir_all(root.path());
+        }
+    }
+    ROOT.get_or_init(|| {
+        let root = tempfile::Builder::new()
+            .prefix("attain-test-")
+            .tempdir()
+            .unwrap();
+        // SAFETY: registers a plain function with no captured state, once.
+        unsafe { libc::atexit(remove_root) };
+        root
+    })
+    .path()
+}
+
+/// A fresh, empty directory for one test, inside the run's temporary directory.
 pub fn scratch(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("attain-test-{}-{name}", std::process::id()));
+    let d = scratch_root().join(name);
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d

@@ -7,6 +7,7 @@ mod booklet_layout;
 mod browser;
 mod charts;
 mod cli;
+mod cli_conventions;
 mod common;
 mod comparators;
 mod corpus;

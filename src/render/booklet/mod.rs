@@ -504,6 +504,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         .stack_size(64 << 20)
         .build()?;
     let next = std::sync::atomic::AtomicUsize::new(0);
+    let progress = crate::progress::task("booklets", chosen.len());
     let done: std::sync::Mutex<Vec<(usize, Result<IndexRow, String>)>> =
         std::sync::Mutex::new(Vec::with_capacity(chosen.len()));
     pool.broadcast(|_| loop {
@@ -514,6 +515,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
             render_one(&prepared.booklet(s, &la_info), &env, opts)
         }))
         .unwrap_or_else(|_| Err(format!("URN {}: rendering panicked", s.urn)));
+        progress.step();
         done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
     });
     let mut results = done.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -1,0 +1,158 @@
+//! Flags checked against the catalogue and the store before any work, each refused with exit 2
+//! and a "did you mean" suggestion (`--measure`, `--group`, `--la`, `--school`): a typo must
+//! never pass as an empty answer.
+
+use crate::analysis::data::Data;
+use crate::catalogue::Catalogue;
+use crate::error::ConfigError;
+use crate::store::frame::{self, ResultFilter};
+use crate::store::schema::Level;
+
+/// The closest candidate to `given`, when it is close enough to be a likely typo.
+pub fn suggest<'c>(given: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let given = given.to_ascii_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (strsim::jaro_winkler(&given, &c.to_ascii_lowercase()), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// "; did you mean x?" or nothing.
+fn did_you_mean(s: Option<&str>) -> String {
+    s.map(|s| format!("; did you mean {s:?}?"))
+        .unwrap_or_default()
+}
+
+/// A catalogue measure, or a LAIT measure (`lait:ID`).
+pub fn measure(cat: &Catalogue, id: &str) -> Result<(), ConfigError> {
+    if cat.measure(id).is_some() || id.starts_with("lait:") {
+        return Ok(());
+    }
+    let ids: Vec<&str> = cat.measures.iter().map(|m| m.id.as_str()).collect();
+    Err(ConfigError::new(
+        "--measure",
+        format!(
+            "unknown measure {id:?}{} (see `attain measures`)",
+            did_you_mean(suggest(id, ids))
+        ),
+    ))
+}
+
+/// A catalogue pupil group (published figures: no combinations).
+pub fn group(cat: &Catalogue, id: &str) -> Result<(), ConfigError> {
+    if cat.group(id).is_some() {
+        return Ok(());
+    }
+    let ids: Vec<&str> = cat.groups.iter().map(|g| g.id.as_str()).collect();
+    Err(ConfigError::new(
+        "--group",
+        format!(
+            "unknown group {id:?}{} (see `attain measures --groups`)",
+            did_you_mean(suggest(id, ids))
+        ),
+    ))
+}
+
+/// An LA (or other area) code the store knows.
+pub fn la(data: &Data, code: &str) -> anyhow::Result<()> {
+    let areas = if data.store.table_path("areas").exists() {
+        frame::area_names(&data.store.read("areas")?)?
+    } else {
+        Vec::new()
+    };
+    if areas.iter().any(|(c, _)| c == code) {
+        return Ok(());
+    }
+    // Codes are digits: suggest by edit distance among codes, or by name when a name was given.
+    let by_code = areas
+        .iter()
+        .filter(|(c, _)| c.len() == code.len() && strsim::hamming(c, code) == Ok(1))
+        .map(|(c, n)| format!("{c} ({n})"))
+        .next();
+    let by_name = suggest(code, areas.iter().map(|(_, n)| n.as_str())).and_then(|n| {
+        areas
+            .iter()
+            .find(|(_, name)| name == n)
+            .map(|(c, n)| format!("{c} ({n})"))
+    });
+    let hint = by_name
+        .or(by_code)
+        .map(|s| format!("; did you mean {s}?"))
+        .unwrap_or_default();
+    anyhow::bail!(ConfigError::new(
+        "--la",
+        format!(
+            "no LA {code:?} in the store at {}{hint} (LAs are given by their 3-digit code, e.g. 650)",
+            data.store.dir.display()
+        )
+    ))
+}
+
+/// Years for messages, runs collapsed: "2017-2019", "2014, 2017-2019", or "no years".
+pub fn span(years: &[i32]) -> String {
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    for &y in years {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == y => *end = y,
+            _ => runs.push((y, y)),
+        }
+    }
+    if runs.is_empty() {
+        return "no years".into();
+    }
+    runs.iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.to_string()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Schools named with `--school` that the store has no results for in `year`: say whether it
+/// does not know the school at all, or has it for other years.
+pub fn schools_in_year(data: &Data, urns: &[String], year: i32) -> anyhow::Result<()> {
+    for urn in urns {
+        let years: Vec<i32> = {
+            let mut y: Vec<i32> = data
+                .query(&ResultFilter {
+                    level: Some(Level::School),
+                    code: Some(urn.clone()),
+                    ..Default::default()
+                })?
+                .into_iter()
+                .map(|r| r.year)
+                .collect();
+            y.sort();
+            y.dedup();
+            y
+        };
+        if years.contains(&year) {
+            continue;
+        }
+        let name = data.name(urn);
+        let msg = if years.is_empty() && name.is_empty() {
+            format!("URN {urn} is not in the store")
+        } else if years.is_empty() {
+            format!("the store has URN {urn} ({name}) but no results for it")
+        } else {
+            format!(
+                "the store has URN {urn}{} but not for {year} ({}): it has {}",
+                if name.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({name})")
+                },
+                crate::year::academic_label(year),
+                span(&years)
+            )
+        };
+        anyhow::bail!(ConfigError::new("--school", msg));
+    }
+    Ok(())
+}
