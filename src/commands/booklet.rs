@@ -17,12 +17,7 @@ pub fn build(
     if let Some(la) = &sel.la {
         validate::la(data, la)?;
     }
-    // Named schools first: "the store has URN X but not for 2024" says more than the year alone.
-    if let Some(y) = a.year.year {
-        validate::schools_in_year(data, &sel.urns, y)?;
-    }
-    let year = results_year(data, a.year.year, SCHOOL_RESULTS, Level::School)?;
-    validate::schools_in_year(data, &sel.urns, year)?;
+    let year = school_year(data, a.year.year)?;
     let opts = crate::render::booklet::Options {
         out: a.out.clone(),
         year,
@@ -40,7 +35,22 @@ pub fn build(
             ledger: a.ledger.clone(),
         }),
     };
-    Ok((crate::render::booklet::run(data, &sel, &opts)?, year))
+    let run = crate::render::booklet::run(data, &sel, &opts);
+    if run.is_err() {
+        // A named school the store has, but not for this year: say so, and which years it has.
+        validate::schools_in_year(data, &sel.urns, year)?;
+    }
+    Ok((run?, year))
+}
+
+/// The year of a booklet or target form: `--year` as given (a school with no key-stage
+/// results, or only an inspection, still has one), else the latest with KS2 or KS4 school
+/// results (`results_year`).
+pub fn school_year(data: &Data, requested: Option<i32>) -> anyhow::Result<i32> {
+    match requested {
+        Some(y) => Ok(y),
+        None => results_year(data, None, SCHOOL_RESULTS, Level::School),
+    }
 }
 
 pub fn cli(a: &BookletArgs, ctx: &Ctx) -> anyhow::Result<Code> {

@@ -426,16 +426,7 @@ pub fn forms_from_args(
     if let Some(la) = &sel.la {
         crate::commands::validate::la(data, la)?;
     }
-    if let Some(y) = a.year {
-        crate::commands::validate::schools_in_year(data, &sel.urns, y)?;
-    }
-    let year = crate::commands::year::results_year(
-        data,
-        a.year,
-        crate::commands::year::SCHOOL_RESULTS,
-        Level::School,
-    )?;
-    crate::commands::validate::schools_in_year(data, &sel.urns, year)?;
+    let year = crate::commands::booklet::school_year(data, a.year)?;
     let s = forms(
         data,
         &FormsRequest {
@@ -444,8 +435,11 @@ pub fn forms_from_args(
             neighbours: a.neighbours,
             out: &a.out,
         },
-    )?;
-    Ok((s, year))
+    );
+    if s.is_err() {
+        crate::commands::validate::schools_in_year(data, &a.sel.schools, year)?;
+    }
+    Ok((s?, year))
 }
 
 pub fn cli_forms(

@@ -65,6 +65,21 @@ pub fn la(data: &Data, code: &str) -> anyhow::Result<()> {
     if areas.iter().any(|(c, _)| c == code) {
         return Ok(());
     }
+    // A store built from one LA's files may have its figures but no name for it.
+    let any = |f: ResultFilter| -> anyhow::Result<bool> { Ok(!data.query(&f)?.is_empty()) };
+    if data.store.table_path("results").exists()
+        && (any(ResultFilter {
+            level: Some(Level::La),
+            code: Some(code.to_string()),
+            ..Default::default()
+        })? || any(ResultFilter {
+            level: Some(Level::School),
+            la_code: Some(code.to_string()),
+            ..Default::default()
+        })?)
+    {
+        return Ok(());
+    }
     // Codes are digits: suggest by edit distance among codes, or by name when a name was given.
     let by_code = areas
         .iter()
