@@ -12,7 +12,8 @@
 //! A run that finishes but met [`IngestWarning`]s (or unrecognised files in a directory)
 //! exits with 1. Usage errors from the command line parser exit with 2 (clap's own code).
 //! An I/O error that reaches here untyped is an input error (3): every write goes through
-//! `atomic::write_atomic` or the store, which name the file and map to 4.
+//! `atomic::write_atomic`, the store, or a command that wraps its output errors in
+//! [`RenderError`] (the demo generator, man pages, completions), which name the file and map to 4.
 
 use std::fmt;
 use std::path::{Path, PathBuf};

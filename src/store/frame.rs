@@ -777,10 +777,6 @@ pub fn scan_parquet(path: &Path) -> Result<LazyFrame, StoreError> {
     Ok(LazyFrame::scan_parquet(p, ScanArgsParquet::default())?)
 }
 
-pub fn read_parquet(path: &Path) -> Result<DataFrame, StoreError> {
-    Ok(scan_parquet(path)?.collect()?)
-}
-
 /// Keep the rows of `existing` not from `replaced` source files, then append `new`.
 pub fn replace_sources(
     existing: Option<LazyFrame>,
@@ -836,10 +832,6 @@ pub fn parquet_string_columns(
         out.push(c.iter().map(|o| o.map(str::to_string)).collect());
     }
     Ok((df.height(), out))
-}
-
-pub fn status_of(token: &str) -> Status {
-    Status::from_token(token).unwrap_or(Status::Blank)
 }
 
 /// A selection of result rows (every field optional).
