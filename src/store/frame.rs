@@ -7,7 +7,6 @@ use polars::prelude::*;
 
 use super::schema::*;
 use crate::error::StoreError;
-use crate::value::Status;
 
 pub use polars::prelude::{col, lit, DataFrame, Expr, LazyFrame};
 
