@@ -19,7 +19,7 @@
 //! too) within the limits every workbook is read within. Cohorts stored as text, `N=4`,
 //! HTML entities (`n&#61;2`) and no-break spaces are seen through.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 
@@ -321,7 +321,7 @@ fn pdf_text(path: &Path) -> Option<String> {
 }
 
 /// For messages: the files of a directory that were audited.
-pub fn describe(report: &AuditReport, dir: &PathBuf) -> String {
+pub fn describe(report: &AuditReport, dir: &Path) -> String {
     let mut s = format!(
         "audit of {}: {} file(s) checked, {} disclosive figure(s)",
         dir.display(),

@@ -826,6 +826,8 @@ impl Catalogue {
                 ));
             }
             if let Some([lo, hi]) = m.range {
+                // Written so that NaN bounds fail too.
+                #[allow(clippy::neg_cmp_op_on_partial_ord)]
                 if !(lo < hi) {
                     return Err(ConfigError::new(
                         "catalogue/measures.toml",

@@ -76,7 +76,7 @@ pub fn parse_date(s: &str) -> Option<i64> {
         return Some(days_from_civil(y, m, d));
     }
     let s = s.get(..10).unwrap_or(s);
-    let parts: Vec<&str> = s.split(|c| c == '-' || c == '/').collect();
+    let parts: Vec<&str> = s.split(['-', '/']).collect();
     if parts.len() != 3 {
         return None;
     }

@@ -314,7 +314,7 @@ mod tests {
         assert_eq!(f("ks4_progress8", -0.004), "0.00");
         assert_eq!(f("census_pupils", 285.0), "285");
         assert_eq!(format_measure(cat.measure("ks2_rwm_expected"), None), "");
-        assert_eq!(format_measure(None, Some(3.14159)), "3.1");
+        assert_eq!(format_measure(None, Some(3.12345)), "3.1");
         let gap = |id: &str, v: f64| format_gap(cat.measure(id), Some(v));
         assert_eq!(gap("ks2_rwm_expected", -38.0), "-38");
         assert_eq!(gap("ks2_rwm_expected", 0.4), "0");

@@ -376,7 +376,7 @@ fn inspect_text(v: &Value) -> String {
         out.push('\n');
         let list = |x: &Value| {
             x.as_array()
-                .map(|a| a.iter().map(|c| s(c)).collect::<Vec<_>>())
+                .map(|a| a.iter().map(s).collect::<Vec<_>>())
                 .unwrap_or_default()
         };
         let mapped = list(&t["mapped_columns"]);
