@@ -863,3 +863,56 @@ fn a_demo_school_lists_its_withheld_pupil_groups_on_one_line() {
     }
     assert!(lines > 0, "some demo school has withheld groups");
 }
+
+#[test]
+fn a_misspelt_summary_rule_is_a_config_error_naming_the_file() {
+    let dir = scratch("summary-rules-bad");
+    let catalogue = dir.join("catalogue");
+    crate::common::copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue"),
+        &catalogue,
+    );
+    let rules = std::fs::read_to_string(catalogue.join("summary_rules.toml")).unwrap();
+    for (from, to, said) in [
+        (
+            "measures = [\"absence_persistent\"]",
+            "measures = [\"absence_persistant\"]",
+            "unknown measure absence_persistant",
+        ),
+        (
+            "group = \"disadvantaged\"",
+            "group = \"disadvantagd\"",
+            "unknown group disadvantagd",
+        ),
+        ("test = \"rising\"", "test = \"rises\"", "test must be"),
+        (
+            "{measure} fell",
+            "{measur} fell",
+            "unknown placeholder {measur}",
+        ),
+        (
+            "kind = \"area\"",
+            "kind = \"weakness\"",
+            "kind must be strength or area",
+        ),
+        ("sentence = ", "sentense = ", "unknown field `sentense`"),
+    ] {
+        assert!(rules.contains(from), "{from}");
+        std::fs::write(
+            catalogue.join("summary_rules.toml"),
+            rules.replacen(from, to, 1),
+        )
+        .unwrap();
+        let o = bin()
+            .args(["measures", "--catalogue"])
+            .arg(&catalogue)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{from}: {err}");
+        assert!(
+            err.contains("summary_rules.toml") && err.contains(said),
+            "{from}: {err}"
+        );
+    }
+}
