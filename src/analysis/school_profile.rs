@@ -62,6 +62,8 @@ pub struct Figure {
     pub neighbours: Option<Comparator>,
     pub percentile: Option<Percentile>,
     pub significance: Significance,
+    /// The published 95% confidence interval (progress scores), low and high.
+    pub ci: Option<(f64, f64)>,
     /// Why there is no figure, where DfE published none that year.
     pub reason: Option<String>,
     /// Where a figure is not the school's own row: "predecessor school: NAME (URN)" or the
@@ -661,6 +663,7 @@ impl<'a> ProfileInputs<'a> {
                 .and_then(|p| p.get(urn))
                 .cloned(),
             significance,
+            ci: rec.and_then(|r| Some((r.ci_low?, r.ci_high?))),
             reason,
             from: inherited.and_then(|h| h.label),
             three_year: None,

@@ -75,7 +75,13 @@ pub fn summarise(
     phase: &str,
 ) -> Summary {
     let cat = inputs.data.catalogue;
-    let mut series: HashMap<(String, String), Vec<Figure>> = HashMap::new();
+    // The sections' chart series are the same figures: reuse them rather than work them out again.
+    let mut series: HashMap<(String, String), Vec<Figure>> = sections
+        .iter()
+        .flat_map(|s| s.charts.iter())
+        .filter(|c| c.len() == inputs.years.len())
+        .filter_map(|c| Some(((c.first()?.measure.clone(), "all".to_string()), c.clone())))
+        .collect();
     let mut series_of = |m: &str, g: &str| -> Vec<Figure> {
         series
             .entry((m.to_string(), g.to_string()))

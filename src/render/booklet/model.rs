@@ -465,9 +465,22 @@ impl<'a> Prepared<'a> {
             "progress" => "progress score",
             _ => "score",
         };
-        let (svg, mut alt) =
-            crate::render::chart::trend_svg(meas.short_label(), unit, &lines, &breaks, 460, 250)
-                .ok()?;
+        // Progress scores carry their confidence interval, drawn as a whisker per year.
+        let intervals: Vec<(i32, f64, f64)> = series
+            .iter()
+            .filter(|f| f.value.is_some())
+            .filter_map(|f| f.ci.map(|(lo, hi)| (f.year, lo, hi)))
+            .collect();
+        let (svg, mut alt) = crate::render::chart::trend_svg_with_intervals(
+            meas.short_label(),
+            unit,
+            &lines,
+            &intervals,
+            &breaks,
+            460,
+            250,
+        )
+        .ok()?;
         // Years taken from a predecessor school or a prior-year column say so.
         for f in series.iter().filter(|f| f.value.is_some()) {
             if let Some(from) = &f.from {
