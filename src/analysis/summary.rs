@@ -122,6 +122,10 @@ pub fn summarise(
             {
                 continue;
             }
+            // A measure the school has no figure for in any year cannot fire: skip the work.
+            if !inputs.has_any_of(std::slice::from_ref(m), &rule.group, urn) {
+                continue;
+            }
             let all = series_of(m, &rule.group);
             let Some(text) = fire(cat, rule, m, &all, inputs.year) else {
                 continue;
