@@ -559,7 +559,72 @@ pub struct BookletContents {
     pub gaps: Vec<BookletGap>,
     #[serde(default)]
     pub pupil_gaps: BookletPupilGaps,
+    #[serde(default)]
+    pub summary: BookletSummary,
+    #[serde(default)]
+    pub small_cohorts: SmallCohorts,
 }
+
+/// Page one's headline measures (`[summary]`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BookletSummary {
+    #[serde(default)]
+    pub headline: Vec<String>,
+}
+
+/// When a figure is about few pupils, and where its three-year figure comes from.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmallCohorts {
+    /// A figure about fewer pupils than this gets its three-year figure beside it (0: never).
+    #[serde(default)]
+    pub below: f64,
+    /// One-year measure -> DfE's three-year measure (the files' `_3YR` columns).
+    #[serde(default)]
+    pub published: BTreeMap<String, String>,
+}
+
+/// The rules behind page one's strengths and areas to investigate
+/// (catalogue/summary_rules.toml, docs/summary_rules.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryRules {
+    /// At most this many sentences of each kind.
+    #[serde(default = "six")]
+    pub max: usize,
+    #[serde(rename = "rule", default)]
+    pub rules: Vec<SummaryRule>,
+}
+
+fn six() -> usize {
+    6
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SummaryRule {
+    pub id: String,
+    /// strength or area.
+    pub kind: String,
+    /// significantly_above, significantly_below, top_fifth, bottom_fifth, rising, falling.
+    pub test: String,
+    /// The test holds in at least `in` of the last `of` years.
+    #[serde(rename = "in")]
+    pub in_years: usize,
+    pub of: usize,
+    pub measures: Vec<String>,
+    #[serde(default = "all_group")]
+    pub group: String,
+    pub sentence: String,
+}
+
+fn all_group() -> String {
+    "all".into()
+}
+
+/// The placeholders a rule's sentence may use.
+pub const SENTENCE_FIELDS: [&str; 5] = ["group", "measure", "figures", "among", "years"];
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -578,6 +643,9 @@ pub struct BookletSection {
     pub targets: Vec<String>,
     #[serde(default)]
     pub gaps: Vec<String>,
+    /// Pupil groups each measure is printed for (empty: all pupils).
+    #[serde(default)]
+    pub groups: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -649,6 +717,7 @@ pub struct Catalogue {
     /// Default ranges by unit (`[units.*]` in measures.toml).
     pub units: BTreeMap<String, UnitRule>,
     pub booklet: BookletContents,
+    pub summary_rules: SummaryRules,
 }
 
 /// The shipped catalogue, compiled in.
@@ -657,6 +726,7 @@ const BUILTIN_GROUPS: &str = include_str!("../catalogue/groups.toml");
 const BUILTIN_SCHOOL_TYPES: &str = include_str!("../catalogue/school_types.toml");
 const BUILTIN_BREAKS: &str = include_str!("../catalogue/breaks.toml");
 const BUILTIN_BOOKLET: &str = include_str!("../catalogue/booklet.toml");
+const BUILTIN_SUMMARY_RULES: &str = include_str!("../catalogue/summary_rules.toml");
 const BUILTIN_DATASETS: &[(&str, &str)] = &include!(concat!(env!("OUT_DIR"), "/datasets.rs"));
 
 impl Catalogue {
@@ -693,6 +763,7 @@ impl Catalogue {
             BUILTIN_SCHOOL_TYPES,
             BUILTIN_BREAKS,
             BUILTIN_BOOKLET,
+            BUILTIN_SUMMARY_RULES,
             datasets,
             "built-in catalogue".into(),
         )
@@ -724,6 +795,12 @@ impl Catalogue {
         } else {
             BUILTIN_BOOKLET.to_string()
         };
+        let rules_path = dir.join("summary_rules.toml");
+        let summary_rules = if rules_path.exists() {
+            read(rules_path)?
+        } else {
+            BUILTIN_SUMMARY_RULES.to_string()
+        };
         let mut datasets = Vec::new();
         let ddir = dir.join("datasets");
         let mut entries: Vec<PathBuf> = std::fs::read_dir(&ddir)
@@ -741,24 +818,28 @@ impl Catalogue {
             &types,
             &breaks,
             &booklet,
+            &summary_rules,
             datasets,
             dir.display().to_string(),
         )
     }
 
+    // One text per catalogue file: a struct would only rename them.
+    #[allow(clippy::too_many_arguments)]
     fn parse(
         measures: &str,
         groups: &str,
         types: &str,
         breaks: &str,
         booklet: &str,
+        summary_rules: &str,
         datasets: Vec<(String, String)>,
         origin: String,
     ) -> Result<Catalogue, ConfigError> {
         let fingerprint = {
             use sha2::{Digest, Sha256};
             let mut h = Sha256::new();
-            for text in [measures, groups, types, breaks, booklet]
+            for text in [measures, groups, types, breaks, booklet, summary_rules]
                 .into_iter()
                 .chain(datasets.iter().map(|(_, t)| t.as_str()))
             {
@@ -777,6 +858,8 @@ impl Catalogue {
             .map_err(|e| ConfigError::new("catalogue/breaks.toml", e.to_string()))?;
         let booklet: BookletContents = toml::from_str(booklet)
             .map_err(|e| ConfigError::new("catalogue/booklet.toml", e.to_string()))?;
+        let summary_rules: SummaryRules = toml::from_str(summary_rules)
+            .map_err(|e| ConfigError::new("catalogue/summary_rules.toml", e.to_string()))?;
         let mut ds = Vec::new();
         for (name, text) in datasets {
             let d: Dataset =
@@ -804,6 +887,7 @@ impl Catalogue {
             fingerprint,
             units: m.units,
             booklet,
+            summary_rules,
         };
         cat.validate()?;
         Ok(cat)
@@ -875,6 +959,7 @@ impl Catalogue {
             }
         }
         self.validate_booklet(&groups)?;
+        self.validate_summary_rules(&groups)?;
         let mut ids = std::collections::HashSet::new();
         for d in &self.datasets {
             let file = format!("catalogue/datasets/{}.toml", d.id);
@@ -916,6 +1001,72 @@ impl Catalogue {
                         format!("tidy group rule: unknown group {}", r.group),
                     ));
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// summary_rules.toml names measures, groups, tests and placeholders that exist.
+    fn validate_summary_rules(
+        &self,
+        groups: &std::collections::HashSet<&str>,
+    ) -> Result<(), ConfigError> {
+        for r in &self.summary_rules.rules {
+            let err = |m: String| {
+                ConfigError::new(
+                    "catalogue/summary_rules.toml",
+                    format!("rule {}: {m}", r.id),
+                )
+            };
+            if !matches!(r.kind.as_str(), "strength" | "area") {
+                return Err(err(format!(
+                    "kind must be strength or area, not {:?}",
+                    r.kind
+                )));
+            }
+            if !matches!(
+                r.test.as_str(),
+                "significantly_above"
+                    | "significantly_below"
+                    | "top_fifth"
+                    | "bottom_fifth"
+                    | "rising"
+                    | "falling"
+            ) {
+                return Err(err(format!(
+                    "test must be significantly_above, significantly_below, top_fifth, bottom_fifth, rising or falling, not {:?}",
+                    r.test
+                )));
+            }
+            if r.of == 0 || r.of > 3 || r.in_years == 0 || r.in_years > r.of {
+                return Err(err(format!(
+                    "in = {} of = {}: need 1 <= in <= of <= 3 (the booklet's three years)",
+                    r.in_years, r.of
+                )));
+            }
+            if let Some(m) = r
+                .measures
+                .iter()
+                .find(|m| !self.by_measure.contains_key(m.as_str()))
+            {
+                return Err(err(format!("unknown measure {m}")));
+            }
+            if !groups.contains(r.group.as_str()) {
+                return Err(err(format!("unknown group {}", r.group)));
+            }
+            let mut rest = r.sentence.as_str();
+            while let Some(open) = rest.find('{') {
+                let close = rest[open..]
+                    .find('}')
+                    .ok_or_else(|| err("sentence: unclosed {".into()))?;
+                let field = &rest[open + 1..open + close];
+                if !SENTENCE_FIELDS.contains(&field) {
+                    return Err(err(format!(
+                        "sentence: unknown placeholder {{{field}}} (known: {})",
+                        SENTENCE_FIELDS.join(", ")
+                    )));
+                }
+                rest = &rest[open + close + 1..];
             }
         }
         Ok(())
@@ -969,6 +1120,23 @@ impl Catalogue {
                     "gap {}: against must be within or national, not {:?}",
                     g.group, g.against
                 )));
+            }
+        }
+        for s in &self.booklet.sections {
+            if let Some(g) = s.groups.iter().find(|g| !groups.contains(g.as_str())) {
+                return Err(err(format!("section {}: unknown group {g}", s.id)));
+            }
+        }
+        for m in &self.booklet.summary.headline {
+            if !self.by_measure.contains_key(m.as_str()) {
+                return Err(err(format!("summary: unknown measure {m}")));
+            }
+        }
+        for (one, three) in &self.booklet.small_cohorts.published {
+            for m in [one, three] {
+                if !self.by_measure.contains_key(m.as_str()) {
+                    return Err(err(format!("small_cohorts: unknown measure {m}")));
+                }
             }
         }
         for m in &self.booklet.pupil_gaps.measures {
@@ -1110,6 +1278,7 @@ measure = "no_such_measure"
             BUILTIN_SCHOOL_TYPES,
             BUILTIN_BREAKS,
             BUILTIN_BOOKLET,
+            BUILTIN_SUMMARY_RULES,
             vec![("bad.toml".into(), bad.into())],
             "test".into(),
         )

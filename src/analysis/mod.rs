@@ -24,6 +24,7 @@ pub mod rules;
 pub mod school_profile;
 pub mod series_breaks;
 pub mod significance;
+pub mod summary;
 pub mod target_returns;
 pub mod targets;
 pub mod trend;

@@ -44,6 +44,8 @@ pub struct Percentile {
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Figure {
     pub measure: String,
+    /// The pupil group ("all" for all pupils).
+    pub group: String,
     pub year: i32,
     /// As published (None when withheld or not published: `status` and `reason` say why).
     pub value: Option<f64>,
@@ -60,11 +62,27 @@ pub struct Figure {
     pub neighbours: Option<Comparator>,
     pub percentile: Option<Percentile>,
     pub significance: Significance,
+    /// The published 95% confidence interval (progress scores), low and high.
+    pub ci: Option<(f64, f64)>,
     /// Why there is no figure, where DfE published none that year.
     pub reason: Option<String>,
     /// Where a figure is not the school's own row: "predecessor school: NAME (URN)" or the
     /// prior-year column it was read from (`analysis::lineage`).
     pub from: Option<String>,
+    /// For a figure about few pupils (booklet.toml `[small_cohorts]`): its three-year figure.
+    pub three_year: Option<ThreeYear>,
+}
+
+/// A figure over three years, beside a one-year figure about few pupils.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ThreeYear {
+    pub value: f64,
+    /// Pupils over the three years.
+    pub cohort: Option<f64>,
+    /// True: DfE's own `_3YR` column; false: pooled by attain from each year's figure and cohort.
+    pub published: bool,
+    /// The years covered (first and last).
+    pub years: (i32, i32),
 }
 
 /// One section of the booklet's contents, filled for a school.
@@ -121,6 +139,8 @@ pub struct SchoolProfile {
     pub ofsted: Option<OfstedView>,
     /// The data version of each key stage's figures this year ("KS2: final").
     pub versions: Vec<String>,
+    /// Page one: headline figures and the sentences summary_rules.toml generates.
+    pub summary: super::summary::Summary,
     /// Every file a printed figure (school, LA or England) came from.
     pub sources: Vec<Provenance>,
 }
@@ -143,8 +163,9 @@ pub struct ProfileInputs<'a> {
     special: HashSet<String>,
     inspections: HashMap<String, SchoolInspections>,
     neighbours: BTreeMap<String, Vec<String>>,
-    /// This year's position of each school, by measure.
-    positions: HashMap<String, HashMap<String, Percentile>>,
+    /// Each school's position, by (measure, group, year): this year's for every ranked
+    /// measure, and every year's for the measures and groups the summary rules place.
+    positions: HashMap<(String, String, i32), HashMap<String, Percentile>>,
     targets: HashMap<String, TargetModel>,
     /// Per measure: sorted %FSM6 of schools (to find a school's fifth), and the 80th/95th
     /// percentiles of this year's figure among schools of each phase and fifth.
@@ -175,12 +196,28 @@ impl<'a> ProfileInputs<'a> {
         let contents = &data.catalogue.booklet;
         let years: Vec<i32> = (year - 2..=year).collect();
         let mut measures: Vec<String> = contents.measures().iter().map(|m| m.to_string()).collect();
-        for m in CONTEXT_TERMS.iter().chain(&["census_pupils"]) {
-            if !measures.iter().any(|x| x == m) {
-                measures.push(m.to_string());
+        let rules = &data.catalogue.summary_rules.rules;
+        let extra = CONTEXT_TERMS
+            .iter()
+            .chain(&["census_pupils"])
+            .map(|m| m.to_string())
+            .chain(contents.summary.headline.iter().cloned())
+            .chain(contents.small_cohorts.published.values().cloned())
+            .chain(rules.iter().flat_map(|r| r.measures.iter().cloned()))
+            .collect::<Vec<_>>();
+        for m in extra {
+            if !measures.contains(&m) {
+                measures.push(m);
             }
         }
         let mut groups: BTreeSet<String> = BTreeSet::from(["all".to_string()]);
+        groups.extend(
+            contents
+                .sections
+                .iter()
+                .flat_map(|s| s.groups.iter().cloned()),
+        );
+        groups.extend(rules.iter().map(|r| r.group.clone()));
         for g in &contents.gaps {
             groups.insert(g.group.clone());
             if let Some(c) = data
@@ -282,10 +319,24 @@ impl<'a> ProfileInputs<'a> {
             .filter(|s| s.compare.iter().any(|c| c == "percentile"))
             .flat_map(|s| s.measures.iter().map(String::as_str))
             .collect();
-        for m in ranked {
-            let pol = data.polarity(m)?.unwrap_or(Polarity::High);
-            let pos = p.positions_of(m, pol);
-            p.positions.insert(m.to_string(), pos);
+        let mut placed: BTreeSet<(String, String, i32)> = ranked
+            .iter()
+            .map(|m| (m.to_string(), "all".to_string(), year))
+            .collect();
+        for r in rules
+            .iter()
+            .filter(|r| matches!(r.test.as_str(), "top_fifth" | "bottom_fifth"))
+        {
+            for m in &r.measures {
+                for y in year + 1 - r.of as i32..=year {
+                    placed.insert((m.clone(), r.group.clone(), y));
+                }
+            }
+        }
+        for (m, g, y) in placed {
+            let pol = data.polarity(&m)?.unwrap_or(Polarity::High);
+            let pos = p.positions_of(&m, &g, y, pol);
+            p.positions.insert((m, g, y), pos);
         }
         for m in contents.target_measures() {
             let pol = data.polarity(m)?.unwrap_or(Polarity::High);
@@ -315,10 +366,15 @@ impl<'a> ProfileInputs<'a> {
 
     /// Does the school have a figure for any of `measures` in the profile's years?
     pub fn has_any(&self, measures: &[String], urn: &str) -> bool {
+        self.has_any_of(measures, "all", urn)
+    }
+
+    /// Does the school have a figure for any of `measures` for group `g` in the profile's years?
+    pub fn has_any_of(&self, measures: &[String], g: &str, urn: &str) -> bool {
         measures.iter().any(|m| {
             self.years
                 .iter()
-                .any(|&y| self.school_row(m, "all", y, urn).is_some())
+                .any(|&y| self.school_row(m, g, y, urn).is_some())
         })
     }
 
@@ -326,14 +382,11 @@ impl<'a> ProfileInputs<'a> {
     /// schools, the others among the others). "National" only when the store holds that
     /// year's schools for all of England: their pupils make up at least 90% of England's
     /// published cohort (or, with no cohort published, they span 140 or more LAs).
-    fn positions_of(&self, m: &str, pol: Polarity) -> HashMap<String, Percentile> {
-        let Some(rows) = self.school.get(&(m.to_string(), "all".into(), self.year)) else {
+    fn positions_of(&self, m: &str, g: &str, y: i32, pol: Polarity) -> HashMap<String, Percentile> {
+        let Some(rows) = self.school.get(&(m.to_string(), g.to_string(), y)) else {
             return HashMap::new();
         };
-        let england_cohort = self
-            .england
-            .england(m, "all", self.year, "all")
-            .and_then(|r| r.cohort);
+        let england_cohort = self.england.england(m, g, y, "all").and_then(|r| r.cohort);
         let held: f64 = rows.values().filter_map(|r| r.cohort).sum();
         let las: HashSet<&str> = rows.values().filter_map(|r| r.la_code.as_deref()).collect();
         let national = match england_cohort {
@@ -466,6 +519,7 @@ impl<'a> ProfileInputs<'a> {
     fn la_comparator(
         &self,
         m: &str,
+        g: &str,
         y: i32,
         la: &str,
         phase: &str,
@@ -474,9 +528,13 @@ impl<'a> ProfileInputs<'a> {
         let dps = self.dps(m);
         let row = self
             .la
-            .get(m, "all", y, la, phase, like.map(|r| r.dataset.as_str()));
+            .get(m, g, y, la, phase, like.map(|r| r.dataset.as_str()));
         if let Some(c) = AreaRows::comparator(row, Basis::LaRow, phase) {
             return Some(c);
+        }
+        // Pooled LA figures are kept for all pupils only.
+        if g != "all" {
+            return None;
         }
         let key = |p: &str| (m.to_string(), y, la.to_string(), p.to_string());
         let (value, used) = match self.la_pooled.get(&key(phase)) {
@@ -528,24 +586,34 @@ impl<'a> ProfileInputs<'a> {
     /// converter before it opened) takes its predecessor's figure or a prior-year column,
     /// labelled in `from`.
     pub fn figure(&self, m: &str, urn: &str, y: i32, la: &str, phase: &str) -> Figure {
+        self.figure_of(m, "all", urn, y, la, phase)
+    }
+
+    /// One group's figure with its comparators: the LA's and England's same group
+    /// (neighbours for all pupils only).
+    pub fn figure_of(&self, m: &str, g: &str, urn: &str, y: i32, la: &str, phase: &str) -> Figure {
         let meas = self.data.catalogue.measure(m);
         let dps = self.dps(m);
-        let inherited = match self.school_row(m, "all", y, urn) {
+        let inherited = match self.school_row(m, g, y, urn) {
             Some(_) => None,
             None => self
                 .lineage
-                .resolve(urn, m, "all", y, |code| {
-                    Ok(self.school_row(m, "all", y, code).cloned())
+                .resolve(urn, m, g, y, |code| {
+                    Ok(self.school_row(m, g, y, code).cloned())
                 })
                 .ok()
                 .filter(|h| h.record.is_some()),
         };
         let rec = self
-            .school_row(m, "all", y, urn)
+            .school_row(m, g, y, urn)
             .or_else(|| inherited.as_ref().and_then(|h| h.record.as_ref()));
-        let la_c = self.la_comparator(m, y, la, phase, rec);
-        let england = self.england_comparator(m, "all", y, phase);
-        let sn = self.neighbour_values(m, y, la, phase, rec);
+        let la_c = self.la_comparator(m, g, y, la, phase, rec);
+        let england = self.england_comparator(m, g, y, phase);
+        let sn = if g == "all" {
+            self.neighbour_values(m, y, la, phase, rec)
+        } else {
+            vec![]
+        };
         let with_values = sn.iter().flatten().count();
         let neighbours = (with_values > 0).then(|| Comparator {
             value: neighbour_standing(None, &sn, Polarity::High)
@@ -572,12 +640,13 @@ impl<'a> ProfileInputs<'a> {
             && la_c.as_ref().and_then(|c| c.value).is_none()
             && nat.is_none();
         let reason = if nothing {
-            not_published(self.data.catalogue, m, "all", y, "school")
+            not_published(self.data.catalogue, m, g, y, "school")
         } else {
             None
         };
         Figure {
             measure: m.to_string(),
+            group: g.to_string(),
             year: y,
             value: rec.and_then(|r| r.value),
             cohort: rec.and_then(|r| r.cohort),
@@ -588,15 +657,64 @@ impl<'a> ProfileInputs<'a> {
             la: la_c,
             england,
             neighbours,
-            percentile: if y == self.year {
-                self.positions.get(m).and_then(|p| p.get(urn)).cloned()
-            } else {
-                None
-            },
+            percentile: self
+                .positions
+                .get(&(m.to_string(), g.to_string(), y))
+                .and_then(|p| p.get(urn))
+                .cloned(),
             significance,
+            ci: rec.and_then(|r| Some((r.ci_low?, r.ci_high?))),
             reason,
             from: inherited.and_then(|h| h.label),
+            three_year: None,
         }
+    }
+
+    /// The three-year figure beside a one-year figure about few pupils: DfE's `_3YR` column
+    /// where booklet.toml names one, else pooled from each of the three years' figure and
+    /// cohort (all three needed, none across a series break).
+    fn three_year(&self, f: &Figure, urn: &str) -> Option<ThreeYear> {
+        let small = &self.data.catalogue.booklet.small_cohorts;
+        let withheld = f.value.is_none() && !matches!(f.status.as_str(), "ok" | "no_data");
+        if !(f.cohort.is_some_and(|c| c < small.below) || (withheld && small.below > 0.0)) {
+            return None;
+        }
+        let first = *self.years.first()?;
+        if let Some(three) = small.published.get(&f.measure) {
+            let r = self.school_row(three, &f.group, f.year, urn)?;
+            return Some(ThreeYear {
+                value: r.value?,
+                cohort: r.cohort,
+                published: true,
+                years: (first, f.year),
+            });
+        }
+        let meas = self.data.catalogue.measure(&f.measure)?;
+        if !matches!(meas.unit.as_str(), "percent" | "score" | "progress") {
+            return None;
+        }
+        let series = super::series_breaks::SeriesOf::new(
+            self.data.catalogue,
+            &f.measure,
+            &f.group,
+            "school",
+        );
+        let (mut sum, mut pupils) = (0.0, 0.0);
+        for &y in &self.years {
+            if !series.comparable(y, f.year) {
+                return None;
+            }
+            let r = self.school_row(&f.measure, &f.group, y, urn)?;
+            let (v, c) = (r.value?, r.cohort?);
+            sum += v * c;
+            pupils += c;
+        }
+        (pupils > 0.0).then(|| ThreeYear {
+            value: number::round(sum / pupils, meas.dps),
+            cohort: Some(pupils),
+            published: false,
+            years: (first, f.year),
+        })
     }
 
     /// The suggested target's figures for one measure and school: the one computation behind
@@ -682,12 +800,30 @@ impl<'a> ProfileInputs<'a> {
     }
 
     fn section(&self, sec: &BookletSection, urn: &str, la: &str, phase: &str) -> ProfileSection {
-        let shown = sec.kind != "key_stage" || self.has_any(&sec.measures, urn);
+        let groups: Vec<&str> = if sec.groups.is_empty() {
+            vec!["all"]
+        } else {
+            sec.groups.iter().map(String::as_str).collect()
+        };
+        let shown = if sec.kind == "key_stage" {
+            self.has_any(&sec.measures, urn)
+        } else if !sec.groups.is_empty() {
+            groups
+                .iter()
+                .any(|g| self.has_any_of(&sec.measures, g, urn))
+        } else {
+            true
+        };
         // A key stage the school does not have is not worked out (nor are its sources listed).
         let figures = if shown {
             sec.measures
                 .iter()
-                .map(|m| self.figure(m, urn, self.year, la, phase))
+                .flat_map(|m| groups.iter().map(move |g| (m, *g)))
+                .map(|(m, g)| {
+                    let mut f = self.figure_of(m, g, urn, self.year, la, phase);
+                    f.three_year = self.three_year(&f, urn);
+                    f
+                })
                 .collect()
         } else {
             vec![]
@@ -856,6 +992,7 @@ impl<'a> ProfileInputs<'a> {
                 .cmp(&pos(&b.0.measure))
                 .then(a.0.measure.cmp(&b.0.measure))
         });
+        let summary = super::summary::summarise(self, &sections, urn, &la, &compare_phase);
         SchoolProfile {
             urn: urn.to_string(),
             la: la.clone(),
@@ -870,6 +1007,7 @@ impl<'a> ProfileInputs<'a> {
             agreed,
             ofsted: self.inspections.get(urn).and_then(super::inspection::view),
             versions: versions.into_iter().collect(),
+            summary,
             sources,
         }
     }

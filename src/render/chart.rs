@@ -49,6 +49,21 @@ pub fn trend_svg(
     width: u32,
     height: u32,
 ) -> Result<(String, String), String> {
+    trend_svg_with_intervals(title, y_label, series, &[], breaks, width, height)
+}
+
+/// A trend chart whose first series (the school) carries its 95% confidence interval in
+/// each year of `intervals` (year, low, high), drawn as a whisker through the point, so a
+/// progress score is seen with the uncertainty its significance rests on.
+pub fn trend_svg_with_intervals(
+    title: &str,
+    y_label: &str,
+    series: &[Series],
+    intervals: &[(i32, f64, f64)],
+    breaks: &[(i32, String)],
+    width: u32,
+    height: u32,
+) -> Result<(String, String), String> {
     fonts();
     let years: Vec<i32> = series
         .iter()
@@ -60,6 +75,7 @@ pub fn trend_svg(
     let values: Vec<f64> = series
         .iter()
         .flat_map(|s| s.points.iter().filter_map(|p| p.1))
+        .chain(intervals.iter().flat_map(|i| [i.1, i.2]))
         .collect();
     let (mut lo, mut hi) = values
         .iter()
@@ -150,6 +166,22 @@ pub fn trend_svg(
                     .map_err(|e| e.to_string())?;
             }
         }
+        if let Some(&(r, g, b)) = PALETTE.first() {
+            let colour = RGBColor(r, g, b);
+            for &(y, low, high) in intervals {
+                let x = y as f64;
+                let cap = 0.06;
+                for line in [
+                    vec![(x, low), (x, high)],
+                    vec![(x - cap, low), (x + cap, low)],
+                    vec![(x - cap, high), (x + cap, high)],
+                ] {
+                    chart
+                        .draw_series(LineSeries::new(line, colour.stroke_width(1)))
+                        .map_err(|e| e.to_string())?;
+                }
+            }
+        }
         // The legend: a swatch and the series' name, one per line.
         for (i, s) in series.iter().enumerate() {
             let (r, g, b) = PALETTE[i % PALETTE.len()];
@@ -164,8 +196,21 @@ pub fn trend_svg(
                 .draw(&Text::new(shorten(&s.label, 15), (27, y - 6), (FONT, 12)))
                 .map_err(|e| e.to_string())?;
         }
-        if !breaks.is_empty() {
+        if !intervals.is_empty() {
             let y = 24 + 20 * series.len() as i32;
+            let (r, g, b) = PALETTE[0];
+            legend
+                .draw(&PathElement::new(
+                    vec![(13, y - 7), (13, y + 7)],
+                    RGBColor(r, g, b).stroke_width(1),
+                ))
+                .map_err(|e| e.to_string())?;
+            legend
+                .draw(&Text::new("95% interval", (27, y - 6), (FONT, 11)))
+                .map_err(|e| e.to_string())?;
+        }
+        if !breaks.is_empty() {
+            let y = 24 + 20 * (series.len() + usize::from(!intervals.is_empty())) as i32;
             legend
                 .draw(&PathElement::new(
                     vec![(13, y - 7), (13, y + 7)],
@@ -178,7 +223,33 @@ pub fn trend_svg(
         }
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok((svg, alt_text(title, series, breaks)))
+    let mut alt = alt_text(title, series, breaks);
+    if !intervals.is_empty() {
+        let dps = if intervals
+            .iter()
+            .all(|i| i.1.fract() == 0.0 && i.2.fract() == 0.0)
+        {
+            0
+        } else {
+            2
+        };
+        let said: Vec<String> = intervals
+            .iter()
+            .map(|(y, lo, hi)| {
+                format!(
+                    "{} {} to {}",
+                    crate::year::academic_label(*y),
+                    crate::number::format_trimmed(*lo, dps),
+                    crate::number::format_trimmed(*hi, dps)
+                )
+            })
+            .collect();
+        alt.push_str(&format!(
+            " School's 95% confidence interval: {}.",
+            said.join("; ")
+        ));
+    }
+    Ok((svg, alt))
 }
 
 /// A label cut to `max` characters with an ellipsis (the alt text keeps the full name).

@@ -21,6 +21,7 @@ mod analysis;
 mod atomic;
 mod booklet;
 mod booklet_layout;
+mod booklet_summary;
 mod browser;
 mod charts;
 mod cli;

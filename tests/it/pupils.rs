@@ -783,8 +783,9 @@ inputs = ["{booklets}", "{questions}"]
         .map(|h| std::fs::read_to_string(h).unwrap())
         .collect();
     assert!(text.contains("From the LA's pupil-level data"));
+    // Groups withheld at a school are listed on one line, not as rows of "c".
     assert!(
-        text.contains("Looked after (n=c)"),
+        text.contains("too small to show at this school: Looked after"),
         "small looked-after groups are withheld"
     );
     assert!(text.matches("(n=").count() > 100);

@@ -41,6 +41,8 @@ pub struct Booklet {
     pub year_label: String,
     pub next_year_label: String,
     pub versions: Vec<String>,
+    /// Page one: headline figures, strengths and areas to investigate.
+    pub summary: SummaryView,
     pub context: Vec<CompareRow>,
     pub key_stages: Vec<KeyStageSection>,
     pub gaps: Vec<GapView>,
@@ -162,6 +164,54 @@ pub struct CompareRow {
     /// Why no figure is printed, where DfE published none that year (empty otherwise):
     /// printed in place of the figures.
     pub reason: String,
+    /// The pupil group, for rows of a section by group (empty: all pupils).
+    pub group: String,
+    /// For a figure about few pupils: its three-year figure, labelled ("3 yrs: 64%", or
+    /// "3 yrs pooled: 25.9" where attain pooled it; the notes say how). Empty otherwise.
+    pub three_year: String,
+}
+
+/// Page one for print (`analysis::summary`).
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct SummaryView {
+    pub headline: Vec<HeadlineView>,
+    pub strengths: Vec<SentenceView>,
+    pub areas: Vec<SentenceView>,
+}
+
+/// A headline measure's row on page one.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadlineView {
+    pub measure: String,
+    pub label: String,
+    /// The section printing it (anchor id and title).
+    pub section: String,
+    pub section_title: String,
+    pub school: String,
+    pub la: String,
+    pub national: String,
+    /// "up +3 since 2016/17", empty when there is nothing to compare.
+    pub direction: String,
+    /// Arrow for the direction (▲ up, ▼ down, ► level).
+    pub direction_symbol: String,
+    /// better, worse, same or empty, by the measure's polarity.
+    pub direction_tone: String,
+    /// "Q2" (top fifth = Q1), with among how many schools when not national.
+    pub quintile: String,
+    /// "significantly above" ... (empty: not assessed).
+    pub significance: String,
+    /// ▲ above, ▼ below, ● not different: printed beside the word, so it reads in grey.
+    pub significance_symbol: String,
+    /// good, bad or neutral (the colour), by the measure's polarity.
+    pub significance_tone: String,
+}
+
+/// A strength or area to investigate, with the section its figures are in.
+#[derive(Debug, Clone, Serialize)]
+pub struct SentenceView {
+    pub text: String,
+    pub section: String,
+    pub section_title: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -214,6 +264,12 @@ pub struct PupilGapView {
     pub la_value: String,
     pub significance: String,
     pub trend: String,
+    /// Printed instead of a row: the groups of this measure withheld in every column
+    /// ("7 groups are too small to show: ..."). Empty for an ordinary row.
+    pub note: String,
+    /// The group's name without its size, for that line.
+    #[serde(skip)]
+    pub group_name: String,
 }
 
 /// The Ofsted section: built in `analysis::inspection` (the latest inspection in its own framework's terms).
@@ -316,9 +372,32 @@ impl<'a> Prepared<'a> {
     fn compare_row(&self, f: &Figure) -> CompareRow {
         let meas = self.data.catalogue.measure(&f.measure);
         let value = |c: &Option<Comparator>| fmt(meas, c.as_ref().and_then(|c| c.value));
+        let group = if f.group == "all" {
+            String::new()
+        } else {
+            self.group_label(&f.group)
+        };
         CompareRow {
             measure: f.measure.clone(),
-            label: self.label(&f.measure),
+            label: if group.is_empty() {
+                self.label(&f.measure)
+            } else {
+                format!("{}: {}", self.label(&f.measure), group.to_lowercase())
+            },
+            group,
+            three_year: f
+                .three_year
+                .as_ref()
+                // Never a figure about fewer pupils than a one-year figure may be.
+                .filter(|t| t.cohort.is_none_or(|c| c >= MIN_GROUP))
+                .map(|t| {
+                    format!(
+                        "{}: {}",
+                        if t.published { "3 yrs" } else { "3 yrs pooled" },
+                        fmt(meas, Some(t.value)),
+                    )
+                })
+                .unwrap_or_default(),
             reason: f.reason.clone().unwrap_or_default(),
             school: shown(meas, f.value, &f.status),
             la: value(&f.la),
@@ -386,9 +465,22 @@ impl<'a> Prepared<'a> {
             "progress" => "progress score",
             _ => "score",
         };
-        let (svg, mut alt) =
-            crate::render::chart::trend_svg(meas.short_label(), unit, &lines, &breaks, 460, 250)
-                .ok()?;
+        // Progress scores carry their confidence interval, drawn as a whisker per year.
+        let intervals: Vec<(i32, f64, f64)> = series
+            .iter()
+            .filter(|f| f.value.is_some())
+            .filter_map(|f| f.ci.map(|(lo, hi)| (f.year, lo, hi)))
+            .collect();
+        let (svg, mut alt) = crate::render::chart::trend_svg_with_intervals(
+            meas.short_label(),
+            unit,
+            &lines,
+            &intervals,
+            &breaks,
+            460,
+            250,
+        )
+        .ok()?;
         // Years taken from a predecessor school or a prior-year column say so.
         for f in series.iter().filter(|f| f.value.is_some()) {
             if let Some(from) = &f.from {
@@ -554,6 +646,8 @@ impl<'a> Prepared<'a> {
                         label: label.clone(),
                         group_id: g.to_string(),
                         group: format!("{} (n={n})", group.label(self.data.catalogue)),
+                        group_name: group.label(self.data.catalogue),
+                        note: String::new(),
                         value: c(r.value, sup, dps),
                         comparison_value: c(r.comparison_value, sup, dps),
                         gap: c(r.gap, sup, dps),
@@ -611,7 +705,7 @@ impl<'a> Prepared<'a> {
         let key_stages = sections(&["key_stage", "table"]);
         let gaps: Vec<GapView> = p.gaps.iter().map(|r| self.gap_view(r)).collect();
         let targets: Vec<TargetRow> = p.targets.iter().filter_map(|f| self.target(f)).collect();
-        let pupil_gaps = self.pupil_gaps.get(urn).cloned().unwrap_or_default();
+        let pupil_gaps = collapse_withheld(self.pupil_gaps.get(urn).cloned().unwrap_or_default());
         let groups_shown: Vec<String> = gaps
             .iter()
             .flat_map(|g| [g.group_id.clone(), g.comparison_id.clone()])
@@ -649,6 +743,7 @@ impl<'a> Prepared<'a> {
                 .chain(&attendance)
                 .chain(key_stages.iter().flat_map(|k| &k.rows))
         };
+        let three_years = printed().any(|r| !r.three_year.is_empty());
         let marks = Marks {
             pooled: printed().any(|r| r.la_pooled),
             other_phase: printed().any(|r| r.other_phase),
@@ -685,6 +780,7 @@ impl<'a> Prepared<'a> {
             year: p.year,
             year_label: academic_label(p.year),
             next_year_label: academic_label(p.year + 1),
+            summary: self.summary_view(&p.summary),
             versions: p
                 .versions
                 .iter()
@@ -705,8 +801,97 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .map(|(t, a)| self.target_check(t, a))
                 .collect(),
-            notes: self.notes(&measures_shown, &groups_shown, &sources, &marks),
+            notes: {
+                let mut n = self.notes(&measures_shown, &groups_shown, &sources, &marks);
+                if three_years {
+                    n.methods.push(format!(
+                        "Small cohorts: a figure about fewer than {} pupils has its three-year figure ({} to {}) beneath it. \"3 yrs\" is DfE's own three-year figure; \"3 yrs pooled\" is worked out by attain from each year's published figure and cohort (the cohort-weighted average), only where all three years are published and comparable.",
+                        self.data.catalogue.booklet.small_cohorts.below,
+                        academic_label(p.year - 2),
+                        academic_label(p.year)
+                    ));
+                }
+                n
+            },
             has_attainment,
+        }
+    }
+
+    /// Page one, formatted: the profile's figures as the sections print them.
+    fn summary_view(&self, s: &crate::analysis::summary::Summary) -> SummaryView {
+        let sentence = |x: &crate::analysis::summary::Sentence| SentenceView {
+            text: x.text.clone(),
+            section: x.section.clone(),
+            section_title: x.section_title.clone(),
+        };
+        SummaryView {
+            headline: s
+                .headline
+                .iter()
+                .map(|h| {
+                    let f = &h.figure;
+                    let meas = self.data.catalogue.measure(&f.measure);
+                    let row = self.compare_row(f);
+                    let high = meas.is_none_or(|m| m.polarity != "low");
+                    let (sig_symbol, sig_tone) = match f.significance {
+                        Significance::Above => ("▲", if high { "good" } else { "bad" }),
+                        Significance::Below => ("▼", if high { "bad" } else { "good" }),
+                        Significance::NotDifferent => ("●", "neutral"),
+                        Significance::NotAssessed => ("", ""),
+                    };
+                    let (direction, symbol, tone) = match &h.direction {
+                        Some(d) => (
+                            if d.word == "level" {
+                                format!("level since {}", academic_label(d.from_year))
+                            } else {
+                                format!(
+                                    "{} {} since {}",
+                                    d.word,
+                                    crate::number::format_gap(meas, Some(d.change.abs()))
+                                        .trim_start_matches('+'),
+                                    academic_label(d.from_year)
+                                )
+                            },
+                            match d.word {
+                                "up" => "▲",
+                                "down" => "▼",
+                                _ => "►",
+                            }
+                            .to_string(),
+                            d.tone.to_string(),
+                        ),
+                        None => Default::default(),
+                    };
+                    HeadlineView {
+                        measure: f.measure.clone(),
+                        label: row.label.clone(),
+                        section: h.section.clone(),
+                        section_title: h.section_title.clone(),
+                        school: row.school.clone(),
+                        la: row.la.clone(),
+                        national: row.national.clone(),
+                        direction,
+                        direction_symbol: symbol,
+                        direction_tone: tone,
+                        quintile: f
+                            .percentile
+                            .as_ref()
+                            .map(|p| {
+                                if p.national && p.peers == "schools" {
+                                    format!("Q{}", p.quintile)
+                                } else {
+                                    format!("Q{} ({} {})", p.quintile, p.among, p.peers)
+                                }
+                            })
+                            .unwrap_or_default(),
+                        significance: row.significance.clone(),
+                        significance_symbol: sig_symbol.into(),
+                        significance_tone: sig_tone.into(),
+                    }
+                })
+                .collect(),
+            strengths: s.strengths.iter().map(sentence).collect(),
+            areas: s.areas.iter().map(sentence).collect(),
         }
     }
 
@@ -884,6 +1069,54 @@ fn model_in_words(
         effect(t.coef[4], "pupils with special educational needs"),
         format(t.residual_sd, dps, "", Style::Plain),
     )
+}
+
+/// Rows whose school figures are all withheld become one line per measure ("7 groups are
+/// too small to show at this school: ..."), printed after the measure's other rows: a wall
+/// of "c" says nothing a head can use.
+fn collapse_withheld(rows: Vec<PupilGapView>) -> Vec<PupilGapView> {
+    let empty = |v: &str| v == crate::analysis::disclosure::SYMBOL || v == "–" || v.is_empty();
+    let withheld = |r: &PupilGapView| {
+        [&r.value, &r.comparison_value, &r.gap]
+            .iter()
+            .all(|v| empty(v))
+    };
+    let mut out: Vec<PupilGapView> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let label = rows[i].label.clone();
+        let block: Vec<&PupilGapView> = rows[i..].iter().take_while(|r| r.label == label).collect();
+        i += block.len();
+        let (gone, kept): (Vec<&PupilGapView>, Vec<&PupilGapView>) =
+            block.into_iter().partition(|r| withheld(r));
+        out.extend(kept.into_iter().cloned());
+        if let Some(first) = gone.first() {
+            let names: Vec<&str> = gone.iter().map(|r| r.group_name.as_str()).collect();
+            let n = names.len();
+            out.push(PupilGapView {
+                group: String::new(),
+                value: String::new(),
+                comparison_value: String::new(),
+                gap: String::new(),
+                la_value: String::new(),
+                significance: String::new(),
+                trend: String::new(),
+                group_id: String::new(),
+                note: format!(
+                    "{} {} too small to show at this school: {}",
+                    if n == 1 {
+                        "1 group".to_string()
+                    } else {
+                        format!("{n} groups")
+                    },
+                    if n == 1 { "is" } else { "are" },
+                    names.join(", ")
+                ),
+                ..(*first).clone()
+            });
+        }
+    }
+    out
 }
 
 /// How a data version is printed.
