@@ -2,6 +2,7 @@
 
 mod analysis;
 mod atomic;
+mod bi_store;
 mod booklet;
 mod booklet_layout;
 mod browser;
@@ -28,5 +29,6 @@ mod predecessors;
 mod pupils;
 mod real_data;
 mod series_breaks;
+mod spreadsheets;
 mod targets;
 mod trust;
