@@ -437,6 +437,9 @@ pub struct SchoolTypes {
     /// The store's phase ids in words ("all_through" -> "All-through"), for print.
     #[serde(default)]
     pub phases: BTreeMap<String, String>,
+    /// Other names of a code (GIAS's words: "Academy converter" for ACC).
+    #[serde(default)]
+    pub aliases: BTreeMap<String, Vec<String>>,
 }
 
 impl SchoolTypes {
@@ -447,6 +450,12 @@ impl SchoolTypes {
             .iter()
             .find(|(_, name)| name.eq_ignore_ascii_case(c))
             .map(|(code, _)| code.as_str())
+            .or_else(|| {
+                self.aliases
+                    .iter()
+                    .find(|(_, names)| names.iter().any(|n| n.eq_ignore_ascii_case(c)))
+                    .map(|(code, _)| code.as_str())
+            })
             .unwrap_or(c)
     }
 
@@ -474,6 +483,46 @@ impl SchoolTypes {
                     .unwrap_or_default()
             }
         }
+    }
+
+    fn is_code(&self, c: &str) -> bool {
+        self.maintained
+            .iter()
+            .chain(&self.academy)
+            .chain(&self.independent)
+            .chain(self.names.keys())
+            .any(|k| k.eq_ignore_ascii_case(c))
+    }
+
+    /// A type given by code or name as (name, code): `ACC` -> ("Academy (converter)",
+    /// Some("ACC")); "Academy converter" (GIAS) -> ("Academy (converter)", Some("ACC")); a
+    /// name the catalogue does not know stays as given, with no code.
+    pub fn name_and_code(&self, text: &str) -> (String, Option<String>) {
+        let c = self.code(text);
+        if !self.is_code(c) {
+            return (text.trim().to_string(), None);
+        }
+        let code = c.to_ascii_uppercase();
+        let name = self
+            .names
+            .get(&code)
+            .cloned()
+            .unwrap_or_else(|| text.trim().to_string());
+        (name, Some(code))
+    }
+
+    /// `maintained`, `academy` or `independent`, by the catalogue's lists.
+    pub fn category(&self, text: &str) -> Option<String> {
+        let c = self.code(text);
+        let has = |l: &[String]| l.iter().any(|m| m.eq_ignore_ascii_case(c));
+        [
+            ("maintained", &self.maintained),
+            ("academy", &self.academy),
+            ("independent", &self.independent),
+        ]
+        .into_iter()
+        .find(|(_, l)| has(l))
+        .map(|(n, _)| n.to_string())
     }
 
     /// A special school's type: a special type code, or a type name that says so (GIAS

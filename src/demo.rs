@@ -1751,7 +1751,18 @@ fn write_lac(
     out.push_str(header);
     out.push('\n');
     let x9 = "x,x,x,x,x,x,x,x,x";
-    let line = |out: &mut String, y: i32, level: &str, code: &str, name: &str, t: Tally| {
+    // EES names an LA's region by its ONS code (E12000001 North East ... E12000009 South West).
+    let region = |la: &La| {
+        let (rc, rn) = REGIONS[la.region];
+        (format!("E1200000{rc}"), rn)
+    };
+    let line = |out: &mut String,
+                y: i32,
+                level: &str,
+                code: &str,
+                name: &str,
+                (rc, rn): (&str, &str),
+                t: Tally| {
         let tp = format!("{}{:02}", y - 1, y % 100);
         let (n, k, p) = if t.n <= 5 && level == "Local authority" {
             ("c".to_string(), "c".to_string(), "c".to_string())
@@ -1767,22 +1778,24 @@ fn write_lac(
         } else {
             ("", "")
         };
-        let _ = writeln!(out, "{tp},Academic year,{level},E92000001,England,,,{oc},{},,CLA 12 months at 31 March,Final,{x9},{n},{k},{p},x,x,x", q(ln));
+        let _ = writeln!(out, "{tp},Academic year,{level},E92000001,England,{rc},{},{oc},{},,CLA 12 months at 31 March,Final,{x9},{n},{k},{p},x,x,x", q(rn), q(ln));
     };
     for &y in &YEARS {
         let mut nat = Tally::default();
         for (yy, li, t) in rows.iter().filter(|r| r.0 == y) {
+            let (rc, rn) = region(&las[*li]);
             line(
                 &mut out,
                 *yy,
                 "Local authority",
                 &las[*li].code,
                 &las[*li].name,
+                (&rc, rn),
                 *t,
             );
             nat.add(*t);
         }
-        line(&mut out, y, "National", "", "", nat);
+        line(&mut out, y, "National", "", "", ("", ""), nat);
     }
     write_file(dir, "ees/ks2_la.csv", out.as_bytes(), files)
 }

@@ -35,6 +35,10 @@ pub struct RankRow {
     pub sn_average: Option<f64>,
     pub sn_top_quartile: Option<f64>,
     pub source: String,
+    /// The places `value` is published at (LAIT's dictionary, else the catalogue): the
+    /// workbook's number format. Not in the JSON.
+    #[serde(skip)]
+    pub dps: u32,
 }
 
 /// LA codes are 3 digits from 201 to 959 (England is 970 and regions 980+ in LAIT).
@@ -150,6 +154,7 @@ pub fn rank_rows(
                 sn_average,
                 sn_top_quartile: sn_top,
                 source: format!("{} ({})", r.source_file, r.dataset),
+                dps: places,
             }
         })
         .collect();

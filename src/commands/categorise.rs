@@ -123,26 +123,39 @@ pub fn write_register(
     crate::atomic::write_atomic(&csv_path, rep.render(output::Format::Csv).as_bytes())?;
     let xlsx_path = dir.join("schools-causing-concern.xlsx");
     let year = results.iter().map(|r| r.year).max().unwrap_or(1900);
-    let bytes = xlsx(&rep, &rules.name, year).map_err(|e| crate::error::RenderFailures {
-        total: 1,
-        failures: vec![format!("{}: {e}", xlsx_path.display())],
+    let bytes = xlsx(&rep, category_scale(rules), &rules.name, year).map_err(|e| {
+        crate::error::RenderFailures {
+            total: 1,
+            failures: vec![format!("{}: {e}", xlsx_path.display())],
+        }
     })?;
     crate::atomic::write_atomic(&xlsx_path, &bytes)?;
     Ok(vec![csv_path, xlsx_path])
 }
 
+/// The categories' labels, least support first (the rules file lists the most serious
+/// first): the workbook colours them along this scale.
+pub fn category_scale(rules: &Rules) -> Vec<String> {
+    rules
+        .categories
+        .iter()
+        .rev()
+        .map(|c| c.label.clone())
+        .collect()
+}
+
 /// The register as a workbook (frozen header and URN/name columns).
 fn xlsx(
     rep: &Report,
+    scale: Vec<String>,
     title: &str,
     results_year: i32,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     crate::render::workbook::xlsx(
         &[crate::render::workbook::Sheet {
-            name: "Register",
-            report: rep,
             frozen_columns: 2,
-            notes: vec![],
+            scales: vec![("category".into(), scale)],
+            ..crate::render::workbook::Sheet::new("Register", rep)
         }],
         title,
         results_year,

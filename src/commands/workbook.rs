@@ -70,6 +70,9 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
     let mut latest = 1900;
     let mut rankings = Report::new(&[&["measure_label"][..], RANK_COLUMNS].concat());
     let mut gap_rep = Report::new(GAP_COLUMNS);
+    // Each row's published places, for the workbook's number formats.
+    let (mut rank_dps, mut gap_dps) = (Vec::new(), Vec::new());
+    let dps_of = |m: &str| Some(crate::number::dps_of(data.catalogue.measure(m)));
     for m in &headline {
         let Some(year) = data.latest_year(m, Level::La)? else {
             continue;
@@ -85,6 +88,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         let rows = rank(data, &req_r)?;
         if let Some(r) = rows.iter().find(|r| r.la_code == la) {
             let v = serde_json::to_value(r)?;
+            rank_dps.push(Some(r.dps));
             let label = data
                 .catalogue
                 .measure(m)
@@ -112,6 +116,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             };
             for r in gaps(data, &gr)?.into_iter().filter(|r| r.code == la) {
                 push_gap(&mut gap_rep, &r)?;
+                gap_dps.push(dps_of(m));
             }
         }
     }
@@ -155,6 +160,7 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         }
     }
 
+    let mut category_scale = vec![];
     let categories = match super::categorise::run(
         data,
         &super::categorise::CategoriseRequest {
@@ -163,7 +169,10 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             year: None,
         },
     ) {
-        Ok((_, results)) => super::categorise::categories_report(&results),
+        Ok((rules, results)) => {
+            category_scale = super::categorise::category_scale(&rules);
+            super::categorise::categories_report(&results)
+        }
         // No school results for the LA is a note on the sheet; a bad rules file is an error.
         Err(e)
             if e.chain().any(|c| {
@@ -230,6 +239,15 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         crate::version(),
         req.neighbours
     );
+    let measure_dps = |rep: &Report| -> Vec<Option<u32>> {
+        let col = rep.columns.iter().position(|c| c == "measure");
+        rep.rows
+            .iter()
+            .map(|r| col.and_then(|c| r[c].as_str()).and_then(dps_of))
+            .collect()
+    };
+    let school_gap_dps = measure_dps(&school_gaps);
+    let part_dps = measure_dps(&part_rep);
     let sheets = [
         Sheet {
             name: "Rankings",
@@ -238,12 +256,16 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             notes: vec![format!(
                 "Rankings of every headline measure, latest year: {src}"
             )],
+            dps: rank_dps,
+            scales: vec![],
         },
         Sheet {
             name: "Gaps",
             report: &gap_rep,
             frozen_columns: 2,
             notes: vec![format!("Gaps (group minus comparison), latest year: {src}")],
+            dps: gap_dps,
+            scales: vec![],
         },
         Sheet {
             name: "School gaps",
@@ -252,12 +274,16 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             notes: vec![format!(
                 "Each school's gaps as its booklet prints them (catalogue/booklet.toml), latest year with the LA's school figures: {src}"
             )],
+            dps: school_gap_dps,
+            scales: vec![],
         },
         Sheet {
             name: "Ofsted",
             report: &of_rep,
             frozen_columns: 1,
             notes: vec![format!("Ofsted standing, latest snapshot: {src}")],
+            dps: vec![],
+            scales: vec![],
         },
         Sheet {
             name: "Categories",
@@ -267,12 +293,16 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
                 "School categories under {}: {src}",
                 req.rules.display()
             )],
+            dps: vec![],
+            scales: vec![("category".into(), category_scale)],
         },
         Sheet {
             name: "Partnerships",
             report: &part_rep,
             frozen_columns: 1,
             notes: part_notes,
+            dps: part_dps,
+            scales: vec![],
         },
     ];
     let bytes =

@@ -154,6 +154,7 @@ pub fn read(
             estab: get(estab),
             phase: ph.and_then(|i| phase(row.get(i))),
             school_type: get(stype),
+            school_type_code: None,
             la_maintained: group
                 .as_ref()
                 .map(|g| maintained_groups.iter().any(|m| m == g)),

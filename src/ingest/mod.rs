@@ -963,7 +963,7 @@ pub fn ingest(
             batch.append(std::mem::take(b));
         }
     }
-    let summary = store.write_batch(&batch)?;
+    let summary = store.write_batch(&batch, &opts.catalogue)?;
     run.store_rows = summary.rows;
     run.store_notes = summary.notes;
     Ok(run)

@@ -603,6 +603,7 @@ pub fn read_report_cards(
                 .as_ref()
                 .map(|ty| maintained.iter().any(|m| m.eq_ignore_ascii_case(ty))),
             school_type,
+            school_type_code: None,
             status: Some("open".into()),
             address: None,
             town: None,

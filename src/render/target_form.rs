@@ -147,8 +147,21 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
     {
         ws.set_column_width(c as u16, *w)?;
     }
+    // Wrapped rows get their height: LibreOffice keeps a row's default height otherwise, and
+    // the lines would print over the next row.
+    ws.set_row_height(layout::HEADER_ROW, 45.0)?;
     for (i, r) in form.rows.iter().enumerate() {
         let row = layout::HEADER_ROW + 1 + i as u32;
+        let lines = [
+            (&r.label, 28),
+            (&r.description, 48),
+            (&unit_text(&r.unit, r.range), 22),
+        ]
+        .iter()
+        .map(|(t, w)| crate::render::workbook::wrapped_lines(t, *w))
+        .max()
+        .unwrap_or(1);
+        ws.set_row_height(row, 15.0 * lines as f64)?;
         let num = Format::new()
             .set_num_format(number_format(&r.unit, r.dps))
             .set_align(FormatAlign::Top);
@@ -205,6 +218,23 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
         }
     }
     ws.set_freeze_panes(layout::HEADER_ROW + 1, 2)?;
+    // One landscape page per school: the whole form (every column, "Agreed target" too) scaled
+    // to a single A4 page, dated from the data.
+    let last_row = layout::HEADER_ROW + form.rows.len() as u32;
+    ws.set_print_area(0, 0, last_row, agreed_col)?;
+    ws.set_landscape();
+    ws.set_paper_size(9);
+    ws.set_print_fit_to_pages(1, 1);
+    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.25, 0.25);
+    ws.set_header(format!(
+        "&L{}&R{}",
+        form.la_name.replace('&', "&&"),
+        form.name.replace('&', "&&")
+    ));
+    ws.set_footer(format!(
+        "&L{}",
+        crate::render::workbook::dated(form.base_year).replace('&', "&&")
+    ));
     // Locked cells stay locked, without a password: the form guides, the import checks.
     ws.protect();
     crate::render::workbook::set_dated_properties(

@@ -51,8 +51,9 @@ pub fn results_frame(rows: &[ResultRow]) -> Result<DataFrame, StoreError> {
             s("measure"),
             rows.iter().map(|r| &*r.measure).collect::<Vec<&str>>(),
         ),
+        // `pupil_group`, not `group`: a reserved word in SQL (DuckDB, Power BI's queries).
         Column::new(
-            s("group"),
+            s(PUPIL_GROUP),
             rows.iter().map(|r| &*r.group).collect::<Vec<&str>>(),
         ),
         Column::new(
@@ -137,6 +138,12 @@ pub fn schools_frame(rows: &[SchoolRow]) -> Result<DataFrame, StoreError> {
             s("school_type"),
             rows.iter()
                 .map(|r| opt_str(&r.school_type))
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("school_type_code"),
+            rows.iter()
+                .map(|r| opt_str(&r.school_type_code))
                 .collect::<Vec<_>>(),
         ),
         Column::new(
@@ -259,11 +266,12 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
         st("source_file")?,
     );
     // Columns added since a store was first written read as empty from an older store.
-    let (address, admissions, open_date, close_date) = (
+    let (address, admissions, open_date, close_date, type_code) = (
         opt_str_col(df, "address")?,
         opt_str_col(df, "admissions_policy")?,
         days_col(df, "open_date")?,
         days_col(df, "close_date")?,
+        opt_str_col(df, "school_type_code")?,
     );
     let maintained: Vec<Option<bool>> = df.column("la_maintained")?.bool()?.iter().collect();
     let low: Vec<Option<i32>> = df.column("low_age")?.i32()?.iter().collect();
@@ -281,6 +289,7 @@ pub fn schools_from_frame(df: &DataFrame) -> Result<Vec<SchoolRow>, StoreError> 
             estab: estab[i].clone(),
             phase: phase[i].clone(),
             school_type: school_type[i].clone(),
+            school_type_code: type_code[i].clone(),
             la_maintained: maintained[i],
             status: status[i].clone(),
             address: address[i].clone(),
@@ -776,6 +785,21 @@ pub fn scan_parquet(path: &Path) -> Result<LazyFrame, StoreError> {
     Ok(LazyFrame::scan_parquet(p, ScanArgsParquet::default())?)
 }
 
+/// The results column of the pupil group (`group` in stores written before it was renamed).
+pub const PUPIL_GROUP: &str = "pupil_group";
+
+/// A store table, lazily, in today's columns: a results table written before `group` was
+/// renamed `pupil_group` (a reserved word in SQL) reads as if renamed, and is written with
+/// the new name by the next ingest.
+pub fn scan_store_table(path: &Path) -> Result<LazyFrame, StoreError> {
+    let mut lf = scan_parquet(path)?;
+    let schema = lf.collect_schema()?;
+    if schema.contains("group") && !schema.contains(PUPIL_GROUP) {
+        lf = lf.rename(["group"], [PUPIL_GROUP], true);
+    }
+    Ok(lf)
+}
+
 /// Keep the rows of `existing` not from `replaced` source files, then append `new`.
 pub fn replace_sources(
     existing: Option<LazyFrame>,
@@ -888,7 +912,7 @@ impl ResultFilter {
         e = eq(e, "code", &self.code);
         e = eq(e, "la_code", &self.la_code);
         e = eq(e, "measure", &self.measure);
-        e = eq(e, "group", &self.group);
+        e = eq(e, PUPIL_GROUP, &self.group);
         e = eq(e, "dataset", &self.dataset);
         e = eq(e, "phase", &self.phase);
         e = eq(e, "scope", &self.scope);
@@ -929,7 +953,7 @@ pub fn records_from_frame(df: &DataFrame) -> Result<Vec<ResultRecord>, StoreErro
         st("scope")?,
         st("phase")?,
         st("measure")?,
-        st("group")?,
+        st(PUPIL_GROUP)?,
         st("status")?,
         st("version")?,
         st("dataset")?,
@@ -1073,12 +1097,15 @@ pub fn distinct_key_stage_years(
 pub fn la_measure_years(results: LazyFrame) -> Result<Vec<(String, String, i32)>, StoreError> {
     let df = results
         .filter(col("level").eq(lit("la")))
-        .select([col("measure"), col("group"), col("year")])
+        .select([col("measure"), col(PUPIL_GROUP), col("year")])
         .unique(None, UniqueKeepStrategy::Any)
-        .sort(["measure", "group", "year"], SortMultipleOptions::default())
+        .sort(
+            ["measure", PUPIL_GROUP, "year"],
+            SortMultipleOptions::default(),
+        )
         .collect()?;
     let m: Vec<Option<&str>> = df.column("measure")?.str()?.iter().collect();
-    let g: Vec<Option<&str>> = df.column("group")?.str()?.iter().collect();
+    let g: Vec<Option<&str>> = df.column(PUPIL_GROUP)?.str()?.iter().collect();
     let y: Vec<Option<i32>> = df.column("year")?.i32()?.iter().collect();
     Ok((0..df.height())
         .filter_map(|i| Some((m[i]?.to_string(), g[i]?.to_string(), y[i]?)))
@@ -1134,7 +1161,7 @@ pub fn query_results_in(
             col("measure")
                 .is_in(lit(m).implode(false), false)
                 .and(col("year").is_in(lit(y).implode(false), false))
-                .and(col("group").is_in(lit(g).implode(false), false))
+                .and(col(PUPIL_GROUP).is_in(lit(g).implode(false), false))
                 .and(col("scope").eq(lit("state_funded"))),
         )
         .collect()?;
@@ -1304,4 +1331,126 @@ pub fn source_hashes(df: &DataFrame) -> Result<Vec<(String, String)>, StoreError
         .zip(h)
         .filter_map(|(f, h)| Some((f?.to_string(), h?.to_string())))
         .collect())
+}
+
+/// The distinct non-null values of a string column, sorted.
+pub fn distinct_strings(df: &DataFrame, name: &str) -> Result<Vec<String>, StoreError> {
+    let u = df.column(name)?.unique()?;
+    let mut v: Vec<String> = u.str()?.iter().flatten().map(str::to_string).collect();
+    v.sort();
+    Ok(v)
+}
+
+/// The areas table's rows as read back.
+pub fn area_rows(df: &DataFrame) -> Result<Vec<AreaRow>, StoreError> {
+    let st = |n: &str| opt_str_col(df, n);
+    let (lv, code, name, new_code, rc, rn, sf) = (
+        st("level")?,
+        st("code")?,
+        st("name")?,
+        st("new_code")?,
+        st("region_code")?,
+        st("region_name")?,
+        st("source_file")?,
+    );
+    Ok((0..df.height())
+        .filter_map(|i| {
+            Some(AreaRow {
+                level: Level::parse(lv[i].as_deref()?)?,
+                code: code[i].clone()?,
+                name: name[i].clone().unwrap_or_default(),
+                new_code: new_code[i].clone(),
+                region_code: rc[i].clone().filter(|s| !s.trim().is_empty()),
+                region_name: rn[i].clone().filter(|s| !s.trim().is_empty()),
+                source_file: sf[i].clone().unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// The measures table's rows (LAIT's dictionary) as read back.
+pub fn measure_meta_rows(df: &DataFrame) -> Result<Vec<MeasureMetaRow>, StoreError> {
+    let st = |n: &str| opt_str_col(df, n);
+    let (m, d, p, t, y, sf) = (
+        st("measure")?,
+        st("description")?,
+        st("polarity")?,
+        st("topic")?,
+        st("year_type")?,
+        st("source_file")?,
+    );
+    let precisions = measure_precisions(df)?;
+    Ok((0..df.height())
+        .filter_map(|i| {
+            Some(MeasureMetaRow {
+                measure: m[i].clone()?,
+                description: d[i].clone().unwrap_or_default(),
+                polarity: p[i].clone(),
+                topic: t[i].clone(),
+                year_type: y[i].clone(),
+                dps: precisions.get(i).and_then(|x| x.1),
+                no_quartile: precisions.get(i).is_some_and(|x| x.2),
+                source_file: sf[i].clone().unwrap_or_default(),
+            })
+        })
+        .collect())
+}
+
+/// The label tables (see `store::labels`), by table name.
+pub fn label_frames(
+    l: &super::labels::Labels,
+) -> Result<Vec<(&'static str, DataFrame)>, StoreError> {
+    fn text<T>(n: &str, rows: &[T], f: impl Fn(&T) -> Option<&str>) -> Column {
+        Column::new(s(n), rows.iter().map(f).collect::<Vec<Option<&str>>>())
+    }
+    let m = &l.measures;
+    let measures = DataFrame::new_infer_height(vec![
+        text("measure", m, |r| Some(&r.measure)),
+        text("label", m, |r| Some(&r.label)),
+        text("description", m, |r| Some(&r.description)),
+        text("unit", m, |r| r.unit.as_deref()),
+        Column::new(s("dps"), m.iter().map(|r| r.dps).collect::<Vec<_>>()),
+        text("polarity", m, |r| r.polarity.as_deref()),
+        text("key_stage", m, |r| r.key_stage.as_deref()),
+        Column::new(
+            s("headline"),
+            m.iter().map(|r| r.headline).collect::<Vec<bool>>(),
+        ),
+        text("source", m, |r| Some(&r.source)),
+    ])?;
+    let g = &l.groups;
+    let groups = DataFrame::new_infer_height(vec![
+        text(PUPIL_GROUP, g, |r| Some(&r.pupil_group)),
+        text("label", g, |r| Some(&r.label)),
+        text("description", g, |r| Some(&r.description)),
+        text("complement", g, |r| r.complement.as_deref()),
+    ])?;
+    let a = &l.areas;
+    let areas = DataFrame::new_infer_height(vec![
+        text("level", a, |r| Some(&r.level)),
+        text("code", a, |r| Some(&r.code)),
+        text("name", a, |r| Some(&r.name)),
+        text("region_code", a, |r| r.region_code.as_deref()),
+        text("region_name", a, |r| r.region_name.as_deref()),
+    ])?;
+    let t = &l.school_types;
+    let types = DataFrame::new_infer_height(vec![
+        text("school_type_code", t, |r| r.school_type_code.as_deref()),
+        text("school_type", t, |r| Some(&r.school_type)),
+        text("category", t, |r| r.category.as_deref()),
+        Column::new(
+            s("la_maintained"),
+            t.iter().map(|r| r.la_maintained).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            s("special"),
+            t.iter().map(|r| r.special).collect::<Vec<bool>>(),
+        ),
+    ])?;
+    Ok(vec![
+        ("measure_labels", measures),
+        ("group_labels", groups),
+        ("area_labels", areas),
+        ("school_type_labels", types),
+    ])
 }

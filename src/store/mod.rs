@@ -11,11 +11,13 @@
 //! directory a crash left is removed by the next write.
 
 pub mod frame;
+pub mod labels;
 pub mod schema;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use crate::catalogue::Catalogue;
 use crate::error::StoreError;
 use frame::{DataFrame, LazyFrame};
 use schema::*;
@@ -48,7 +50,7 @@ impl Store {
                 table,
             });
         }
-        frame::scan_parquet(&p)
+        frame::scan_store_table(&p)
     }
 
     pub fn read(&self, table: &'static str) -> Result<DataFrame, StoreError> {
@@ -58,15 +60,20 @@ impl Store {
     fn scan_optional(&self, table: &str) -> Result<Option<LazyFrame>, StoreError> {
         let p = self.table_path(table);
         if p.exists() {
-            Ok(Some(frame::scan_parquet(&p)?))
+            Ok(Some(frame::scan_store_table(&p)?))
         } else {
             Ok(None)
         }
     }
 
     /// Merge a batch into the store: rows from the batch's source files replace any
-    /// earlier rows from the same files; everything else is kept.
-    pub fn write_batch(&self, batch: &Batch) -> Result<StoreSummary, StoreError> {
+    /// earlier rows from the same files; everything else is kept. The label tables are
+    /// rebuilt from `catalogue` (the one the files were read with) and the merged tables.
+    pub fn write_batch(
+        &self,
+        batch: &Batch,
+        catalogue: &Catalogue,
+    ) -> Result<StoreSummary, StoreError> {
         let replaced: Vec<String> = batch
             .sources
             .iter()
@@ -110,7 +117,7 @@ impl Store {
                 "school_records",
                 frame::replace_sources(
                     self.scan_optional("school_records")?,
-                    frame::schools_frame(&batch.schools)?,
+                    frame::schools_frame(&named_types(batch.schools.clone(), catalogue))?,
                     &replaced,
                 )?,
             ),
@@ -171,8 +178,22 @@ impl Store {
                 .expect("listed above")
                 .1,
         )?;
-        let merged = merge_schools(records);
+        // Records from a store written before types were named are named here.
+        let merged = merge_schools(named_types(records, catalogue));
+        let table = |name: &str| &tables.iter().find(|t| t.0 == name).expect("listed above").1;
+        let results = table("results");
+        let labels = labels::labels(
+            catalogue,
+            &labels::Seen {
+                measures: &frame::distinct_strings(results, "measure")?,
+                groups: &frame::distinct_strings(results, frame::PUPIL_GROUP)?,
+                dictionary: &frame::measure_meta_rows(table("measures"))?,
+                areas: &frame::area_rows(table("areas"))?,
+                schools: &merged,
+            },
+        )?;
         tables.push(("schools", frame::schools_frame(&merged)?));
+        tables.extend(frame::label_frames(&labels)?);
 
         let parent = self
             .dir
@@ -297,6 +318,14 @@ fn recover_interrupted_swap(dir: &Path) {
     }
 }
 
+/// Each school's type as a name with its code beside it (`labels::name_school_type`).
+fn named_types(mut rows: Vec<SchoolRow>, catalogue: &Catalogue) -> Vec<SchoolRow> {
+    for r in &mut rows {
+        labels::name_school_type(r, &catalogue.school_types);
+    }
+    rows
+}
+
 /// One row per URN. Each field comes from the most authoritative source that has it
 /// (GIAS over performance tables), newest year first.
 pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
@@ -311,6 +340,11 @@ pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
     for r in records {
         match out.last_mut() {
             Some(m) if m.urn == r.urn => {
+                // A type's name and code come from one source, so they never disagree.
+                if m.school_type.is_none() {
+                    m.school_type = r.school_type.clone();
+                    m.school_type_code = r.school_type_code.clone();
+                }
                 macro_rules! fill {
                     ($($f:ident),*) => { $( if m.$f.is_none() { m.$f = r.$f.clone(); } )* };
                 }
@@ -320,7 +354,6 @@ pub fn merge_schools(mut records: Vec<SchoolRow>) -> Vec<SchoolRow> {
                     la_name,
                     estab,
                     phase,
-                    school_type,
                     la_maintained,
                     status,
                     address,

@@ -81,8 +81,11 @@ pub struct SchoolRow {
     pub estab: Option<String>,
     /// primary / secondary / all-through / special / nursery / 16 plus / ap / unknown
     pub phase: Option<String>,
-    /// The establishment type as published (NFTYPE code or GIAS type name).
+    /// The establishment type's name ("Academy (converter)"), from the catalogue's names
+    /// where the file gives a code or GIAS's words (`catalogue/school_types.toml`).
     pub school_type: Option<String>,
+    /// The performance tables' code for the type (NFTYPE: `ACC`), where the catalogue knows it.
+    pub school_type_code: Option<String>,
     /// LA maintained (true) or academy, free school, independent (false).
     pub la_maintained: Option<bool>,
     pub status: Option<String>,
@@ -301,7 +304,7 @@ pub struct TargetRow {
     pub source_cell: String,
 }
 
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 14] = [
     "results",
     "prior_year_results",
     "school_links",
@@ -312,4 +315,8 @@ pub const TABLES: [&str; 10] = [
     "areas",
     "measures",
     "sources",
+    "measure_labels",
+    "group_labels",
+    "area_labels",
+    "school_type_labels",
 ];

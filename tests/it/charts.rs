@@ -233,13 +233,17 @@ fn the_la_workbook_reopens_and_its_ranks_match_attain_rank() {
             "School gaps",
             "Ofsted",
             "Categories",
-            "Partnerships"
+            "Partnerships",
+            "Dictionary"
         ]
     );
     let range = wb.worksheet_range("Rankings").unwrap();
     let rows: Vec<Vec<calamine::Data>> = range.rows().map(|r| r.to_vec()).collect();
     // A note line, then the header row, then one row per headline measure.
-    let header: Vec<String> = rows[1].iter().map(|c| c.to_string()).collect();
+    let header: Vec<String> = rows[1]
+        .iter()
+        .map(|c| attain::render::workbook::columns::id_of(&c.to_string()))
+        .collect();
     let col = |name: &str| {
         header
             .iter()

@@ -308,7 +308,12 @@ fn booklet_attain_gaps_and_the_workbook_print_the_same_gap() {
         .map(|r| r.iter().map(|c| c.to_string()).collect())
         .collect();
     let header = &sheet[1];
-    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let col = |n: &str| {
+        header
+            .iter()
+            .position(|h| attain::render::workbook::columns::id_of(h) == n)
+            .unwrap()
+    };
     let row = sheet
         .iter()
         .find(|r| {

@@ -321,15 +321,16 @@ fn awkward_names_render_literally_in_every_output() {
         "{note}"
     );
     let cats = wb.worksheet_range("Categories").unwrap();
+    let heading = attain::render::workbook::heading;
     let header: Vec<Data> = cats.rows().nth(1).unwrap().to_vec();
     let (urn_col, name_col) = (
         header
             .iter()
-            .position(|h| h == &Data::String("urn".into()))
+            .position(|h| h == &Data::String(heading("urn")))
             .unwrap(),
         header
             .iter()
-            .position(|h| h == &Data::String("school_name".into()))
+            .position(|h| h == &Data::String(heading("school_name")))
             .unwrap(),
     );
     for (urn, (name, _, _)) in urns.iter().zip(names()) {
@@ -526,10 +527,9 @@ fn text_cells_in_workbooks_read_back_exactly() {
     }
     let bytes = attain::render::workbook::xlsx(
         &[attain::render::workbook::Sheet {
-            name: "Register",
-            report: &rep,
             frozen_columns: 2,
             notes: vec![LA_NAME.into()],
+            ..attain::render::workbook::Sheet::new("Register", &rep)
         }],
         LA_NAME,
         2019,

@@ -19,6 +19,7 @@
 
 mod analysis;
 mod atomic;
+mod bi_store;
 mod booklet;
 mod booklet_layout;
 mod booklet_summary;
@@ -47,5 +48,6 @@ mod predecessors;
 mod pupils;
 mod real_data;
 mod series_breaks;
+mod spreadsheets;
 mod targets;
 mod trust;

@@ -304,11 +304,13 @@ fn workbook_cells_hold_rounded_numbers() {
         let range = wb.worksheet_range(&sheet).unwrap();
         let rows: Vec<Vec<Data>> = range.rows().map(|r| r.to_vec()).collect();
         // The header row names the columns; a row's measure sets its places.
+        // Headers are printed in words: read back as the JSON field names.
+        let id = |c: &Data| attain::render::workbook::columns::id_of(&c.to_string());
         let header = rows
             .iter()
-            .position(|r| r.iter().any(|c| c.to_string() == "measure"));
+            .position(|r| r.iter().any(|c| id(c) == "measure"));
         let names: Vec<String> = header
-            .map(|h| rows[h].iter().map(|c| c.to_string()).collect())
+            .map(|h| rows[h].iter().map(id).collect())
             .unwrap_or_default();
         let measure_col = names.iter().position(|n| n == "measure");
         let source_col = names.iter().position(|n| n == "source");
