@@ -15,9 +15,11 @@ pub fn results_year(
     measures: &[&str],
     level: Level,
 ) -> anyhow::Result<i32> {
+    // A year the key stage was published without the measure (no KS2 progress in 2023/24)
+    // is still a year to report on: its figures say why they are missing.
     let mut years = Vec::new();
     for m in measures {
-        years.extend(data.years(m, level)?);
+        years.extend(data.key_stage_years(m, level)?);
     }
     years.sort();
     years.dedup();

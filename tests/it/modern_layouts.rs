@@ -501,7 +501,12 @@ fn progress_reasons_in_trend_and_gaps() {
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text
         .lines()
-        .find(|l| l.trim_start().starts_with("2024"))
+        .find(|l| {
+            l.trim_start()
+                .trim_start_matches('|')
+                .trim_start()
+                .starts_with("2024")
+        })
         .unwrap_or_else(|| panic!("{text}"));
     assert!(
         line.contains("no KS2 progress measures for 2023/24"),
