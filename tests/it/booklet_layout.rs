@@ -420,26 +420,6 @@ fn a_school_with_no_key_stage_results_gets_a_booklet_of_what_it_has() {
     assert!(index.contains("1 had no attainment data"), "{index}");
 }
 
-/// "12 March 2019" from "12-03-2019" (GIAS writes dd-mm-yyyy).
-fn date_in_words(d: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let p: Vec<u32> = d.split(['-', '/']).map(|x| x.parse().unwrap()).collect();
-    format!("{} {} {}", p[0], MONTHS[p[1] as usize - 1], p[2])
-}
-
 /// Text holding a date written yyyy-mm-dd.
 fn has_iso_date(t: &str) -> bool {
     t.as_bytes().windows(10).any(|w| {
@@ -474,7 +454,7 @@ fn types_dates_and_the_target_model_are_in_words() {
             let date = &g["OfstedLastInsp"];
             if !date.is_empty() && ofsted.contains("inspected") {
                 assert!(
-                    ofsted.contains(&date_in_words(date)),
+                    ofsted.contains(&crate::common::date_in_words(date)),
                     "{}: {date} in words: {ofsted}",
                     b.what
                 );

@@ -186,3 +186,24 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A dd-mm-yyyy or dd/mm/yyyy date (GIAS, Ofsted) in words, as the booklet prints it
+/// ("12 March 2019"), worked out here independently of attain.
+pub fn date_in_words(d: &str) -> String {
+    const MONTHS: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    let p: Vec<u32> = d.split(['-', '/']).map(|x| x.parse().unwrap()).collect();
+    format!("{} {} {}", p[0], MONTHS[p[1] as usize - 1], p[2])
+}

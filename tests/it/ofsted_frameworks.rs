@@ -67,28 +67,6 @@ fn has_report_card(r: &RawRow) -> bool {
     given(r, "Inspection start date").is_some()
 }
 
-/// dd/mm/yyyy -> the date in words, as the booklet prints it ("12 March 2019").
-fn in_words(d: &str) -> String {
-    const MONTHS: [&str; 12] = [
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ];
-    let p: Vec<&str> = d.split('/').collect();
-    let day: u32 = p[0].parse().unwrap();
-    let month: usize = p[1].parse().unwrap();
-    format!("{day} {} {}", MONTHS[month - 1], p[2])
-}
-
 fn scale_grade(label: &str) -> usize {
     SCALE
         .iter()
@@ -238,7 +216,7 @@ fn leeds_inspections_keep_both_frameworks_and_every_graded_area() {
         let i = stored_rc.iter().find(|i| i.urn == r["URN"]).unwrap();
         assert_eq!(
             attain::dates::words_from_days(i.inspection_date.unwrap()),
-            in_words(&r["Inspection start date"])
+            crate::common::date_in_words(&r["Inspection start date"])
         );
         assert_eq!(i.la_code.as_deref(), Some(&r["LAESTAB"][..3]));
     }
@@ -555,7 +533,8 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     // The report-card school: each graded area with Ofsted's grade, safeguarding, the date.
     let s = html_of(&rc["URN"]);
     assert!(
-        s.contains("report card") && s.contains(&in_words(&rc["Inspection start date"])),
+        s.contains("report card")
+            && s.contains(&crate::common::date_in_words(&rc["Inspection start date"])),
         "{s}"
     );
     for (_, col) in AREAS {
@@ -583,7 +562,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
         s.contains(&format!(
             "overall effectiveness: {}",
             OEIF_WORDS[earlier - 1]
-        )) && s.contains(&in_words(
+        )) && s.contains(&crate::common::date_in_words(
             &rc["Inspection start date of latest OEIF graded inspection"]
         )),
         "the superseded grade is named as such: {s}"
@@ -598,7 +577,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     assert!(
         s.contains("Requires improvement (grade 3)")
             && s.contains("previous framework")
-            && s.contains(&in_words(
+            && s.contains(&crate::common::date_in_words(
                 &oeif["Inspection start date of latest OEIF graded inspection"]
             )),
         "{s}"
@@ -617,7 +596,7 @@ fn leeds_booklets_show_the_latest_inspection_in_its_own_terms() {
     assert!(
         s.contains(&format!(
             "an ungraded inspection on {}: {}",
-            in_words(&ungraded["Date of latest ungraded inspection"]),
+            crate::common::date_in_words(&ungraded["Date of latest ungraded inspection"]),
             ungraded["Ungraded inspection overall outcome"]
         )),
         "{s}"
