@@ -1800,6 +1800,7 @@ fn write_lac(
     write_file(dir, "ees/ks2_la.csv", out.as_bytes(), files)
 }
 
+#[allow(clippy::explicit_counter_loop)] // the sheet row counts written rows
 fn write_ofsted(
     dir: &Path,
     las: &[La],

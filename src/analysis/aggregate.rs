@@ -207,6 +207,7 @@ fn reconcile_one(
             _ => None,
         };
         let half_unit = 0.5 * 10f64.powi(-(dps as i32));
+        #[allow(clippy::redundant_guards)] // a float compared by value, not as a pattern
         let explanation = match (computed, published, difference) {
             (Some(c), Some(p), Some(d)) if d == 0.0 && (c - p).abs() < 1e-9 => "exact",
             (Some(_), Some(_), Some(d)) if d == 0.0 => "rounding: the published figure is the rebuilt one, rounded half away from zero",

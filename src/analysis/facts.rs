@@ -228,9 +228,8 @@ impl FactTable {
         }
         let load_school = |t: &mut FactTable, m: &str, g: &str, y: i32| -> Result<(), StoreError> {
             let key = (m.to_string(), g.to_string(), y);
-            if !t.school.contains_key(&key) {
-                t.school
-                    .insert(key, data.best(m, g, y, Level::School, None)?);
+            if let std::collections::hash_map::Entry::Vacant(e) = t.school.entry(key) {
+                e.insert(data.best(m, g, y, Level::School, None)?);
             }
             Ok(())
         };

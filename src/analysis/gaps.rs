@@ -288,9 +288,10 @@ pub fn gaps(data: &Data, req: &GapRequest) -> anyhow::Result<Vec<GapRow>> {
             groups.push(&comparison);
         }
         for g in groups {
-            if !src.own.contains_key(&(g.to_string(), y)) {
+            if let std::collections::hash_map::Entry::Vacant(e) = src.own.entry((g.to_string(), y))
+            {
                 let rows = year_rows(data, req, g, y)?;
-                src.own.insert((g.to_string(), y), rows);
+                e.insert(rows);
             }
         }
         if national {

@@ -20,31 +20,6 @@ pub fn position(value: f64, all: &[f64], polarity: Polarity) -> Option<Position>
     position_sorted(value, &sorted, polarity)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    #[test]
-    fn percentiles_and_quintiles() {
-        let all: Vec<f64> = (1..=100).map(f64::from).collect();
-        let top = position(100.0, &all, Polarity::High).unwrap();
-        assert_eq!((top.percentile, top.quintile), (99.5, 1));
-        let bottom = position(1.0, &all, Polarity::High).unwrap();
-        assert_eq!((bottom.percentile, bottom.quintile), (0.5, 5));
-        let low_good = position(1.0, &all, Polarity::Low).unwrap();
-        assert_eq!(low_good.quintile, 1);
-        assert_eq!(position(50.0, &all, Polarity::High).unwrap().quintile, 3);
-        let with_ties = [1.0, 2.0, 2.0, 3.0];
-        for v in [1.0, 2.0, 3.0] {
-            for pol in [Polarity::High, Polarity::Low] {
-                assert_eq!(
-                    position(v, &with_ties, pol),
-                    position_sorted(v, &with_ties, pol)
-                );
-            }
-        }
-    }
-}
-
 /// Every school's national position for a measure, group and year, where national
 /// school-level figures are in the store (schools with no value have no position).
 pub fn school_positions(
@@ -93,4 +68,29 @@ pub fn position_sorted(value: f64, sorted: &[f64], polarity: Polarity) -> Option
         quintile,
         of: sorted.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    #[test]
+    fn percentiles_and_quintiles() {
+        let all: Vec<f64> = (1..=100).map(f64::from).collect();
+        let top = position(100.0, &all, Polarity::High).unwrap();
+        assert_eq!((top.percentile, top.quintile), (99.5, 1));
+        let bottom = position(1.0, &all, Polarity::High).unwrap();
+        assert_eq!((bottom.percentile, bottom.quintile), (0.5, 5));
+        let low_good = position(1.0, &all, Polarity::Low).unwrap();
+        assert_eq!(low_good.quintile, 1);
+        assert_eq!(position(50.0, &all, Polarity::High).unwrap().quintile, 3);
+        let with_ties = [1.0, 2.0, 2.0, 3.0];
+        for v in [1.0, 2.0, 3.0] {
+            for pol in [Polarity::High, Polarity::Low] {
+                assert_eq!(
+                    position(v, &with_ties, pol),
+                    position_sorted(v, &with_ties, pol)
+                );
+            }
+        }
+    }
 }

@@ -50,6 +50,8 @@ impl TargetModel {
 }
 
 /// Gauss-Jordan elimination with partial pivoting on the normal equations.
+// Gaussian elimination reads best with the matrix's indices.
+#[allow(clippy::needless_range_loop)]
 fn solve(mut a: [[f64; TERMS + 1]; TERMS]) -> Option<[f64; TERMS]> {
     for i in 0..TERMS {
         let p = (i..TERMS).max_by(|&x, &y| a[x][i].abs().total_cmp(&a[y][i].abs()))?;

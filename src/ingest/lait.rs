@@ -38,6 +38,8 @@ fn version_of(label: &str) -> &'static str {
     }
 }
 
+// One row index reads every column of the row.
+#[allow(clippy::needless_range_loop)]
 pub fn read_long(
     path: &Path,
     ds: &Dataset,

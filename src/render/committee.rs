@@ -264,7 +264,9 @@ fn draw_bars<DB: DrawingBackend>(
                 col.stroke_width(px(3.0) as u32),
             )))
             .map_err(e)?;
-        let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col))
+        let ts = (FONT, 16.0 * s)
+            .into_font()
+            .color(&col)
             .pos(Pos::new(HPos::Center, VPos::Bottom));
         chart
             .draw_series(std::iter::once(
@@ -390,7 +392,9 @@ fn draw_lines<DB: DrawingBackend>(
                 grey.stroke_width(px(2.0) as u32),
             ))
             .map_err(e)?;
-        let ts = TextStyle::from((FONT, 14.0 * s).into_font().color(&grey))
+        let ts = (FONT, 14.0 * s)
+            .into_font()
+            .color(&grey)
             .pos(Pos::new(HPos::Left, VPos::Top));
         chart
             .draw_series(std::iter::once(
@@ -453,7 +457,9 @@ fn draw_lines<DB: DrawingBackend>(
                 } else {
                     HPos::Center
                 };
-                let ts = TextStyle::from((FONT, 16.0 * s).into_font().color(&col))
+                let ts = (FONT, 16.0 * s)
+                    .into_font()
+                    .color(&col)
                     .pos(Pos::new(h, VPos::Bottom));
                 chart
                     .draw_series(std::iter::once(

@@ -139,9 +139,11 @@ pub fn typst_to_pdf(
     if let Some(title) = title {
         doc.info_mut().title = Some(title.into());
     }
-    let mut options = typst_pdf::PdfOptions::default();
-    options.timestamp = today.map(typst_pdf::Timestamp::new_utc);
-    options.ident = typst::foundations::Smart::Custom("attain".into());
+    let options = typst_pdf::PdfOptions {
+        timestamp: today.map(typst_pdf::Timestamp::new_utc),
+        ident: typst::foundations::Smart::Custom("attain".into()),
+        ..Default::default()
+    };
     typst_pdf::pdf(&doc, &options).map_err(|errs| {
         errs.iter()
             .map(|e| e.message.to_string())
