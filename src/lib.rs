@@ -25,6 +25,7 @@ pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod render;
+pub mod resources;
 pub mod store;
 pub mod value;
 pub mod year;

@@ -1,5 +1,6 @@
 //! `attain bench ...`: timings printed as figures (speed is measured here, never in tests).
 
+use crate::resources::{cpu_seconds, peak_memory_mb};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -52,26 +53,6 @@ pub fn ingest(demo: &Path, repeat: usize, catalogue: Arc<Catalogue>) -> anyhow::
     Ok(out)
 }
 
-/// Peak resident memory of this process so far (VmHWM), in MB, where /proc says.
-pub fn peak_memory_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb / 1024.0)
-}
-
-/// CPU time (user + system, all threads) this process has used so far, in seconds, where
-/// /proc says: on a shared machine it tells the work done apart from the wait for a core.
-pub fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name, which is in parentheses and may hold spaces.
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
-    // utime and stime are fields 14 and 15 of the line (11 and 12 after the name), in
-    // USER_HZ ticks, which Linux fixes at 100 a second for user space.
-    Some((ticks(11)? + ticks(12)?) / 100.0)
-}
-
 /// Render a booklet for every school in the store (every LA, academies too): HTML only,
 /// then HTML and PDF, into a scratch directory. Prints schools per second and peak memory.
 pub fn booklets(
@@ -120,11 +101,14 @@ pub fn booklets(
             .unwrap_or(f64::NAN);
         let threads = rayon::current_num_threads();
         out.push_str(&format!(
-            "booklets {label}: {} schools in {secs:.1} s ({:.0} schools/s; figures {:.1} s, rendering {:.1} s); CPU {cpu:.1} s ({:.1} ms a school; {:.0} schools/s on {threads} cores kept busy); peak memory {:.0} MB\n",
+            "booklets {label}: {} schools in {secs:.1} s ({:.0} schools/s; figures {:.1} s, rendering {:.1} s, \
+             {:.1} ms CPU a school); CPU {cpu:.1} s ({:.1} ms a school; {:.0} schools/s on {threads} cores kept busy); \
+             peak memory {:.0} MB\n",
             s.written,
             s.written as f64 / secs,
             s.seconds_prepare,
             s.seconds_render,
+            1000.0 * s.cpu_render.unwrap_or(f64::NAN) / s.written as f64,
             1000.0 * cpu / s.written as f64,
             s.written as f64 * threads as f64 / cpu,
             peak_memory_mb().unwrap_or(f64::NAN)

@@ -98,6 +98,10 @@ impl World for DocWorld {
 /// Where the markup is stored in the `World`, read by the fixed main source.
 const BODY: &str = "/document-body.typ";
 
+/// Documents compiled by this process, and how many go between two cache evictions.
+static COMPILED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+const EVICT_EVERY: usize = 10;
+
 /// The main source: the markup, evaluated rather than parsed as a file of its own. Typst
 /// keys its layout caches on content, styles and source spans; a file's spans are numbered
 /// by position, so the same table cell in two booklets would never match. Everything that
@@ -124,10 +128,14 @@ pub fn typst_to_pdf(
     let today = date.and_then(|(y, m, d)| Datetime::from_ymd(y, m, d));
     let world = DocWorld { main, files, today };
     let compiled = typst::compile::<PagedDocument>(&world).output;
-    // Typst memoises across compilations; entries unused for 30 rounds are dropped so that
-    // thousands of booklets in one run do not grow memory without bound, while what the
-    // next booklets share (fonts, labels, headers) stays cached.
-    typst::comemo::evict(30);
+    // Typst memoises across compilations; entries unused for about 30 documents are dropped
+    // so that thousands of booklets in one run do not grow memory without bound, while what
+    // the next booklets share (fonts, labels, headers) stays cached. Eviction walks every
+    // cache, so it runs once every EVICT_EVERY documents (an entry's age counts evictions).
+    if COMPILED.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % EVICT_EVERY == EVICT_EVERY - 1
+    {
+        typst::comemo::evict(30 / EVICT_EVERY);
+    }
     let mut doc = compiled.map_err(|errs| {
         errs.iter()
             .map(|e| e.message.to_string())

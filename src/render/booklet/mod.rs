@@ -345,6 +345,9 @@ pub struct RunSummary {
     pub no_attainment: Vec<String>,
     pub seconds_prepare: f64,
     pub seconds_render: f64,
+    /// CPU time (all threads) of the rendering stage: each booklet's own cost, without
+    /// the run's one-off reading of the store.
+    pub cpu_render: Option<f64>,
 }
 
 impl RunSummary {
@@ -492,6 +495,7 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     };
     let seconds_prepare = t0.elapsed().as_secs_f64();
     let t1 = std::time::Instant::now();
+    let cpu1 = crate::resources::cpu_seconds();
     let env = Arc::new(environment(opts.templates.as_deref())?);
     // Every figure is in `prepared` (no polars from here on). Each school's view model is
     // built, rendered and dropped in turn, so memory stays flat however many schools there
@@ -544,7 +548,17 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
         failed,
         seconds_prepare,
         seconds_render: t1.elapsed().as_secs_f64(),
+        cpu_render: crate::resources::cpu_seconds()
+            .zip(cpu1)
+            .map(|(b, a)| b - a),
     };
+    if let Some(cpu) = summary.cpu_render {
+        tracing::info!(
+            "rendering: {:.1} ms CPU a booklet ({} booklets)",
+            1000.0 * cpu / (summary.written + summary.failed.len()).max(1) as f64,
+            summary.written + summary.failed.len()
+        );
+    }
     if !summary.failed.is_empty() {
         return Err(RenderFailures {
             total: summary.written + summary.failed.len(),
