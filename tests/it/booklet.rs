@@ -146,7 +146,9 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
         "school name {name}"
     );
     let ks2 = &html[html.find("id=\"ks2\"").unwrap()..];
-    let rwm_row = &ks2[ks2.find("KS2 RWM expected standard").unwrap()..];
+    let rwm_row = &ks2[ks2
+        .find(&crate::common::measure_label("ks2_rwm_expected"))
+        .unwrap()..];
     let rwm_row = &rwm_row[..rwm_row.find("</tr>").unwrap()];
     for fig in [&own, la_figure, national] {
         assert!(
@@ -221,7 +223,7 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     .unwrap();
     let line = text
         .lines()
-        .find(|l| l.contains("KS2 RWM expected"))
+        .find(|l| l.trim_start().starts_with("Reading, writing and"))
         .unwrap();
     for fig in [&own, la_figure, national] {
         assert!(
@@ -260,7 +262,8 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
         "page one: {}",
         pages[0]
     );
-    let contents = &pages[0];
+    // The contents list, from its heading on (a summary sentence above it may name a section).
+    let contents = &pages[0][pages[0].find("\nContents").unwrap_or(0)..];
     // A heading's own line: the heading alone, or a key stage's with its year (the
     // contents' lines carry page numbers after it).
     let heading_line =

@@ -719,3 +719,384 @@ window.addEventListener('load', function () {
     assert_eq!(v["infant"], serde_json::json!([infant]));
     assert_eq!(v["said"], "1 of 2 schools shown");
 }
+
+/// Text with tags dropped and the entities the templates write decoded.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => inside = true,
+            '>' => inside = false,
+            c if !inside => out.push(c),
+            _ => {}
+        }
+    }
+    out.replace("&#x27;", "'")
+        .replace("&#x2f;", "/")
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+        .trim()
+        .to_string()
+}
+
+/// The sentences page one lists under Strengths and under Areas to investigate (HTML).
+fn summary_sentences(html: &str) -> (Vec<String>, Vec<String>) {
+    let summary = section(html, "summary").expect("a summary");
+    let strengths = summary.find("<h3>Strengths</h3>").unwrap();
+    let areas = summary.find("<h3>Areas to investigate</h3>").unwrap();
+    let items = |part: &str| -> Vec<String> {
+        part.split("<li>")
+            .skip(1)
+            .map(|li| text_of(&li[..li.find("</li>").unwrap()]))
+            .collect()
+    };
+    (items(&summary[strengths..areas]), items(&summary[areas..]))
+}
+
+/// `index.html`'s rows as column header -> cell text.
+fn index_rows(index: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let head = &index[index.find("<thead>").unwrap()..index.find("</thead>").unwrap()];
+    let columns: Vec<String> = head
+        .split("</th>")
+        .filter(|c| c.contains("<th"))
+        .map(text_of)
+        .collect();
+    let body = &index[index.find("<tbody>").unwrap()..index.find("</tbody>").unwrap()];
+    body.split("</tr>")
+        .filter(|r| r.contains("<td"))
+        .map(|r| {
+            let cells: Vec<String> = r
+                .split("</td>")
+                .filter(|c| c.contains("<td"))
+                .map(text_of)
+                .collect();
+            assert_eq!(cells.len(), columns.len(), "{r}");
+            columns.iter().cloned().zip(cells).collect()
+        })
+        .collect()
+}
+
+/// The index's two counts are the booklets' own: each school's row gives as many strengths
+/// and areas to investigate as its booklet's page one lists, and both columns sort as numbers.
+#[test]
+fn the_index_counts_each_booklets_strengths_and_areas() {
+    let Some(four) = four() else { return };
+    let mut sentences_seen = 0;
+    for index in [&four.hampshire_index, &four.demo_index] {
+        let html = std::fs::read_to_string(index).unwrap();
+        for sorted in ["Strengths", "Areas to investigate"] {
+            assert!(
+                html.contains(&format!(
+                    "<th scope=\"col\" data-sort=\"number\">{sorted}</th>"
+                )),
+                "{sorted} sorts as a number"
+            );
+        }
+        let rows = index_rows(&html);
+        assert!(!rows.is_empty());
+        for row in rows {
+            let booklet = four
+                .booklets
+                .iter()
+                .find(|b| b.urn == row["URN"])
+                .unwrap_or_else(|| panic!("URN {} in the index but not rendered", row["URN"]));
+            let (strengths, areas) =
+                summary_sentences(&std::fs::read_to_string(&booklet.html).unwrap());
+            assert_eq!(
+                row["Strengths"],
+                strengths.len().to_string(),
+                "{}: {strengths:?}",
+                booklet.what
+            );
+            assert_eq!(
+                row["Areas to investigate"],
+                areas.len().to_string(),
+                "{}: {areas:?}",
+                booklet.what
+            );
+            sentences_seen += strengths.len() + areas.len();
+        }
+    }
+    assert!(sentences_seen > 0, "the booklets have sentences to count");
+}
+
+/// Abbreviations a head would have to look up; none may be in a printed label.
+const JARGON: [&str; 8] = ["RWM", "GPS", "EBacc", "APS", "P8", "A8", "KS2", "KS4"];
+
+/// Every label a booklet prints (table rows' first cells, gap groupings, the summary's
+/// measures and sentences, chart captions) is in words: no unexplained abbreviation.
+#[test]
+fn printed_labels_carry_no_unexplained_abbreviations() {
+    let Some(four) = four() else { return };
+    // The check can fail: the old label is caught.
+    assert_eq!(jargon_in("KS2 RWM expected standard"), vec!["RWM", "KS2"]);
+    for b in &four.booklets {
+        let html = std::fs::read_to_string(&b.html).unwrap();
+        let mut labels: Vec<String> = Vec::new();
+        // Row labels: a row's first cell, a row header, a group of rows' header.
+        for row in html.split("<tr").skip(1) {
+            let row = &row[row.find('>').unwrap() + 1..];
+            let first = row.split("</t").next().unwrap();
+            if first.starts_with("<td>")
+                || first.starts_with("<th scope=\"row\"")
+                || first.contains("scope=\"rowgroup\"")
+            {
+                labels.push(text_of(first));
+            }
+        }
+        let (strengths, areas) = summary_sentences(&html);
+        labels.extend(strengths.into_iter().chain(areas));
+        labels.extend(
+            html.split("<figcaption>")
+                .skip(1)
+                .map(|c| text_of(&c[..c.find("</figcaption>").unwrap()])),
+        );
+        assert!(labels.len() > 10, "{}: {labels:?}", b.what);
+        for l in &labels {
+            assert!(
+                jargon_in(l).is_empty(),
+                "{}: {l:?} has {:?}",
+                b.what,
+                jargon_in(l)
+            );
+        }
+    }
+}
+
+/// The abbreviations of `JARGON` in a text, as whole words.
+fn jargon_in(text: &str) -> Vec<&'static str> {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    JARGON
+        .iter()
+        .filter(|j| words.contains(j))
+        .copied()
+        .collect()
+}
+
+/// A script that measures every visible table header cell of a page and writes what it
+/// finds into the DOM: how many it measured, and each that overflows its box or breaks a word
+/// across lines (a break after a word's own hyphen, as in "Three-year", is between words).
+const HEADER_PROBE: &str = "<script>
+window.addEventListener('load', function () {
+  var bad = [], n = 0;
+  Array.prototype.forEach.call(document.querySelectorAll('th'), function (th) {
+    if (!th.getClientRects().length) { return; }
+    n += 1;
+    var text = th.textContent.trim();
+    if (th.scrollWidth > th.clientWidth) { bad.push(['overflows', text, th.scrollWidth, th.clientWidth]); }
+    var walk = document.createTreeWalker(th, NodeFilter.SHOW_TEXT), node;
+    while ((node = walk.nextNode())) {
+      var re = /[^\\s-]+-?/g, m;
+      while ((m = re.exec(node.data))) {
+        var r = document.createRange();
+        r.setStart(node, m.index);
+        r.setEnd(node, m.index + m[0].length);
+        var lines = Array.prototype.filter.call(r.getClientRects(), function (x) { return x.width > 0; });
+        if (lines.length > 1) { bad.push(['broken', m[0], text]); }
+      }
+    }
+  });
+  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify({ headers: n, bad: bad }); document.body.appendChild(pre);
+});
+</script>";
+
+/// `HEADER_PROBE` run on a page at `width` pixels: (header cells measured, problems).
+/// None without Chromium.
+fn header_problems(page: &Path, width: u32, work: &Path) -> Option<(u64, serde_json::Value)> {
+    let html = std::fs::read_to_string(page).unwrap();
+    let copy = page.with_extension(format!("headers-{width}.html"));
+    std::fs::write(
+        &copy,
+        html.replacen("</body>", &format!("{HEADER_PROBE}</body>"), 1),
+    )
+    .unwrap();
+    let dom = dump_dom(&copy, width, &work.join(format!("profile-{width}")))?;
+    std::fs::remove_file(&copy).ok();
+    let json = dom
+        .split("<pre id=\"probe\">")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{}: the probe wrote nothing", page.display()))
+        .split("</pre>")
+        .next()
+        .unwrap()
+        .replace("&quot;", "\"")
+        .replace("&amp;", "&");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    Some((v["headers"].as_u64().unwrap(), v["bad"].clone()))
+}
+
+/// The probe can fail: a header squeezed into a box narrower than its word overflows, and
+/// one allowed to break anywhere breaks its word.
+#[test]
+fn the_header_probe_finds_overflowing_and_broken_headers() {
+    let work = scratch("header-probe-bad");
+    let page = work.join("bad.html");
+    std::fs::write(&page, "<!DOCTYPE html><html><head><title>x</title></head><body><table style=\"table-layout:fixed;width:400px\"><thead><tr><th style=\"width:40px;overflow:hidden;white-space:nowrap\">Neighbours</th><th style=\"width:40px;word-break:break-all\">Percentile</th><th>Gap</th></tr></thead></table></body></html>").unwrap();
+    let Some((n, bad)) = header_problems(&page, 500, &work) else {
+        return;
+    };
+    assert_eq!(n, 3);
+    assert_eq!(bad[0][0], "overflows", "{bad}");
+    assert_eq!(bad[0][1], "Neighbours", "{bad}");
+    assert_eq!(
+        bad[1],
+        serde_json::json!(["broken", "Percentile", "Percentile"])
+    );
+    assert_eq!(bad.as_array().unwrap().len(), 2, "{bad}");
+}
+
+/// In the browser, at a phone's width and a desktop's, every table header cell of the four
+/// booklets holds its text: none overflows its box and no word in one is broken across lines.
+#[test]
+fn column_headers_fit_their_cells_in_the_browser() {
+    let Some(four) = four() else { return };
+    let work = scratch("header-probe");
+    for b in &four.booklets {
+        for width in [500, 1200] {
+            let Some((n, bad)) = header_problems(&b.html, width, &work) else {
+                return;
+            };
+            assert!(n > 10, "{}: {n} header cells measured", b.what);
+            assert_eq!(
+                bad,
+                serde_json::json!([]),
+                "{} at {width} px: header cells that do not hold their text",
+                b.what
+            );
+        }
+    }
+}
+
+/// A word of a PDF page (pdftotext -bbox): its box in points and its text.
+struct PdfWord {
+    page: usize,
+    x_min: f64,
+    y_min: f64,
+    text: String,
+}
+
+/// Every word of a PDF with its page and box (pdftotext -bbox). None without poppler.
+fn pdf_words(pdf: &Path) -> Option<Vec<PdfWord>> {
+    let xml = poppler("pdftotext", &["-bbox"], pdf)?;
+    let mut words = Vec::new();
+    let mut page = 0;
+    for part in xml.split('<').skip(1) {
+        if part.starts_with("page ") {
+            page += 1;
+        } else if let Some(w) = part.strip_prefix("word ") {
+            let attr = |k: &str| -> f64 {
+                let at = w.find(&format!("{k}=\"")).unwrap() + k.len() + 2;
+                w[at..at + w[at..].find('"').unwrap()].parse().unwrap()
+            };
+            words.push(PdfWord {
+                page,
+                x_min: attr("xMin"),
+                y_min: attr("yMin"),
+                // Typst sets typographic apostrophes; the HTML has plain ones.
+                text: text_of(&format!("<{part}"))
+                    .replace("&apos;", "'")
+                    .replace('\u{2019}', "'"),
+            });
+        }
+    }
+    Some(words)
+}
+
+/// The header rows of a booklet's tables, from its HTML (each table's `thead`): each row's
+/// cells' texts, in order.
+fn html_header_rows(html: &str) -> Vec<Vec<String>> {
+    html.split("<thead>")
+        .skip(1)
+        .map(|t| {
+            t[..t.find("</thead>").unwrap()]
+                .split("</th>")
+                .filter(|c| c.contains("<th"))
+                .map(text_of)
+                .collect()
+        })
+        .collect()
+}
+
+/// In the PDF, each table's header row holds its headers' words whole: read from the page
+/// (pdftotext -bbox), the words between a header row's first word and the first row below it
+/// are exactly the headers' words, none split by a hyphen or an emergency break, none run
+/// together with the next header's.
+#[test]
+fn column_headers_are_whole_words_in_the_pdf() {
+    let Some(four) = four() else { return };
+    for b in &four.booklets {
+        let html = std::fs::read_to_string(&b.html).unwrap();
+        // The PDF's headline table is headed "LA" where the HTML names the LA (a long name
+        // would not fit the PDF's narrow column whole); either is whole words.
+        let cells = html_header_rows(&html);
+        let la = cells[0][2].clone();
+        let words_of = |row: &[String]| -> Vec<String> {
+            let mut w: Vec<String> = row
+                .iter()
+                .flat_map(|c| c.split_whitespace().map(str::to_string))
+                .collect();
+            w.sort();
+            w
+        };
+        let rows: Vec<Vec<String>> = cells
+            .iter()
+            .flat_map(|r| {
+                let short: Vec<String> = r
+                    .iter()
+                    .map(|c| {
+                        if *c == la {
+                            "LA".to_string()
+                        } else {
+                            c.clone()
+                        }
+                    })
+                    .collect();
+                // (a short list may be set two to a row: the header twice side by side)
+                let twice: Vec<String> = r.iter().chain(r).cloned().collect();
+                [words_of(r), words_of(&short), words_of(&twice)]
+            })
+            .collect();
+        let firsts: Vec<&str> = cells.iter().map(|r| r[0].as_str()).collect();
+        let Some(words) = pdf_words(&b.pdf) else {
+            return;
+        };
+        let mut checked = 0;
+        for w in &words {
+            let page: Vec<&PdfWord> = words.iter().filter(|x| x.page == w.page).collect();
+            let margin = page.iter().map(|x| x.x_min).fold(f64::INFINITY, f64::min);
+            // A table's header row starts at the left margin with its first header.
+            if !firsts.contains(&w.text.as_str()) || w.x_min > margin + 6.0 {
+                continue;
+            }
+            // It runs down to the next word starting a line at the same left edge (the first
+            // row's label); the tables are the page's width.
+            let end = page
+                .iter()
+                .filter(|x| (x.x_min - w.x_min).abs() < 1.0 && x.y_min > w.y_min + 1.0)
+                .map(|x| x.y_min)
+                .fold(f64::INFINITY, f64::min);
+            let mut got: Vec<String> = page
+                .iter()
+                // (less a superscript mark of the first row, which sits higher than its line)
+                .filter(|x| x.y_min >= w.y_min - 2.0 && x.y_min < end - 5.0)
+                .map(|x| x.text.clone())
+                .collect();
+            got.sort();
+            assert!(
+                rows.contains(&got),
+                "{}: page {} header row read as {got:?}, not one of {cells:?}",
+                b.what,
+                w.page
+            );
+            checked += 1;
+        }
+        eprintln!("{}: {checked} PDF header rows whole", b.what);
+        assert!(checked >= 3, "{}: {checked} header rows found", b.what);
+    }
+}

@@ -207,3 +207,29 @@ pub fn date_in_words(d: &str) -> String {
     let p: Vec<u32> = d.split(['-', '/']).map(|x| x.parse().unwrap()).collect();
     format!("{} {} {}", p[0], MONTHS[p[1] as usize - 1], p[2])
 }
+
+/// A measure's label as the shipped catalogue gives it (catalogue/measures.toml), so tests
+/// find the booklet's rows by the words it prints, whatever they become.
+pub fn measure_label(id: &str) -> String {
+    static LABELS: OnceLock<std::collections::HashMap<String, String>> = OnceLock::new();
+    LABELS
+        .get_or_init(|| {
+            let text = std::fs::read_to_string(
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("catalogue/measures.toml"),
+            )
+            .unwrap();
+            let cat: toml::Value = toml::from_str(&text).unwrap();
+            cat["measure"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| {
+                    let s = |k: &str| m.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string();
+                    (s("id"), s("label"))
+                })
+                .collect()
+        })
+        .get(id)
+        .unwrap_or_else(|| panic!("no measure {id} in catalogue/measures.toml"))
+        .clone()
+}

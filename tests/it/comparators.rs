@@ -227,7 +227,11 @@ fn percentiles_on_a_partial_store_say_among_how_many_schools() {
         }
     }
     let html = booklet("percentile", &urn, "2019");
-    let cells = row_cells(&html, "ks2", "KS2 RWM expected standard");
+    let cells = row_cells(
+        &html,
+        "ks2",
+        &crate::common::measure_label("ks2_rwm_expected"),
+    );
     assert!(
         cells[6].ends_with(&format!(" of {mainstream} schools")),
         "percentile cell {:?}: not national, among the {mainstream} mainstream schools held",
@@ -348,7 +352,11 @@ fn special_schools_are_placed_among_special_schools_and_other_comparisons_marked
     }
     special.sort();
     let html = booklet("special", &special[0], "2019");
-    let cells = row_cells(&html, "ks2", "KS2 RWM expected standard");
+    let cells = row_cells(
+        &html,
+        "ks2",
+        &crate::common::measure_label("ks2_rwm_expected"),
+    );
     assert!(
         cells[6].ends_with(&format!(" of {} special schools", special.len())),
         "{cells:?}"
@@ -407,7 +415,7 @@ fn a_measure_added_to_the_booklet_contents_is_a_data_edit() {
     )
     .unwrap();
     assert!(html.contains("Grammar, punctuation and spelling"));
-    let label = "KS2 GPS expected standard";
+    let label = &crate::common::measure_label("ks2_gps_expected");
     let cells = row_cells(&html, "gps", label);
     assert_eq!(cells[1], school["PTGPS_EXP"], "{cells:?}");
     // A misspelt measure in the contents is a config error naming the file.

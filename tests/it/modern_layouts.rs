@@ -644,15 +644,14 @@ fn booklet_prints_the_progress_reason_for_2023_24() {
         .replace("&#x27;", "'");
     // The school's RWM figure as published, in its row; each progress row carries the reason.
     let rwm = format!(
-        "<td>KS2 RWM expected standard</td><td>{}</td>",
+        "<td>{}</td><td>{}</td>",
+        crate::common::measure_label("ks2_rwm_expected"),
         f.get(school, "PTRWM_EXP")
     );
     assert!(html.contains(&rwm), "{rwm} not in {}", html_path.display());
-    for label in [
-        "KS2 reading progress",
-        "KS2 writing progress",
-        "KS2 maths progress",
-    ] {
+    for label in ["ks2_read_progress", "ks2_writ_progress", "ks2_mat_progress"]
+        .map(crate::common::measure_label)
+    {
         let row = html
             .lines()
             .find(|l| l.contains(&format!("<td>{label}</td>")))

@@ -330,8 +330,11 @@ fn a_converter_s_booklet_shows_its_predecessor_s_years_and_inspection_labelled()
         })
         .collect();
     let caption = format!(
-        "KS2 RWM expected standard. School: 2016/17 {}, 2017/18 {}, 2018/19 {}.",
-        values[0], values[1], values[2]
+        "{}. School: 2016/17 {}, 2017/18 {}, 2018/19 {}.",
+        crate::common::measure_label("ks2_rwm_expected"),
+        values[0],
+        values[1],
+        values[2]
     );
     assert!(html.contains(&caption), "{caption}");
     let label = format!("predecessor school: {name} ({pred})");

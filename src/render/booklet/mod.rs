@@ -331,6 +331,9 @@ struct IndexRow {
     /// `above`, `below` or `similar` (the colour of the significance cell), empty where not assessed.
     tone: String,
     ofsted: String,
+    /// How many strengths and areas to investigate page one lists.
+    strengths: usize,
+    areas: usize,
     has_attainment: bool,
     html: String,
     pdf: String,
@@ -603,6 +606,8 @@ fn render_one(b: &Booklet, env: &Environment, opts: &Options) -> Result<IndexRow
             .unwrap_or_default()
             .into(),
         has_attainment: b.has_attainment,
+        strengths: b.summary.strengths.len(),
+        areas: b.summary.areas.len(),
         ofsted: b
             .ofsted
             .as_ref()

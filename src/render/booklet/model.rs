@@ -382,7 +382,7 @@ impl<'a> Prepared<'a> {
             label: if group.is_empty() {
                 self.label(&f.measure)
             } else {
-                format!("{}: {}", self.label(&f.measure), group.to_lowercase())
+                format!("{} ({})", self.label(&f.measure), group.to_lowercase())
             },
             group,
             three_year: f
@@ -781,14 +781,7 @@ impl<'a> Prepared<'a> {
             year_label: academic_label(p.year),
             next_year_label: academic_label(p.year + 1),
             summary: self.summary_view(&p.summary),
-            versions: p
-                .versions
-                .iter()
-                .map(|v| match v.split_once(": ") {
-                    Some((ks, ver)) => format!("{ks}: {}", version_label(ver)),
-                    None => v.clone(),
-                })
-                .collect(),
+            versions: p.versions.iter().filter_map(|v| version_line(v)).collect(),
             context,
             key_stages,
             gaps,
@@ -1125,6 +1118,20 @@ fn version_label(v: &str) -> &str {
         "unknown" => "version not stated in the file",
         other => other,
     }
+}
+
+/// A key stage's data version as page one prints it ("KS2: final" -> "Key stage 2: final");
+/// none where the file does not say (the line would tell the reader nothing).
+fn version_line(v: &str) -> Option<String> {
+    let (ks, ver) = v.split_once(": ")?;
+    if ver == "unknown" {
+        return None;
+    }
+    let stage = match ks.strip_prefix("KS") {
+        Some(n) => format!("Key stage {n}"),
+        None => ks.to_string(),
+    };
+    Some(format!("{stage}: {ver}"))
 }
 
 /// A file-name-safe slug: ASCII letters and digits joined by hyphens, at most 60 characters.
