@@ -103,6 +103,9 @@ pub fn answer_all(
         .transpose()?;
     for o in opts {
         let group = GroupSpec::parse(o.group)?;
+        if let Some(la) = o.la {
+            crate::commands::validate::pupil_la(la, &data.pupils, places)?;
+        }
         if o.level == Unit::Partnership && places.partnerships.is_empty() {
             anyhow::bail!(ConfigError::new(
                 "--level",

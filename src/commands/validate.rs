@@ -80,7 +80,58 @@ pub fn la(data: &Data, code: &str) -> anyhow::Result<()> {
     {
         return Ok(());
     }
-    // Codes are digits: suggest by edit distance among codes, or by name when a name was given.
+    anyhow::bail!(ConfigError::new(
+        "--la",
+        format!(
+            "no LA {code:?} in the store at {}{} (LAs are given by their 3-digit code, e.g. 650)",
+            data.store.dir.display(),
+            la_hint(code, &areas)
+        )
+    ))
+}
+
+/// An LA given with pupil-level files: one whose schools have pupils in the files (the
+/// store's schools say which LA each school is in).
+pub fn pupil_la(
+    code: &str,
+    pupils: &[crate::ingest::pupils::Pupil],
+    places: &crate::analysis::pupils::Places,
+) -> Result<(), ConfigError> {
+    let mut las: Vec<(String, String)> = pupils
+        .iter()
+        .filter_map(|p| places.schools.get(&p.urn)?.1.clone())
+        .collect::<std::collections::BTreeSet<String>>()
+        .into_iter()
+        .map(|c| {
+            let name = places.las.get(&c).cloned().unwrap_or_default();
+            (c, name)
+        })
+        .collect();
+    if las.iter().any(|(c, _)| c == code) {
+        return Ok(());
+    }
+    let message = if las.is_empty() {
+        format!(
+            "LA {code:?}: the store has no schools of the pupil files' URNs, so their LAs are \
+             unknown (give --store a store with the LA's school information)"
+        )
+    } else {
+        let hint = la_hint(code, &las);
+        las.truncate(5);
+        format!(
+            "no pupils in the files are at schools of LA {code:?}{hint} (the files' schools are in {})",
+            las.iter()
+                .map(|(c, n)| if n.is_empty() { c.clone() } else { format!("{c} ({n})") })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    Err(ConfigError::new("--la", message))
+}
+
+/// "; did you mean 650 (Borsetshire)?" for an LA given wrongly, or nothing. Codes are digits:
+/// suggested by one changed digit; a name, by its likeness to the LAs' names.
+fn la_hint(code: &str, areas: &[(String, String)]) -> String {
     let by_code = areas
         .iter()
         .filter(|(c, _)| c.len() == code.len() && strsim::hamming(c, code) == Ok(1))
@@ -92,17 +143,10 @@ pub fn la(data: &Data, code: &str) -> anyhow::Result<()> {
             .find(|(_, name)| name == n)
             .map(|(c, n)| format!("{c} ({n})"))
     });
-    let hint = by_name
+    by_name
         .or(by_code)
         .map(|s| format!("; did you mean {s}?"))
-        .unwrap_or_default();
-    anyhow::bail!(ConfigError::new(
-        "--la",
-        format!(
-            "no LA {code:?} in the store at {}{hint} (LAs are given by their 3-digit code, e.g. 650)",
-            data.store.dir.display()
-        )
-    ))
+        .unwrap_or_default()
 }
 
 /// Years for messages, runs collapsed: "2017-2019", "2014, 2017-2019", or "no years".
