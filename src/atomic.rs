@@ -13,9 +13,14 @@ use crate::error::RenderError;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RenderError> {
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| {
+            // The usual cause: a file where a directory on the way should be. Name it.
+            let why = match parent.ancestors().find(|a| a.is_file()) {
+                Some(file) => format!("{} is a file, not a directory", file.display()),
+                None => e.to_string(),
+            };
             RenderError::write(
                 path,
-                format!("cannot create its directory {}: {e}", parent.display()),
+                format!("cannot create its directory {}: {why}", parent.display()),
             )
         })?;
     }

@@ -11,9 +11,11 @@
 //!
 //! A run that finishes but met [`IngestWarning`]s (or unrecognised files in a directory)
 //! exits with 1. Usage errors from the command line parser exit with 2 (clap's own code).
-//! An I/O error that reaches here untyped is an input error (3): every write goes through
-//! `atomic::write_atomic`, the store, or a command that wraps its output errors in
-//! [`RenderError`] (the demo generator, man pages, completions), which name the file and map to 4.
+//! Every write is typed at its source, names the file and maps to 4: `atomic::write_atomic`
+//! and the store's writes ([`StoreError::Write`]), output directories, results on stdout
+//! (`output::stdout`), and commands that wrap their output errors in [`RenderError`] (the demo
+//! generator, man pages, completions). A template that fails to render (minijinja) is a bad
+//! template file: 2. Any other error that reaches here untyped is an input error (3).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -170,7 +172,9 @@ pub fn exit_code_for(err: &anyhow::Error) -> ExitCode {
         {
             return ExitCode::Input;
         }
-        if cause.downcast_ref::<ConfigError>().is_some() {
+        if cause.downcast_ref::<ConfigError>().is_some()
+            || cause.downcast_ref::<minijinja::Error>().is_some()
+        {
             return ExitCode::Usage;
         }
         if let Some(e) = cause.downcast_ref::<StoreError>() {

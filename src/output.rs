@@ -79,9 +79,18 @@ impl Report {
         }
     }
 
-    pub fn print(&self, format: Format) {
-        let _ = std::io::stdout().write_all(self.render(format).as_bytes());
+    pub fn print(&self, format: Format) -> Result<(), crate::error::RenderError> {
+        stdout(&self.render(format))
     }
+}
+
+/// A command's results on stdout. A failed write (a full disk behind `>`, a closed pipe) is
+/// an output error (exit 4), not a panic as `print!` would make it.
+pub fn stdout(text: &str) -> Result<(), crate::error::RenderError> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(|e| crate::error::RenderError::new("stdout", format!("cannot write: {e}")))
 }
 
 static QUIET: AtomicBool = AtomicBool::new(false);

@@ -43,7 +43,16 @@ pub fn load(path: &Path) -> Result<Vec<Released>, IngestError> {
                     format!("not a ledger of released pupil-level figures: {e}"),
                 )
             }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
+        // No ledger yet; also where a file stands in its directory's place, so that the
+        // write (see `record`) is what fails, as an output error.
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            Ok(vec![])
+        }
         Err(e) => Err(IngestError::at_file(path, e.to_string())),
     }
 }
@@ -60,13 +69,10 @@ pub fn record(path: &Path, new: &[Released]) -> anyhow::Result<()> {
         note: "Pupil-level figures attain has released into this output tree (measure, year, level, unit, group). Later runs treat them as released: keep this file while any of them is in use.".into(),
         released: all.into_iter().collect(),
     };
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("{}: {e}", dir.display()))?;
-    }
+    // A failed write is an output error naming the file (exit 4); its directory is made there.
     crate::atomic::write_atomic(
         path,
         (serde_json::to_string_pretty(&file)? + "\n").as_bytes(),
-    )
-    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    )?;
     Ok(())
 }

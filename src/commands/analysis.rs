@@ -100,7 +100,6 @@ pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {
     )
 }
 
-use crate::analysis::data::Data;
 use crate::cli::{GapsArgs, Lvl, RankArgs, ReconcileArgs, TrendArgs};
 use crate::commands::{validate, year::results_year, Code, Ctx};
 use crate::error::ConfigError;
@@ -109,14 +108,10 @@ use crate::store::Store;
 
 /// `attain rank`: every LA ranked; `--la` keeps that LA's row.
 pub fn rank(a: &RankArgs, ctx: &Ctx) -> anyhow::Result<Code> {
-    let cat = ctx.catalogue()?;
-    validate::measure(&cat, &a.measure)?;
-    validate::group(&cat, &a.group)?;
-    let store = Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        validate::la(&data, la)?;
-    }
+    let opened = ctx.open(&a.store.store)?;
+    validate::measure(&opened.catalogue, &a.measure)?;
+    validate::group(&opened.catalogue, &a.group)?;
+    let data = opened.data(a.la.as_deref())?;
     let year = results_year(&data, a.year.year, &[&a.measure], Level::La)?;
     let req = crate::analysis::ranking::RankRequest {
         measure: &a.measure,
@@ -149,7 +144,7 @@ pub fn rank(a: &RankArgs, ctx: &Ctx) -> anyhow::Result<Code> {
             )
         );
     }
-    print!("{}", print_rank(&rows, a.format.format));
+    crate::output::stdout(&print_rank(&rows, a.format.format))?;
     Ok(Code::Ok)
 }
 
@@ -165,14 +160,10 @@ pub fn gaps(a: &GapsArgs, ctx: &Ctx) -> anyhow::Result<Code> {
             "published figures have no partnership level: use `attain partnerships`, or --pupils with --partnerships"
         )
     );
-    let cat = ctx.catalogue()?;
-    validate::measure(&cat, &a.measure)?;
-    validate::group(&cat, &a.group)?;
-    let store = Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        validate::la(&data, la)?;
-    }
+    let opened = ctx.open(&a.store.store)?;
+    validate::measure(&opened.catalogue, &a.measure)?;
+    validate::group(&opened.catalogue, &a.group)?;
+    let data = opened.data(a.la.as_deref())?;
     let level: Level = a.level.into();
     let year = results_year(&data, a.year.year, &[&a.measure], level)?;
     let req = crate::analysis::gaps::GapRequest {
@@ -185,7 +176,7 @@ pub fn gaps(a: &GapsArgs, ctx: &Ctx) -> anyhow::Result<Code> {
         trend_years: 3,
     };
     let rows = crate::analysis::gaps::gaps(&data, &req)?;
-    print!("{}", print_gaps(&rows, a.format.format));
+    crate::output::stdout(&print_gaps(&rows, a.format.format))?;
     Ok(Code::Ok)
 }
 
@@ -231,7 +222,7 @@ fn pupil_gaps(a: &GapsArgs) -> anyhow::Result<Code> {
     for n in &notes {
         crate::output::warn(n);
     }
-    print!("{}", crate::commands::pupils::print(&rows, a.format.format));
+    crate::output::stdout(&crate::commands::pupils::print(&rows, a.format.format))?;
     Ok(if warnings.is_empty() {
         Code::Ok
     } else {
@@ -241,28 +232,24 @@ fn pupil_gaps(a: &GapsArgs) -> anyhow::Result<Code> {
 
 /// `attain reconcile`: LA figures rebuilt from school rows against DfE's.
 pub fn reconcile(a: &ReconcileArgs, ctx: &Ctx) -> anyhow::Result<Code> {
-    let cat = ctx.catalogue()?;
-    validate::measure(&cat, &a.measure)?;
-    validate::group(&cat, &a.group)?;
-    let store = Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        validate::la(&data, la)?;
-    }
+    let opened = ctx.open(&a.store.store)?;
+    validate::measure(&opened.catalogue, &a.measure)?;
+    validate::group(&opened.catalogue, &a.group)?;
+    let data = opened.data(a.la.as_deref())?;
     let year = results_year(&data, a.year.year, &[&a.measure], Level::La)?;
     let rows =
         crate::analysis::aggregate::reconcile(&data, &a.measure, &a.group, year, a.la.as_deref())?;
-    print!("{}", print_reconcile(&rows, a.format.format));
+    crate::output::stdout(&print_reconcile(&rows, a.format.format))?;
     Ok(Code::Ok)
 }
 
 /// `attain trend`: one school's, LA's or England's series, breaks marked.
 pub fn trend(a: &TrendArgs, ctx: &Ctx) -> anyhow::Result<Code> {
-    let cat = ctx.catalogue()?;
-    validate::measure(&cat, &a.measure)?;
-    validate::group(&cat, &a.group)?;
-    let store = Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let cat = &opened.catalogue;
+    validate::measure(cat, &a.measure)?;
+    validate::group(cat, &a.group)?;
+    let data = opened.data(None)?;
     let years = match (a.from, a.to) {
         (Some(f), Some(t)) => Some((f, t)),
         (None, None) => None,
@@ -270,26 +257,25 @@ pub fn trend(a: &TrendArgs, ctx: &Ctx) -> anyhow::Result<Code> {
     };
     let t = crate::commands::trend::series(&data, &a.measure, &a.group, &a.code, years)?;
     match a.format.format {
-        Format::Json => println!("{}", crate::number::to_json_pretty(&t)?),
+        Format::Json => {
+            crate::output::stdout(&format!("{}\n", crate::number::to_json_pretty(&t)?))?
+        }
         f => {
-            print!(
-                "{}",
-                print(
-                    &crate::commands::trend::lines(&t),
-                    &[
-                        "year",
-                        "value",
-                        "comparable",
-                        "reason",
-                        "break_note",
-                        "source"
-                    ],
-                    f
-                )
+            let mut text = print(
+                &crate::commands::trend::lines(&t),
+                &[
+                    "year",
+                    "value",
+                    "comparable",
+                    "reason",
+                    "break_note",
+                    "source",
+                ],
+                f,
             );
             if f == Format::Table {
-                println!(
-                    "{} {} ({}): {}{}",
+                text.push_str(&format!(
+                    "{} {} ({}): {}{}\n",
                     t.name,
                     t.measure,
                     t.group,
@@ -301,8 +287,9 @@ pub fn trend(a: &TrendArgs, ctx: &Ctx) -> anyhow::Result<Code> {
                             crate::number::format_gap(cat.measure(&a.measure), Some(c))
                         ))
                         .unwrap_or_default()
-                );
+                ));
             }
+            crate::output::stdout(&text)?;
         }
     }
     Ok(Code::Ok)

@@ -41,8 +41,10 @@ pub fn refuse_findings(r: &crate::audit::AuditReport) -> anyhow::Result<()> {
 pub fn cli(a: &AuditArgs, _ctx: &Ctx) -> anyhow::Result<Code> {
     let r = crate::audit::audit(&a.dir, a.threshold)?;
     match a.format.format {
-        Format::Json => println!("{}", crate::number::to_json_pretty(&r)?),
-        _ => println!("{}", crate::audit::describe(&r, &a.dir)),
+        Format::Json => {
+            crate::output::stdout(&format!("{}\n", crate::number::to_json_pretty(&r)?))?
+        }
+        _ => crate::output::stdout(&format!("{}\n", crate::audit::describe(&r, &a.dir)))?,
     }
     refuse_findings(&r)?;
     Ok(if r.not_checked.is_empty() {

@@ -305,9 +305,8 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
 // The CLI's side of `attain bench`: each timing printed to stdout.
 
 pub fn cli_rank(store: &Path, ctx: &crate::commands::Ctx) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(store);
-    let data = crate::analysis::data::Data::open(&store, &cat)?;
+    let opened = ctx.open(store)?;
+    let data = opened.data(None)?;
     for model in [None, Some(2021)] {
         let t = std::time::Instant::now();
         let (sets, rows) = crate::analysis::ranking::rank_everything(&data, model)?;
@@ -328,7 +327,7 @@ pub fn cli_booklets(
     la: Option<String>,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    print!("{}", booklets(store, ctx.catalogue()?, year, la)?);
+    crate::output::stdout(&booklets(store, ctx.catalogue()?, year, la)?)?;
     Ok(crate::commands::Code::Ok)
 }
 
@@ -337,7 +336,7 @@ pub fn cli_charts(
     la: Option<String>,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    print!("{}", charts(store, ctx.catalogue()?, la)?);
+    crate::output::stdout(&charts(store, ctx.catalogue()?, la)?)?;
     Ok(crate::commands::Code::Ok)
 }
 
@@ -346,11 +345,11 @@ pub fn cli_ingest(
     repeat: usize,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    print!("{}", ingest(demo, repeat, ctx.catalogue()?)?);
+    crate::output::stdout(&ingest(demo, repeat, ctx.catalogue()?)?)?;
     Ok(crate::commands::Code::Ok)
 }
 
 pub fn cli_pupils(n: usize) -> anyhow::Result<crate::commands::Code> {
-    print!("{}", pupils(n)?);
+    crate::output::stdout(&pupils(n)?)?;
     Ok(crate::commands::Code::Ok)
 }

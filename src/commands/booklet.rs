@@ -6,7 +6,6 @@ use crate::cli::BookletArgs;
 use crate::commands::year::{results_year, SCHOOL_RESULTS};
 use crate::commands::{validate, Code, Ctx};
 use crate::store::schema::Level;
-use crate::store::Store;
 
 /// Booklets for the selection; the year they are for.
 pub fn build(
@@ -54,9 +53,8 @@ pub fn school_year(data: &Data, requested: Option<i32>) -> anyhow::Result<i32> {
 }
 
 pub fn cli(a: &BookletArgs, ctx: &Ctx) -> anyhow::Result<Code> {
-    let cat = ctx.catalogue()?;
-    let store = Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(None)?;
     let (s, year) = build(a, &data)?;
     crate::output::status(format!(
         "{} booklet(s) for {} in {} (figures {:.1} s, rendering {:.1} s); index {}",

@@ -167,12 +167,8 @@ pub fn cli(
     a: &crate::cli::CategoriseArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        crate::commands::validate::la(&data, la)?;
-    }
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(a.la.as_deref())?;
     let (rules, results) = run(
         &data,
         &CategoriseRequest {
@@ -181,7 +177,7 @@ pub fn cli(
             year: a.year.year,
         },
     )?;
-    print!("{}", print(&results, a.format.format));
+    crate::output::stdout(&print(&results, a.format.format))?;
     if let Some(dir) = &a.out {
         for p in write_register(dir, &rules, &results)? {
             crate::output::status(format!("wrote {}", p.display()));

@@ -776,9 +776,8 @@ pub fn cli(
     a: &crate::cli::ChartsArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(None)?;
     let pack = from_args(a, &data, None)?;
     for s in &pack.skipped {
         crate::output::status(format!("skipped: {s}"));

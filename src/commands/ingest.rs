@@ -443,7 +443,7 @@ pub fn cli(
     use crate::output::{status, warn};
     let store = &a.store.store;
     let summary = ingest(&a.paths, store, ctx.catalogue()?, a.year)?;
-    summary_report(&summary.run).print(a.format.format);
+    summary_report(&summary.run).print(a.format.format)?;
     let rows = |t: &str| summary.run.store_rows.get(t).copied().unwrap_or(0);
     status(format!(
         "store {}: {} results, {} schools",
@@ -484,7 +484,7 @@ pub fn cli_inspect(
         a.store.as_deref(),
         a.format,
     )?;
-    print!("{}", inspection.text);
+    crate::output::stdout(&inspection.text)?;
     for w in &inspection.warnings {
         crate::output::warn(w);
     }

@@ -165,6 +165,6 @@ pub fn cli(
     } else {
         measures_report(&cat, a.key_stage.as_deref())
     };
-    report.print(a.format.format);
+    report.print(a.format.format)?;
     Ok(crate::commands::Code::Ok)
 }

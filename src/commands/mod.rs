@@ -22,11 +22,13 @@ pub mod validate;
 pub mod workbook;
 pub mod year;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use crate::analysis::data::Data;
 use crate::catalogue::Catalogue;
 pub use crate::error::ExitCode as Code;
+use crate::store::Store;
 
 /// What every command shares: the catalogue flag, and how much to say on stderr.
 pub struct Ctx {
@@ -62,5 +64,31 @@ impl Ctx {
 
     pub fn catalogue(&self) -> anyhow::Result<Arc<Catalogue>> {
         Ok(Arc::new(Catalogue::load(self.catalogue.as_deref())?))
+    }
+
+    /// The opening most commands share: the catalogue loaded and the store at `--store`.
+    pub fn open(&self, store: &Path) -> anyhow::Result<Opened> {
+        Ok(Opened {
+            catalogue: self.catalogue()?,
+            store: Store::at(store),
+        })
+    }
+}
+
+/// The catalogue and the store a command reads (`Ctx::open`); `data` gives the figures.
+pub struct Opened {
+    pub catalogue: Arc<Catalogue>,
+    pub store: Store,
+}
+
+impl Opened {
+    /// The store's data, with `--la` (when given) checked against it: an LA the store does
+    /// not know is exit 2 with a suggestion, never an empty answer.
+    pub fn data(&self, la: Option<&str>) -> anyhow::Result<Data<'_>> {
+        let data = Data::open(&self.store, &self.catalogue)?;
+        if let Some(la) = la {
+            validate::la(&data, la)?;
+        }
+        Ok(data)
     }
 }

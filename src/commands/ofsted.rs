@@ -103,12 +103,8 @@ pub fn cli(
     a: &crate::cli::OfstedArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        crate::commands::validate::la(&data, la)?;
-    }
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(a.la.as_deref())?;
     let report = run(
         &data,
         &OfstedRequest {
@@ -120,6 +116,6 @@ pub fn cli(
     for line in report.matching.lines() {
         crate::output::status(line);
     }
-    print!("{}", print(&report, a.format.format));
+    crate::output::stdout(&print(&report, a.format.format))?;
     Ok(crate::commands::Code::Ok)
 }

@@ -125,9 +125,8 @@ pub fn cli(
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
     use crate::output::status;
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let (cat, data) = (&opened.catalogue, opened.data(None)?);
     let measures = if a.measures.is_empty() {
         vec!["ks2_rwm_expected".to_string()]
     } else {
@@ -166,7 +165,7 @@ pub fn cli(
             year: a.year.year,
         },
     )?;
-    print!("{}", print(&rows, a.format.format));
+    crate::output::stdout(&print(&rows, a.format.format))?;
     let excluded: usize = rows
         .iter()
         .filter(|r| r.partnership != "All mapped schools")

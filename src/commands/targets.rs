@@ -446,9 +446,8 @@ pub fn cli_forms(
     a: &crate::cli::FormsArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(None)?;
     let (s, year) = forms_from_args(a, &data)?;
     for k in &s.skipped {
         crate::output::status(format!("no form: {k}"));
@@ -467,11 +466,10 @@ pub fn cli_import(
     a: &crate::cli::ImportArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(None)?;
     let s = import(&data, &a.files, a.year)?;
-    print!("{}", print_import(&s, &data, a.format.format));
+    crate::output::stdout(&print_import(&s, &data, a.format.format))?;
     crate::output::status(import_summary_line(&s));
     Ok(if s.failed() > 0 {
         crate::commands::Code::Input
@@ -484,15 +482,11 @@ pub fn cli_compare(
     a: &crate::cli::CompareArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
-    if let Some(la) = &a.la {
-        crate::commands::validate::la(&data, la)?;
-    }
-    print!(
-        "{}",
-        print_compare(&compare(&data, a.la.as_deref(), a.year)?, a.format.format)
-    );
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(a.la.as_deref())?;
+    crate::output::stdout(&print_compare(
+        &compare(&data, a.la.as_deref(), a.year)?,
+        a.format.format,
+    ))?;
     Ok(crate::commands::Code::Ok)
 }

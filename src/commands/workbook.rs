@@ -398,9 +398,8 @@ pub fn cli(
     a: &crate::cli::WorkbookArgs,
     ctx: &crate::commands::Ctx,
 ) -> anyhow::Result<crate::commands::Code> {
-    let cat = ctx.catalogue()?;
-    let store = crate::store::Store::at(&a.store.store);
-    let data = Data::open(&store, &cat)?;
+    let opened = ctx.open(&a.store.store)?;
+    let data = opened.data(None)?;
     let sheets = from_args(a, &data)?;
     crate::output::status(format!(
         "wrote {}: {}",

@@ -35,6 +35,7 @@ mod determinism;
 mod disclosure;
 mod docs;
 mod escaping;
+mod exit_codes;
 mod fuzz;
 mod hardening;
 mod lait_rules;
