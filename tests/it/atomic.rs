@@ -169,7 +169,7 @@ fn interrupted(lines: &[String]) -> Option<String> {
                 .split_once(": running ")
                 .map(|(name, _)| name)
         })
-        .last()?;
+        .next_back()?;
     if lines
         .iter()
         .any(|l| l.starts_with(&format!("stage {last}: done")))

@@ -227,7 +227,7 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
         .unwrap();
     for fig in [&own, la_figure, national] {
         assert!(
-            line.contains(fig.as_ref() as &str),
+            line.contains(fig),
             "{fig} missing from the PDF line: {line}"
         );
     }

@@ -309,5 +309,5 @@ fn the_la_workbook_reopens_and_its_ranks_match_attain_rank() {
     }
     assert!(rows[2..]
         .iter()
-        .any(|r| r[col("measure")].to_string() == "ks2_rwm_expected"));
+        .any(|r| r[col("measure")] == "ks2_rwm_expected"));
 }

@@ -45,6 +45,8 @@ pub(crate) struct Run {
 }
 
 /// Run the command, timing it and measuring its peak memory (its own, not the test's).
+// The child is reaped by `libc::wait4` (which gives its peak memory), not `Child::wait`.
+#[allow(clippy::zombie_processes)]
 pub(crate) fn run(cmd: &mut Command) -> Run {
     let start = Instant::now();
     let mut child = cmd

@@ -279,13 +279,14 @@ fn ofsted_standing_matches_the_workbook_joined_to_the_census() {
     );
 }
 
-/// The school's raw KS2 figures for one year's per-LA file.
-fn ks2_file(
-    rel: &str,
-) -> (
+/// One year's raw KS2 figures: each school's row by URN, and the national row.
+type Ks2Year = (
     HashMap<String, HashMap<String, String>>,
     HashMap<String, String>,
-) {
+);
+
+/// The school's raw KS2 figures for one year's per-LA file.
+fn ks2_file(rel: &str) -> Ks2Year {
     let rows = csv_rows(&raw(rel));
     let national = rows.iter().find(|r| r["RECTYPE"] == "5").unwrap().clone();
     let schools = rows
@@ -326,10 +327,7 @@ fn merton_categories_of_hampshire_and_surrey_primaries_follow_the_raw_figures() 
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/rules/merton.toml");
     let rules = rules.to_str().unwrap();
     // Raw figures: KS2 2016/17-2018/19, absence 2018/19, Ofsted (workbook and GIAS), GIAS phase.
-    let mut ks2: Vec<(
-        HashMap<String, HashMap<String, String>>,
-        HashMap<String, String>,
-    )> = Vec::new();
+    let mut ks2: Vec<Ks2Year> = Vec::new();
     for year in ["2016", "2017", "2018"] {
         let (mut s, nat) = ks2_file(&format!(
             "clarelgibson-hants-surrey/data-in/ks2/{year}-850-ks2.csv"

@@ -278,7 +278,7 @@ fn mutate_cells(rng: &mut Rng, b: &[u8]) -> Vec<u8> {
     for _ in 0..1 + rng.below(10) {
         let n = lines.len();
         match rng.below(5) {
-            0 | 1 | 2 => {
+            0..=2 => {
                 // Replace one cell (skipping the header most of the time).
                 let i = if rng.chance(90) && n > 1 {
                     1 + rng.below(n - 1)

@@ -1,22 +1,5 @@
 //! Integration tests: one binary (linking polars once), one module per area.
 
-// Clippy runs on the tests too (.ci/run, -D warnings); these style lints flag tests written
-// before it did, allowed here until those files are next edited.
-#![allow(
-    clippy::double_ended_iterator_last,
-    clippy::useless_asref,
-    clippy::manual_range_contains,
-    clippy::cmp_owned,
-    clippy::zombie_processes,
-    clippy::type_complexity,
-    clippy::manual_range_patterns,
-    clippy::manual_is_multiple_of,
-    clippy::cloned_ref_to_slice_refs,
-    clippy::needless_borrows_for_generic_args,
-    clippy::manual_contains,
-    clippy::needless_range_loop
-)]
-
 mod analysis;
 mod atomic;
 mod bi_store;

@@ -57,7 +57,7 @@ fn partnership_figures_come_from_pupil_counts_and_withheld_schools_are_excluded(
     chosen.extend(supp.clone());
     // Alternate schools between two partnerships; the suppressed one goes to "North".
     let part = |i: usize, r: &HashMap<String, String>| {
-        if r["PTRWM_EXP"] == "SUPP" || i % 2 == 0 {
+        if r["PTRWM_EXP"] == "SUPP" || i.is_multiple_of(2) {
             "North"
         } else {
             "South"

@@ -129,7 +129,7 @@ fn hertfordshire_census_la_rows_are_la_records_and_equal_the_pooled_school_rows(
     );
 
     let store = scratch("herts-census").join("store");
-    ingest(&[file.clone()], &store);
+    ingest(std::slice::from_ref(&file), &store);
     let la_rows = stored(
         &store,
         ResultFilter {
@@ -320,7 +320,7 @@ fn hertfordshire_absence_la_rows_are_la_records_and_a_school_booklet_shows_its_a
         ])
         .arg(&out_dir)
         .arg("--store")
-        .arg(&store)
+        .arg(store)
         .output()
         .unwrap();
     assert!(
@@ -372,7 +372,7 @@ fn hertfordshire_school_information_reaches_the_schools_table() {
     let file = raw(&format!("{HERTS}/919_school_information.csv"));
     let (h, rows) = read_csv(&file);
     let store = scratch("herts-info").join("store");
-    ingest(&[file.clone()], &store);
+    ingest(std::slice::from_ref(&file), &store);
     let schools = schools_from_frame(&Store::at(&store).read("schools").unwrap()).unwrap();
     assert_eq!(schools.len(), rows.len(), "one school per row");
     let by_urn: BTreeMap<&str, &attain::store::schema::SchoolRow> =

@@ -165,9 +165,7 @@ fn small_groups_their_complements_and_recoverable_figures_are_withheld() {
         lines[1]
     );
     assert!(
-        lines
-            .iter()
-            .any(|l| *l == "100001,,disadvantaged,c,c,c,c,c,not assessed,,suppressed_small"),
+        lines.contains(&"100001,,disadvantaged,c,c,c,c,c,not assessed,,suppressed_small"),
         "{csv}"
     );
 }

@@ -48,12 +48,14 @@ fn lait(short: &str, dps: i32) -> BTreeMap<String, BTreeMap<i32, f64>> {
     .unwrap();
     let scale = 10f64.powi(dps);
     let mut out: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
-    for i in 0..cols[0].len() {
-        let cell = |c: usize| cols[c][i].as_deref().unwrap_or("").trim();
-        if cell(0) != short {
+    let rows = cols[0].iter().zip(&cols[1]).zip(&cols[2]).zip(&cols[3]);
+    for (((desc, years), la), value) in rows {
+        let cell = |v: &Option<String>| -> String { v.as_deref().unwrap_or("").trim().into() };
+        if cell(desc) != short {
             continue;
         }
-        let label = cell(1).split('(').next().unwrap_or("");
+        let years = cell(years);
+        let label = years.split('(').next().unwrap_or("");
         let digits: String = label.chars().filter(char::is_ascii_digit).collect();
         let year = match digits.len() {
             4 => digits.parse::<i32>().unwrap(),
@@ -62,8 +64,8 @@ fn lait(short: &str, dps: i32) -> BTreeMap<String, BTreeMap<i32, f64>> {
             _ => continue,
         };
         // LA numbers are stored as numbers: `850.0`.
-        let code = cell(2).split('.').next().unwrap_or("").to_string();
-        if let Ok(v) = cell(3).parse::<f64>() {
+        let code = cell(la).split('.').next().unwrap_or("").to_string();
+        if let Ok(v) = cell(value).parse::<f64>() {
             let v = v.signum() * ((v.abs() * scale) + 0.5).floor() / scale;
             let previous = out.entry(code).or_default().insert(year, v);
             assert!(
