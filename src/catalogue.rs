@@ -170,13 +170,14 @@ pub struct PupilDimension {
     pub values: Vec<String>,
 }
 
-/// A level figures are given for, and the levels it lies within (nearest first).
+/// A level pupil-level figures are given for, and the levels it lies within (nearest first):
+/// catalogue/groups.toml's `[[level]]`, spelt as `crate::level::Level` spells them.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Level {
-    pub id: String,
+pub struct LevelNesting {
+    pub id: crate::level::Level,
     #[serde(default)]
-    pub within: Vec<String>,
+    pub within: Vec<crate::level::Level>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -592,7 +593,7 @@ struct GroupsFile {
     #[serde(default)]
     dimension: Vec<PupilDimension>,
     #[serde(default)]
-    level: Vec<Level>,
+    level: Vec<LevelNesting>,
     #[serde(default)]
     relations: Relations,
 }
@@ -754,7 +755,7 @@ pub struct Catalogue {
     pub groups: Vec<Group>,
     /// Pupil-level dimensions and the nesting of levels (catalogue/groups.toml).
     pub pupil_dimensions: Vec<PupilDimension>,
-    pub levels: Vec<Level>,
+    pub levels: Vec<LevelNesting>,
     pub relations: Relations,
     pub datasets: Vec<Dataset>,
     pub school_types: SchoolTypes,

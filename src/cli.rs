@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use serde::{Deserialize, Deserializer};
 
+use crate::level::Level;
 use crate::output::Format;
 
 /// Where the store is when no `--store` is given.
@@ -345,9 +346,9 @@ pub struct GapsArgs {
     #[arg(long)]
     pub group: String,
     /// Whose gaps: each school, partnership (pupil data), LA, or England.
-    #[arg(long, value_enum, default_value_t = Lvl::La)]
+    #[arg(long, value_enum, default_value_t = Level::La)]
     #[serde(default = "default_level")]
-    pub level: Lvl,
+    pub level: Level,
     /// Only this LA (its code, e.g. 650).
     #[arg(long)]
     #[serde(default)]
@@ -405,8 +406,8 @@ pub struct GapsArgs {
     pub format: FormatArg,
 }
 
-fn default_level() -> Lvl {
-    Lvl::La
+fn default_level() -> Level {
+    Level::La
 }
 fn default_against() -> crate::analysis::gaps::Against {
     crate::analysis::gaps::Against::Within
@@ -701,33 +702,6 @@ pub struct CompletionsArgs {
 pub struct ManArgs {
     /// Directory the man pages are written to (created if missing).
     pub dir: PathBuf,
-}
-
-#[derive(Clone, Copy, PartialEq, Debug, clap::ValueEnum, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Lvl {
-    /// Each school.
-    School,
-    /// A partnership or cluster of schools (pupil data with --partnerships).
-    Partnership,
-    /// Each LA.
-    La,
-    /// England.
-    National,
-}
-
-impl From<Lvl> for crate::store::schema::Level {
-    fn from(l: Lvl) -> crate::store::schema::Level {
-        use crate::store::schema::Level;
-        match l {
-            Lvl::School => Level::School,
-            Lvl::La => Level::La,
-            Lvl::National => Level::National,
-            Lvl::Partnership => {
-                unreachable!("published figures have no partnership level (checked before)")
-            }
-        }
-    }
 }
 
 #[derive(Args, Debug, Clone, PartialEq, Deserialize)]

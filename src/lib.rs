@@ -20,6 +20,7 @@ pub mod dates;
 pub mod demo;
 pub mod error;
 pub mod ingest;
+pub mod level;
 pub mod number;
 pub mod output;
 pub mod pipeline;

@@ -25,6 +25,7 @@ use sha2::{Digest, Sha256};
 pub use crate::atomic::{remove_stale_temporaries, temporary_beside, write_atomic};
 use crate::catalogue::Catalogue;
 use crate::error::ConfigError;
+use crate::level::Level;
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -546,7 +547,7 @@ struct PupilGapQuery {
     measure: String,
     group: String,
     #[serde(default)]
-    level: Option<crate::cli::Lvl>,
+    level: Option<crate::level::Level>,
     #[serde(default)]
     year: Option<i32>,
     #[serde(default)]
@@ -735,18 +736,17 @@ fn run_stage(
             let la_code = p.la.get("code").and_then(|v| v.as_str());
             let mut opts = Vec::new();
             for q in &o.queries {
-                let level = match q.level.unwrap_or(cli::Lvl::School) {
-                    cli::Lvl::School => crate::analysis::pupils::Unit::School,
-                    cli::Lvl::Partnership => crate::analysis::pupils::Unit::Partnership,
-                    cli::Lvl::La => crate::analysis::pupils::Unit::La,
-                    cli::Lvl::National => anyhow::bail!(ConfigError::new(
+                let level = q.level.unwrap_or(Level::School);
+                if !Level::PUPIL_DATA.contains(&level) {
+                    anyhow::bail!(ConfigError::new(
                         &stage.name,
                         format!(
-                            "query {}: level national is not school, partnership or la",
-                            q.name
+                            "query {}: level {} is not school, partnership or la",
+                            q.name,
+                            level.as_str()
                         )
-                    )),
-                };
+                    ));
+                }
                 opts.push(crate::commands::pupils::PupilGapOptions {
                     pupils: std::slice::from_ref(&o.pupils),
                     measure: &q.measure,

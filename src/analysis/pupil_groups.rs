@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::OnceLock;
 
 use super::disclosure::{Types, MAX_TYPES};
-use crate::catalogue::{Catalogue, Level, PupilDef};
+use crate::catalogue::{Catalogue, LevelNesting, PupilDef};
 use crate::error::ConfigError;
 use crate::ingest::pupils::{Ethnicity, Pupil, Sen};
 
@@ -77,7 +77,7 @@ pub struct GroupDefs {
     dims: Vec<(String, Vec<String>)>,
     groups: HashMap<String, (Def, String)>,
     order: Vec<String>,
-    pub levels: Vec<Level>,
+    pub levels: Vec<LevelNesting>,
 }
 
 impl GroupDefs {
@@ -312,6 +312,7 @@ impl TypeSpace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::level::Level;
 
     #[test]
     fn the_catalogue_says_how_groups_relate() {
@@ -356,12 +357,12 @@ mod tests {
         assert_eq!(
             d.levels
                 .iter()
-                .map(|l| (l.id.as_str(), l.within.clone()))
+                .map(|l| (l.id, l.within.clone()))
                 .collect::<Vec<_>>(),
             vec![
-                ("school", vec!["partnership".to_string(), "la".into()]),
-                ("partnership", vec!["la".into()]),
-                ("la", vec![])
+                (Level::School, vec![Level::Partnership, Level::La]),
+                (Level::Partnership, vec![Level::La]),
+                (Level::La, vec![])
             ]
         );
     }

@@ -19,6 +19,7 @@ use super::trend::gap_trend;
 use crate::catalogue::Catalogue;
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{KeyStage, Phonics, Pupil, Test, TA_EXPECTED, TA_NOT_COUNTED};
+use crate::level::Level;
 use crate::number;
 
 /// A group or a combination of groups, e.g. `disadvantaged+boys` (the pupils in both).
@@ -344,36 +345,11 @@ impl Places {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    School,
-    Partnership,
-    La,
-}
-
-impl Unit {
-    /// The level's id, as rows, the ledger and catalogue/groups.toml's `[[level]]` spell it.
-    pub fn id(self) -> &'static str {
-        match self {
-            Unit::School => "school",
-            Unit::Partnership => "partnership",
-            Unit::La => "la",
-        }
-    }
-
-    pub fn from_id(id: &str) -> Option<Unit> {
-        [Unit::School, Unit::Partnership, Unit::La]
-            .into_iter()
-            .find(|u| u.id() == id)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct PupilQuery<'q> {
     pub measure: &'q str,
     pub group: GroupSpec,
-    pub level: Unit,
+    pub level: Level,
     /// The year asked about, and the years before it for the trend (oldest first).
     pub years: Vec<i32>,
     /// Only these units (URNs, LA codes or partnership names); empty = all.
@@ -486,11 +462,13 @@ fn la_of(urn: u32, places: &Places) -> String {
         .unwrap_or_else(|| "all".into())
 }
 
-fn unit_of(level: Unit, urn: u32, places: &Places) -> Option<String> {
+fn unit_of(level: Level, urn: u32, places: &Places) -> Option<String> {
     match level {
-        Unit::School => Some(urn.to_string()),
-        Unit::La => Some(la_of(urn, places)),
-        Unit::Partnership => places.partnerships.get(&urn).cloned(),
+        Level::School => Some(urn.to_string()),
+        Level::La => Some(la_of(urn, places)),
+        Level::Partnership => places.partnerships.get(&urn).cloned(),
+        // Not levels of pupil data (refused by `gap_tables`).
+        Level::Region | Level::National => None,
     }
 }
 
@@ -527,8 +505,8 @@ struct Fig {
 /// partnership within its LA, as the catalogue's `[[level]]` says.
 struct Units<'p> {
     places: &'p Places,
-    levels: &'p [crate::catalogue::Level],
-    ids: HashMap<(&'static str, String), usize>,
+    levels: &'p [crate::catalogue::LevelNesting],
+    ids: HashMap<(Level, String), usize>,
     parent: Vec<Option<usize>>,
     /// Pupil types counted per unit: (type, pupils).
     counts: Vec<HashMap<u16, u64>>,
@@ -547,35 +525,35 @@ impl<'p> Units<'p> {
     }
 
     /// The unit a unit lies directly within: the first of its level's `within` that applies.
-    fn parent_of(&mut self, level: &'static str, code: &str) -> usize {
-        let within: Vec<String> = self
+    fn parent_of(&mut self, level: Level, code: &str) -> usize {
+        let within: Vec<Level> = self
             .levels
             .iter()
             .find(|l| l.id == level)
             .map(|l| l.within.clone())
             .unwrap_or_default();
         for w in within {
-            match (level, w.as_str()) {
-                ("school", "partnership") => {
+            match (level, w) {
+                (Level::School, Level::Partnership) => {
                     if let Some(p) = code
                         .parse::<u32>()
                         .ok()
                         .and_then(|u| self.places.partnerships.get(&u))
                         .cloned()
                     {
-                        return self.node(Unit::Partnership, &p);
+                        return self.node(Level::Partnership, &p);
                     }
                 }
-                ("school", "la") => {
+                (Level::School, Level::La) => {
                     let la = code
                         .parse::<u32>()
                         .map(|u| la_of(u, self.places))
                         .unwrap_or_else(|_| "all".into());
-                    return self.node(Unit::La, &la);
+                    return self.node(Level::La, &la);
                 }
-                ("partnership", "la") => {
+                (Level::Partnership, Level::La) => {
                     if let Some(la) = partnership_la(code, self.places) {
-                        return self.node(Unit::La, &la);
+                        return self.node(Level::La, &la);
                     }
                 }
                 _ => {}
@@ -584,8 +562,8 @@ impl<'p> Units<'p> {
         0
     }
 
-    fn node(&mut self, level: Unit, code: &str) -> usize {
-        let l = level.id();
+    fn node(&mut self, level: Level, code: &str) -> usize {
+        let l = level;
         if let Some(&n) = self.ids.get(&(l, code.to_string())) {
             return n;
         }
@@ -598,7 +576,7 @@ impl<'p> Units<'p> {
     }
 
     fn count_pupil(&mut self, urn: u32, ty: u16) {
-        let mut n = Some(self.node(Unit::School, &urn.to_string()));
+        let mut n = Some(self.node(Level::School, &urn.to_string()));
         while let Some(x) = n {
             *self.counts[x].entry(ty).or_default() += 1;
             n = self.parent[x];
@@ -656,6 +634,18 @@ pub fn gap_tables(
         .map(|q| q.threshold)
         .max()
         .unwrap_or(disclosure::DEFAULT_THRESHOLD);
+    if let Some(q) = queries
+        .iter()
+        .find(|q| !Level::PUPIL_DATA.contains(&q.level))
+    {
+        return Err(ConfigError::new(
+            "--level",
+            format!(
+                "pupil data is the LA's own: {} is not school, partnership or la",
+                q.level.as_str()
+            ),
+        ));
+    }
     if threshold > disclosure::MAX_THRESHOLD {
         return Err(ConfigError::new(
             "--threshold",
@@ -709,11 +699,12 @@ pub fn gap_tables(
         let keep = |unit: &str| -> bool {
             (q.only.is_empty() || q.only.iter().any(|o| o == unit))
                 && match (&q.la, q.level) {
-                    (None, _) | (_, Unit::Partnership) => true,
-                    (Some(la), Unit::School) => unit.parse::<u32>().is_ok_and(|u| {
+                    (None, _) | (_, Level::Partnership) => true,
+                    (Some(la), Level::School) => unit.parse::<u32>().is_ok_and(|u| {
                         places.schools.get(&u).and_then(|s| s.1.as_deref()) == Some(la.as_str())
                     }),
-                    (Some(la), Unit::La) => unit == la,
+                    (Some(la), Level::La) => unit == la,
+                    (Some(_), Level::Region | Level::National) => false,
                 }
         };
         let mut shown_units: Option<BTreeSet<String>> = None;
@@ -793,7 +784,7 @@ pub fn gap_tables(
             .iter()
             .filter(|r| r.measure == measure && r.year == year)
             .filter_map(|r| {
-                let level = Unit::from_id(&r.level)?;
+                let level = Level::parse(&r.level).filter(|l| Level::PUPIL_DATA.contains(l))?;
                 let g = GroupSpec::parse(&r.group).ok()?;
                 Some((
                     units.node(level, &r.unit),
@@ -854,7 +845,7 @@ pub fn gap_tables(
                     }
                 }
                 // A school or partnership table's totals over units are taken as shown.
-                if q.level != Unit::La {
+                if q.level != Level::La {
                     for a in units.ancestors(nodes[k]) {
                         for (t, _) in &sets {
                             let n = units.count(a, t);
@@ -1114,7 +1105,7 @@ pub fn gap_tables(
                 .collect();
             // Pupil data carries no catalogue of its own: the shipped breaks decide which
             // years compare (the assessments' frameworks, not DfE's publication).
-            let level = if matches!(q.level, Unit::School) {
+            let level = if matches!(q.level, Level::School) {
                 "school"
             } else {
                 "la"
@@ -1126,12 +1117,13 @@ pub fn gap_tables(
                 None => Significance::NotAssessed,
             };
             let (la, partnership) = match q.level {
-                Unit::School => unit
+                Level::School => unit
                     .parse::<u32>()
                     .map(|u| (Some(la_of(u, places)), places.partnerships.get(&u).cloned()))
                     .unwrap_or((None, None)),
-                Unit::Partnership => (partnership_la(unit, places), None),
-                Unit::La => (Some(unit.clone()), None),
+                Level::Partnership => (partnership_la(unit, places), None),
+                Level::La => (Some(unit.clone()), None),
+                Level::Region | Level::National => (None, None),
             };
             rows.push(PupilGapRow {
                 code: unit.clone(),
@@ -1241,24 +1233,25 @@ pub fn widest_running(rows: Vec<PupilGapRow>, widest: usize) -> Vec<PupilGapRow>
 
 impl PupilQuery<'_> {
     fn level_name(&self) -> &'static str {
-        self.level.id()
+        self.level.as_str()
     }
     fn unit_name(&self, unit: &str, places: &Places) -> String {
         match self.level {
-            Unit::School => unit
+            Level::School => unit
                 .parse::<u32>()
                 .ok()
                 .and_then(|u| places.schools.get(&u))
                 .map(|s| s.0.clone())
                 .unwrap_or_default(),
-            Unit::La => places.las.get(unit).cloned().unwrap_or_else(|| {
+            Level::La => places.las.get(unit).cloned().unwrap_or_else(|| {
                 if unit == "all" {
                     "All pupils in the files".into()
                 } else {
                     String::new()
                 }
             }),
-            Unit::Partnership => unit.to_string(),
+            Level::Partnership => unit.to_string(),
+            Level::Region | Level::National => String::new(),
         }
     }
 }

@@ -100,7 +100,7 @@ pub fn print_reconcile(rows: &[Reconciliation], format: Format) -> String {
     )
 }
 
-use crate::cli::{GapsArgs, Lvl, RankArgs, ReconcileArgs, TrendArgs};
+use crate::cli::{GapsArgs, RankArgs, ReconcileArgs, TrendArgs};
 use crate::commands::{validate, year::results_year, Code, Ctx};
 use crate::error::ConfigError;
 use crate::store::schema::Level;
@@ -154,7 +154,7 @@ pub fn gaps(a: &GapsArgs, ctx: &Ctx) -> anyhow::Result<Code> {
         return pupil_gaps(a);
     }
     anyhow::ensure!(
-        a.level != Lvl::Partnership,
+        a.level.is_published(),
         ConfigError::new(
             "--level",
             "published figures have no partnership level: use `attain partnerships`, or --pupils with --partnerships"
@@ -164,7 +164,7 @@ pub fn gaps(a: &GapsArgs, ctx: &Ctx) -> anyhow::Result<Code> {
     validate::measure(&opened.catalogue, &a.measure)?;
     validate::group(&opened.catalogue, &a.group)?;
     let data = opened.data(a.la.as_deref())?;
-    let level: Level = a.level.into();
+    let level = a.level;
     let year = results_year(&data, a.year.year, &[&a.measure], level)?;
     let req = crate::analysis::gaps::GapRequest {
         measure: &a.measure,
@@ -190,15 +190,14 @@ fn pupil_gaps(a: &GapsArgs) -> anyhow::Result<Code> {
              national and all comparisons need published figures (drop --pupils)"
         )
     );
-    let level = match a.level {
-        Lvl::School => crate::analysis::pupils::Unit::School,
-        Lvl::La => crate::analysis::pupils::Unit::La,
-        Lvl::Partnership => crate::analysis::pupils::Unit::Partnership,
-        Lvl::National => anyhow::bail!(ConfigError::new(
+    let level = a.level;
+    anyhow::ensure!(
+        Level::PUPIL_DATA.contains(&level),
+        ConfigError::new(
             "--level",
             "pupil data is the LA's own: use school, partnership or la"
-        )),
-    };
+        )
+    );
     let o = crate::commands::pupils::PupilGapOptions {
         pupils: &a.pupils,
         measure: &a.measure,

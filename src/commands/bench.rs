@@ -187,7 +187,8 @@ pub fn charts(
 /// A synthetic national KS2 cohort (`n` pupils in schools of about 44) written as one pupil
 /// file, then read and validated, then aggregated by school for several groups.
 pub fn pupils(n: usize) -> anyhow::Result<String> {
-    use crate::analysis::pupils::{gap_rows, gap_tables, GroupSpec, Places, PupilQuery, Unit};
+    use crate::analysis::pupils::{gap_rows, gap_tables, GroupSpec, Places, PupilQuery};
+    use crate::level::Level;
     use std::fmt::Write as _;
     let scratch = std::env::temp_dir().join(format!("attain-bench-pupils-{}", std::process::id()));
     std::fs::create_dir_all(&scratch)?;
@@ -257,7 +258,7 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
         let q = PupilQuery {
             measure: "ks2_rwm_expected",
             group: GroupSpec::parse(group)?,
-            level: Unit::School,
+            level: Level::School,
             years: vec![2019],
             only: vec![],
             la: None,
@@ -282,7 +283,7 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
             Ok(PupilQuery {
                 measure: "ks2_rwm_expected",
                 group: GroupSpec::parse(g)?,
-                level: Unit::School,
+                level: Level::School,
                 years: vec![2019],
                 only: vec![],
                 la: None,

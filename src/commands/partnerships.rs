@@ -133,7 +133,7 @@ pub fn cli(
         a.measures.clone()
     };
     for m in &measures {
-        crate::commands::validate::measure(&cat, m)?;
+        crate::commands::validate::measure(cat, m)?;
     }
     if let Some(path) = &a.write_map {
         let la = a.la.as_deref().ok_or_else(|| {

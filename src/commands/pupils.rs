@@ -8,11 +8,11 @@ use serde_json::Value;
 use crate::analysis::disclosure::SYMBOL;
 use crate::analysis::partnerships::read_map;
 use crate::analysis::pupils::{
-    gap_tables, released_by, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow,
-    PupilQuery, Unit,
+    gap_tables, released_by, widest_running, GroupSpec, Places, PriorMeans, PupilGapRow, PupilQuery,
 };
 use crate::error::{ConfigError, IngestError};
 use crate::ingest::pupils::{read_pupils, PupilData};
+use crate::level::Level;
 use crate::output::{Format, Report};
 use crate::store::Store;
 
@@ -20,7 +20,7 @@ pub struct PupilGapOptions<'o> {
     pub pupils: &'o [PathBuf],
     pub measure: &'o str,
     pub group: &'o str,
-    pub level: Unit,
+    pub level: Level,
     pub year: Option<i32>,
     /// Years in the trend window, ending at `year`.
     pub years: usize,
@@ -106,7 +106,7 @@ pub fn answer_all(
         if let Some(la) = o.la {
             crate::commands::validate::pupil_la(la, &data.pupils, places)?;
         }
-        if o.level == Unit::Partnership && places.partnerships.is_empty() {
+        if o.level == Level::Partnership && places.partnerships.is_empty() {
             anyhow::bail!(ConfigError::new(
                 "--level",
                 "partnership level needs --partnerships MAP.csv (urn,partnership)"

@@ -504,7 +504,9 @@ pub fn read(
                 }
             },
             Level::National => ENGLAND.to_string(),
-            Level::Region => unreachable!("performance tables have no region rows"),
+            Level::Region | Level::Partnership => {
+                unreachable!("performance tables have no region or partnership rows")
+            }
         };
         count_record(&mut report, level, scope);
         if level == Level::School {

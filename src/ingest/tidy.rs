@@ -170,7 +170,7 @@ pub fn read(
             Level::La => la_col
                 .map(|c| row.get(c).trim().to_string())
                 .unwrap_or_default(),
-            Level::School => continue,
+            Level::School | Level::Partnership => continue,
         };
         if code.is_empty() {
             return Err(IngestError::at(

@@ -5,34 +5,8 @@ use std::sync::Arc;
 
 use crate::value::Status;
 
-/// Which kind of body a result is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Level {
-    School,
-    La,
-    Region,
-    National,
-}
-
-impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::School => "school",
-            Level::La => "la",
-            Level::Region => "region",
-            Level::National => "national",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Level> {
-        Some(match s {
-            "school" => Level::School,
-            "la" => Level::La,
-            "region" => Level::Region,
-            "national" => Level::National,
-            _ => return None,
-        })
-    }
-}
+/// Which kind of body a result is about (one enum for every layer: `crate::level`).
+pub use crate::level::Level;
 
 /// The code used for England in every national row (LAIT uses 970 for the same thing).
 pub const ENGLAND: &str = "E92000001";

@@ -1478,8 +1478,9 @@ proptest! {
                 at.partnership.insert(urn, "B".into());
             }
         }
-        use attain::analysis::pupils::{gap_tables, GroupSpec, PupilQuery, Unit};
-        let levels = [Unit::School, Unit::Partnership, Unit::La];
+        use attain::analysis::pupils::{gap_tables, GroupSpec, PupilQuery};
+        use attain::level::Level;
+        let levels = Level::PUPIL_DATA;
         let queries: Vec<PupilQuery> = tables.iter().map(|&(g, l)| PupilQuery { measure: "ks2_read_avg_score", group: GroupSpec::parse(GROUPS[g]).unwrap(), level: levels[l], years: vec![2019], only: vec![], la: None, threshold: T }).collect();
         let (out, _) = gap_tables(&pupils, &queries, None, &places, &[]).unwrap();
         let mut rels = Vec::new();
@@ -1496,7 +1497,8 @@ proptest! {
 /// suppressed one by one give away (disadvantaged minus FSM = one looked-after child).
 #[test]
 fn the_property_check_finds_a_child_given_away_by_subtraction() {
-    use attain::analysis::pupils::{gap_tables, GroupSpec, Places, PupilQuery, Unit};
+    use attain::analysis::pupils::{gap_tables, GroupSpec, Places, PupilQuery};
+    use attain::level::Level;
     let pupils: Vec<Pupil> = (0..40)
         .map(|i| Pupil {
             id: format!("P{i}"),
@@ -1521,7 +1523,7 @@ fn the_property_check_finds_a_child_given_away_by_subtraction() {
     let q = |g: &str, t: u64| PupilQuery {
         measure: "ks2_read_avg_score",
         group: GroupSpec::parse(g).unwrap(),
-        level: Unit::School,
+        level: Level::School,
         years: vec![2019],
         only: vec![],
         la: None,

@@ -557,7 +557,8 @@ impl<'a> Prepared<'a> {
         urns: &[String],
         earlier: &[crate::analysis::pupils::Released],
     ) -> anyhow::Result<Vec<crate::analysis::pupils::Released>> {
-        use crate::analysis::pupils::{gap_tables, released_by, GroupSpec, PupilQuery, Unit};
+        use crate::analysis::pupils::{gap_tables, released_by, GroupSpec, PupilQuery};
+        use crate::level::Level;
         let years: Vec<i32> = self.inputs.years.clone();
         let last = *years.last().unwrap_or(&self.inputs.year);
         let las: Vec<String> = urns
@@ -596,7 +597,7 @@ impl<'a> Prepared<'a> {
                 queries.push(PupilQuery {
                     measure: m,
                     group: group.clone(),
-                    level: Unit::School,
+                    level: Level::School,
                     years: years.clone(),
                     only: urns.to_vec(),
                     la: None,
@@ -605,7 +606,7 @@ impl<'a> Prepared<'a> {
                 queries.push(PupilQuery {
                     measure: m,
                     group,
-                    level: Unit::La,
+                    level: Level::La,
                     years: vec![last],
                     only: las.clone(),
                     la: None,
