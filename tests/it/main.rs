@@ -29,6 +29,7 @@ mod partnerships;
 mod per_la;
 mod pipeline;
 mod predecessors;
+mod progress_bars;
 mod pupils;
 mod real_data;
 mod series_breaks;
