@@ -48,6 +48,11 @@ impl<'a> Sheet<'a> {
     }
 }
 
+/// The widest a column is made, in characters: longer text wraps. Wide enough for nearly every
+/// school's name on one line; a row whose cells all fit keeps the default height, so a long
+/// table prints about 50 rows to a page.
+const WRAP_AT: usize = 60;
+
 /// The dictionary sheet's name (the last sheet of every workbook).
 pub const DICTIONARY: &str = "Dictionary";
 
@@ -75,7 +80,8 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
         let top = s.notes.len() as u32;
         let last_row = top + rep.rows.len() as u32;
         let infos: Vec<_> = rep.columns.iter().map(|id| describe(id)).collect();
-        // Long text wraps in a column of at most 40 characters, so a page fits its width.
+        // A column is as wide as its longest text up to WRAP_AT characters (a school's name
+        // on one line); longer text wraps there, so a page still fits its width.
         let widths: Vec<usize> = infos
             .iter()
             .enumerate()
@@ -88,7 +94,7 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
                     .unwrap_or(0);
                 (longest + 2)
                     .max(longest_word(&info.header) + 2)
-                    .clamp(8, 40)
+                    .clamp(8, WRAP_AT)
             })
             .collect();
         // Rows of wrapped text are given their height: LibreOffice keeps the default height of
@@ -110,7 +116,7 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
                     .iter()
                     .zip(&widths)
                     .map(|(v, w)| (cell_text(v), *w))
-                    .filter(|(t, _)| t.chars().count() > 40),
+                    .filter(|(t, _)| t.chars().count() > WRAP_AT),
             );
             if n > 1 {
                 ws.set_row_height(top + 1 + i as u32, 15.0 * n as f64)?;
@@ -138,7 +144,11 @@ pub fn xlsx(sheets: &[Sheet], title: &str, results_year: i32) -> Result<Vec<u8>,
                     Value::Null => {}
                     other => {
                         let t = output::plain(other);
-                        let f = if t.chars().count() > 40 { &wrap } else { &text };
+                        let f = if t.chars().count() > WRAP_AT {
+                            &wrap
+                        } else {
+                            &text
+                        };
                         ws.write_string_with_format(row, col, t, f)?;
                     }
                 }
@@ -185,7 +195,7 @@ fn cell_text(v: &Value) -> String {
 }
 
 /// How many lines `text` takes wrapped at word boundaries in a column `width` characters
-/// wide (text of at most 40 characters is not wrapped: see the cell formats).
+/// wide (text of at most [`WRAP_AT`] characters is not wrapped: see the cell formats).
 pub(crate) fn wrapped_lines(text: &str, width: usize) -> usize {
     let width = width.saturating_sub(1).max(1);
     let mut lines = 1;

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use calamine::{open_workbook, Data, Reader, Xlsx};
 
-use crate::common::{bin, demo_world, poppler, scratch, zip_entry};
+use crate::common::{bin, demo_world, poppler, real_store, scratch, zip_entry};
 
 /// `xlsx` printed to PDF by LibreOffice, beside it. None where LibreOffice is absent (which
 /// fails under CI=true: .ci/run installs libreoffice-calc-nogui).
@@ -244,6 +244,112 @@ fn the_la_workbook_prints_each_sheet_landscape_at_one_page_wide() {
         }
     }
     eprintln!("LA workbook: {} pages {per_sheet:?}", pages.len());
+}
+
+/// Hampshire's (850) LA workbook from the real files, printed: every page one page wide (its
+/// sheet's first and last headings on it), a long table dense enough to read through (3,500
+/// school gap rows), and the whole within the pages measured when it was set up (57).
+#[test]
+fn the_real_la_workbook_prints_one_page_wide_in_about_57_pages() {
+    let Some(store) = real_store() else {
+        return;
+    };
+    let dir = scratch("spreadsheets-real-workbook");
+    let xlsx = dir.join("850.xlsx");
+    let o = bin()
+        .args(["workbook", "--la", "850", "--out"])
+        .arg(&xlsx)
+        .args([
+            "--rules",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/pipelines/rules/merton.toml"),
+            "--store",
+        ])
+        .arg(store)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // Each sheet's headings (from the Dictionary) and rows below its header row.
+    let mut wb: Xlsx<_> = open_workbook(&xlsx).unwrap();
+    let names = wb.sheet_names();
+    let dictionary: Vec<Vec<String>> = wb
+        .worksheet_range("Dictionary")
+        .unwrap()
+        .rows()
+        .map(|r| r.iter().map(text).collect())
+        .collect();
+    let mut sheets: BTreeMap<String, (Vec<String>, usize)> = BTreeMap::new();
+    for name in &names {
+        let rows: Vec<Vec<String>> = wb
+            .worksheet_range(name)
+            .unwrap()
+            .rows()
+            .map(|r| r.iter().map(text).collect())
+            .collect();
+        let headings: Vec<String> = if name == "Dictionary" {
+            dictionary[0].clone()
+        } else {
+            dictionary
+                .iter()
+                .filter(|r| &r[0] == name)
+                .map(|r| r[1].clone())
+                .collect()
+        };
+        let at = rows
+            .iter()
+            .position(|r| r[..headings.len().min(r.len())] == headings[..])
+            .unwrap_or_else(|| panic!("{name}: no header row {headings:?}"));
+        sheets.insert(name.clone(), (headings, rows.len() - at - 1));
+    }
+    let school_gaps = sheets["School gaps"].1;
+    assert!(school_gaps > 3000, "{school_gaps} school gap rows");
+
+    let Some(pdf) = print_to_pdf(&xlsx) else {
+        return;
+    };
+    let sizes = page_sizes(&pdf).unwrap();
+    assert!(sizes.iter().all(|(w, h)| w > h), "a portrait page");
+    let all = poppler("pdftotext", &[], &pdf).unwrap();
+    let pages: Vec<&str> = all
+        .split('\u{c}')
+        .filter(|p| !p.trim().is_empty())
+        .collect();
+    assert_eq!(pages.len(), sizes.len());
+    // Pages in sheet order, each headed by its sheet's name; every one carries the sheet's
+    // first and last headings, so no sheet is split across columns.
+    let mut per_sheet: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut at = 0;
+    for (n, page) in pages.iter().enumerate() {
+        let names_sheet = |s: &str| page.lines().any(|l| l.trim() == s);
+        if at + 1 < names.len() && names_sheet(&names[at + 1]) {
+            at += 1;
+        }
+        let sheet = names[at].as_str();
+        assert!(names_sheet(sheet), "page {}: not {sheet}", n + 1);
+        *per_sheet.entry(sheet).or_default() += 1;
+        let words: Vec<&str> = page.split_whitespace().collect();
+        let (headings, _) = &sheets[sheet];
+        for h in [&headings[0], headings.last().unwrap()] {
+            assert!(
+                h.split_whitespace().all(|w| words.contains(&w)),
+                "page {} of {sheet} lacks {h:?}: one page wide?",
+                n + 1
+            );
+        }
+    }
+    eprintln!("Hampshire LA workbook: {} pages {per_sheet:?}", pages.len());
+    assert_eq!(per_sheet.len(), names.len(), "{per_sheet:?}");
+    // A long table prints at least 60 rows to a page (rows of one line; 72 when measured).
+    let gap_pages = per_sheet["School gaps"];
+    assert!(
+        gap_pages <= school_gaps.div_ceil(60),
+        "{gap_pages} pages for {school_gaps} rows"
+    );
+    // The whole: 57 pages when measured (72 before school names stopped wrapping).
+    assert!(
+        (50..=62).contains(&pages.len()),
+        "{} pages {per_sheet:?}",
+        pages.len()
+    );
 }
 
 #[test]
