@@ -343,7 +343,11 @@ mod tests {
 
     #[test]
     fn text_labels_of_small_groups_are_found() {
-        let found = audit_text("Looked after (n=3) 33.3%\nDisadvantaged (n=12) 50%\nn = 5 here; n=c; nn=2; n=2.5 SD; an=4", 5);
+        let found = audit_text(
+            "Looked after (n=3) 33.3%\nDisadvantaged (n=12) 50%\nn = 5 here; n=c; nn=2; n=2.5 SD; \
+            an=4",
+            5,
+        );
         assert_eq!(
             found,
             vec![

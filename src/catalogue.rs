@@ -1084,7 +1084,8 @@ impl Catalogue {
                     | "falling"
             ) {
                 return Err(err(format!(
-                    "test must be significantly_above, significantly_below, top_fifth, bottom_fifth, rising or falling, not {:?}",
+                    "test must be significantly_above, significantly_below, top_fifth, bottom_fifth, rising or \
+                        falling, not {:?}",
                     r.test
                 )));
             }

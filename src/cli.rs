@@ -68,12 +68,15 @@ pub enum Command {
     Demo(DemoArgs),
     /// Rank every LA for a measure: rank, quartile, top-10% position, statistical neighbours.
     #[command(
-        after_long_help = "Example:\n  attain rank --measure ks2_rwm_expected --group disadvantaged --year 2019 --la 650"
+        after_long_help = "Example:\n  attain rank --measure ks2_rwm_expected --group disadvantaged --year 2019 --la \
+            650"
     )]
     Rank(RankArgs),
     /// Gaps between a pupil group and its comparison (gap = group - comparison).
     #[command(
-        after_long_help = "Examples:\n  attain gaps --measure ks2_rwm_expected --group disadvantaged --level school --la 650\n  attain gaps --measure ks2_rwm_expected --group disadvantaged+boys --pupils data/demo/pupils --level school"
+        after_long_help = "Examples:\n  attain gaps --measure ks2_rwm_expected --group disadvantaged --level school \
+            --la 650\n  attain gaps --measure ks2_rwm_expected --group disadvantaged+boys --pupils data/demo/pupils \
+            --level school"
     )]
     Gaps(GapsArgs),
     /// Check every rendered or exported file under a directory for figures about groups of
@@ -92,7 +95,8 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Achievement and Target Setting Booklets (HTML and PDF) for an LA's schools.
     #[command(
-        after_long_help = "Examples:\n  attain booklet --la 650 --out output/booklets\n  attain booklet --school 100000 --year 2019 --out output/booklets --html-only"
+        after_long_help = "Examples:\n  attain booklet --la 650 --out output/booklets\n  attain booklet --school \
+            100000 --year 2019 --out output/booklets --html-only"
     )]
     Booklet(BookletArgs),
     /// Ofsted standing of every LA: % of schools good or outstanding and % of pupils in them, ranked.
@@ -100,7 +104,8 @@ pub enum Command {
     Ofsted(OfstedArgs),
     /// Categorise schools with a rules file; --out writes the schools-causing-concern register.
     #[command(
-        after_long_help = "Example:\n  attain categorise --rules pipelines/rules/merton.toml --la 650 --out output/register"
+        after_long_help = "Example:\n  attain categorise --rules pipelines/rules/merton.toml --la 650 --out \
+            output/register"
     )]
     Categorise(CategoriseArgs),
     /// Committee chart pack for one LA: PNG (print) and SVG per chart, and charts.json.
@@ -108,7 +113,8 @@ pub enum Command {
     Charts(ChartsArgs),
     /// Partnership (cluster) figures from a CSV map (urn,partnership), built from pupil counts.
     #[command(
-        after_long_help = "Examples:\n  attain partnerships --write-map map.csv --la 650\n  attain partnerships --map map.csv --measure ks2_rwm_expected --chart-dir output/partnerships"
+        after_long_help = "Examples:\n  attain partnerships --write-map map.csv --la 650\n  attain partnerships --map \
+            map.csv --measure ks2_rwm_expected --chart-dir output/partnerships"
     )]
     Partnerships(PartnershipsArgs),
     /// One LA's workbook (.xlsx): rankings, gaps, Ofsted standing, categories, partnerships.
@@ -118,7 +124,8 @@ pub enum Command {
     Workbook(WorkbookArgs),
     /// Target forms for schools, their returns read back, and targets against results.
     #[command(
-        after_long_help = "Examples:\n  attain targets forms --la 650 --out output/target-forms\n  attain targets import returns/\n  attain targets compare --la 650"
+        after_long_help = "Examples:\n  attain targets forms --la 650 --out output/target-forms\n  attain targets \
+            import returns/\n  attain targets compare --la 650"
     )]
     Targets {
         #[command(subcommand)]
@@ -135,7 +142,8 @@ pub enum Command {
     },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) to stdout.
     #[command(
-        after_long_help = "Examples:\n  attain completions bash > /etc/bash_completion.d/attain\n  attain completions fish > ~/.config/fish/completions/attain.fish"
+        after_long_help = "Examples:\n  attain completions bash > /etc/bash_completion.d/attain\n  attain completions \
+            fish > ~/.config/fish/completions/attain.fish"
     )]
     Completions(CompletionsArgs),
     /// Write man pages (attain.1 and one per subcommand) into a directory.
@@ -275,11 +283,19 @@ pub struct DemoArgs {
     #[serde(default = "default_demo_out")]
     pub out: PathBuf,
     /// Schools in England (the demo LA's among them).
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000), default_value_t = 20_000)]
+    #[arg(
+        long,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000),
+        default_value_t = 20_000
+    )]
     #[serde(default = "default_demo_schools")]
     pub schools: usize,
     /// Local authorities in England.
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=500), default_value_t = 150)]
+    #[arg(
+        long,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=500),
+        default_value_t = 150
+    )]
     #[serde(default = "default_demo_las")]
     pub las: usize,
     /// Random seed: the same seed gives the same files.
@@ -386,7 +402,11 @@ pub struct GapsArgs {
     #[serde(default)]
     pub widest: Option<usize>,
     /// Disclosure control: groups of 1 to N pupils are withheld (pupil data).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u64).range(0..=100),
+        default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD
+    )]
     #[serde(default = "default_threshold", deserialize_with = "de_threshold")]
     pub threshold: u64,
     /// Drop invalid pupil rows (reported as warnings, exit status 1) instead of stopping.
@@ -424,7 +444,11 @@ pub struct AuditArgs {
     /// The directory of rendered or exported files to check.
     pub dir: PathBuf,
     /// Figures about groups of 1 to N pupils are disclosive.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u64).range(0..=100),
+        default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD
+    )]
     #[serde(default = "default_threshold", deserialize_with = "de_threshold")]
     pub threshold: u64,
     #[command(flatten)]
@@ -519,7 +543,8 @@ pub struct BookletArgs {
     #[arg(long)]
     #[serde(default)]
     pub html_only: bool,
-    /// The LA's pupil-level files or directories: adds the gaps only they can give (looked after, ethnicity, combined groups).
+    /// The LA's pupil-level files or directories: adds the gaps only they can give (looked after,
+    /// ethnicity, combined groups).
     #[arg(long, num_args = 1..)]
     #[serde(default, deserialize_with = "de_paths")]
     pub pupils: Vec<PathBuf>,
@@ -528,7 +553,11 @@ pub struct BookletArgs {
     #[serde(default)]
     pub prior_means: Option<PathBuf>,
     /// Disclosure control for pupil data: groups of 1 to N pupils are withheld.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(0..=100), default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD)]
+    #[arg(
+        long,
+        value_parser = clap::value_parser!(u64).range(0..=100),
+        default_value_t = crate::analysis::disclosure::DEFAULT_THRESHOLD
+    )]
     #[serde(default = "default_threshold", deserialize_with = "de_threshold")]
     pub threshold: u64,
     /// Ledger of pupil-level figures already released into the output tree (pupil data).
@@ -810,7 +839,11 @@ pub enum BenchWhat {
         #[arg(long, default_value = "data/demo")]
         demo: PathBuf,
         /// How many times to ingest it.
-        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100), default_value_t = 3)]
+        #[arg(
+            long,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100),
+            default_value_t = 3
+        )]
         repeat: usize,
     },
     /// Read and aggregate a synthetic national KS2 cohort of pupil-level data, by school and group,
@@ -818,7 +851,11 @@ pub enum BenchWhat {
     #[command(after_long_help = "Example:\n  attain bench pupils --pupils 700000")]
     Pupils {
         /// Pupils in the synthetic cohort.
-        #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=20_000_000), default_value_t = 700_000)]
+        #[arg(
+            long,
+            value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=20_000_000),
+            default_value_t = 700_000
+        )]
         pupils: usize,
     },
 }

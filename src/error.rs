@@ -223,7 +223,8 @@ pub struct IngestFailures(pub Vec<IngestError>);
 
 /// Some outputs (booklets, charts) failed to render; the others were written.
 #[derive(Debug, thiserror::Error)]
-#[error("{} of {total} output(s) failed:\n{}", .failures.len(), .failures.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+#[error("{} of {total} output(s) failed:\n{}", .failures.len(), .failures.iter().map(|e| format!("  \
+    {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct RenderFailures {
     pub total: usize,
     pub failures: Vec<String>,
@@ -231,10 +232,12 @@ pub struct RenderFailures {
 
 /// The disclosure audit found figures about groups of 1-5 pupils in rendered or exported files.
 #[derive(Debug, thiserror::Error)]
-#[error("disclosure audit: {} disclosive figure(s) found:\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+#[error("disclosure audit: {} disclosive figure(s) found:\n{}", .0.len(), .0.iter().map(|e| format!("  \
+    {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct DisclosureFindings(pub Vec<String>);
 
 /// Rows of pupil-level files that failed validation (every one is listed).
 #[derive(Debug, thiserror::Error)]
-#[error("{} problem(s) in the pupil files; nothing was computed (--allow-bad-rows leaves the rows out instead):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+#[error("{} problem(s) in the pupil files; nothing was computed (--allow-bad-rows leaves the rows out \
+    instead):\n{}", .0.len(), .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
 pub struct PupilRowErrors(pub Vec<IngestError>);

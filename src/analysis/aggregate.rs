@@ -210,10 +210,23 @@ fn reconcile_one(
         #[allow(clippy::redundant_guards)] // a float compared by value, not as a pattern
         let explanation = match (computed, published, difference) {
             (Some(c), Some(p), Some(d)) if d == 0.0 && (c - p).abs() < 1e-9 => "exact",
-            (Some(_), Some(_), Some(d)) if d == 0.0 => "rounding: the published figure is the rebuilt one, rounded half away from zero",
-            (Some(_), Some(_), Some(_)) if withheld > 0 => "suppression: withheld school figures cannot be included",
-            (Some(c), Some(p), Some(_)) if (c - p).abs() <= half_unit * 2.0 && la_row.version != "unknown" => "revision or rounding of school figures",
-            (Some(_), Some(_), Some(_)) => "complementary suppression or unpublished pupils: school figures do not cover the whole LA cohort",
+            (Some(_), Some(_), Some(d)) if d == 0.0 => {
+                "rounding: the published figure is the rebuilt one, rounded \
+                half away from zero"
+            }
+            (Some(_), Some(_), Some(_)) if withheld > 0 => {
+                "suppression: withheld school figures cannot be included"
+            }
+            (Some(c), Some(p), Some(_))
+                if (c - p).abs() <= half_unit * 2.0 && la_row.version != "unknown" =>
+            {
+                "revision \
+                or rounding of school figures"
+            }
+            (Some(_), Some(_), Some(_)) => {
+                "complementary suppression or unpublished pupils: school figures do not \
+                cover the whole LA cohort"
+            }
             (None, _, _) => "no school figures to rebuild from",
             (_, None, _) => "no published LA figure",
             _ => "unexplained",

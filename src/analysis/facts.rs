@@ -91,12 +91,19 @@ const SUFFIXES: &[(&str, Derived, bool)] = &[
 /// Every fact name, with what it means (for `--help`-style listings and error messages).
 pub fn catalogue() -> Vec<(String, FactKind, String)> {
     let mut v: Vec<(String, FactKind, String)> = vec![
-        ("ofsted_grade".to_string(), FactKind::Number, "overall effectiveness of the latest graded inspection when it was under the previous framework (OEIF), 1 outstanding - 4 inadequate; no data once a report card replaces it".to_string()),
-        ("years_since_inspection".to_string(), FactKind::Number, "years from the latest graded inspection (either framework) to 31 August of the year".to_string()),
-        ("inspection_framework".to_string(), FactKind::Word(FRAMEWORKS), "the framework of the latest graded inspection: oeif or report_card".to_string()),
-        ("report_card_lowest_area".to_string(), FactKind::Number, "the weakest evaluation area of the latest report card, 1 exceptional - 5 urgent improvement (safeguarding aside)".to_string()),
-        ("safeguarding_met".to_string(), FactKind::Bool, "safeguarding of the latest graded inspection: report card standards met, or OEIF safeguarding effective".to_string()),
-        ("report_card_expected_or_better".to_string(), FactKind::Bool, "attain's definition: every evaluation area of the latest report card at expected standard or better and safeguarding met".to_string()),
+        ("ofsted_grade".to_string(), FactKind::Number, "overall effectiveness of the latest graded inspection when it \
+            was under the previous framework (OEIF), 1 outstanding - 4 inadequate; no data once a report card \
+            replaces it".to_string()),
+        ("years_since_inspection".to_string(), FactKind::Number, "years from the latest graded inspection (either \
+            framework) to 31 August of the year".to_string()),
+        ("inspection_framework".to_string(), FactKind::Word(FRAMEWORKS), "the framework of the latest graded \
+            inspection: oeif or report_card".to_string()),
+        ("report_card_lowest_area".to_string(), FactKind::Number, "the weakest evaluation area of the latest report \
+            card, 1 exceptional - 5 urgent improvement (safeguarding aside)".to_string()),
+        ("safeguarding_met".to_string(), FactKind::Bool, "safeguarding of the latest graded inspection: report card \
+            standards met, or OEIF safeguarding effective".to_string()),
+        ("report_card_expected_or_better".to_string(), FactKind::Bool, "attain's definition: every evaluation area of \
+            the latest report card at expected standard or better and safeguarding met".to_string()),
     ];
     for (id, name) in REPORT_CARD_AREAS {
         v.push((

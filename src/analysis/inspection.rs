@@ -270,7 +270,8 @@ fn view_own(s: &SchoolInspections) -> Option<OfstedView> {
         });
         let mut notes = Vec::new();
         if let Some(o) = &s.latest_oeif {
-            notes.push(format!("Before the report card, the latest graded inspection under the previous framework (OEIF, {}) judged overall effectiveness: {}.", words_from_days(o.date), oeif_outcome(o)));
+            notes.push(format!("Before the report card, the latest graded inspection under the previous framework \
+                (OEIF, {}) judged overall effectiveness: {}.", words_from_days(o.date), oeif_outcome(o)));
         }
         notes.extend(
             ungraded_note.filter(|_| s.latest_ungraded.as_ref().is_some_and(|u| u.date > rc.date)),
@@ -281,7 +282,9 @@ fn view_own(s: &SchoolInspections) -> Option<OfstedView> {
             grade: None,
             judgement: "Report card".into(),
             date: iso_from_days(rc.date),
-            summary: format!("Latest inspection: a report card under Ofsted's report-card framework (from November 2025), inspected {}. Report cards grade each evaluation area on a five-point scale ({}) and give no overall grade.", words_from_days(rc.date), REPORT_CARD_SCALE.join(", ").to_lowercase()),
+            summary: format!("Latest inspection: a report card under Ofsted's report-card framework (from November \
+                2025), inspected {}. Report cards grade each evaluation area on a five-point scale ({}) and give no \
+                overall grade.", words_from_days(rc.date), REPORT_CARD_SCALE.join(", ").to_lowercase()),
             areas,
             safeguarding,
             notes,
@@ -290,8 +293,10 @@ fn view_own(s: &SchoolInspections) -> Option<OfstedView> {
     if let Some(o) = &s.latest_graded {
         let judgement = oeif_outcome(o);
         let summary = match o.overall {
-            Some(g) => format!("Latest graded inspection: {judgement} (grade {g}), under Ofsted's previous framework (overall effectiveness, OEIF), inspected {}.", words_from_days(o.date)),
-            None => format!("Latest graded inspection: under Ofsted's previous framework (OEIF), inspected {}; overall effectiveness: {judgement}.", words_from_days(o.date)),
+            Some(g) => format!("Latest graded inspection: {judgement} (grade {g}), under Ofsted's previous framework \
+                (overall effectiveness, OEIF), inspected {}.", words_from_days(o.date)),
+            None => format!("Latest graded inspection: under Ofsted's previous framework (OEIF), inspected {}; \
+                overall effectiveness: {judgement}.", words_from_days(o.date)),
         };
         let areas = OEIF_JUDGEMENTS
             .iter()
@@ -328,7 +333,8 @@ fn view_own(s: &SchoolInspections) -> Option<OfstedView> {
         grade: None,
         judgement: u.outcome.clone().unwrap_or_default(),
         date: iso_from_days(u.date),
-        summary: format!("Latest inspection: an ungraded inspection on {}: {}. No graded inspection of the school is in the data.", words_from_days(u.date), u.outcome.as_deref().unwrap_or("outcome not given")),
+        summary: format!("Latest inspection: an ungraded inspection on {}: {}. No graded inspection of the school is \
+            in the data.", words_from_days(u.date), u.outcome.as_deref().unwrap_or("outcome not given")),
         areas: vec![],
         safeguarding: String::new(),
         notes: vec![],

@@ -66,7 +66,8 @@ pub fn record(path: &Path, new: &[Released]) -> anyhow::Result<()> {
         return Ok(());
     }
     let file = LedgerFile {
-        note: "Pupil-level figures attain has released into this output tree (measure, year, level, unit, group). Later runs treat them as released: keep this file while any of them is in use.".into(),
+        note: "Pupil-level figures attain has released into this output tree (measure, year, level, unit, group). \
+            Later runs treat them as released: keep this file while any of them is in use.".into(),
         released: all.into_iter().collect(),
     };
     // A failed write is an output error naming the file (exit 4); its directory is made there.

@@ -206,14 +206,20 @@ impl MatchReport {
         };
         vec![
             format!("Ofsted snapshot {} (year {}) {census}", self.snapshot, self.snapshot_year),
-            format!("{} inspected schools ({} without a grade), {} census schools (independent schools excluded): {} matched, {} matched without a pupil count", self.ofsted_schools, self.ofsted_ungraded, self.census_schools, self.matched, self.matched_without_pupils),
+            format!("{} inspected schools ({} without a grade), {} census schools (independent schools excluded): {} \
+                matched, {} matched without a pupil \
+                count", self.ofsted_schools, self.ofsted_ungraded, self.census_schools, self.matched, self.matched_without_pupils),
             format!(
-                "latest graded inspection by framework: {} under OEIF with a grade, {} OEIF not judged, {} under report cards, {} with no graded inspection in the snapshot",
+                "latest graded inspection by framework: {} under OEIF with a grade, {} OEIF not judged, {} under \
+                    report cards, {} with no graded inspection in the snapshot",
                 self.under_oeif, self.oeif_not_judged, self.under_report_card, self.no_graded_inspection
             ),
-            format!("not matched: {} inspected schools not in the census ({}), not counted", self.ofsted_not_in_census, by(&self.ofsted_not_in_census_by_phase)),
-            format!("not matched: {} census schools with no inspection in the snapshot ({})", self.census_not_in_ofsted, by(&self.census_not_in_ofsted_by_phase)),
-            format!("{} matched schools have a different phase in the census; Ofsted's phase is used", self.phase_disagreements),
+            format!("not matched: {} inspected schools not in the census ({}), not \
+                counted", self.ofsted_not_in_census, by(&self.ofsted_not_in_census_by_phase)),
+            format!("not matched: {} census schools with no inspection in the snapshot \
+                ({})", self.census_not_in_ofsted, by(&self.census_not_in_ofsted_by_phase)),
+            format!("{} matched schools have a different phase in the census; Ofsted's phase is \
+                used", self.phase_disagreements),
         ]
     }
 }
@@ -353,9 +359,13 @@ pub struct OfstedRow {
 }
 
 /// attain's definition of the OEIF aim (not Ofsted's or DfE's).
-pub const DEFINITION_GOOD_OR_BETTER: &str = "attain's definition: schools whose latest graded inspection was under Ofsted's previous framework (OEIF) with overall effectiveness 1 outstanding or 2 good, of those with a grade 1-4; a report card supersedes the grade, and 'Not judged' is not a grade";
+pub const DEFINITION_GOOD_OR_BETTER: &str = "attain's definition: schools whose latest graded inspection was under \
+    Ofsted's previous framework (OEIF) with overall effectiveness 1 outstanding or 2 good, of those with a grade 1-4; \
+    a report card supersedes the grade, and 'Not judged' is not a grade";
 /// attain's definition of the report-card aim (not Ofsted's or DfE's).
-pub const DEFINITION_REPORT_CARD: &str = "attain's definition: schools whose latest graded inspection was a report card with every evaluation area graded at expected standard or better (exceptional, strong standard or expected standard) and safeguarding standards met, of the schools inspected under report cards";
+pub const DEFINITION_REPORT_CARD: &str = "attain's definition: schools whose latest graded inspection was a report \
+    card with every evaluation area graded at expected standard or better (exceptional, strong standard or expected \
+    standard) and safeguarding standards met, of the schools inspected under report cards";
 
 /// A school's place in the aims, by the framework of its latest graded inspection.
 #[derive(Debug, Clone, PartialEq)]
@@ -591,7 +601,8 @@ pub fn sentence(r: &OfstedRow) -> String {
         pct(r.england_pct_pupils_good_or_better)
     ));
     format!(
-        "{who}: {} of {kind}schools are good or outstanding{} ({}); {} of pupils attend them{} ({}); {} pupils are in schools that require improvement or are inadequate.",
+        "{who}: {} of {kind}schools are good or outstanding{} ({}); {} of pupils attend them{} ({}); {} pupils are in \
+            schools that require improvement or are inadequate.",
         pct(r.pct_schools_good_or_better),
         rank(r.rank_schools, r.of),
         school_ctx.join(", "),
@@ -621,7 +632,9 @@ pub fn sentence_frameworks(r: &OfstedRow) -> String {
         + r.schools_report_card
         + r.schools_no_graded_inspection;
     let counts = format!(
-        "{who}: of {total} {kind}schools in the snapshot, {} were last graded under OEIF (overall effectiveness 1-4), {} under OEIF without an overall grade (not judged), {} under report cards, and {} have no graded inspection in it",
+        "{who}: of {total} {kind}schools in the snapshot, {} were last graded under OEIF (overall effectiveness 1-4), \
+            {} under OEIF without an overall grade (not judged), {} under report cards, and {} have no graded \
+            inspection in it",
         r.schools, r.schools_oeif_not_judged, r.schools_report_card, r.schools_no_graded_inspection
     );
     let pct = |v: Option<f64>| {
@@ -632,7 +645,8 @@ pub fn sentence_frameworks(r: &OfstedRow) -> String {
         return format!("{counts}.");
     }
     format!(
-        "{counts}. Under report cards, {} of {} schools ({}) have every evaluation area at expected standard or better and safeguarding met, with {} of pupils in them (England {}) (attain's definition).",
+        "{counts}. Under report cards, {} of {} schools ({}) have every evaluation area at expected standard or \
+            better and safeguarding met, with {} of pupils in them (England {}) (attain's definition).",
         r.schools_report_card_expected_or_better,
         r.schools_report_card,
         pct(r.pct_schools_report_card_expected_or_better),
@@ -764,9 +778,30 @@ pub fn ofsted(
     let (census, matched_by) = match census_year {
         Some(y) => (census_schools(data, y)?, "URN".to_string()),
         // The report-card file names each school's LA and pupils: with no census to pair, it is its own.
-        None if !snap.las.is_empty() => (own_census(&first, &listed), format!("the snapshot's own LA (LAESTAB) and pupil numbers (Total number of pupils): the store has no January {} or {} census", snap.year + 1, snap.year)),
+        None if !snap.las.is_empty() => (
+            own_census(&first, &listed),
+            format!(
+                "the snapshot's own LA (LAESTAB) and \
+            pupil numbers (Total number of pupils): the store has no January {} or {} \
+            census",
+                snap.year + 1,
+                snap.year
+            ),
+        ),
         None => {
-            return Err(ConfigError::new("--year", format!("the Ofsted snapshot of {} needs the January {} (or {}) school census in the store; it has census years {:?}", snap.year, snap.year + 1, snap.year, census_years)).into());
+            return Err(ConfigError::new(
+                "--year",
+                format!(
+                    "the Ofsted snapshot of {} needs the January {} (or {}) \
+                school census in the store; it has census years \
+                {:?}",
+                    snap.year,
+                    snap.year + 1,
+                    snap.year,
+                    census_years
+                ),
+            )
+            .into());
         }
     };
     let regions = data.la_regions()?;
@@ -989,7 +1024,13 @@ mod tests {
             (6, 2, 1, 1, 1)
         );
         let s = &get("200").sentence;
-        assert!(s.starts_with("LA 200: 50.0% of primary schools are good or outstanding — ranks 2nd of 3 (North 75.0%, England 66.7%)"), "{s}");
+        assert!(
+            s.starts_with(
+                "LA 200: 50.0% of primary schools are good or outstanding — ranks 2nd of 3 (North \
+            75.0%, England 66.7%)"
+            ),
+            "{s}"
+        );
     }
 
     #[test]

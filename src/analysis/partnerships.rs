@@ -72,7 +72,15 @@ pub fn read_map(path: &Path) -> Result<PartnershipMap, IngestError> {
             ));
         }
         if let Some(prev) = map.schools.insert(urn.clone(), name.clone()) {
-            return Err(IngestError::at(path, line, Some("urn"), format!("URN {urn} is already in partnership {prev:?}: a school belongs to one partnership")));
+            return Err(IngestError::at(
+                path,
+                line,
+                Some("urn"),
+                format!(
+                    "URN {urn} is already in partnership \
+                {prev:?}: a school belongs to one partnership"
+                ),
+            ));
         }
         if !map.order.contains(&name) {
             map.order.push(name);

@@ -85,7 +85,13 @@ impl GroupDefs {
         let file = "catalogue/groups.toml";
         if let Some(c) = &cat.relations.combine {
             if c != "intersection" {
-                return Err(ConfigError::new(file, format!("[relations] combine = {c:?}: only \"intersection\" (a+b = pupils in both) is understood")));
+                return Err(ConfigError::new(
+                    file,
+                    format!(
+                        "[relations] combine = {c:?}: only \"intersection\" (a+b = \
+                    pupils in both) is understood"
+                    ),
+                ));
             }
         }
         let mut dims = Vec::new();
@@ -102,7 +108,14 @@ impl GroupDefs {
             };
             for c in *codes {
                 if !d.values.iter().any(|v| v == c) {
-                    return Err(ConfigError::new(file, format!("dimension {}: value {c} is missing; a dimension lists every value a pupil can have", d.id)));
+                    return Err(ConfigError::new(
+                        file,
+                        format!(
+                            "dimension {}: value {c} is missing; a dimension lists \
+                        every value a pupil can have",
+                            d.id
+                        ),
+                    ));
                 }
             }
             if d.values.len() != codes.len() {
@@ -258,7 +271,13 @@ impl TypeSpace {
         let radix: Vec<usize> = dims.iter().map(|d| defs.dims[*d].1.len()).collect();
         let size = radix.iter().product::<usize>();
         if size > MAX_TYPES {
-            return Err(ConfigError::new("catalogue/groups.toml", format!("the groups asked for combine {size} kinds of pupil; disclosure control handles up to {MAX_TYPES}")));
+            return Err(ConfigError::new(
+                "catalogue/groups.toml",
+                format!(
+                    "the groups asked for combine {size} kinds \
+                of pupil; disclosure control handles up to {MAX_TYPES}"
+                ),
+            ));
         }
         Ok(TypeSpace {
             dims,

@@ -46,10 +46,23 @@ impl GroupSpec {
                 continue;
             }
             let Some(kind) = defs.kind(atom) else {
-                return Err(ConfigError::new("--group", format!("unknown pupil group {atom:?}: use one of {} or a combination such as disadvantaged+boys", group_ids().join(", "))));
+                return Err(ConfigError::new(
+                    "--group",
+                    format!(
+                        "unknown pupil group {atom:?}: use one of {} or a \
+                    combination such as disadvantaged+boys",
+                        group_ids().join(", ")
+                    ),
+                ));
             };
             if kinds.contains(&kind) {
-                return Err(ConfigError::new("--group", format!("{id:?} combines two groups of the same kind ({atom:?}); a pupil is in only one of them")));
+                return Err(ConfigError::new(
+                    "--group",
+                    format!(
+                        "{id:?} combines two groups of the same kind \
+                    ({atom:?}); a pupil is in only one of them"
+                    ),
+                ));
             }
             kinds.push(kind);
             parts.push(atom.to_string());
@@ -1046,7 +1059,9 @@ pub fn gap_tables(
                             touched.insert(cands[m].node);
                         }
                     }
-                    None => warnings.push(format!("{measure} {year}: figures released earlier into this output tree already let {} pupil(s) be worked out by subtraction; nothing released now can undo that", f.residual)),
+                    None => warnings.push(format!("{measure} {year}: figures released earlier into this output tree \
+                        already let {} pupil(s) be worked out by subtraction; nothing released now can undo \
+                        that", f.residual)),
                 }
             }
             if !changed {

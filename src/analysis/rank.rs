@@ -270,7 +270,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn rank_and_band_behave(vals in proptest::collection::vec(proptest::option::of(0u8..20), 1..60), high in any::<bool>()) {
+        fn rank_and_band_behave(
+            vals in proptest::collection::vec(proptest::option::of(0u8..20), 1..60),
+            high in any::<bool>(),
+        ) {
             let values: Vec<Option<f64>> = vals.iter().map(|v| v.map(f64::from)).collect();
             let pol = if high { Polarity::High } else { Polarity::Low };
             let s = standings(&values, pol, Top10Rule::RankCut);
@@ -281,13 +284,23 @@ mod tests {
                 for (j, b) in values.iter().enumerate() {
                     if let (Some(x), Some(y)) = (a, b) {
                         // equal values share rank and band; a better value never ranks or bands worse
-                        if x == y { prop_assert_eq!(s[i].rank, s[j].rank); prop_assert_eq!(s[i].quartile, s[j].quartile); }
-                        if pol.better(*x, *y) { prop_assert!(s[i].rank < s[j].rank); prop_assert!(s[i].quartile <= s[j].quartile); }
+                        if x == y {
+                            prop_assert_eq!(s[i].rank, s[j].rank);
+                            prop_assert_eq!(s[i].quartile, s[j].quartile);
+                        }
+                        if pol.better(*x, *y) {
+                            prop_assert!(s[i].rank < s[j].rank);
+                            prop_assert!(s[i].quartile <= s[j].quartile);
+                        }
                     }
                 }
                 if let Some(r) = s[i].rank {
                     prop_assert!(r >= 1 && r <= n);
-                    if n >= 10 { prop_assert_eq!(s[i].top10, Some(r <= n / 10)); } else { prop_assert_eq!(s[i].top10, None); }
+                    if n >= 10 {
+                        prop_assert_eq!(s[i].top10, Some(r <= n / 10));
+                    } else {
+                        prop_assert_eq!(s[i].top10, None);
+                    }
                 }
             }
             // Mirroring values mirrors polarity: ranks and top 10% are the same. (Bands are

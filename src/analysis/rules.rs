@@ -139,13 +139,45 @@ impl Condition {
             })?;
         let fact = text[..pos].trim().to_string();
         let raw = text[pos + sym.len()..].trim();
-        let kind = facts::kind(&fact).ok_or_else(|| format!("condition {text:?}: unknown fact {fact:?} (known facts are listed in docs/rules.md)"))?;
+        let kind = facts::kind(&fact).ok_or_else(|| {
+            format!(
+                "condition {text:?}: unknown fact {fact:?} (known facts \
+            are listed in docs/rules.md)"
+            )
+        })?;
         let value = match (kind, raw) {
             (FactKind::Bool, "true") => FactValue::Bool(true),
             (FactKind::Bool, "false") => FactValue::Bool(false),
-            (FactKind::Bool, _) => return Err(format!("condition {text:?}: {fact} is true or false, so compare it with == true or == false")),
-            (FactKind::Word(words), _) => FactValue::Word(words.iter().copied().find(|w| *w == raw.trim_matches('"')).ok_or_else(|| format!("condition {text:?}: {fact} is one of {}, not {raw:?}", words.join(", ")))?),
-            (FactKind::Number, _) => FactValue::Num(raw.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("condition {text:?}: {raw:?} is not a number"))?),
+            (FactKind::Bool, _) => {
+                return Err(format!(
+                    "condition {text:?}: {fact} is true or false, so compare it \
+                with == true or == false"
+                ))
+            }
+            (FactKind::Word(words), _) => FactValue::Word(
+                words
+                    .iter()
+                    .copied()
+                    .find(|w| *w == raw.trim_matches('"'))
+                    .ok_or_else(|| {
+                        format!(
+                            "condition \
+                {text:?}: {fact} is one of {}, not {raw:?}",
+                            words.join(", ")
+                        )
+                    })?,
+            ),
+            (FactKind::Number, _) => FactValue::Num(
+                raw.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| {
+                        format!(
+                            "condition \
+                {text:?}: {raw:?} is not a number"
+                        )
+                    })?,
+            ),
         };
         if kind != FactKind::Number && !matches!(op, Op::Eq | Op::Ne) {
             let what = if kind == FactKind::Bool {
@@ -470,7 +502,14 @@ support = "light touch"
         ]);
         let o = r.categorise("primary", &f);
         assert_eq!(r.categories[o.category].id, "green");
-        assert!(o.no_data[0].starts_with("red: below floor (no data: ks2_read_progress, ks2_writ_progress, ks2_mat_progress)"), "{:?}", o.no_data);
+        assert!(
+            o.no_data[0].starts_with(
+                "red: below floor (no data: ks2_read_progress, ks2_writ_progress, \
+            ks2_mat_progress)"
+            ),
+            "{:?}",
+            o.no_data
+        );
         // A false condition decides a rule even when another fact is missing.
         let f = facts(&[("ks2_rwm_expected", Num(80.0))]);
         let o = r.categorise("primary", &f);

@@ -261,7 +261,15 @@ pub fn check(ret: &TargetReturn, expect: &Expect) -> Result<Vec<TargetRow>, Vec<
         }
         // Typing "65%" into a spreadsheet stores 0.65.
         if percent && value > 0.0 && value < 1.0 {
-            problem(Some(&row.agreed), Some(&id), format!("agreed target {} for {id} looks like a fraction: enter percentages as numbers (65 for 65%)", fmt_num(value)));
+            problem(
+                Some(&row.agreed),
+                Some(&id),
+                format!(
+                    "agreed target {} for {id} looks like a fraction: enter \
+                percentages as numbers (65 for 65%)",
+                    fmt_num(value)
+                ),
+            );
             continue;
         }
         if let Some(s) = school {

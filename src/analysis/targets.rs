@@ -43,7 +43,8 @@ impl TargetModel {
     /// The model written out, for the booklet's notes.
     pub fn describe(&self) -> String {
         format!(
-            "estimate = {:.2} + {:.3} x this year + {:.3} x %FSM6 + {:.3} x %EAL + {:.3} x %SEN (fitted on {} schools, residual SD {:.2})",
+            "estimate = {:.2} + {:.3} x this year + {:.3} x %FSM6 + {:.3} x %EAL + {:.3} x %SEN (fitted on {} \
+                schools, residual SD {:.2})",
             self.coef[0], self.coef[1], self.coef[2], self.coef[3], self.coef[4], self.n, self.residual_sd
         )
     }

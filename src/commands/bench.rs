@@ -36,7 +36,8 @@ pub fn ingest(demo: &Path, repeat: usize, catalogue: Arc<Catalogue>) -> anyhow::
             .filter_map(|f| std::fs::metadata(&f.path).ok())
             .map(|m| m.len())
             .sum();
-        out.push_str(&format!("ingest {label}: {best:.3} s (best of {repeat}), {:.1} MB in, {results} results, {:.0} results/s\n", bytes as f64 / 1e6, results as f64 / best));
+        out.push_str(&format!("ingest {label}: {best:.3} s (best of {repeat}), {:.1} MB in, {results} results, {:.0} \
+            results/s\n", bytes as f64 / 1e6, results as f64 / best));
         Ok(())
     };
     for y in &years {
@@ -159,7 +160,13 @@ pub fn charts(
     let t_build = t.elapsed().as_secs_f64();
     write(&pack, &scratch.join(&one))?;
     let secs = t.elapsed().as_secs_f64();
-    out.push_str(&format!("charts for one LA ({one} {}): {} charts in {secs:.2} s (figures {t_build:.2} s, drawing {:.2} s)\n", pack.la_name, pack.charts.len(), secs - t_build));
+    out.push_str(&format!(
+        "charts for one LA ({one} {}): {} charts in {secs:.2} s (figures {t_build:.2} s, drawing \
+        {:.2} s)\n",
+        pack.la_name,
+        pack.charts.len(),
+        secs - t_build
+    ));
     let t = Instant::now();
     let packs: Vec<_> = las
         .iter()
@@ -173,7 +180,8 @@ pub fn charts(
     let secs = t.elapsed().as_secs_f64();
     let n: usize = packs.iter().map(|p| p.charts.len()).sum();
     out.push_str(&format!(
-        "charts for all {} LAs: {n} charts ({} files) in {secs:.1} s (figures {t_build:.1} s, drawing {:.1} s, {:.0} charts/s); peak memory {:.0} MB\n",
+        "charts for all {} LAs: {n} charts ({} files) in {secs:.1} s (figures {t_build:.1} s, drawing {:.1} s, {:.0} \
+            charts/s); peak memory {:.0} MB\n",
         packs.len(),
         n * 2 + packs.len(),
         secs - t_build,
@@ -198,7 +206,8 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
     let mut next = move || rng.unit();
     let t = Instant::now();
     let mut text = String::with_capacity(n * 70);
-    text.push_str("pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps\n");
+    text.push_str("pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,\
+        ks2_writing,ks2_maths,ks2_gps\n");
     for i in 0..n {
         let urn = 100_000 + i / 44;
         let lac = next() < 0.007;
@@ -269,7 +278,8 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
         let s = t.elapsed().as_secs_f64();
         total += s;
         let withheld = rows.iter().filter(|r| r.suppressed()).count();
-        let _ = writeln!(out, "aggregate ks2_rwm_expected by school for {group}: {s:.2} s, {} school rows, {withheld} withheld ({:.0} pupils/s)", rows.len(), data.pupils.len() as f64 / s);
+        let _ = writeln!(out, "aggregate ks2_rwm_expected by school for {group}: {s:.2} s, {} school rows, {withheld} \
+            withheld ({:.0} pupils/s)", rows.len(), data.pupils.len() as f64 / s);
     }
     let _ = writeln!(
         out,
@@ -298,7 +308,8 @@ pub fn pupils(n: usize) -> anyhow::Result<String> {
         .iter()
         .map(|rows| rows.iter().filter(|r| r.suppressed()).count())
         .sum();
-    let _ = writeln!(out, "the five released together (joint disclosure control): {s:.2} s, {withheld} rows withheld; peak memory {:.0} MB", peak_memory_mb().unwrap_or(f64::NAN));
+    let _ = writeln!(out, "the five released together (joint disclosure control): {s:.2} s, {withheld} rows withheld; \
+        peak memory {:.0} MB", peak_memory_mb().unwrap_or(f64::NAN));
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(out)
 }

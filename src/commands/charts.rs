@@ -419,11 +419,13 @@ pub fn build(
         let missing = bars.iter().filter(|b| b.value.is_none()).count();
         charts.push(Chart {
             name: format!("{la}-{}-neighbours-{year}", slug(m)),
-            title: format!("{name}, {}: {la_name} against its statistical neighbours", crate::year::academic_label(year)),
+            title: format!("{name}, {}: {la_name} against its statistical \
+                neighbours", crate::year::academic_label(year)),
             x_label: String::new(),
             y_label: unit(data, m),
             caption: format!(
-                "Source: {src} (DfE), {}. Neighbours: DfE {} statistical neighbour model. Orange line: the neighbours' average without {la_name}{}. {la_name} is ranked {} of {} LAs in England.{}",
+                "Source: {src} (DfE), {}. Neighbours: DfE {} statistical neighbour model. Orange line: the \
+                    neighbours' average without {la_name}{}. {la_name} is ranked {} of {} LAs in England.{}",
                 crate::year::academic_label(year),
                 cfg.neighbours,
                 me.sn_average.map(|v| format!(" ({})", committee::fmt_value(v))).unwrap_or_default(),
@@ -431,7 +433,8 @@ pub fn build(
                 me.of,
                 if missing > 0 { format!(" {missing} area(s) have no published figure.") } else { String::new() }
             ),
-            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour average".to_string(), number::round(v, dps.unwrap_or(1) + 1))) },
+            figure: Figure::Bars { bars, reference: me.sn_average.map(|v| ("Neighbour \
+                average".to_string(), number::round(v, dps.unwrap_or(1) + 1))) },
         });
 
         // 2. Trends and 3. ranks, from the ranking of each year.
@@ -494,11 +497,13 @@ pub fn build(
             title: format!("{name}: {la_name}, neighbours, England and the top 10%"),
             x_label: "Academic year".into(),
             y_label: unit(data, m),
-            caption: format!("Source: {src} (DfE), {}. Neighbour average: DfE {} model, without {la_name}. Top 10%: the figure of the LA ranked at the 10% cut-off.{one}", years_label(&window), cfg.neighbours),
+            caption: format!("Source: {src} (DfE), {}. Neighbour average: DfE {} model, without {la_name}. Top 10%: \
+                the figure of the LA ranked at the 10% cut-off.{one}", years_label(&window), cfg.neighbours),
             figure: Figure::Lines {
                 lines: vec![
                     Line { label: la_name.clone(), role: Role::La, points: la_v, notes: vec![] },
-                    Line { label: "Neighbour average".into(), role: Role::NeighbourAverage, points: sn_v, notes: vec![] },
+                    Line { label: "Neighbour \
+                        average".into(), role: Role::NeighbourAverage, points: sn_v, notes: vec![] },
                     Line { label: "England".into(), role: Role::England, points: en_v, notes: vec![] },
                     Line { label: "Top 10% of LAs".into(), role: Role::Top10, points: top_v, notes: vec![] },
                 ],
@@ -511,8 +516,10 @@ pub fn build(
             title: format!("{name}: {la_name}'s rank among LAs in England"),
             x_label: "Academic year".into(),
             y_label: format!("Rank (1 = best, of up to {of_max})"),
-            caption: format!("Source: {src} (DfE), {}. LAs ranked on published figures; LAs with the same figure share a rank.{one}", years_label(&window)),
-            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name}'s rank"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max), breaks },
+            caption: format!("Source: {src} (DfE), {}. LAs ranked on published figures; LAs with the same figure \
+                share a rank.{one}", years_label(&window)),
+            figure: Figure::Lines { lines: vec![Line { label: format!("{la_name}'s \
+                rank"), role: Role::La, points: ranks, notes }], rank_of: Some(of_max), breaks },
         });
     }
     if !any_figure && !cfg.measures.is_empty() {
@@ -627,7 +634,8 @@ fn gap_chart(
         x_label: "Academic year".into(),
         y_label: "Gap (percentage points)".into(),
         caption: format!(
-            "Source: {} (DfE), {}. Gap = {} minus {}; below zero, the group does worse. Suppressed or missing figures leave a break in the line.{}",
+            "Source: {} (DfE), {}. Gap = {} minus {}; below zero, the group does worse. Suppressed or missing figures \
+                leave a break in the line.{}",
             sources(srcs.iter().map(String::as_str)),
             years_label(&window),
             what(&g.measure, &g.group),
@@ -692,7 +700,8 @@ fn ofsted_chart(
         x_label: "Academic year of the Ofsted snapshot".into(),
         y_label: "% good or outstanding".into(),
         caption: format!(
-            "Source: Ofsted latest-inspection snapshot(s) {} and the January {} school census (pupils), {}. All phases; graded inspections only.{one}",
+            "Source: Ofsted latest-inspection snapshot(s) {} and the January {} school census (pupils), {}. All \
+                phases; graded inspections only.{one}",
             sources(files.iter().map(String::as_str)),
             census.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "),
             years_label(&years)

@@ -243,7 +243,9 @@ pub fn inspect(
 }
 
 /// How `attain inspect` states the precedence between files (docs/data-sources.md).
-pub const PRECEDENCE_RULE: &str = "where two files give the same figure, the later release wins (final > revised > provisional > a file whose name does not say), then a figure over a withheld one, then the file covering more (a national file over a per-LA download), then the path";
+pub const PRECEDENCE_RULE: &str = "where two files give the same figure, the later release wins (final > revised > \
+    provisional > a file whose name does not say), then a figure over a withheld one, then the file covering more (a \
+    national file over a per-LA download), then the path";
 
 /// For each figure of an inspected file that the store holds (the file ingested earlier, found
 /// by its sha256): whether the analysis uses this file's figure or another file's, and whose.
@@ -267,7 +269,8 @@ fn precedence_in_store(
         .map(|(f, _)| f)
     else {
         return Ok(
-            json!({"in_store": false, "note": "this file is not in the store: ingest it to see which of its figures are used"}),
+            json!({"in_store": false, "note": "this file is not in the store: ingest it to see which of its figures \
+                are used"}),
         );
     };
     let mut used = 0usize;

@@ -147,7 +147,12 @@ pub fn column_mappings_markdown(cat: &Catalogue) -> String {
             }
         }
         if !ds.codes.is_empty() {
-            out.push_str(&format!("\n{} source codes map to catalogue measures (`catalogue/datasets/{}.toml`); the rest are kept as `lait:<code>`.\n", ds.codes.len(), ds.id));
+            out.push_str(&format!(
+                "\n{} source codes map to catalogue measures (`catalogue/datasets/{}.toml`); the \
+                rest are kept as `lait:<code>`.\n",
+                ds.codes.len(),
+                ds.id
+            ));
         }
         out.push('\n');
     }

@@ -113,7 +113,14 @@ pub fn answer_all(
             ));
         }
         if o.measure.contains("progress") && o.prior_means.is_none() {
-            anyhow::bail!(ConfigError::new("--prior-means", format!("{} needs the national means of each KS1 prior-attainment group: --prior-means FILE.csv", o.measure)));
+            anyhow::bail!(ConfigError::new(
+                "--prior-means",
+                format!(
+                    "{} needs the national means of each KS1 \
+                prior-attainment group: --prior-means FILE.csv",
+                    o.measure
+                )
+            ));
         }
         let year =
             match o.year {

@@ -331,7 +331,8 @@ pub fn import_summary_line(s: &ImportSummary) -> String {
     let targets: usize = stored.iter().map(|r| r.targets.len()).sum();
     let problems: usize = s.returns.iter().map(|r| r.problems.len()).sum();
     format!(
-        "{} return(s) for {}: {} stored ({targets} targets), {} with errors ({problems} problem(s)); the store holds {} target(s)",
+        "{} return(s) for {}: {} stored ({targets} targets), {} with errors ({problems} problem(s)); the store holds \
+            {} target(s)",
         s.returns.len(),
         academic_label(s.year),
         stored.len(),
@@ -347,7 +348,17 @@ pub fn compare(
     year: Option<i32>,
 ) -> anyhow::Result<Vec<TargetOutcome>> {
     let all = data.store.targets()?;
-    anyhow::ensure!(!all.is_empty(), ConfigError::new("targets", format!("the store at {} has no imported targets: run `attain targets import FILES...` first", data.store.dir.display())));
+    anyhow::ensure!(
+        !all.is_empty(),
+        ConfigError::new(
+            "targets",
+            format!(
+                "the store at {} has no imported targets: \
+        run `attain targets import FILES...` first",
+                data.store.dir.display()
+            )
+        )
+    );
     let mut rows: Vec<TargetRow> = all
         .into_iter()
         .filter(|t| la.is_none_or(|l| t.la_code.as_deref() == Some(l)))

@@ -200,7 +200,11 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
         "schools_without_results",
         "excluded",
     ]);
-    let mut part_notes = vec!["Partnership figures: pupils meeting the measure over pupils (never an average of school percentages); withheld figures excluded.".to_string()];
+    let mut part_notes = vec![
+        "Partnership figures: pupils meeting the measure over pupils (never an average of \
+        school percentages); withheld figures excluded."
+            .to_string(),
+    ];
     match req.map {
         Some(map) => {
             let measures = vec!["ks2_rwm_expected".to_string()];
@@ -272,7 +276,8 @@ pub fn run(data: &Data, req: &WorkbookRequest) -> anyhow::Result<Vec<(String, us
             report: &school_gaps,
             frozen_columns: 2,
             notes: vec![format!(
-                "Each school's gaps as its booklet prints them (catalogue/booklet.toml), latest year with the LA's school figures: {src}"
+                "Each school's gaps as its booklet prints them (catalogue/booklet.toml), latest year with the LA's \
+                    school figures: {src}"
             )],
             dps: school_gap_dps,
             scales: vec![],

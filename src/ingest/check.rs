@@ -22,7 +22,9 @@ pub fn duplicate_columns(t: &Table, read: &[String]) -> Result<(), IngestError> 
         if let Some(&j) = first.get(&key) {
             if read.iter().any(|r| r.eq_ignore_ascii_case(h)) {
                 let letter = |n: usize| super::table::column_letters(n + 1);
-                return Err(IngestError::at(&t.path, t.header_line, Some(h), format!("the column name {h} is used twice (fields {} and {}, columns {} and {} in a spreadsheet): which holds the figures cannot be told; rename or remove one", j + 1, i + 1, letter(j), letter(i))));
+                return Err(IngestError::at(&t.path, t.header_line, Some(h), format!("the column name {h} is used \
+                    twice (fields {} and {}, columns {} and {} in a spreadsheet): which holds the figures cannot be \
+                    told; rename or remove one", j + 1, i + 1, letter(j), letter(i))));
             }
         } else {
             first.insert(key, i);
@@ -77,7 +79,18 @@ pub(crate) fn figures(
     if let (Some(scale), Some(v)) = (r.ratio, f.numerator) {
         // A count turned into a rate: the count itself is a number of pupils.
         if v < 0.0 || v.fract() != 0.0 {
-            return Err(IngestError::at(&t.path, row.line, col(r.idx), format!("{:?}: a count of pupils must be a whole number of 0 or more (read as {} per {})", text(r.idx), r.measure, shown(scale))));
+            return Err(IngestError::at(
+                &t.path,
+                row.line,
+                col(r.idx),
+                format!(
+                    "{:?}: a count of pupils must be a \
+                whole number of 0 or more (read as {} per {})",
+                    text(r.idx),
+                    r.measure,
+                    shown(scale)
+                ),
+            ));
         }
     }
     let (Some(v), Some(rule)) = (f.value, cat.value_rule(&r.measure)) else {
@@ -108,7 +121,12 @@ pub(crate) fn figures(
     match rule.oddity {
         // DfE's own figure, as DfE publishes it: noted (`attain inspect` lists it), not a
         // warning, so that a published file still reads cleanly.
-        Some(note) => Ok(Some(format!("row {}, column {}: {shown_value} is outside the range: {why}; read as published ({note})", row.line, col(r.idx).unwrap_or("")))),
+        Some(note) => Ok(Some(format!(
+            "row {}, column {}: {shown_value} is outside the range: {why}; read as \
+            published ({note})",
+            row.line,
+            col(r.idx).unwrap_or("")
+        ))),
         None => Err(IngestError::at(
             &t.path,
             row.line,
@@ -141,7 +159,15 @@ impl LaCodes {
         if plausible_la_code(code) || !self.warned.insert(code.to_string()) {
             return None;
         }
-        Some(IngestWarning::at(&t.path, row.line, column, format!("LA code {code} is not an English LA code (they run from 201 to the 940s): read as given; check the file")))
+        Some(IngestWarning::at(
+            &t.path,
+            row.line,
+            column,
+            format!(
+                "LA code {code} is not an English LA code (they run \
+            from 201 to the 940s): read as given; check the file"
+            ),
+        ))
     }
 }
 
@@ -151,5 +177,12 @@ pub fn plausible_year(t: &Table, year: i32, from: &str) -> Option<IngestWarning>
     if (1990..=this_year + 1).contains(&year) {
         return None;
     }
-    Some(IngestWarning::at_file(&t.path, format!("the year {year} (found from the {from}) is not plausible for published results (1990 to {}): check the file name, or pass --year", this_year + 1)))
+    Some(IngestWarning::at_file(
+        &t.path,
+        format!(
+            "the year {year} (found from the {from}) is not plausible for \
+        published results (1990 to {}): check the file name, or pass --year",
+            this_year + 1
+        ),
+    ))
 }

@@ -382,7 +382,13 @@ fn read_workbook_file(
         if sheet.hidden {
             // A hidden sheet is often an older copy kept out of sight: never let it win.
             skipped.push(format!("sheet {name:?}: hidden"));
-            hidden_warnings.push(IngestWarning::at_file(path, format!("sheet {name:?} is hidden: not read (unhide it in the workbook if it holds the data)")));
+            hidden_warnings.push(IngestWarning::at_file(
+                path,
+                format!(
+                    "sheet {name:?} is hidden: not read (unhide it \
+                in the workbook if it holds the data)"
+                ),
+            ));
             continue;
         }
         if sheet.rows.is_empty() {
@@ -397,7 +403,17 @@ fn read_workbook_file(
             found = find_header(&opts.catalogue, &sheet.rows, Some(&name));
             if let Some((at, _)) = found {
                 let line = sheet.rows[at].line;
-                warnings.push(IngestWarning::at(path, line, None, format!("sheet {name:?}: the header is spread over merged cells ({}): read row {line} as the header, with the merged names copied down", filled.join(", "))));
+                warnings.push(IngestWarning::at(
+                    path,
+                    line,
+                    None,
+                    format!(
+                        "sheet {name:?}: the header is spread over \
+                    merged cells ({}): read row {line} as the header, with the merged names copied \
+                    down",
+                        filled.join(", ")
+                    ),
+                ));
             }
         }
         match found {
@@ -437,7 +453,10 @@ fn read_workbook_file(
                                 v.map(|b| f64::from_bits(b).to_string())
                                     .unwrap_or_else(|| s.token().to_string())
                             };
-                            return Err(IngestError::at(path, r.source_row, Some(&r.source_column), format!("sheet {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, row {}, column {}: which is right cannot be told; remove the wrong sheet", r.level.as_str(), r.code, r.measure, r.group, shown(here.3, here.4), shown(first.3, first.4), first.0, first.1, first.2)));
+                            return Err(IngestError::at(path, r.source_row, Some(&r.source_column), format!("sheet \
+                                {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, row {}, column {}: which is \
+                                right cannot be told; remove the wrong \
+                                sheet", r.level.as_str(), r.code, r.measure, r.group, shown(here.3, here.4), shown(first.3, first.4), first.0, first.1, first.2)));
                         }
                         Some(_) => {}
                         None => {
@@ -493,7 +512,11 @@ fn read_text_file(path: &Path, bytes: &[u8], opts: &IngestOptions) -> Result<Rea
             .take(20)
             .any(|l| l.contains([',', ';', '\t']))
     {
-        return Ok(Read::Skip("a text document, not delimited data (no commas, semicolons or tabs in its first lines)".into()));
+        return Ok(Read::Skip(
+            "a text document, not delimited data (no commas, semicolons or tabs in its first \
+            lines)"
+                .into(),
+        ));
     }
     let (mut notes, mut warnings) = (decoded.notes, decoded.warnings);
     let rows = table::parse_csv(path, &decoded.text, &mut notes, &mut warnings)?;
@@ -696,7 +719,16 @@ fn dispatch(
 ) -> Result<(TableReport, Batch), IngestError> {
     // A data row that repeats the header: two files pasted one after the other.
     if let Some(r) = t.rows.iter().find(|r| repeats_header(r, &t.headers)) {
-        return Err(IngestError::at(&t.path, r.line, t.headers.first().map(String::as_str), format!("this row repeats the header (row {}): the file holds two files one after the other; split it", t.header_line)));
+        return Err(IngestError::at(
+            &t.path,
+            r.line,
+            t.headers.first().map(String::as_str),
+            format!(
+                "this row repeats \
+            the header (row {}): the file holds two files one after the other; split it",
+                t.header_line
+            ),
+        ));
     }
     let (mut report, batch) = match ds.reader.as_str() {
         "performance_table" => perf::read(t, ds, opts)?,
@@ -754,8 +786,22 @@ fn repeats_header(row: &Row, headers: &[String]) -> bool {
 pub fn cell(t: &Table, row: &Row, col: usize) -> Result<Cell, IngestError> {
     parse_cell(row.get(col)).map_err(|bad| {
         // A workbook cell formatted as a date is read as its date (2019-09-01): say what it is.
-        let reason = if is_iso_date(bad.text.trim()) { "a date, not a number (the cell is formatted as a date: give the figure, formatted as a number)" } else { bad.reason };
-        IngestError::at(&t.path, row.line, t.headers.get(col).map(String::as_str), format!("{:?}: {}", bad.text, reason))
+        let reason = if is_iso_date(bad.text.trim()) {
+            "a date, not a number (the cell is formatted as a date: give \
+            the figure, formatted as a number)"
+        } else {
+            bad.reason
+        };
+        IngestError::at(
+            &t.path,
+            row.line,
+            t.headers.get(col).map(String::as_str),
+            format!(
+                "{:?}: \
+            {}",
+                bad.text, reason
+            ),
+        )
     })
 }
 

@@ -150,7 +150,16 @@ pub(crate) fn read_figures(
                         row.get(r.idx).trim(),
                         r.cohort.map(|i| row.get(i).trim()).unwrap_or(""),
                     );
-                    return Err(IngestError::at(&t.path, row.line, column, format!("{count} ({}) divided by the cohort {cohort} is out of range: the cohort cannot be right", t.headers[r.idx])));
+                    return Err(IngestError::at(
+                        &t.path,
+                        row.line,
+                        column,
+                        format!(
+                            "{count} ({}) divided by the cohort \
+                        {cohort} is out of range: the cohort cannot be right",
+                            t.headers[r.idx]
+                        ),
+                    ));
                 }
                 Some(v)
             }
@@ -412,7 +421,8 @@ pub fn read(
                 )
             };
             let column = rec_col.map(|c| t.headers[c].as_str());
-            return Err(IngestError::at(&t.path, row.line, column, format!("a second {what} (the first is row {first}): the file holds two files or two years one after the other; split it into one file each")));
+            return Err(IngestError::at(&t.path, row.line, column, format!("a second {what} (the first is row \
+                {first}): the file holds two files or two years one after the other; split it into one file each")));
         }
     }
 
@@ -477,12 +487,23 @@ pub fn read(
                     let earlier = &t.rows[first];
                     match first_difference(earlier, row) {
                         None => {
-                            report.warnings.push(IngestWarning::at(&t.path, row.line, Some(&t.headers[urn_col.unwrap()]), format!("URN {urn} repeats row {} exactly: the repeat is ignored (counted once)", earlier.line)));
+                            report.warnings.push(IngestWarning::at(
+                                &t.path,
+                                row.line,
+                                Some(&t.headers[urn_col.unwrap()]),
+                                format!(
+                                    "URN \
+                                {urn} repeats row {} exactly: the repeat is ignored (counted once)",
+                                    earlier.line
+                                ),
+                            ));
                             continue;
                         }
                         Some(i) => {
                             let column = t.headers.get(i).map(String::as_str).unwrap_or("");
-                            return Err(IngestError::at(&t.path, row.line, Some(column), format!("URN {urn} is also on row {}, with different figures ({column} is {:?} there and {:?} here): remove the wrong row", earlier.line, earlier.get(i).trim(), row.get(i).trim())));
+                            return Err(IngestError::at(&t.path, row.line, Some(column), format!("URN {urn} is also on \
+                                row {}, with different figures ({column} is {:?} there and {:?} here): remove the \
+                                wrong row", earlier.line, earlier.get(i).trim(), row.get(i).trim())));
                         }
                     }
                 }
@@ -649,7 +670,8 @@ pub fn read(
             file: t.path.clone(),
             row: None,
             column: column.map(str::to_string),
-            message: format!("every school is in LA {la} but the file has no LA row ({} {}): LA {la}'s published figures for {year} are not in this file", column.unwrap_or(""), ds.records.la.join(" or ")),
+            message: format!("every school is in LA {la} but the file has no LA row ({} {}): LA {la}'s published \
+                figures for {year} are not in this file", column.unwrap_or(""), ds.records.la.join(" or ")),
         });
     }
     Ok((report, batch))

@@ -206,7 +206,14 @@ pub fn read_pupils(
             }
         };
         let Some(t) = tables.into_iter().find(is_pupil_table) else {
-            problems.push(IngestError::at_file(&path, format!("not a pupil file: the header must have the columns {} (see docs/pupil-data.md)", REQUIRED.join(", "))));
+            problems.push(IngestError::at_file(
+                &path,
+                format!(
+                    "not a pupil file: the header must have the columns {} \
+                (see docs/pupil-data.md)",
+                    REQUIRED.join(", ")
+                ),
+            ));
             continue;
         };
         let missing: Vec<&str> = REQUIRED
@@ -433,7 +440,14 @@ fn parse_row(t: &Table, cols: &Columns, row: &Row, file: usize) -> Result<Pupil,
         }
     };
     if (fsm || lac) && !disadvantaged {
-        bad("disadvantaged", format!("disadvantaged is N but {} is Y: disadvantaged pupils include every pupil with FSM in the last 6 years or looked after", if fsm { "fsm" } else { "lac" }));
+        bad(
+            "disadvantaged",
+            format!(
+                "disadvantaged is N but {} is Y: disadvantaged pupils include every pupil with \
+            FSM in the last 6 years or looked after",
+                if fsm { "fsm" } else { "lac" }
+            ),
+        );
     }
 
     let mut p = Pupil {
@@ -516,7 +530,8 @@ fn parse_range(raw: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
 }
 
 fn parse_test(raw: &str) -> Result<Test, String> {
-    let what = "a scaled score (80-120) or a code (A absent, B working below the test standard, M missing, T unable to access, U annulled)";
+    let what = "a scaled score (80-120) or a code (A absent, B working below the test standard, M missing, T unable \
+        to access, U annulled)";
     if let Ok(s) = raw.parse::<u8>() {
         return if (80..=120).contains(&s) {
             Ok(Test::Score(s))

@@ -166,7 +166,11 @@ pub fn decode(path: &Path, bytes: &[u8]) -> Result<Decoded, IngestError> {
             let at = e.valid_up_to();
             let line = line_breaks(&body[..at], cr_only(body)) + 1;
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(body);
-            notes.push(format!("not valid UTF-8 (first bad byte 0x{:02X} at offset {at}, row {line}): decoded as Windows-1252", body[at]));
+            notes.push(format!(
+                "not valid UTF-8 (first bad byte 0x{:02X} at offset {at}, row {line}): decoded as \
+                Windows-1252",
+                body[at]
+            ));
             Ok(Decoded {
                 text: text.into_owned(),
                 notes,
@@ -215,7 +219,15 @@ pub fn not_utf8_warning(t: &Table, line: u64, byte: u8) -> IngestWarning {
         .position(|c| !c.is_ascii())
         .and_then(|i| t.headers.get(i))
         .map(String::as_str);
-    IngestWarning::at(&t.path, line, column, format!("not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, check the accented characters"))
+    IngestWarning::at(
+        &t.path,
+        line,
+        column,
+        format!(
+            "not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, \
+        check the accented characters"
+        ),
+    )
 }
 
 /// Pick the delimiter from the first line: DfE files use commas, but re-saved
@@ -277,13 +289,30 @@ pub fn parse_csv(
     warnings: &mut Vec<IngestWarning>,
 ) -> Result<Vec<Row>, IngestError> {
     if let Some((line, len)) = overlong_line(text) {
-        return Err(IngestError::at(path, line, None, format!("this line is {len} bytes long (a CSV line of more than {} bytes is refused): the file has lost its line breaks, or is not a CSV", MAX_LINE_BYTES)));
+        return Err(IngestError::at(
+            path,
+            line,
+            None,
+            format!(
+                "this line is {len} bytes long (a CSV line of more than \
+            {} bytes is refused): the file has lost its line breaks, or is not a CSV",
+                MAX_LINE_BYTES
+            ),
+        ));
     }
     let delim = sniff_delimiter(text);
     if delim != b',' {
         let name = if delim == b'\t' { "tabs" } else { "semicolons" };
         notes.push(format!("delimiter is {:?}, not a comma", delim as char));
-        warnings.push(IngestWarning::at(path, 1, None, format!("fields are separated by {name}, not commas (the file was re-saved from a spreadsheet?): read with {name}")));
+        warnings.push(IngestWarning::at(
+            path,
+            1,
+            None,
+            format!(
+                "fields are separated by {name}, not commas (the file \
+            was re-saved from a spreadsheet?): read with {name}"
+            ),
+        ));
     }
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -373,7 +402,9 @@ pub fn check_complete(
                     .cells
                     .get(i)
                     .map(|c| c.trim_matches(|ch: char| ch.is_whitespace() || ch == '\u{feff}'));
-                return Err(IngestError::at(path, r.line, name, format!("a stray quote mark: this field opens a quote that is not closed on its own line, so rows {}-{last} were read as one field; a quote mark inside a value must be doubled (\"\"), or the whole value quoted", r.line)));
+                return Err(IngestError::at(path, r.line, name, format!("a stray quote mark: this field opens a quote \
+                    that is not closed on its own line, so rows {}-{last} were read as one field; a quote mark inside \
+                    a value must be doubled (\"\"), or the whole value quoted", r.line)));
             }
         }
     }
@@ -392,7 +423,17 @@ pub fn check_complete(
     let widest = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
     if let Some(last) = rows.last() {
         if !text.ends_with(['\n', '\r']) && rows.len() > 1 && last.cells.len() * 10 < widest * 9 {
-            return Err(IngestError::at(path, last.line, column, format!("the last row stops in this column, after {} of {} fields, with no line break: the file looks truncated", last.cells.len(), widest)));
+            return Err(IngestError::at(
+                path,
+                last.line,
+                column,
+                format!(
+                    "the last row stops in this column, after {} \
+                of {} fields, with no line break: the file looks truncated",
+                    last.cells.len(),
+                    widest
+                ),
+            ));
         }
     }
     Ok(())
@@ -437,7 +478,9 @@ pub struct Sheet {
 }
 
 /// What to tell a person whose workbook is locked with a password.
-pub const PASSWORD_MESSAGE: &str = "password-protected workbook: attain cannot read an encrypted file; open it in Excel and save it without a password (File > Info > Protect Workbook), then ingest it again";
+pub const PASSWORD_MESSAGE: &str =
+    "password-protected workbook: attain cannot read an encrypted file; open it in \
+    Excel and save it without a password (File > Info > Protect Workbook), then ingest it again";
 
 /// An Office file encrypted with a password is not a zip but an OLE compound file holding
 /// the streams `EncryptionInfo` and `EncryptedPackage` (MS-OFFCRYPTO). Their names sit in
@@ -547,7 +590,12 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
     use std::io::Read as _;
     let err = |m: String| IngestError::at_file(path, m);
     if bytes.len() as u64 > limits::WORKBOOK_BYTES {
-        return Err(err(format!("the workbook is {} bytes; attain reads workbooks of up to {} bytes (100 MiB): save the data as CSV", bytes.len(), limits::WORKBOOK_BYTES)));
+        return Err(err(format!(
+            "the workbook is {} bytes; attain reads workbooks of up to {} bytes (100 MiB): save \
+            the data as CSV",
+            bytes.len(),
+            limits::WORKBOOK_BYTES
+        )));
     }
     if !bytes.starts_with(b"PK") {
         return Ok(());
@@ -555,10 +603,16 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| err(format!("cannot open the workbook: {e}")))?;
     if zip.len() > limits::ZIP_ENTRIES {
-        return Err(err(format!("the workbook holds {} parts (at most {} are read): it is not a spreadsheet as Excel saves one", zip.len(), limits::ZIP_ENTRIES)));
+        return Err(err(format!(
+            "the workbook holds {} parts (at most {} are read): it is not a spreadsheet as Excel \
+            saves one",
+            zip.len(),
+            limits::ZIP_ENTRIES
+        )));
     }
     let too_big = |name: &str, n: u64| {
-        err(format!("the workbook unpacks to more than {} bytes (256 MiB; {name} alone is {n} bytes or more): attain refuses it rather than run out of memory; save the data as CSV", limits::UNZIPPED_BYTES))
+        err(format!("the workbook unpacks to more than {} bytes (256 MiB; {name} alone is {n} bytes or more): attain \
+            refuses it rather than run out of memory; save the data as CSV", limits::UNZIPPED_BYTES))
     };
     let declared: u64 = (0..zip.len())
         .filter_map(|i| zip.by_index_raw(i).ok().map(|f| f.size()))
@@ -609,7 +663,11 @@ pub fn check_workbook_container(path: &Path, bytes: &[u8]) -> Result<(), IngestE
                 .and_then(|n| n.parse::<u64>().ok())
             {
                 if n > limits::CELLS {
-                    return Err(err(format!("{name} in the workbook declares {n} strings; attain reads at most {} cells: it is not a spreadsheet as Excel saves one", limits::CELLS)));
+                    return Err(err(format!(
+                        "{name} in the workbook declares {n} strings; attain reads at most {} \
+                        cells: it is not a spreadsheet as Excel saves one",
+                        limits::CELLS
+                    )));
                 }
             }
         }
@@ -638,7 +696,9 @@ fn check_area(
             ),
             format!("{}{}", column_letters(end.1 as usize + 1), end.0 as u64 + 1),
         );
-        return Err(IngestError::at(path, end.0 as u64 + 1, Some(&column_letters(end.1 as usize + 1)), format!("sheet {sheet:?} {what} {a}:{b}, {h} rows by {w} columns ({} cells): attain lays out at most {} cells a sheet; a value far from the data (cell {b})? delete it and save again", h * w, limits::SHEET_AREA)));
+        return Err(IngestError::at(path, end.0 as u64 + 1, Some(&column_letters(end.1 as usize + 1)), format!("sheet \
+            {sheet:?} {what} {a}:{b}, {h} rows by {w} columns ({} cells): attain lays out at most {} cells a sheet; a \
+            value far from the data (cell {b})? delete it and save again", h * w, limits::SHEET_AREA)));
     }
     Ok(())
 }
@@ -724,7 +784,9 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
             };
             *budget += 1;
             if *budget > limits::CELLS {
-                return Err(IngestError::at(path, r as u64 + 1, Some(&column_letters(c as usize + 1)), format!("sheet {name:?}: the workbook holds more than {} cells with values: attain refuses it rather than run out of memory; save the data as CSV", limits::CELLS)));
+                return Err(IngestError::at(path, r as u64 + 1, Some(&column_letters(c as usize + 1)), format!("sheet \
+                    {name:?}: the workbook holds more than {} cells with values: attain refuses it rather than run \
+                    out of memory; save the data as CSV", limits::CELLS)));
             }
             (lo, hi) = ((lo.0.min(r), lo.1.min(c)), (hi.0.max(r), hi.1.max(c)));
             cells.push((r, c, text));
@@ -746,7 +808,10 @@ fn xlsx_cells<RS: std::io::Read + std::io::Seek>(
                 continue;
             }
             let letter = column_letters(c as usize + 1);
-            return Err(IngestError::at(path, r as u64 + 1, Some(&letter), format!("sheet {name:?}, cell {letter}{}: a formula (={}) with no saved result: attain reads the values a spreadsheet saves with its formulas; open the workbook in Excel or LibreOffice, let it calculate, and save it again", r as u64 + 1, f.get_value())));
+            return Err(IngestError::at(path, r as u64 + 1, Some(&letter), format!("sheet {name:?}, cell {letter}{}: a \
+                formula (={}) with no saved result: attain reads the values a spreadsheet saves with its formulas; \
+                open the workbook in Excel or LibreOffice, let it calculate, and save it \
+                again", r as u64 + 1, f.get_value())));
         }
     }
     Ok(cells)
@@ -854,7 +919,14 @@ pub fn read_workbook_sheets(
                     }
                     budget += 1;
                     if budget > limits::CELLS {
-                        return Err(IngestError::at_file(path, format!("sheet {name:?}: the workbook holds more than {} cells with values: save the data as CSV", limits::CELLS)));
+                        return Err(IngestError::at_file(
+                            path,
+                            format!(
+                                "sheet {name:?}: the workbook holds more than \
+                            {} cells with values: save the data as CSV",
+                                limits::CELLS
+                            ),
+                        ));
                     }
                     cells.push((s0 + r as u32, s1 + c as u32, text));
                 }

@@ -145,7 +145,16 @@ pub fn read(path: &Path) -> Result<TargetReturn, IngestError> {
     let label = |r: u32| value_of(range.get_value((r, 0))).text();
     // The labels are found in column A wherever they are (a school may insert a row), value in B.
     let find = |name: &str| (0..=last_row).find(|&r| label(r).eq_ignore_ascii_case(name));
-    let header = find(layout::MEASURE_ID).ok_or_else(|| IngestError::at_file(path, format!("sheet {sheet}: no row with {:?} in column A: not a targets form from `attain targets forms`", layout::MEASURE_ID)))?;
+    let header = find(layout::MEASURE_ID).ok_or_else(|| {
+        IngestError::at_file(
+            path,
+            format!(
+                "sheet {sheet}: no row \
+        with {:?} in column A: not a targets form from `attain targets forms`",
+                layout::MEASURE_ID
+            ),
+        )
+    })?;
     let agreed_col = (0..=last_col)
         .find(|&c| {
             value_of(range.get_value((header, c)))

@@ -263,7 +263,10 @@ pub fn read(
         }
     }
     if unmatched > 0 {
-        report.notes.push(format!("{unmatched} rows are combinations of filters that no group rule covers (e.g. boys who are disadvantaged): not stored"));
+        report.notes.push(format!(
+            "{unmatched} rows are combinations of filters that no group rule covers (e.g. boys \
+            who are disadvantaged): not stored"
+        ));
     }
     report.year = years.iter().next_back().copied();
     if years.len() > 1 {

@@ -213,7 +213,8 @@ mod tests {
         )
         .unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
-        let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1)), Some("A title")).unwrap();
+        let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1)), Some("A \
+            title")).unwrap();
         assert_eq!(pdf, again, "the same input gives the same PDF");
     }
 

@@ -122,8 +122,20 @@ pub fn xlsx(form: &Form) -> Result<Vec<u8>, XlsxError> {
         // Text, so a URN or LA code keeps its digits exactly.
         ws.write_string_with_format(*row, 1, value, &text)?;
     }
-    ws.write_string_with_format(layout::NOTE_ROW, 0, format!("Type the target agreed with the LA for each measure in the yellow {:?} column. The other cells are locked. Enter percentages as numbers (65 for 65%).", layout::AGREED), &note)?;
-    ws.write_string_with_format(layout::NOTE_ROW + 1, 0, format!("The estimate is a model's figure for {next} from this year's result and the school's context (95% range); the best 20% and 5% are figures reached by similar schools. See the booklet's notes."), &note)?;
+    ws.write_string_with_format(
+        layout::NOTE_ROW,
+        0,
+        format!(
+            "Type the target agreed with the LA for each measure in \
+        the yellow {:?} column. The other cells are locked. Enter percentages as numbers (65 for \
+        65%).",
+            layout::AGREED
+        ),
+        &note,
+    )?;
+    ws.write_string_with_format(layout::NOTE_ROW + 1, 0, format!("The estimate is a model's figure for {next} from \
+        this year's result and the school's context (95% range); the best 20% and 5% are figures reached by similar \
+        schools. See the booklet's notes."), &note)?;
 
     let cols = columns(form.base_year);
     let agreed_col = (cols.len() - 1) as u16;

@@ -231,7 +231,11 @@ impl Store {
         // now is removed by the next open of the store; it is not a failure of this write.
         if old.exists() {
             if let Err(e) = std::fs::remove_dir_all(&old) {
-                summary.notes.push(format!("the previous store {} could not be removed ({e}); it is removed next time the store is opened", old.display()));
+                summary.notes.push(format!(
+                    "the previous store {} could not be removed ({e}); it is removed next time \
+                    the store is opened",
+                    old.display()
+                ));
             }
         }
         Ok(summary)

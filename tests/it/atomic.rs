@@ -348,7 +348,13 @@ fn a_killed_run_leaves_the_previous_outputs_intact_and_a_rerun_completes() {
         log.contains("nothing to do: every stage's inputs are unchanged"),
         "{log}"
     );
-    assert!(log.contains("0 stage(s) ran, 5 skipped; nothing written; manifest of the last run in out/run/manifest.json"), "{log}");
+    assert!(
+        log.contains(
+            "0 stage(s) ran, 5 skipped; nothing written; manifest of the last run in \
+        out/run/manifest.json"
+        ),
+        "{log}"
+    );
     assert_eq!(
         snapshot(&dir),
         settled,

@@ -146,7 +146,8 @@ fn no_store_column_is_a_reserved_word_in_sql() {
         .map(|t| format!("SELECT '{t}' AS tbl, column_name FROM (DESCRIBE SELECT * FROM '{t}')"))
         .collect();
     sql.push_str(&parts.join(" UNION ALL "));
-    sql.push_str(") SELECT tbl, column_name, column_name IN (SELECT keyword_name FROM reserved) AS is_reserved FROM cols");
+    sql.push_str(") SELECT tbl, column_name, column_name IN (SELECT keyword_name FROM reserved) AS is_reserved FROM \
+        cols");
     let Some(rows) = duckdb(&sql) else { return };
     let reserved: Vec<String> = rows
         .iter()
@@ -155,7 +156,11 @@ fn no_store_column_is_a_reserved_word_in_sql() {
         .collect();
     assert!(reserved.is_empty(), "{reserved:?}");
     // The check can fail: `group` is on DuckDB's list, and the results table's group column is `pupil_group`.
-    let group = duckdb("SELECT 'group' IN (SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = 'reserved') AS r").unwrap();
+    let group = duckdb(
+        "SELECT 'group' IN (SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category = \
+        'reserved') AS r",
+    )
+    .unwrap();
     assert_eq!(group[0]["r"], Value::Bool(true));
     assert!(rows
         .iter()
@@ -216,8 +221,10 @@ fn label_tables_name_every_code_and_school_types_are_names_with_codes() {
     let Some(missing) = duckdb(&format!(
         "SELECT 'measure' AS kind, measure AS code FROM {r} EXCEPT SELECT 'measure', measure FROM {m} \
          UNION ALL (SELECT 'group', pupil_group FROM {r} EXCEPT SELECT 'group', pupil_group FROM {g}) \
-         UNION ALL (SELECT 'la', code FROM {r} WHERE level = 'la' EXCEPT SELECT 'la', code FROM {a} WHERE level = 'la') \
-         UNION ALL (SELECT 'type', school_type FROM {s} WHERE school_type IS NOT NULL EXCEPT SELECT 'type', school_type FROM {st})",
+         UNION ALL (SELECT 'la', code FROM {r} WHERE level = 'la' EXCEPT SELECT 'la', code FROM {a} WHERE level = \
+             'la') \
+         UNION ALL (SELECT 'type', school_type FROM {s} WHERE school_type IS NOT NULL EXCEPT SELECT 'type', \
+             school_type FROM {st})",
         r = t("results"),
         m = t("measure_labels"),
         g = t("group_labels"),

@@ -2,7 +2,8 @@
 //! .ci/run): each page is screenshotted and must not be blank, must log nothing to the
 //! console, and must load nothing from outside the file; the booklet is printed to PDF
 //! through the browser to check the print stylesheet (A4 pages, the title, contents and
-//! school context on page one, the sections running on with no forced page breaks). Without Chromium the tests say so and skip; under
+//! school context on page one, the sections running on with no forced page breaks). Without
+//! Chromium the tests say so and skip; under
 //! CI (CI=true) its absence fails them.
 
 use std::path::{Path, PathBuf};
@@ -319,7 +320,12 @@ fn the_console_check_sees_script_errors() {
     let Some(chromium) = chromium() else { return };
     let work = scratch("browser-console");
     let page = work.join("bad.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><body><p>x</p><script>console.error('boom'); undefinedFunction();</script></body></html>").unwrap();
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><body><p>x</p><script>console.error('boom'); undefinedFunction();\
+        </script></body></html>",
+    )
+    .unwrap();
     let log = browse(
         &chromium,
         &page,

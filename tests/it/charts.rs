@@ -58,7 +58,12 @@ fn chart<'a>(json: &'a Value, name: &str) -> &'a Value {
 fn hampshire_chart_pack_matches_lait_and_every_file_is_a_real_image() {
     let Some(store) = real_store() else { return };
     let cfg = scratch("charts-cfg").join("charts.toml");
-    std::fs::write(&cfg, "[charts]\nmeasures = [\"ks2_rwm_expected\", \"ks4_attainment8\"]\nyear = 2019\nyears = 4\nneighbours = 2021\n").unwrap();
+    std::fs::write(
+        &cfg,
+        "[charts]\nmeasures = [\"ks2_rwm_expected\", \"ks4_attainment8\"]\nyear = 2019\nyears = \
+        4\nneighbours = 2021\n",
+    )
+    .unwrap();
     let (out, json) = pack(store, "850", &["--config", cfg.to_str().unwrap()]);
     let charts = json["charts"].as_array().unwrap();
     // Two measures x (bars, trend, rank) + two default gaps + Ofsted.

@@ -133,7 +133,14 @@ fn bad_inputs_fail_with_file_row_and_column() {
     });
     let o = ingest(&p, &dir);
     assert_eq!(o.code, Some(3));
-    assert!(o.stderr.contains("header_only.csv, row 1: recognised as ks2_performance_tables but has a header and no data rows"), "{}", o.stderr);
+    assert!(
+        o.stderr.contains(
+            "header_only.csv, row 1: recognised as ks2_performance_tables but has a header and no \
+        data rows"
+        ),
+        "{}",
+        o.stderr
+    );
 }
 
 #[test]

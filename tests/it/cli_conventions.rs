@@ -320,7 +320,8 @@ fn a_misspelt_stage_option_exits_2_naming_it_and_the_file() {
     std::fs::write(
         &pipeline,
         format!(
-            "name = \"misspelt\"\noutput = \"{}\"\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = [\"{}\"]\noptions = {{ threshhold = 5 }}\n",
+            "name = \"misspelt\"\noutput = \"{}\"\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = \
+                [\"{}\"]\noptions = {{ threshhold = 5 }}\n",
             dir.join("state").display(),
             booklets.display()
         ),

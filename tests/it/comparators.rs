@@ -380,7 +380,8 @@ fn a_measure_added_to_the_booklet_contents_is_a_data_edit() {
     );
     // A new section of existing figures: KS2 grammar, punctuation and spelling.
     let contents = std::fs::read_to_string(catalogue.join("booklet.toml")).unwrap()
-        + "\n[[section]]\nid = \"gps\"\nkind = \"table\"\ntitle = \"Grammar, punctuation and spelling\"\ncompare = [\"la\", \"england\"]\nmeasures = [\"ks2_gps_expected\"]\n";
+        + "\n[[section]]\nid = \"gps\"\nkind = \"table\"\ntitle = \"Grammar, punctuation and spelling\"\ncompare = \
+            [\"la\", \"england\"]\nmeasures = [\"ks2_gps_expected\"]\n";
     std::fs::write(catalogue.join("booklet.toml"), contents).unwrap();
     let file = rows("clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv");
     let school = file
@@ -455,7 +456,8 @@ fn categorise_facts_are_the_gaps_and_differences_the_booklet_prints() {
     let rules = scratch("facts-one-place").join("rules.toml");
     std::fs::write(
         &rules,
-        "name = \"Facts\"\ndefault = \"other\"\n\n[[category]]\nid = \"other\"\nsupport = \"Universal\"\n\n[[category]]\nid = \"all\"\nsupport = \"Universal\"\n  \
+        "name = \"Facts\"\ndefault = \"other\"\n\n[[category]]\nid = \"other\"\nsupport = \
+            \"Universal\"\n\n[[category]]\nid = \"all\"\nsupport = \"Universal\"\n  \
          [[category.rule]]\n  name = \"Gap\"\n  all = [\"ks4_attainment8_disadvantaged_gap < 100\", \
          \"ks4_attainment8_vs_national < 100\"]\n",
     )

@@ -362,7 +362,16 @@ fn truncated_mid_row() {
     let widest = lines.iter().map(|l| cells(l).len()).max().unwrap();
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, &text[..start + 60]).unwrap();
-    c.expect_error(&p, &format!("{}, row 100, column {}: the last row stops in this column, after {} of {widest} fields, with no line break: the file looks truncated", shown(&p), header[kept.len() - 1], kept.len()));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row 100, column {}: the last row stops in this column, after {} of {widest} \
+        fields, with no line break: the file looks truncated",
+            shown(&p),
+            header[kept.len() - 1],
+            kept.len()
+        ),
+    );
 }
 
 #[test]
@@ -436,7 +445,11 @@ fn semicolons_and_tabs_instead_of_commas() {
         let c = Case::new(&format!("delimiter-{name}"));
         let p = c.file("2018-936-ks2.csv");
         std::fs::write(&p, redelimit(&text_of(KS2), delim)).unwrap();
-        let w = format!("{}, row 1: fields are separated by {name}, not commas (the file was re-saved from a spreadsheet?): read with {name}", shown(&p));
+        let w = format!(
+            "{}, row 1: fields are separated by {name}, not commas (the file was re-saved from a \
+            spreadsheet?): read with {name}",
+            shown(&p)
+        );
         let r = c.expect_warnings(&p, &[w]);
         same_figures_as_the_original(&c, &p, &r);
     }
@@ -527,7 +540,8 @@ fn windows_1252() {
             Some((line, header[i].clone(), byte))
         })
         .unwrap();
-    let w = format!("{}, row {line}, column {column}: not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, check the accented characters", shown(&p));
+    let w = format!("{}, row {line}, column {column}: not valid UTF-8 (byte 0x{byte:02X}): decoded as Windows-1252, \
+        check the accented characters", shown(&p));
     c.expect_warnings(&p, &[w]);
     // Every cell (the descriptions with their curly quotes, dashes and pound signs) reads
     // exactly as from the UTF-8 text, and so does every measure stored.
@@ -591,7 +605,8 @@ fn a_urn_repeated_exactly_is_counted_once() {
     lines.insert(n, lines[n - 1].clone()); // the repeat is line n + 1
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, lines.join("\r\n")).unwrap();
-    let w = format!("{}, row {}, column URN: URN {urn} repeats row {n} exactly: the repeat is ignored (counted once)", shown(&p), n + 1);
+    let w = format!("{}, row {}, column URN: URN {urn} repeats row {n} exactly: the repeat is ignored (counted \
+        once)", shown(&p), n + 1);
     c.expect_warnings(&p, &[w]);
     // Not double-counted: the schools' TELIG still sums to the LA row's TELIG, as in the published file.
     let telig = header.iter().position(|h| h == "TELIG").unwrap();
@@ -630,7 +645,16 @@ fn a_urn_twice_with_different_figures_is_refused() {
     lines.insert(n, row.join(","));
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, lines.join("\r\n")).unwrap();
-    c.expect_error(&p, &format!("{}, row {}, column PTRWM_EXP: URN {urn} is also on row {n}, with different figures (PTRWM_EXP is {was:?} there and {:?} here): remove the wrong row", shown(&p), n + 1, row[col]));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row {}, column PTRWM_EXP: URN {urn} is also on row {n}, with different figures \
+        (PTRWM_EXP is {was:?} there and {:?} here): remove the wrong row",
+            shown(&p),
+            n + 1,
+            row[col]
+        ),
+    );
 }
 
 #[test]
@@ -648,7 +672,9 @@ fn two_years_in_one_file_are_refused() {
     let p = c.file("2017-850-ks2.csv");
     std::fs::write(&p, format!("{older}\r\n{}", newer[1..].join("\r\n"))).unwrap();
     let la = cells(&older_lines[first_la - 1])[2].clone();
-    c.expect_error(&p, &format!("{}, row {second_la}, column RECTYPE: a second LA row for LA {la} (the first is row {first_la}): the file holds two files or two years one after the other; split it into one file each", shown(&p)));
+    c.expect_error(&p, &format!("{}, row {second_la}, column RECTYPE: a second LA row for LA {la} (the first is row \
+        {first_la}): the file holds two files or two years one after the other; split it into one file \
+        each", shown(&p)));
 
     // The same with the second file's header pasted too (`cat a.csv b.csv`).
     let c = Case::new("two-files");
@@ -660,7 +686,14 @@ fn two_years_in_one_file_are_refused() {
     )
     .unwrap();
     let second_header = lines_of(&one).len() + 1;
-    c.expect_error(&p, &format!("{}, row {second_header}, column RECTYPE: this row repeats the header (row 1): the file holds two files one after the other; split it", shown(&p)));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row {second_header}, column RECTYPE: this row repeats the header (row 1): the \
+        file holds two files one after the other; split it",
+            shown(&p)
+        ),
+    );
 }
 
 #[test]
@@ -684,7 +717,8 @@ fn a_per_la_file_without_its_la_row() {
     let year = serde_json::from_str::<serde_json::Value>(&i.stdout).unwrap()["tables"][0]["year"]
         .as_i64()
         .unwrap();
-    let w = format!("{}, column RECTYPE: every school is in LA {la} but the file has no LA row (RECTYPE 3): LA {la}'s published figures for {year} are not in this file", shown(&p));
+    let w = format!("{}, column RECTYPE: every school is in LA {la} but the file has no LA row (RECTYPE 3): LA {la}'s \
+        published figures for {year} are not in this file", shown(&p));
     c.expect_warnings(&p, &[w]);
     // Every school and national figure of the published file is stored; no LA figure.
     let stored = store_results(&c.store(), "input/2018-936-ks2.csv");
@@ -711,7 +745,9 @@ fn a_required_column_renamed_or_deleted() {
     let renamed = text.replacen(",PTRWM_EXP,", ",PTRWM_EXP (%),", 1);
     std::fs::write(&p, &renamed).unwrap();
     let shown_header: Vec<String> = header.iter().take(12).cloned().collect();
-    c.expect_error(&p, &format!("{}, row 1, column PTRWM_EXP: not recognised: header [{}, ...] matches no dataset in the catalogue; the header on row 1 has 2 of the columns ks2_performance_tables needs, but not PTRWM_EXP", shown(&p), shown_header.join(", ")));
+    c.expect_error(&p, &format!("{}, row 1, column PTRWM_EXP: not recognised: header [{}, ...] matches no dataset in \
+        the catalogue; the header on row 1 has 2 of the columns ks2_performance_tables needs, but not \
+        PTRWM_EXP", shown(&p), shown_header.join(", ")));
 
     // The URN column deleted from every row.
     let c = Case::new("column-deleted");
@@ -846,7 +882,8 @@ fn a_workbook_with_a_header_in_merged_cells() {
     let letters: Vec<String> = (0..keys)
         .map(|i| format!("{0}3:{0}4", (b'A' + i as u8) as char))
         .collect();
-    let w = format!("{}, row 4: sheet \"KS2\": the header is spread over merged cells ({}): read row 4 as the header, with the merged names copied down", shown(&p), letters.join(", "));
+    let w = format!("{}, row 4: sheet \"KS2\": the header is spread over merged cells ({}): read row 4 as the header, \
+        with the merged names copied down", shown(&p), letters.join(", "));
     let r = c.expect_warnings(&p, &[w]);
     // The same figures as the CSV, each from three rows further down (the title, a blank row and the extra header row).
     let (orig, orig_rows, _, _) = read(&raw(KS2));
@@ -957,7 +994,8 @@ fn a_password_protected_workbook() {
     // Check the container with the cfb crate: the two streams are there.
     let cf = cfb::open(&p).unwrap();
     assert!(cf.is_stream("/EncryptionInfo") && cf.is_stream("/EncryptedPackage"));
-    c.expect_error(&p, &format!("{}: password-protected workbook: attain cannot read an encrypted file; open it in Excel and save it without a password (File > Info > Protect Workbook), then ingest it again", shown(&p)));
+    c.expect_error(&p, &format!("{}: password-protected workbook: attain cannot read an encrypted file; open it in \
+        Excel and save it without a password (File > Info > Protect Workbook), then ingest it again", shown(&p)));
 }
 
 #[test]
@@ -976,7 +1014,11 @@ fn a_50_mb_single_line_is_refused_quickly() {
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, &big).unwrap();
     let len = big.trim_start_matches('\u{feff}').len();
-    let expected = format!("{}, row 1: this line is {len} bytes long (a CSV line of more than 1048576 bytes is refused): the file has lost its line breaks, or is not a CSV", shown(&p));
+    let expected = format!(
+        "{}, row 1: this line is {len} bytes long (a CSV line of more than 1048576 bytes is \
+        refused): the file has lost its line breaks, or is not a CSV",
+        shown(&p)
+    );
     c.expect_error(&p, &expected);
     let r = c.ingest(&p);
     assert_eq!(r.code, Some(3));

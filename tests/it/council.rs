@@ -698,8 +698,10 @@ fn a_categorise_stage_writes_the_register_and_is_skipped_when_unchanged() {
     .unwrap();
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/rules/merton.toml");
     let toml = format!(
-        "name = \"c\"\noutput = \"{out}\"\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{inp}\"]\noutputs = [\"{store}\"]\n\
-         [[stage]]\nname = \"categorise\"\nrun = \"categorise\"\ninputs = [\"{rules}\", \"{store}\"]\noutputs = [\"{reg}\"]\noptions = {{ rules = \"{rules}\", la = \"850\", store = \"{store}\" }}\n",
+        "name = \"c\"\noutput = \"{out}\"\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = \
+            [\"{inp}\"]\noutputs = [\"{store}\"]\n\
+         [[stage]]\nname = \"categorise\"\nrun = \"categorise\"\ninputs = [\"{rules}\", \"{store}\"]\noutputs = \
+             [\"{reg}\"]\noptions = {{ rules = \"{rules}\", la = \"850\", store = \"{store}\" }}\n",
         out = dir.join("out").display(),
         inp = input.display(),
         store = dir.join("store").display(),

@@ -339,7 +339,12 @@ fn check_trace(trace: &str, outputs: &BTreeMap<String, String>) {
 #[test]
 fn the_manifest_time_is_source_date_epoch_or_the_clock() {
     let dir = scratch("epoch");
-    std::fs::write(dir.join("p.toml"), "name = \"e\"\noutput = \"out\"\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = [\"nothing-here\"]\n").unwrap();
+    std::fs::write(
+        dir.join("p.toml"),
+        "name = \"e\"\noutput = \"out\"\n[[stage]]\nname = \"audit\"\nrun = \
+        \"audit\"\ninputs = [\"nothing-here\"]\n",
+    )
+    .unwrap();
     // An empty directory: a stage input that does not exist at all is an error.
     std::fs::create_dir_all(dir.join("nothing-here")).unwrap();
     let before = std::time::SystemTime::now()

@@ -480,7 +480,8 @@ fn run_gaps(
     extra: &str,
 ) -> std::process::Output {
     let mut toml = format!(
-        "name = \"disclosure\"\n[la]\ncode = \"650\"\n{extra}\n[[stage]]\nname = \"gaps\"\nrun = \"pupil-gaps\"\ninputs = [\"{store}\"]\noutputs = [\"{out}\"]\n[stage.options]\npupils = \"{pupils}\"\n",
+        "name = \"disclosure\"\n[la]\ncode = \"650\"\n{extra}\n[[stage]]\nname = \"gaps\"\nrun = \
+            \"pupil-gaps\"\ninputs = [\"{store}\"]\noutputs = [\"{out}\"]\n[stage.options]\npupils = \"{pupils}\"\n",
         store = demo_world().join("store").display(),
         out = dir.join("out/questions").display(),
         pupils = pupils.display()
@@ -489,7 +490,11 @@ fn run_gaps(
         toml.push_str(&format!("partnerships = \"{}\"\n", m.display()));
     }
     for q in queries {
-        toml.push_str(&format!("[[stage.options.queries]]\nname = \"{}\"\nmeasure = \"{}\"\ngroup = \"{}\"\nlevel = \"{}\"\nyears = {}\n", q.name, q.measure, q.group, q.level, q.years));
+        toml.push_str(&format!(
+            "[[stage.options.queries]]\nname = \"{}\"\nmeasure = \"{}\"\ngroup = \"{}\"\nlevel = \
+            \"{}\"\nyears = {}\n",
+            q.name, q.measure, q.group, q.level, q.years
+        ));
     }
     let p = dir.join("pipeline.toml");
     std::fs::write(&p, toml).unwrap();
@@ -851,7 +856,9 @@ fn the_booklets_and_the_narrowing_the_gap_csv_together_give_away_no_child() {
     let dir = scratch("disclosure-booklet");
     let w = demo_world();
     let booklet_stage = format!(
-        "[[stage]]\nname = \"booklets\"\nrun = \"booklet\"\ninputs = [\"{store}\"]\noutputs = [\"{out}\"]\noptions = {{ html_only = true, pupils = \"{data}/pupils\", prior_means = \"{data}/national/ks2_prior_attainment_means.csv\" }}\n",
+        "[[stage]]\nname = \"booklets\"\nrun = \"booklet\"\ninputs = [\"{store}\"]\noutputs = [\"{out}\"]\noptions = \
+            {{ html_only = true, pupils = \"{data}/pupils\", prior_means = \
+            \"{data}/national/ks2_prior_attainment_means.csv\" }}\n",
         store = w.join("store").display(),
         out = dir.join("out/booklets").display(),
         data = w.join("data").display()
@@ -1157,13 +1164,18 @@ fn a_pupil_file_spanning_two_las_gives_away_no_school_from_an_la_figure() {
 /// As `run_gaps`, without an `[la]` code (so every LA's schools are kept).
 fn run_gaps_all_las(dir: &Path, pupils: &Path, queries: &[Query]) -> std::process::Output {
     let mut toml = format!(
-        "name = \"disclosure\"\n[[stage]]\nname = \"gaps\"\nrun = \"pupil-gaps\"\ninputs = [\"{store}\"]\noutputs = [\"{out}\"]\n[stage.options]\npupils = \"{pupils}\"\n",
+        "name = \"disclosure\"\n[[stage]]\nname = \"gaps\"\nrun = \"pupil-gaps\"\ninputs = [\"{store}\"]\noutputs = \
+            [\"{out}\"]\n[stage.options]\npupils = \"{pupils}\"\n",
         store = demo_world().join("store").display(),
         out = dir.join("out/questions").display(),
         pupils = pupils.display()
     );
     for q in queries {
-        toml.push_str(&format!("[[stage.options.queries]]\nname = \"{}\"\nmeasure = \"{}\"\ngroup = \"{}\"\nlevel = \"{}\"\nyears = {}\n", q.name, q.measure, q.group, q.level, q.years));
+        toml.push_str(&format!(
+            "[[stage.options.queries]]\nname = \"{}\"\nmeasure = \"{}\"\ngroup = \"{}\"\nlevel = \
+            \"{}\"\nyears = {}\n",
+            q.name, q.measure, q.group, q.level, q.years
+        ));
     }
     let p = dir.join("pipeline.toml");
     std::fs::write(&p, toml).unwrap();

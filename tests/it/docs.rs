@@ -19,7 +19,11 @@ fn data_sources_lists_every_file_family_and_column_mapping_of_the_catalogue() {
         std::fs::write(&path, format!("{}{generated}{}", &doc[..a], &doc[b..])).unwrap();
         return;
     }
-    assert!(doc[a..b] == generated, "docs/data-sources.md is out of date: run ATTAIN_UPDATE_DOCS=1 cargo test --release --test it data_sources");
+    assert!(
+        doc[a..b] == generated,
+        "docs/data-sources.md is out of date: run ATTAIN_UPDATE_DOCS=1 cargo test \
+        --release --test it data_sources"
+    );
     for ds in &attain::catalogue::Catalogue::builtin().datasets {
         assert!(doc.contains(&format!("### `{}`", ds.id)), "{}", ds.id);
     }

@@ -21,12 +21,42 @@ fn names() -> Vec<(String, String, String)> {
     let long = format!("{}Primary", "Long ".repeat(60));
     let long_slug = "long-".repeat(12).trim_end_matches('-').to_string();
     vec![
-        ("St Mary & St John's <script>alert(\"x\")</script> Primary".into(), "St Mary &amp; St John&#x27;s &lt;script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt; Primary".into(), "st-mary-st-john-s-script-alert-x-script-primary".into()),
-        ("#set text(red) $x$ *b* _i_ @ref [l] \\ ~ `c` <lab> = - + / ... 1. Primary".into(), "#set text(red) $x$ *b* _i_ @ref [l] \\ ~ `c` &lt;lab&gt; = - + &#x2f; ... 1. Primary".into(), "set-text-red-x-b-i-ref-l-c-lab-1-primary".into()),
+        (
+            "St Mary & St John's <script>alert(\"x\")</script> Primary".into(),
+            "St Mary &amp; St John&#x27;s &lt;\
+            script&gt;alert(&quot;x&quot;)&lt;&#x2f;script&gt; \
+            Primary"
+                .into(),
+            "st-mary-st-john-s-script-alert-x-script-primary".into(),
+        ),
+        (
+            "#set text(red) $x$ *b* _i_ @ref [l] \\ ~ `c` <lab> = - + / ... 1. Primary".into(),
+            "#set text(red) $x$ *b* \
+            _i_ @ref [l] \\ ~ `c` &lt;lab&gt; = - + &#x2f; ... 1. \
+            Primary"
+                .into(),
+            "set-text-red-x-b-i-ref-l-c-lab-1-primary".into(),
+        ),
         ("مدرسة النور".into(), "مدرسة النور".into(), "school".into()),
-        ("בית הספר היסודי 7".into(), "בית הספר היסודי 7".into(), "7".into()),
-        ("../../../../tmp/evil/Primary".into(), "..&#x2f;..&#x2f;..&#x2f;..&#x2f;tmp&#x2f;evil&#x2f;Primary".into(), "tmp-evil-primary".into()),
-        ("=HYPERLINK(\"http://example.invalid\",\"click\")".into(), "=HYPERLINK(&quot;http:&#x2f;&#x2f;example.invalid&quot;,&quot;click&quot;)".into(), "hyperlink-http-example-invalid-click".into()),
+        (
+            "בית הספר היסודי 7".into(),
+            "בית הספר היסודי 7".into(),
+            "7".into(),
+        ),
+        (
+            "../../../../tmp/evil/Primary".into(),
+            "..&#x2f;..&#x2f;..&#x2f;..&#x2f;tmp&#x2f;evil&#x2f;\
+            Primary"
+                .into(),
+            "tmp-evil-primary".into(),
+        ),
+        (
+            "=HYPERLINK(\"http://example.invalid\",\"click\")".into(),
+            "=HYPERLINK(&quot;http:&#x2f;&#x2f;\
+            example.invalid&quot;,&quot;click&quot;)"
+                .into(),
+            "hyperlink-http-example-invalid-click".into(),
+        ),
         (long.clone(), long, long_slug),
     ]
 }
@@ -275,7 +305,13 @@ fn awkward_names_render_literally_in_every_output() {
             } else {
                 // Long names wrap, at spaces or (without one) inside a word: compared without
                 // whitespace, every character is there in order.
-                assert!(squash(first_page).contains(&squash(&format!("{LA_NAME} school improvement {name} Achievement and Target Setting Booklet 2018/19"))), "{name:?}: {first_page}");
+                assert!(
+                    squash(first_page).contains(&squash(&format!(
+                        "{LA_NAME} school improvement {name} Achievement \
+                    and Target Setting Booklet 2018/19"
+                    ))),
+                    "{name:?}: {first_page}"
+                );
             }
             // The school's line may wrap: compared without whitespace.
             assert!(

@@ -534,7 +534,8 @@ fn smoke() {
 }
 
 #[test]
-#[ignore = "a bounded fuzzing run: ATTAIN_FUZZ_SECS=60 cargo test --release --test it fuzz::bounded -- --ignored --nocapture"]
+#[ignore = "a bounded fuzzing run: ATTAIN_FUZZ_SECS=60 cargo test --release --test it fuzz::bounded -- --ignored \
+    --nocapture"]
 fn bounded() {
     let Some(raw) = raw_dir() else { return };
     let secs: u64 = std::env::var("ATTAIN_FUZZ_SECS")
@@ -628,10 +629,17 @@ fn regressions() {
 
     // Found by `bounded` (seed 0xA77A1, input 684): a cohort of 4.9e-324 (the smallest double)
     // under the EES KS4 characteristics header made t_p8score / t_inp8calc infinite.
-    let header = "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,old_la_code,new_la_code,la_name,version,school_characteristic,breakdown,characteristic_gender,characteristic_free_school_meals,characteristic_disadvantage,characteristic_first_language,characteristic_sen_status,characteristic_ethnic_major,t_inp8calc,t_p8score,t_pupils,t_ebacc_e_ptq_ee,t_l2basics_95,t_l2basics_94,t_att8,t_ebaccaps,t_ebacc_95,t_ebacc_94";
-    let row = "201718,Academic year,Local authority,E92000001,England,E12000007,Inner London,309,E09000014,Haringey,Revised,State-funded schools (LA),Ethnic_major,Total,Total,Total,Total,Total,ASIAN,4.9e-324,51.253,158,78,83,117,8018.25,713.46,36,52";
+    let header = "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,\
+        old_la_code,new_la_code,la_name,version,school_characteristic,breakdown,characteristic_gender,\
+        characteristic_free_school_meals,characteristic_disadvantage,characteristic_first_language,\
+        characteristic_sen_status,characteristic_ethnic_major,t_inp8calc,t_p8score,t_pupils,t_ebacc_e_ptq_ee,\
+        t_l2basics_95,t_l2basics_94,t_att8,t_ebaccaps,t_ebacc_95,t_ebacc_94";
+    let row = "201718,Academic year,Local authority,E92000001,England,E12000007,Inner London,309,E09000014,Haringey,\
+        Revised,State-funded schools (LA),Ethnic_major,Total,Total,Total,Total,Total,ASIAN,4.9e-324,51.253,158,78,83,\
+        117,8018.25,713.46,36,52";
     assert_eq!(
         failed("KS4_2018_LA_Char_Testdata.csv", format!("{header}\n{row}\n").as_bytes()),
-        "fuzz/KS4_2018_LA_Char_Testdata.csv, row 2, column t_inp8calc: 51.253 (t_p8score) divided by the cohort 4.9e-324 is out of range: the cohort cannot be right"
+        "fuzz/KS4_2018_LA_Char_Testdata.csv, row 2, column t_inp8calc: 51.253 (t_p8score) divided by the cohort \
+            4.9e-324 is out of range: the cohort cannot be right"
     );
 }

@@ -254,7 +254,11 @@ fn a_hidden_sheet_is_skipped_with_a_warning() {
     let c = Case::new("xlsx-hidden");
     let p = c.file("2018-936-ks2.xlsx");
     two_sheet_workbook(&p, "KS2 (old)", true);
-    let w = format!("{}: sheet \"KS2 (old)\" is hidden: not read (unhide it in the workbook if it holds the data)", shown(&p));
+    let w = format!(
+        "{}: sheet \"KS2 (old)\" is hidden: not read (unhide it in the workbook if it holds the \
+        data)",
+        shown(&p)
+    );
     c.expect_warnings(&p, &[w]);
     // Only the visible sheet's figures: exactly the published file's.
     let (orig, orig_rows, _, _) = read(&raw(KS2));
@@ -273,7 +277,9 @@ fn two_sheets_that_disagree_about_a_school_are_refused() {
     let records = ks2_records();
     let urn = &records[i][col_of(&records, "URN")];
     let n = |s: &str| s.trim_end_matches('%').to_string();
-    c.expect_error(&p, &format!("{}, row {}, column PTRWM_EXP: sheet \"KS2\": school {urn} (ks2_rwm_expected, all) is {} here but {} on sheet \"KS2 copy\", row {}, column PTRWM_EXP: which is right cannot be told; remove the wrong sheet", shown(&p), i + 1, n(&was), n(&old), i + 1));
+    c.expect_error(&p, &format!("{}, row {}, column PTRWM_EXP: sheet \"KS2\": school {urn} (ks2_rwm_expected, all) is \
+        {} here but {} on sheet \"KS2 copy\", row {}, column PTRWM_EXP: which is right cannot be told; remove the \
+        wrong sheet", shown(&p), i + 1, n(&was), n(&old), i + 1));
 }
 
 #[test]
@@ -316,7 +322,9 @@ fn a_formula_with_no_saved_result_is_an_error_at_its_cell() {
     });
     let (r, f) = first.unwrap();
     let letter = attain::ingest::table::column_letters(col + 1);
-    c.expect_error(&p, &format!("{}, row {}, column {letter}: sheet \"KS2\", cell {letter}{}: a formula (={f}) with no saved result: attain reads the values a spreadsheet saves with its formulas; open the workbook in Excel or LibreOffice, let it calculate, and save it again", shown(&p), r + 1, r + 1));
+    c.expect_error(&p, &format!("{}, row {}, column {letter}: sheet \"KS2\", cell {letter}{}: a formula (={f}) with \
+        no saved result: attain reads the values a spreadsheet saves with its formulas; open the workbook in Excel or \
+        LibreOffice, let it calculate, and save it again", shown(&p), r + 1, r + 1));
 }
 
 #[test]
@@ -349,7 +357,15 @@ fn a_date_in_a_number_column_is_an_error() {
         }
     });
     wb.save(&p).unwrap();
-    c.expect_error(&p, &format!("{}, row {}, column PTRWM_EXP: \"2019-07-01\": a date, not a number (the cell is formatted as a date: give the figure, formatted as a number)", shown(&p), i + 1));
+    c.expect_error(
+        &p,
+        &format!(
+            "{}, row {}, column PTRWM_EXP: \"2019-07-01\": a date, not a number (the cell is \
+        formatted as a date: give the figure, formatted as a number)",
+            shown(&p),
+            i + 1
+        ),
+    );
 }
 
 // ---------------------------------------------------------------- values against the catalogue
@@ -430,7 +446,9 @@ fn a_duplicated_column_is_an_error() {
     let p = c.file("2018-936-ks2.csv");
     std::fs::write(&p, lines.join("\r\n")).unwrap();
     let letters = |n: usize| attain::ingest::table::column_letters(n + 1);
-    c.expect_error(&p, &format!("{}, row 1, column PTRWM_EXP: the column name PTRWM_EXP is used twice (fields {} and {}, columns {} and {} in a spreadsheet): which holds the figures cannot be told; rename or remove one", shown(&p), col + 1, header.len() + 1, letters(col), letters(header.len())));
+    c.expect_error(&p, &format!("{}, row 1, column PTRWM_EXP: the column name PTRWM_EXP is used twice (fields {} and \
+        {}, columns {} and {} in a spreadsheet): which holds the figures cannot be told; rename or remove \
+        one", shown(&p), col + 1, header.len() + 1, letters(col), letters(header.len())));
 }
 
 #[test]
@@ -440,7 +458,14 @@ fn an_unknown_la_code_and_an_implausible_year_are_warnings() {
     }
     let c = Case::new("la-999");
     let (p, n) = ks2_with(&c, "2018-936-ks2.csv", "LEA", "999");
-    c.expect_warnings(&p, &[format!("{}, row {n}, column LEA: LA code 999 is not an English LA code (they run from 201 to the 940s): read as given; check the file", shown(&p))]);
+    c.expect_warnings(
+        &p,
+        &[format!(
+            "{}, row {n}, column LEA: LA code 999 is not an English LA code (they run from \
+        201 to the 940s): read as given; check the file",
+            shown(&p)
+        )],
+    );
 
     // The year is read from the newest prior-year column (TELIG_18: the file is 2019's):
     // columns of 2030 make it 2031's.
@@ -456,7 +481,8 @@ fn an_unknown_la_code_and_an_implausible_year_are_warnings() {
     c.expect_warnings(
         &p,
         &[format!(
-            "{}: the year 2031 (found from the content (newest prior-year column + 1)) is not plausible for published results (1990 to {next}): check the file name, or pass --year",
+            "{}: the year 2031 (found from the content (newest prior-year column + 1)) is not plausible for published \
+                results (1990 to {next}): check the file name, or pass --year",
             shown(&p)
         )],
     );
@@ -542,7 +568,9 @@ fn a_sheet_declaring_a_huge_area_is_refused_everywhere() {
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
     far_cells_workbook(&p, "Targets");
     assert!(std::fs::metadata(&p).unwrap().len() < 10_000);
-    let expected = "sheet \"Targets\" declares its used area as A1:XFD1048576, 1048576 rows by 16384 columns (17179869184 cells): attain lays out at most 8000000 cells a sheet";
+    let expected =
+        "sheet \"Targets\" declares its used area as A1:XFD1048576, 1048576 rows by 16384 columns \
+        (17179869184 cells): attain lays out at most 8000000 cells a sheet";
     let world = demo_world();
     let store = world.join("store");
     let limit = Duration::from_secs(SECONDS + 10);
@@ -669,7 +697,16 @@ fn zip_bombs_are_refused_before_they_are_unpacked() {
             bin().arg("inspect").arg(&p),
             Duration::from_secs(SECONDS + 20),
         );
-        refused(&format!("inspect {name} bomb ({size} bytes)"), &r, 3, &format!("{}: the workbook unpacks to more than 268435456 bytes (256 MiB; xl/worksheets/sheet1.xml alone is", p.display()));
+        refused(
+            &format!("inspect {name} bomb ({size} bytes)"),
+            &r,
+            3,
+            &format!(
+                "{}: the workbook unpacks to more \
+            than 268435456 bytes (256 MiB; xl/worksheets/sheet1.xml alone is",
+                p.display()
+            ),
+        );
     }
 }
 
@@ -702,7 +739,16 @@ fn a_huge_or_piped_logo_is_refused() {
             Duration::from_secs(SECONDS + 10),
         )
     };
-    refused("a 60000 x 60000 logo", &booklet(&png), 2, &format!("{}: the logo is 60000 x 60000 pixels; at most 16777216 pixels (4096 x 4096) are read: scale it down", png.display()));
+    refused(
+        "a 60000 x 60000 logo",
+        &booklet(&png),
+        2,
+        &format!(
+            "{}: the logo is 60000 x 60000 pixels; at most \
+        16777216 pixels (4096 x 4096) are read: scale it down",
+            png.display()
+        ),
+    );
     refused(
         "a FIFO as the logo",
         &booklet(&fifo),
@@ -744,7 +790,9 @@ fn a_stray_quote_is_reported_at_its_own_row() {
         .find(|r| r.get(name).is_some_and(|f| f.contains('\n')))
         .unwrap();
     let last = n + rec[name].matches('\n').count();
-    c.expect_error(&p, &format!("{}, row {n}, column SCHNAME: a stray quote mark: this field opens a quote that is not closed on its own line, so rows {n}-{last} were read as one field; a quote mark inside a value must be doubled (\"\"), or the whole value quoted", shown(&p)));
+    c.expect_error(&p, &format!("{}, row {n}, column SCHNAME: a stray quote mark: this field opens a quote that is \
+        not closed on its own line, so rows {n}-{last} were read as one field; a quote mark inside a value must be \
+        doubled (\"\"), or the whole value quoted", shown(&p)));
 }
 
 #[test]
@@ -822,7 +870,12 @@ fn the_audit_reads_every_encoding_and_format() {
         .collect();
     std::fs::write(dir.join("utf16.html"), utf16).unwrap();
     // Entities, capital N, no-break spaces.
-    std::fs::write(dir.join("entities.html"), "<td>SEN support (n&#61;2)</td>\n<td>EAL (N=4)</td>\n<td>Girls (n\u{202f}=\u{a0}5)</td>\n<td>All (n&nbsp;=&nbsp;12)</td>\n").unwrap();
+    std::fs::write(
+        dir.join("entities.html"),
+        "<td>SEN support (n&#61;2)</td>\n<td>EAL (N=4)</td>\n<td>Girls \
+        (n\u{202f}=\u{a0}5)</td>\n<td>All (n&nbsp;=&nbsp;12)</td>\n",
+    )
+    .unwrap();
     // TSV with a cohort column; a cohort stored as text in JSON.
     std::fs::write(
         dir.join("gaps.tsv"),
@@ -983,7 +1036,9 @@ fn a_known_dfe_oddity_is_read_as_published_and_noted() {
         .map(|n| n.as_str().unwrap().to_string())
         .collect();
     for (line, value) in &over {
-        let expected = format!("row {line}, column PSENELSE: {value:?} is outside the range: census_ehcp_pct (percent) runs from 0 to 100; read as published (DfE's census counts some special schools' pupils with EHC plans against a smaller headcount, giving over 100%)");
+        let expected = format!("row {line}, column PSENELSE: {value:?} is outside the range: census_ehcp_pct \
+            (percent) runs from 0 to 100; read as published (DfE's census counts some special schools' pupils with \
+            EHC plans against a smaller headcount, giving over 100%)");
         assert!(notes.contains(&expected), "{expected}\n{notes:?}");
     }
     assert_eq!(v["tables"][0]["warnings"].as_array().unwrap().len(), 0);

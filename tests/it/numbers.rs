@@ -373,7 +373,8 @@ fn chart_alt_text_and_chart_data_carry_no_float_noise() {
     let cfg = dir.join("charts.toml");
     std::fs::write(
         &cfg,
-        "[charts]\nmeasures = [\"ks2_rwm_expected\", \"ks4_attainment8\", \"ks4_progress8\", \"absence_overall\"]\nyear = 2019\nyears = 4\nneighbours = 2021\n",
+        "[charts]\nmeasures = [\"ks2_rwm_expected\", \"ks4_attainment8\", \"ks4_progress8\", \
+            \"absence_overall\"]\nyear = 2019\nyears = 4\nneighbours = 2021\n",
     )
     .unwrap();
     let o = bin()

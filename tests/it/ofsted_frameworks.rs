@@ -426,7 +426,8 @@ fn booklet_store(urns: &[&RawRow]) -> PathBuf {
     let dir = scratch("leeds-booklet");
     let store = dir.join("store");
     ingest_leeds(&store);
-    let mut census = String::from("URN,LA,ESTAB,SCHOOLTYPE,NOR,NORG,NORB,PNORG,PNORB,TSENELSE,PSENELSE,TSENELK,PSENELK,NUMEAL,NUMENGFL,NUMUNCFL,PNUMEAL,PNUMENGFL,PNUMUNCFL,NUMFSM,NUMFSMEVER,PNUMFSMEVER\n");
+    let mut census = String::from("URN,LA,ESTAB,SCHOOLTYPE,NOR,NORG,NORB,PNORG,PNORB,TSENELSE,PSENELSE,TSENELK,\
+        PSENELK,NUMEAL,NUMENGFL,NUMUNCFL,PNUMEAL,PNUMENGFL,PNUMUNCFL,NUMFSM,NUMFSMEVER,PNUMFSMEVER\n");
     for r in urns {
         let ty = if r["Ofsted phase"] == "Secondary" {
             "State-funded secondary"
@@ -619,7 +620,9 @@ fn categorise_rules_test_report_card_grades() {
     )
     .unwrap();
     let custom = Rules::parse(
-        "name = \"t\"\ndefault = \"ok\"\n[[category]]\nid = \"watch\"\nsupport = \"s\"\n  [[category.rule]]\n  name = \"achievement below expected\"\n  all = [\"inspection_framework == report_card\", \"report_card_achievement >= 4\"]\n[[category]]\nid = \"ok\"\nsupport = \"s\"\n",
+        "name = \"t\"\ndefault = \"ok\"\n[[category]]\nid = \"watch\"\nsupport = \"s\"\n  [[category.rule]]\n  name = \
+            \"achievement below expected\"\n  all = [\"inspection_framework == report_card\", \
+            \"report_card_achievement >= 4\"]\n[[category]]\nid = \"ok\"\nsupport = \"s\"\n",
         "custom.toml",
     )
     .unwrap();

@@ -16,7 +16,8 @@ fn a_second_run_with_unchanged_inputs_does_no_work() {
     )
     .unwrap();
     let toml = format!(
-        "name = \"t\"\noutput = \"{out}\"\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{inp}\"]\noutputs = [\"{store}\"]\n",
+        "name = \"t\"\noutput = \"{out}\"\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = \
+            [\"{inp}\"]\noutputs = [\"{store}\"]\n",
         out = dir.join("out").display(),
         inp = input.display(),
         store = dir.join("store").display()
@@ -77,7 +78,9 @@ fn an_unknown_step_is_a_config_error() {
 fn the_demo_pipeline_runs_from_nothing_and_ranks_the_demo_la() {
     let dir = scratch("demo-pipeline");
     let toml = format!(
-        "name = \"demo\"\noutput = \"{out}\"\n[[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n",
+        "name = \"demo\"\noutput = \"{out}\"\n[[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = \
+            [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n[[stage]]\nname = \"ingest\"\nrun = \
+            \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n",
         out = dir.join("out").display(),
         data = dir.join("data").display(),
         store = dir.join("store").display()
@@ -161,11 +164,14 @@ fn the_demo_pipeline_runs_from_nothing_and_ranks_the_demo_la() {
 fn the_charts_and_workbook_stages_draw_the_demo_la_from_a_charts_section() {
     let dir = scratch("charts-pipeline");
     let toml = format!(
-        "name = \"charts\"\noutput = \"{out}\"\n[la]\ncode = \"650\"\n[charts]\nmeasures = [\"ks2_rwm_expected\"]\nyears = 3\ngaps = []\n\
-         [[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n\
+        "name = \"charts\"\noutput = \"{out}\"\n[la]\ncode = \"650\"\n[charts]\nmeasures = \
+            [\"ks2_rwm_expected\"]\nyears = 3\ngaps = []\n\
+         [[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = \
+             20 }}\n\
          [[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n\
          [[stage]]\nname = \"charts\"\nrun = \"charts\"\ninputs = [\"{store}\"]\noutputs = [\"{charts}\"]\n\
-         [[stage]]\nname = \"workbook\"\nrun = \"workbook\"\ninputs = [\"{store}\"]\noutputs = [\"{xlsx}\"]\noptions = {{ rules = \"{rules}\" }}\n",
+         [[stage]]\nname = \"workbook\"\nrun = \"workbook\"\ninputs = [\"{store}\"]\noutputs = [\"{xlsx}\"]\noptions \
+             = {{ rules = \"{rules}\" }}\n",
         out = dir.join("out").display(),
         data = dir.join("data").display(),
         store = dir.join("store").display(),

@@ -8,7 +8,8 @@ use serde_json::Value;
 
 use crate::common::{bin, demo_world, scratch};
 
-const HEADER: &str = "pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,ks2_writing,ks2_maths,ks2_gps";
+const HEADER: &str = "pupil_id,urn,year,key_stage,gender,disadvantaged,fsm,lac,sen,eal,ethnicity,ks1_aps,ks2_reading,\
+    ks2_writing,ks2_maths,ks2_gps";
 
 /// A KS2 pupil who reaches the expected standard in RWM (or not).
 fn pupil(out: &mut String, id: &str, urn: u32, dis: bool, lac: bool, reaches: bool) {
@@ -158,7 +159,11 @@ fn small_groups_their_complements_and_recoverable_figures_are_withheld() {
         "csv",
     ]);
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines[0], "code,name,group,cohort,value,comparison_cohort,comparison_value,gap,significance,trend,status");
+    assert_eq!(
+        lines[0],
+        "code,name,group,cohort,value,comparison_cohort,comparison_value,gap,significance,trend,\
+        status"
+    );
     assert!(
         lines[1].starts_with("100003,,disadvantaged,10,40.0,20,75.0,-35.0,"),
         "{}",
@@ -397,7 +402,8 @@ fn every_kind_of_bad_row_is_named_with_its_row_and_column() {
         "school",
     ]);
     assert_eq!(code, 3);
-    assert!(err.contains("row 1, column disadvantaged: the header has no column disadvantaged, fsm, lac, sen, eal, ethnicity"), "{err}");
+    assert!(err.contains("row 1, column disadvantaged: the header has no column disadvantaged, fsm, lac, sen, eal, \
+        ethnicity"), "{err}");
     // --allow-bad-rows: the good row is used, the others are warnings, exit status 1.
     let (code, out, err) = gaps(&[
         "--pupils",

@@ -249,7 +249,8 @@ fn committee_trend_lines_stop_at_the_break() {
     let cfg = out.join("charts.toml");
     std::fs::write(
         &cfg,
-        "[charts]\nmeasures = [\"ks4_attainment8\"]\nyear = 2023\nyears = 6\nneighbours = 2021\ngaps = []\nofsted = false\n",
+        "[charts]\nmeasures = [\"ks4_attainment8\"]\nyear = 2023\nyears = 6\nneighbours = 2021\ngaps = []\nofsted = \
+            false\n",
     )
     .unwrap();
     let o = bin()
@@ -291,11 +292,14 @@ fn committee_trend_lines_stop_at_the_break() {
     assert!(c["alt_text"]
         .as_str()
         .unwrap()
-        .contains("Break in the series before 2019/20, 2020/21 and 2021/22: centre- and teacher-assessed grades in 2019/20 and 2020/21: not comparable with exam years or with each other; the lines are not joined across it."));
+        .contains("Break in the series before 2019/20, 2020/21 and 2021/22: centre- and teacher-assessed grades in \
+            2019/20 and 2020/21: not comparable with exam years or with each other; the lines are not joined across \
+            it."));
     assert!(c["caption"]
         .as_str()
         .unwrap()
-        .contains("Lines are not joined across the break before 2019/20, 2020/21 and 2021/22 (dashed rule): centre- and teacher-assessed grades"));
+        .contains("Lines are not joined across the break before 2019/20, 2020/21 and 2021/22 (dashed rule): centre- \
+            and teacher-assessed grades"));
     // In the SVG: the LA's polylines (its colour, #0072B2) stop at every break: only the two
     // runs of neighbouring years are lines, three years apart.
     let svg = std::fs::read_to_string(out.join(c["svg"].as_str().unwrap())).unwrap();
@@ -388,7 +392,9 @@ fn a_three_year_fact_across_a_break_is_no_data() {
     let rules = dir.join("rules.toml");
     std::fs::write(
         &rules,
-        "name = \"test\"\ndefault = \"green\"\n\n[[category]]\nid = \"amber\"\nsupport = \"Monitoring\"\n\n  [[category.rule]]\n  name = \"declining\"\n  all = [\"ks4_attainment8_declining_3y == true\"]\n\n[[category]]\nid = \"green\"\nsupport = \"Universal\"\n",
+        "name = \"test\"\ndefault = \"green\"\n\n[[category]]\nid = \"amber\"\nsupport = \"Monitoring\"\n\n  \
+            [[category.rule]]\n  name = \"declining\"\n  all = [\"ks4_attainment8_declining_3y == \
+            true\"]\n\n[[category]]\nid = \"green\"\nsupport = \"Universal\"\n",
     )
     .unwrap();
     let categorise = |catalogue: Option<&Path>| -> Value {
@@ -428,7 +434,8 @@ fn a_three_year_fact_across_a_break_is_no_data() {
         &catalogue,
     );
     let mut breaks = std::fs::read_to_string(catalogue.join("breaks.toml")).unwrap();
-    breaks.push_str("\n[[break]]\nmeasures = [\"ks4_attainment8\"]\nyears = [2018]\nkind = \"not_comparable\"\nnote = \"a test break inside the three years\"\n");
+    breaks.push_str("\n[[break]]\nmeasures = [\"ks4_attainment8\"]\nyears = [2018]\nkind = \"not_comparable\"\nnote = \
+        \"a test break inside the three years\"\n");
     std::fs::write(catalogue.join("breaks.toml"), breaks).unwrap();
     let s = categorise(Some(&catalogue));
     assert_eq!(

@@ -407,8 +407,10 @@ fn hampshire_forms_returns_and_results() {
     }
     let bv = d(&bad_values);
     want += &format!("{bv}, sheet Targets, cell B2: URN 999999 is not a school in the store\n");
-    want += &format!("{bv}, sheet Targets, cell B6: the form is for 2017/18 targets; this import is for 2018/19 (--year 2019)\n");
-    want += &format!("{bv}, sheet Targets, cell N11: agreed target 140 for ks2_rwm_expected is outside 0 to 100, the range of the measure\n");
+    want += &format!("{bv}, sheet Targets, cell B6: the form is for 2017/18 targets; this import is for 2018/19 \
+        (--year 2019)\n");
+    want += &format!("{bv}, sheet Targets, cell N11: agreed target 140 for ks2_rwm_expected is outside 0 to 100, the \
+        range of the measure\n");
     want += &format!("{bv}, sheet Targets, cell N12: agreed target \"sixty\" for ks2_rwm_higher is not a number\n");
     want += &format!("{bv}, sheet Targets, cell N13: no agreed target for ks2_read_progress\n");
     want += &format!(
@@ -422,7 +424,8 @@ fn hampshire_forms_returns_and_results() {
         "{}, sheet Targets, cell A15: measure ks4_attainment8 is not in the form\n",
         d(&bad_measure)
     );
-    want += &format!("{}, sheet Targets: no row for measure ks2_mat_progress, which the form has: no agreed target for it\n", d(&bad_measure));
+    want += &format!("{}, sheet Targets: no row for measure ks2_mat_progress, which the form has: no agreed target \
+        for it\n", d(&bad_measure));
     assert_eq!(String::from_utf8_lossy(&run.stdout), want);
     let json = bin()
         .args([
@@ -437,9 +440,17 @@ fn hampshire_forms_returns_and_results() {
     assert_eq!(v.as_array().unwrap().len(), 5);
     assert_eq!(
         v[2],
-        serde_json::json!({"file": bv, "sheet": "Targets", "cell": "N11", "urn": "999999", "measure": "ks2_rwm_expected", "outcome": "error", "target": null, "message": "agreed target 140 for ks2_rwm_expected is outside 0 to 100, the range of the measure"})
+        serde_json::json!({"file": bv, "sheet": "Targets", "cell": "N11", "urn": "999999", "measure": "ks2_rwm_expected", "outcome": "error", "target": null, "message": "agreed \
+            target 140 for ks2_rwm_expected is outside 0 to 100, the range of the measure"})
     );
-    assert!(String::from_utf8_lossy(&run.stderr).contains("6 return(s) for 2018/19: 3 stored (15 targets), 3 with errors (8 problem(s)); the store holds 15 target(s)"), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains(
+            "6 return(s) for 2018/19: 3 stored (15 targets), 3 with \
+        errors (8 problem(s)); the store holds 15 target(s)"
+        ),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
 
     // Each stored target against the 2018/19 result in the raw file.
     let compare = || {
@@ -687,7 +698,10 @@ fn hampshire_forms_returns_and_results() {
 fn the_annual_booklet_pipeline_writes_target_forms_for_the_demo_la() {
     let dir = scratch("target-forms-pipeline");
     let toml = format!(
-        "name = \"forms\"\noutput = \"{out}\"\n[la]\ncode = \"650\"\n[[stage]]\nname = \"demo-data\"\nrun = \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n[[stage]]\nname = \"target-forms\"\nrun = \"target-forms\"\ninputs = [\"{store}\"]\noutputs = [\"{forms}\"]\n",
+        "name = \"forms\"\noutput = \"{out}\"\n[la]\ncode = \"650\"\n[[stage]]\nname = \"demo-data\"\nrun = \
+            \"demo\"\noutputs = [\"{data}\"]\noptions = {{ schools = 1500, las = 20 }}\n[[stage]]\nname = \
+            \"ingest\"\nrun = \"ingest\"\ninputs = [\"{data}\"]\noutputs = [\"{store}\"]\n[[stage]]\nname = \
+            \"target-forms\"\nrun = \"target-forms\"\ninputs = [\"{store}\"]\noutputs = [\"{forms}\"]\n",
         out = dir.join("out").display(),
         data = dir.join("data").display(),
         store = dir.join("store").display(),

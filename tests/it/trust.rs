@@ -83,7 +83,16 @@ fn a_second_pipeline_run_waits_for_the_first() {
     std::fs::create_dir_all(&out).unwrap();
     let held = attain::atomic::lock_dir(&out, "test").unwrap();
     let pipeline = dir.join("p.toml");
-    std::fs::write(&pipeline, format!("name = \"p\"\noutput = {:?}\n[[stage]]\nname = \"demo\"\nrun = \"demo\"\noutputs = [{:?}]\noptions = {{ schools = 300, las = 4 }}\n", out, dir.join("demo"))).unwrap();
+    std::fs::write(
+        &pipeline,
+        format!(
+            "name = \"p\"\noutput = {:?}\n[[stage]]\nname = \"demo\"\nrun = \
+        \"demo\"\noutputs = [{:?}]\noptions = {{ schools = 300, las = 4 }}\n",
+            out,
+            dir.join("demo")
+        ),
+    )
+    .unwrap();
     let mut child = bin()
         .arg("run")
         .arg(&pipeline)
@@ -112,7 +121,10 @@ fn small_pipeline(dir: &Path, la_name: &str, rules: &Path) -> PathBuf {
     let data = demo_world().join("data");
     let p = dir.join("pipeline.toml");
     let text = format!(
-        "name = \"small\"\noutput = {out:?}\n[la]\ncode = \"650\"\nname = {la_name:?}\n\n[[stage]]\nname = \"ingest\"\nrun = \"ingest\"\ninputs = [{data:?}]\noutputs = [{store:?}]\n\n[[stage]]\nname = \"register\"\nrun = \"categorise\"\ninputs = [{store:?}]\noutputs = [{reg:?}]\noptions = {{ rules = {rules:?}, store = {store:?}, la = \"650\" }}\n",
+        "name = \"small\"\noutput = {out:?}\n[la]\ncode = \"650\"\nname = {la_name:?}\n\n[[stage]]\nname = \
+            \"ingest\"\nrun = \"ingest\"\ninputs = [{data:?}]\noutputs = [{store:?}]\n\n[[stage]]\nname = \
+            \"register\"\nrun = \"categorise\"\ninputs = [{store:?}]\noutputs = [{reg:?}]\noptions = {{ rules = \
+            {rules:?}, store = {store:?}, la = \"650\" }}\n",
         out = dir.join("out"),
         store = dir.join("store"),
         reg = dir.join("register"),
@@ -209,7 +221,16 @@ fn a_pipeline_notices_every_change_of_settings_rules_and_outputs() {
 fn a_stage_input_that_does_not_exist_is_an_error_not_zero_files() {
     let dir = scratch("missing-input");
     let p = dir.join("p.toml");
-    std::fs::write(&p, format!("name = \"m\"\noutput = {:?}\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = [{:?}]\n", dir.join("out"), dir.join("output/bookelts"))).unwrap();
+    std::fs::write(
+        &p,
+        format!(
+            "name = \"m\"\noutput = {:?}\n[[stage]]\nname = \"audit\"\nrun = \"audit\"\ninputs = \
+        [{:?}]\n",
+            dir.join("out"),
+            dir.join("output/bookelts")
+        ),
+    )
+    .unwrap();
     let out = bin().arg("run").arg(&p).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
