@@ -82,7 +82,10 @@ pub fn charts(data: &Data, rows: &[PartnershipRow], map: &Path) -> Vec<Chart> {
                 x_label: String::new(),
                 y_label: "% of pupils (from pupil counts)".into(),
                 caption: format!(
-                    "Source: DfE performance tables (school figures), {}; partnerships from {file}. Each partnership's figure is its pupils meeting the measure over its pupils, not an average of school percentages. Orange line: all mapped schools together. {excluded} school(s) with withheld figures are excluded.",
+                    "Source: DfE performance tables (school figures), {}; partnerships from {file}. Each \
+                        partnership's figure is its pupils meeting the measure over its pupils, not an \
+                        average of school percentages. Orange line: all mapped schools together. {excluded} \
+                        school(s) with withheld figures are excluded.",
                     crate::year::academic_label(year)
                 ),
                 figure: Figure::Bars { bars, reference: total.first().and_then(|t| t.value).map(|v| ("All mapped schools".to_string(), v)) },

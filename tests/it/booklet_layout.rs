@@ -405,7 +405,8 @@ fn a_school_with_no_key_stage_results_gets_a_booklet_of_what_it_has() {
     let name = &gias["EstablishmentName"];
     assert!(
         four.hampshire_log.contains(&format!(
-            "1 of 2 booklet(s) had no attainment data (no key-stage results or pupil-level figures: context, attendance and Ofsted only): {urn} {name}"
+            "1 of 2 booklet(s) had no attainment data (no key-stage results or pupil-level figures: context, \
+                attendance and Ofsted only): {urn} {name}"
         )),
         "{}",
         four.hampshire_log
@@ -615,7 +616,14 @@ fn axe_core_finds_violations_in_a_bad_page() {
     let Some(source) = axe_source() else { return };
     let work = scratch("axe-bad");
     let page = work.join("bad.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>x</h1><img src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\"><input type=\"text\"><p style=\"color:#aaa;background:#bbb\">faint</p><div style=\"width:2000px\">wide</div></main></body></html>").unwrap();
+    std::fs::write(
+        &page,
+        "<!DOCTYPE html><html><head><title>x</title></head><body><main><h1>x</h1><img \
+        src=\"data:image/gif;base64,R0lGODlhAQABAAAAACw=\"><input type=\"text\"><p \
+        style=\"color:#aaa;background:#bbb\">faint</p><div \
+        style=\"width:2000px\">wide</div></main></body></html>",
+    )
+    .unwrap();
     let Some((found, overflow)) = axe(&page, &source, 500, &work) else {
         return;
     };
@@ -937,7 +945,10 @@ fn header_problems(page: &Path, width: u32, work: &Path) -> Option<(u64, serde_j
 fn the_header_probe_finds_overflowing_and_broken_headers() {
     let work = scratch("header-probe-bad");
     let page = work.join("bad.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><head><title>x</title></head><body><table style=\"table-layout:fixed;width:400px\"><thead><tr><th style=\"width:40px;overflow:hidden;white-space:nowrap\">Neighbours</th><th style=\"width:40px;word-break:break-all\">Percentile</th><th>Gap</th></tr></thead></table></body></html>").unwrap();
+    std::fs::write(&page, "<!DOCTYPE html><html><head><title>x</title></head><body><table \
+        style=\"table-layout:fixed;width:400px\"><thead><tr><th \
+        style=\"width:40px;overflow:hidden;white-space:nowrap\">Neighbours</th><th \
+        style=\"width:40px;word-break:break-all\">Percentile</th><th>Gap</th></tr></thead></table></body></html>").unwrap();
     let Some((n, bad)) = header_problems(&page, 500, &work) else {
         return;
     };

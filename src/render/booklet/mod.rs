@@ -359,7 +359,8 @@ impl RunSummary {
         match self.no_attainment.len() {
             0 => String::new(),
             n => format!(
-                "{n} of {} booklet(s) had no attainment data (no key-stage results or pupil-level figures: context, attendance and Ofsted only): {}",
+                "{n} of {} booklet(s) had no attainment data (no key-stage results or pupil-level figures: \
+                    context, attendance and Ofsted only): {}",
                 self.written,
                 self.no_attainment.join("; ")
             ),
@@ -880,12 +881,16 @@ mod tests {
         for odd in [
             "<text x=\"1\" y=\"2\" font-family=\"serif\" font-size=\"10\">a</text>",
             "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\"><tspan>a</tspan></text>",
-            "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" transform=\"rotate(90, 5, 5)\">a</text>",
+            "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" transform=\"rotate(90, 5, \
+                5)\">a</text>",
             "<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" letter-spacing=\"2\">a</text>",
         ] {
             assert_eq!(split_chart_text(&svg(odd)), None, "{odd}");
         }
-        let (graphics, labels) = split_chart_text(&svg("<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" font-size=\"10\" transform=\"rotate(90, 1, 2)\">a &lt; b</text>")).unwrap();
+        let (graphics, labels) =
+            split_chart_text(&svg("<text x=\"1\" y=\"2\" font-family=\"DejaVu Sans\" \
+            font-size=\"10\" transform=\"rotate(90, 1, 2)\">a &lt; b</text>"))
+            .unwrap();
         assert_eq!(graphics, svg("").replace("\n\n", "\n"));
         assert_eq!(labels.labels[0].text, "a < b");
         assert_eq!(labels.labels[0].rotate, 90.0);

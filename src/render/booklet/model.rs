@@ -131,7 +131,11 @@ impl Logo {
                 .map_err(|e| err(format!("not a readable PNG: {e}")))?;
             let (w, h) = (info.width as u64, info.height as u64);
             if w * h > limits::LOGO_PIXELS {
-                return Err(err(format!("the logo is {w} x {h} pixels; at most {} pixels (4096 x 4096) are read: scale it down", limits::LOGO_PIXELS)));
+                return Err(err(format!(
+                    "the logo is {w} x {h} pixels; at most {} pixels (4096 x 4096) are \
+                    read: scale it down",
+                    limits::LOGO_PIXELS
+                )));
             }
         }
         let data_uri = format!(
@@ -799,7 +803,10 @@ impl<'a> Prepared<'a> {
                 let mut n = self.notes(&measures_shown, &groups_shown, &sources, &marks);
                 if three_years {
                     n.methods.push(format!(
-                        "Small cohorts: a figure about fewer than {} pupils has its three-year figure ({} to {}) beneath it. \"3 yrs\" is DfE's own three-year figure; \"3 yrs pooled\" is worked out by attain from each year's published figure and cohort (the cohort-weighted average), only where all three years are published and comparable.",
+                        "Small cohorts: a figure about fewer than {} pupils has its three-year figure ({} to \
+                            {}) beneath it. \"3 yrs\" is DfE's own three-year figure; \"3 yrs pooled\" is \
+                            worked out by attain from each year's published figure and cohort (the \
+                            cohort-weighted average), only where all three years are published and comparable.",
                         self.data.catalogue.booklet.small_cohorts.below,
                         academic_label(p.year - 2),
                         academic_label(p.year)
@@ -985,7 +992,8 @@ impl<'a> Prepared<'a> {
             .chain(marks.other_phase.then(|| {
                 (
                     OTHER_PHASE_MARK.to_string(),
-                    "LA and England figures are for all state-funded schools: none are published for special schools alone".to_string(),
+                    "LA and England figures are for all state-funded schools: none are published for special \
+                        schools alone".to_string(),
                 )
             }))
             .collect();
@@ -1004,19 +1012,42 @@ impl<'a> Prepared<'a> {
             .map(|g| format!("{}: {}", g.label, g.description));
         let mut methods = vec![
             format!("How each figure and comparator is chosen is set out in {METHODS_DOC}, in attain's documentation."),
-            "England is the state-funded national figure of the school's phase where DfE publishes one by phase (census, absence), otherwise of all phases, as the performance tables publish it (the figure DfE's own comparisons use). LA figures are DfE's LA rows where published; otherwise they are pooled from the LA's school rows, weighted by each school's cohort, and marked.".to_string(),
-            "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap between two groups with a 95% Newcombe interval; progress scores with their published 95% confidence intervals.".to_string(),
-            "Gaps are the group's figure minus the comparison's: a negative gap means the group is behind. 'England' gaps compare with national pupils of the other group, as DfE's DIFFN measure does. Trends cover this year and the two before; a year with no figures is left as a gap, never joined across.".to_string(),
-            format!("Percentile: the school's position among schools with a figure (100 = highest, or lowest where lower is better); special schools are placed among special schools. It is national only where the figures cover all of England; otherwise the number of schools it is among is given. Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
+            "England is the state-funded national figure of the school's phase where DfE publishes one by \
+                phase (census, absence), otherwise of all phases, as the performance tables publish it (the \
+                figure DfE's own comparisons use). LA figures are DfE's LA rows where published; otherwise \
+                they are pooled from the LA's school rows, weighted by each school's cohort, and marked.".to_string(),
+            "Significance: a school percentage is compared with England using a 95% Wilson interval; a gap \
+                between two groups with a 95% Newcombe interval; progress scores with their published 95% \
+                confidence intervals.".to_string(),
+            "Gaps are the group's figure minus the comparison's: a negative gap means the group is behind. \
+                'England' gaps compare with national pupils of the other group, as DfE's DIFFN measure does. \
+                Trends cover this year and the two before; a year with no figures is left as a gap, never \
+                joined across.".to_string(),
+            format!("Percentile: the school's position among schools with a figure (100 = highest, or lowest \
+                where lower is better); special schools are placed among special schools. It is national only \
+                where the figures cover all of England; otherwise the number of schools it is among is given. \
+                Figures for groups of fewer than {} pupils are not shown.", MIN_GROUP as i64),
         ];
         // Only a booklet with targets explains how they are set.
         if !measures.is_empty() {
             methods.push(
-                "Targets: the estimate for next year comes from a linear model fitted across the schools in the store with figures in both of the last two years (how many is given with each model below): next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best 20% and best 5% figures are the 80th and 95th percentiles among similar schools (same phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, not predictions of any one pupil.".to_string(),
+                "Targets: the estimate for next year comes from a linear model fitted across the schools in \
+                    the store with figures in both of the last two years (how many is given with each model \
+                    below): next year's figure from this year's, the % of disadvantaged (FSM6) pupils, the % \
+                    with EAL and the % with SEN. Its range is the model's 95% prediction interval. The best \
+                    20% and best 5% figures are the 80th and 95th percentiles among similar schools (same \
+                    phase and the same fifth of schools by % disadvantaged). The LA top-10% threshold is the \
+                    figure the LA would need to be among the top 10% of LAs; the neighbours' top quartile is \
+                    the upper-quartile figure among the LA's statistical neighbours. Estimates are estimates, \
+                    not predictions of any one pupil.".to_string(),
             );
         }
         if !self.pupil_gaps.is_empty() {
-            methods.push(format!("Pupil-level figures come from the LA's own pupil files, not from published tables. Groups of 1 to {t} pupils are withheld (shown as c, with n=c), and so is any other figure that would let a withheld one be worked out by subtraction (from the school's total, the other groups, or the LA's figure). A group's gap is against the school's other pupils; the LA column is the same group across the LA's pupil files.", t = self.pupil_threshold));
+            methods.push(format!("Pupil-level figures come from the LA's own pupil files, not from published \
+                tables. Groups of 1 to {t} pupils are withheld (shown as c, with n=c), and so is any other \
+                figure that would let a withheld one be worked out by subtraction (from the school's total, \
+                the other groups, or the LA's figure). A group's gap is against the school's other pupils; \
+                the LA column is the same group across the LA's pupil files.", t = self.pupil_threshold));
         }
         methods.extend(model_note);
         methods.extend(group_notes);
@@ -1055,7 +1086,9 @@ fn model_in_words(
         }
     };
     format!(
-        "{label}: the estimate is fitted on {} schools. Each point of this year's figure carries {} of a point into next year's; next year's figure {}, {} and {}. Two schools in three end within {} {points} of their estimate.",
+        "{label}: the estimate is fitted on {} schools. Each point of this year's figure carries {} of a \
+            point into next year's; next year's figure {}, {} and {}. Two schools in three end within {} \
+            {points} of their estimate.",
         t.n,
         format(t.coef[1], 2, "", Style::Plain),
         effect(t.coef[2], "disadvantaged (FSM6) pupils"),
@@ -1182,7 +1215,12 @@ mod tests {
         };
         assert_eq!(
             model_in_words("KS2 RWM expected standard", cat.measure("ks2_rwm_expected"), &model),
-            "KS2 RWM expected standard: the estimate is fitted on 514 schools. Each point of this year's figure carries 0.71 of a point into next year's; next year's figure is 1.8 lower for every 10 percentage points more disadvantaged (FSM6) pupils, is 0.3 higher for every 10 percentage points more pupils with English as an additional language and is unchanged by the share of pupils with special educational needs. Two schools in three end within 9.1 percentage points of their estimate."
+            "KS2 RWM expected standard: the estimate is fitted on 514 schools. Each point of this year's \
+                figure carries 0.71 of a point into next year's; next year's figure is 1.8 lower for every 10 \
+                percentage points more disadvantaged (FSM6) pupils, is 0.3 higher for every 10 percentage \
+                points more pupils with English as an additional language and is unchanged by the share of \
+                pupils with special educational needs. Two schools in three end within 9.1 percentage points \
+                of their estimate."
         );
     }
 
