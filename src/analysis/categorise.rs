@@ -69,11 +69,25 @@ const POPULATION: &[(&str, &str)] = &[
     ("ks4_attainment8", "secondary"),
 ];
 
-/// The latest year with school rows for KS2 or KS4.
-pub fn latest_year(data: &Data) -> Result<Option<i32>, StoreError> {
+/// The latest year with school rows for KS2 or KS4: the LA's own latest when one is given
+/// (a store holding other LAs' later files does not make an LA's categories empty).
+pub fn latest_year(data: &Data, la: Option<&str>) -> Result<Option<i32>, StoreError> {
     let mut best = None;
     for (m, _) in POPULATION {
-        best = best.max(data.latest_year(m, Level::School)?);
+        let latest = match la {
+            None => data.latest_year(m, Level::School)?,
+            Some(la) => data
+                .query(&crate::store::frame::ResultFilter {
+                    measure: Some(m.to_string()),
+                    level: Some(Level::School),
+                    la_code: Some(la.to_string()),
+                    ..Default::default()
+                })?
+                .iter()
+                .map(|r| r.year)
+                .max(),
+        };
+        best = best.max(latest);
     }
     Ok(best)
 }

@@ -22,7 +22,7 @@ pub fn run(data: &Data, req: &CategoriseRequest) -> anyhow::Result<(Rules, Vec<S
     let rules = Rules::load(req.rules)?;
     let year = match req.year {
         Some(y) => y,
-        None => latest_year(data)?.ok_or_else(|| {
+        None => latest_year(data, req.la)?.ok_or_else(|| {
             ConfigError::new(
                 "--year",
                 "the store has no school KS2 or KS4 results to categorise",
