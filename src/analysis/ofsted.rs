@@ -206,9 +206,15 @@ impl MatchReport {
         };
         vec![
             format!("Ofsted snapshot {} (year {}) {census}", self.snapshot, self.snapshot_year),
-            format!("{} inspected schools ({} without a grade), {} census schools (independent schools excluded): {} \
-                matched, {} matched without a pupil \
-                count", self.ofsted_schools, self.ofsted_ungraded, self.census_schools, self.matched, self.matched_without_pupils),
+            format!(
+                "{} inspected schools ({} without a grade), {} census schools (independent \
+                 schools excluded): {} matched, {} matched without a pupil count",
+                self.ofsted_schools,
+                self.ofsted_ungraded,
+                self.census_schools,
+                self.matched,
+                self.matched_without_pupils
+            ),
             format!(
                 "latest graded inspection by framework: {} under OEIF with a grade, {} OEIF not judged, {} under \
                     report cards, {} with no graded inspection in the snapshot",

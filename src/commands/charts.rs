@@ -643,7 +643,20 @@ fn gap_chart(
             breaks_caption(&breaks)
         ),
         figure: Figure::Lines {
-            lines: vec![Line { label: la_name.to_string(), role: Role::La, points: la_gap, notes: vec![] }, Line { label: "England".into(), role: Role::England, points: en_gap, notes: vec![] }],
+            lines: vec![
+                Line {
+                    label: la_name.to_string(),
+                    role: Role::La,
+                    points: la_gap,
+                    notes: vec![],
+                },
+                Line {
+                    label: "England".into(),
+                    role: Role::England,
+                    points: en_gap,
+                    notes: vec![],
+                },
+            ],
             rank_of: None,
             breaks,
         },

@@ -313,9 +313,13 @@ fn precedence_in_store(
             }
         }
     }
-    Ok(
-        json!({"in_store": true, "store_file": file, "figures_used": used, "superseded_by": superseded, "supersedes": supersedes}),
-    )
+    Ok(json!({
+        "in_store": true,
+        "store_file": file,
+        "figures_used": used,
+        "superseded_by": superseded,
+        "supersedes": supersedes,
+    }))
 }
 
 fn inspect_text(v: &Value) -> String {

@@ -71,24 +71,51 @@ pub fn charts(data: &Data, rows: &[PartnershipRow], map: &Path) -> Vec<Chart> {
     measures
         .into_iter()
         .map(|(m, year)| {
-            let these: Vec<&PartnershipRow> = rows.iter().filter(|r| r.measure == m && r.year == year).collect();
-            let (parts, total): (Vec<&PartnershipRow>, Vec<&PartnershipRow>) = these.iter().partition(|r| r.partnership != "All mapped schools");
-            let bars = parts.iter().map(|r| Bar { label: r.partnership.clone(), code: r.partnership.clone(), value: r.value, role: Role::La }).collect();
+            let these: Vec<&PartnershipRow> = rows
+                .iter()
+                .filter(|r| r.measure == m && r.year == year)
+                .collect();
+            let (parts, total): (Vec<&PartnershipRow>, Vec<&PartnershipRow>) = these
+                .iter()
+                .partition(|r| r.partnership != "All mapped schools");
+            let bars = parts
+                .iter()
+                .map(|r| Bar {
+                    label: r.partnership.clone(),
+                    code: r.partnership.clone(),
+                    value: r.value,
+                    role: Role::La,
+                })
+                .collect();
             let excluded: usize = parts.iter().map(|r| r.schools_excluded).sum();
-            let label = data.catalogue.measure(m).map(|x| x.short_label().to_string()).unwrap_or_else(|| m.to_string());
+            let label = data
+                .catalogue
+                .measure(m)
+                .map(|x| x.short_label().to_string())
+                .unwrap_or_else(|| m.to_string());
             Chart {
                 name: format!("partnerships-{}-{year}", m.replace('_', "-")),
-                title: format!("{label}, {}: partnerships", crate::year::academic_label(year)),
+                title: format!(
+                    "{label}, {}: partnerships",
+                    crate::year::academic_label(year)
+                ),
                 x_label: String::new(),
                 y_label: "% of pupils (from pupil counts)".into(),
                 caption: format!(
-                    "Source: DfE performance tables (school figures), {}; partnerships from {file}. Each \
-                        partnership's figure is its pupils meeting the measure over its pupils, not an \
-                        average of school percentages. Orange line: all mapped schools together. {excluded} \
-                        school(s) with withheld figures are excluded.",
+                    "Source: DfE performance tables (school figures), {}; partnerships \
+                     from {file}. Each partnership's figure is its pupils meeting the \
+                     measure over its pupils, not an average of school percentages. \
+                     Orange line: all mapped schools together. {excluded} school(s) \
+                     with withheld figures are excluded.",
                     crate::year::academic_label(year)
                 ),
-                figure: Figure::Bars { bars, reference: total.first().and_then(|t| t.value).map(|v| ("All mapped schools".to_string(), v)) },
+                figure: Figure::Bars {
+                    bars,
+                    reference: total
+                        .first()
+                        .and_then(|t| t.value)
+                        .map(|v| ("All mapped schools".to_string(), v)),
+                },
             }
         })
         .collect()

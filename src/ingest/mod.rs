@@ -453,10 +453,26 @@ fn read_workbook_file(
                                 v.map(|b| f64::from_bits(b).to_string())
                                     .unwrap_or_else(|| s.token().to_string())
                             };
-                            return Err(IngestError::at(path, r.source_row, Some(&r.source_column), format!("sheet \
-                                {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, row {}, column {}: which is \
-                                right cannot be told; remove the wrong \
-                                sheet", r.level.as_str(), r.code, r.measure, r.group, shown(here.3, here.4), shown(first.3, first.4), first.0, first.1, first.2)));
+                            let msg = format!(
+                                "sheet {name:?}: {} {} ({}, {}) is {} here but {} on sheet {:?}, \
+                                 row {}, column {}: which is right cannot be told; remove the \
+                                 wrong sheet",
+                                r.level.as_str(),
+                                r.code,
+                                r.measure,
+                                r.group,
+                                shown(here.3, here.4),
+                                shown(first.3, first.4),
+                                first.0,
+                                first.1,
+                                first.2
+                            );
+                            return Err(IngestError::at(
+                                path,
+                                r.source_row,
+                                Some(&r.source_column),
+                                msg,
+                            ));
                         }
                         Some(_) => {}
                         None => {

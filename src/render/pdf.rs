@@ -200,21 +200,31 @@ mod tests {
 
     #[test]
     fn compiles_markup_with_an_svg_and_awkward_text() {
-        let svg = br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec();
+        let svg = concat!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50">"##,
+            r##"<rect width="100" height="50" fill="#0072B2"/></svg>"##
+        )
+        .as_bytes()
+        .to_vec();
         let name = escape("St Mary & St John's <CE> #1 $5 *bold* @ref [x]");
         let markup = format!(
             "#set text(font: \"DejaVu Sans\")\n= {name}\n#image(\"chart.svg\", width: 4cm)\n"
         );
         let pdf = typst_to_pdf(
             &markup,
-            &[("chart.svg".into(), svg)],
+            &[("chart.svg".into(), svg.clone())],
             Some((2019, 9, 1)),
             Some("A title"),
         )
         .unwrap();
         assert!(pdf.starts_with(b"%PDF-"));
-        let again = typst_to_pdf(&markup, &[("chart.svg".into(), br##"<svg xmlns="http://www.w3.org/2000/svg" width="100" height="50"><rect width="100" height="50" fill="#0072B2"/></svg>"##.to_vec())], Some((2019, 9, 1)), Some("A \
-            title")).unwrap();
+        let again = typst_to_pdf(
+            &markup,
+            &[("chart.svg".into(), svg.clone())],
+            Some((2019, 9, 1)),
+            Some("A title"),
+        )
+        .unwrap();
         assert_eq!(pdf, again, "the same input gives the same PDF");
     }
 

@@ -5,7 +5,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::common::{bin, raw, real_store, scratch};
+use crate::common::{bin, raw, real_store, scratch, succeeded};
 
 /// A school row from a real KS2 file: (URN, name, PTRWM_EXP as printed, TELIG).
 fn a_school(file: &str) -> (String, String, String) {
@@ -111,17 +111,12 @@ fn ink(pgm: &[u8]) -> f64 {
 fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     let (urn, name, own) = a_school(file);
     let out = scratch(&format!("booklet-{urn}"));
-    let run = bin()
-        .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
-        .arg(&out)
-        .arg("--store")
-        .arg(real_store().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
+            .arg(&out)
+            .arg("--store")
+            .arg(real_store().unwrap()),
     );
     let dir = std::fs::read_dir(out.join(la))
         .unwrap()
@@ -184,17 +179,12 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     assert!(Path::new(&out.join("index.html")).exists());
     // The same inputs give the same bytes, HTML and PDF.
     let again = scratch(&format!("booklet-again-{urn}"));
-    let run = bin()
-        .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
-        .arg(&again)
-        .arg("--store")
-        .arg(real_store().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
+            .arg(&again)
+            .arg("--store")
+            .arg(real_store().unwrap()),
     );
     for p in &dir {
         let twin = again.join(la).join(p.file_name().unwrap());
@@ -402,17 +392,12 @@ fn a_booklet_rendered_with_others_is_the_booklet_rendered_alone() {
     // Workers take schools in URN order: the highest is rendered after the others.
     let last = urns.iter().max().unwrap();
     let alone = scratch("booklet-alone");
-    let out = bin()
-        .args(["booklet", "--year", "2019", "--school", last, "--out"])
-        .arg(&alone)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = succeeded(
+        bin()
+            .args(["booklet", "--year", "2019", "--school", last, "--out"])
+            .arg(&alone)
+            .arg("--store")
+            .arg(store),
     );
     let find = |dir: &Path, ext: &str| {
         std::fs::read_dir(dir.join("850"))

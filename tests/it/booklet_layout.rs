@@ -563,12 +563,16 @@ fn axe(page: &Path, axe: &str, width: u32, work: &Path) -> Option<(Vec<Violation
     let html = std::fs::read_to_string(page).unwrap();
     let runner = format!(
         "<script>{}</script><script>
-axe.run(document, {{ runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }} }}).then(function (r) {{
+axe.run(document, {{
+  runOnly: {{ type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }}
+}}).then(function (r) {{
   var out = document.createElement('pre');
   out.id = 'axe-results';
   out.textContent = JSON.stringify({{
     overflow: document.documentElement.scrollWidth - window.innerWidth,
-    violations: r.violations.map(function (v) {{ return [v.impact, v.id, v.nodes.length ? v.nodes[0].target.join(' ') : '']; }})
+    violations: r.violations.map(function (v) {{
+      return [v.impact, v.id, v.nodes.length ? v.nodes[0].target.join(' ') : ''];
+    }})
   }});
   document.body.appendChild(out);
 }});
@@ -682,7 +686,11 @@ fn the_index_sorts_and_filters() {
     let probe = "<script>
 window.addEventListener('load', function () {
   var out = {};
-  var cells = function () { return Array.prototype.map.call(document.querySelectorAll('#schools tbody tr'), function (r) { return r.hidden ? null : r.cells[1].textContent; }).filter(function (x) { return x !== null; }); };
+  var cells = function () {
+    return Array.prototype.map.call(document.querySelectorAll('#schools tbody tr'), function (r) {
+      return r.hidden ? null : r.cells[1].textContent;
+    }).filter(function (x) { return x !== null; });
+  };
   var urn = document.querySelectorAll('#schools thead th')[1];
   urn.querySelector('button').click();
   out.ascending = cells();
@@ -695,7 +703,10 @@ window.addEventListener('load', function () {
   text.dispatchEvent(new Event('input'));
   out.infant = cells();
   out.said = document.getElementById('shown').textContent;
-  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify(out); document.body.appendChild(pre);
+  var pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify(out);
+  document.body.appendChild(pre);
 });
 </script>";
     let copy = index.with_file_name("index-probe.html");
@@ -910,7 +921,10 @@ window.addEventListener('load', function () {
       }
     }
   });
-  var pre = document.createElement('pre'); pre.id = 'probe'; pre.textContent = JSON.stringify({ headers: n, bad: bad }); document.body.appendChild(pre);
+  var pre = document.createElement('pre');
+  pre.id = 'probe';
+  pre.textContent = JSON.stringify({ headers: n, bad: bad });
+  document.body.appendChild(pre);
 });
 </script>";
 
@@ -945,10 +959,14 @@ fn header_problems(page: &Path, width: u32, work: &Path) -> Option<(u64, serde_j
 fn the_header_probe_finds_overflowing_and_broken_headers() {
     let work = scratch("header-probe-bad");
     let page = work.join("bad.html");
-    std::fs::write(&page, "<!DOCTYPE html><html><head><title>x</title></head><body><table \
-        style=\"table-layout:fixed;width:400px\"><thead><tr><th \
-        style=\"width:40px;overflow:hidden;white-space:nowrap\">Neighbours</th><th \
-        style=\"width:40px;word-break:break-all\">Percentile</th><th>Gap</th></tr></thead></table></body></html>").unwrap();
+    let bad = concat!(
+        "<!DOCTYPE html><html><head><title>x</title></head><body>",
+        "<table style=\"table-layout:fixed;width:400px\"><thead><tr>",
+        "<th style=\"width:40px;overflow:hidden;white-space:nowrap\">Neighbours</th>",
+        "<th style=\"width:40px;word-break:break-all\">Percentile</th><th>Gap</th>",
+        "</tr></thead></table></body></html>"
+    );
+    std::fs::write(&page, bad).unwrap();
     let Some((n, bad)) = header_problems(&page, 500, &work) else {
         return;
     };

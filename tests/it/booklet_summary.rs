@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{bin, csv_rows, measure_label, raw, real_store, scratch};
+use crate::common::{bin, csv_rows, measure_label, raw, real_store, scratch, succeeded};
 
 type Row = HashMap<String, String>;
 
@@ -332,17 +332,12 @@ fn expected_sentences(
 /// The booklet for one school, rendered from the real store: (HTML, PDF path).
 fn render(urn: &str, la: &str) -> (String, PathBuf) {
     let out = scratch(&format!("summary-{urn}"));
-    let run = bin()
-        .args(["booklet", "--school", urn, "--year", "2019", "--out"])
-        .arg(&out)
-        .arg("--store")
-        .arg(real_store().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args(["booklet", "--school", urn, "--year", "2019", "--out"])
+            .arg(&out)
+            .arg("--store")
+            .arg(real_store().unwrap()),
     );
     let files: Vec<PathBuf> = std::fs::read_dir(out.join(la))
         .unwrap()
@@ -833,19 +828,14 @@ fn no_sentence_rests_on_a_withheld_figure_and_small_schools_show_three_years() {
 fn a_demo_school_lists_its_withheld_pupil_groups_on_one_line() {
     let dir = crate::common::demo_world();
     let out = scratch("summary-demo");
-    let run = bin()
-        .args(["booklet", "--la", "650", "--html-only", "--out"])
-        .arg(&out)
-        .arg("--store")
-        .arg(dir.join("store"))
-        .arg("--pupils")
-        .arg(dir.join("data/pupils"))
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args(["booklet", "--la", "650", "--html-only", "--out"])
+            .arg(&out)
+            .arg("--store")
+            .arg(dir.join("store"))
+            .arg("--pupils")
+            .arg(dir.join("data/pupils")),
     );
     let mut lines = 0;
     for e in std::fs::read_dir(out.join("650")).unwrap() {
@@ -941,24 +931,19 @@ fn a_misspelt_summary_rule_is_a_config_error_naming_the_file() {
 /// A booklet for one school and year from a store: (HTML, PDF page one's text, if poppler).
 fn render_year(urn: &str, la: &str, year: i32, store: &Path) -> (String, Option<String>) {
     let out = scratch(&format!("summary-{urn}-{year}"));
-    let run = bin()
-        .args([
-            "booklet",
-            "--school",
-            urn,
-            "--year",
-            &year.to_string(),
-            "--out",
-        ])
-        .arg(&out)
-        .arg("--store")
-        .arg(store)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args([
+                "booklet",
+                "--school",
+                urn,
+                "--year",
+                &year.to_string(),
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--store")
+            .arg(store),
     );
     let file = |ext: &str| {
         std::fs::read_dir(out.join(la))
@@ -1115,24 +1100,19 @@ fn real_absence_has_no_three_years_running_and_no_direction_across_the_pandemic(
         .map(|(y, _)| *y)
         .collect();
     assert!(years.contains(&2019) && years.contains(&2024), "{years:?}");
-    let run = bin()
-        .args([
-            "trend",
-            "--measure",
-            "absence_overall",
-            "--code",
-            urn,
-            "--format",
-            "json",
-        ])
-        .arg("--store")
-        .arg(real_store().unwrap())
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args([
+                "trend",
+                "--measure",
+                "absence_overall",
+                "--code",
+                urn,
+                "--format",
+                "json",
+            ])
+            .arg("--store")
+            .arg(real_store().unwrap()),
     );
     let trend: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(trend["direction"], "not comparable", "{trend}");
@@ -1175,25 +1155,20 @@ fn demo_absence_rising_and_falling_sentences_follow_the_demo_files() {
         )
     };
     let out = scratch("summary-demo-absence");
-    let run = bin()
-        .args([
-            "booklet",
-            "--la",
-            "650",
-            "--year",
-            "2019",
-            "--html-only",
-            "--out",
-        ])
-        .arg(&out)
-        .arg("--store")
-        .arg(dir.join("store"))
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = succeeded(
+        bin()
+            .args([
+                "booklet",
+                "--la",
+                "650",
+                "--year",
+                "2019",
+                "--html-only",
+                "--out",
+            ])
+            .arg(&out)
+            .arg("--store")
+            .arg(dir.join("store")),
     );
     let (mut fired, mut held_back) = (0, 0);
     for e in std::fs::read_dir(out.join("650")).unwrap() {

@@ -233,3 +233,14 @@ pub fn measure_label(id: &str) -> String {
         .unwrap_or_else(|| panic!("no measure {id} in catalogue/measures.toml"))
         .clone()
 }
+
+/// Run an attain command that must succeed (its stderr shown if it does not); its output.
+pub fn succeeded(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -958,8 +958,20 @@ fn workbooks_with_an_empty_sheet() {
 fn password_workbook(real: &[u8], path: &Path) {
     use sha2::{Digest, Sha512};
     let mut cf = cfb::create(path).unwrap();
-    let xml = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
-<encryption xmlns="http://schemas.microsoft.com/office/2006/encryption" xmlns:p="http://schemas.microsoft.com/office/2006/keyEncryptor/password"><keyData saltSize="16" blockSize="16" keyBits="256" hashSize="64" cipherAlgorithm="AES" cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512" saltValue="AAECAwQFBgcICQoLDA0ODw=="/><keyEncryptors><keyEncryptor uri="http://schemas.microsoft.com/office/2006/keyEncryptor/password"><p:encryptedKey spinCount="100000" saltSize="16" blockSize="16" keyBits="256" hashSize="64" cipherAlgorithm="AES" cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512" saltValue="EBESExQVFhcYGRobHB0eHw=="/></keyEncryptor></keyEncryptors></encryption>"#;
+    let xml = concat!(
+        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"#,
+        "\n",
+        r#"<encryption xmlns="http://schemas.microsoft.com/office/2006/encryption" "#,
+        r#"xmlns:p="http://schemas.microsoft.com/office/2006/keyEncryptor/password">"#,
+        r#"<keyData saltSize="16" blockSize="16" keyBits="256" hashSize="64" cipherAlgorithm="AES" "#,
+        r#"cipherChaining="ChainingModeCBC" hashAlgorithm="SHA512" "#,
+        r#"saltValue="AAECAwQFBgcICQoLDA0ODw=="/><keyEncryptors>"#,
+        r#"<keyEncryptor uri="http://schemas.microsoft.com/office/2006/keyEncryptor/password">"#,
+        r#"<p:encryptedKey spinCount="100000" saltSize="16" blockSize="16" keyBits="256" "#,
+        r#"hashSize="64" cipherAlgorithm="AES" cipherChaining="ChainingModeCBC" "#,
+        r#"hashAlgorithm="SHA512" saltValue="EBESExQVFhcYGRobHB0eHw=="/></keyEncryptor>"#,
+        r#"</keyEncryptors></encryption>"#,
+    );
     let mut info = Vec::new();
     info.extend(4u16.to_le_bytes());
     info.extend(4u16.to_le_bytes());

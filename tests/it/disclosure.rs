@@ -1493,7 +1493,18 @@ proptest! {
         use attain::analysis::pupils::{gap_tables, GroupSpec, PupilQuery};
         use attain::level::Level;
         let levels = Level::PUPIL_DATA;
-        let queries: Vec<PupilQuery> = tables.iter().map(|&(g, l)| PupilQuery { measure: "ks2_read_avg_score", group: GroupSpec::parse(GROUPS[g]).unwrap(), level: levels[l], years: vec![2019], only: vec![], la: None, threshold: T }).collect();
+        let queries: Vec<PupilQuery> = tables
+            .iter()
+            .map(|&(g, l)| PupilQuery {
+                measure: "ks2_read_avg_score",
+                group: GroupSpec::parse(GROUPS[g]).unwrap(),
+                level: levels[l],
+                years: vec![2019],
+                only: vec![],
+                la: None,
+                threshold: T,
+            })
+            .collect();
         let (out, _) = gap_tables(&pupils, &queries, None, &places, &[]).unwrap();
         let mut rels = Vec::new();
         for rows in &out {

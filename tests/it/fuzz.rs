@@ -574,7 +574,9 @@ proptest::proptest! {
     /// Any finite number, as Rust or Excel would print it, reads back as itself; with a
     /// percent sign too.
     #[test]
-    fn finite_numbers_read_back(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+    fn finite_numbers_read_back(
+        v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO
+    ) {
         proptest::prop_assert_eq!(parse_cell(&format!("{v}")).unwrap().value, Some(v));
         proptest::prop_assert_eq!(parse_cell(&format!("{v:e}")).unwrap().value, Some(v));
         proptest::prop_assert_eq!(parse_cell(&format!("{v:E}%")).unwrap().value, Some(v));

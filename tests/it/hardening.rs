@@ -905,9 +905,35 @@ fn the_audit_reads_every_encoding_and_format() {
     w.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
         .unwrap();
     w.start_file("META-INF/manifest.xml", stored).unwrap();
-    w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"#).unwrap();
+    w.write_all(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            r#"<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" "#,
+            r#"manifest:version="1.2"><manifest:file-entry manifest:full-path="/" "#,
+            r#"manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>"#,
+            r#"<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>"#,
+            r#"</manifest:manifest>"#,
+        )
+        .as_bytes(),
+    ).unwrap();
     w.start_file("content.xml", stored).unwrap();
-    w.write_all(br#"<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Gaps"><table:table-row><table:table-cell office:value-type="string"><text:p>code</text:p></table:table-cell><table:table-cell office:value-type="string"><text:p>cohort</text:p></table:table-cell></table:table-row><table:table-row><table:table-cell office:value-type="float" office:value="100"><text:p>100</text:p></table:table-cell><table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell></table:table-row></table:table></office:spreadsheet></office:body></office:document-content>"#).unwrap();
+    w.write_all(
+        concat!(
+            r#"<?xml version="1.0" encoding="UTF-8"?>"#,
+            r#"<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" "#,
+            r#"xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" "#,
+            r#"xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">"#,
+            r#"<office:body><office:spreadsheet><table:table table:name="Gaps"><table:table-row>"#,
+            r#"<table:table-cell office:value-type="string"><text:p>code</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="string"><text:p>cohort</text:p></table:table-cell>"#,
+            r#"</table:table-row><table:table-row><table:table-cell office:value-type="float" "#,
+            r#"office:value="100"><text:p>100</text:p></table:table-cell>"#,
+            r#"<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p>"#,
+            r#"</table:table-cell></table:table-row></table:table></office:spreadsheet></office:body>"#,
+            r#"</office:document-content>"#,
+        )
+        .as_bytes(),
+    ).unwrap();
     w.finish().unwrap();
 
     let (code, v) = audit(&dir);

@@ -440,8 +440,17 @@ fn hampshire_forms_returns_and_results() {
     assert_eq!(v.as_array().unwrap().len(), 5);
     assert_eq!(
         v[2],
-        serde_json::json!({"file": bv, "sheet": "Targets", "cell": "N11", "urn": "999999", "measure": "ks2_rwm_expected", "outcome": "error", "target": null, "message": "agreed \
-            target 140 for ks2_rwm_expected is outside 0 to 100, the range of the measure"})
+        serde_json::json!({
+            "file": bv,
+            "sheet": "Targets",
+            "cell": "N11",
+            "urn": "999999",
+            "measure": "ks2_rwm_expected",
+            "outcome": "error",
+            "target": null,
+            "message": "agreed target 140 for ks2_rwm_expected is outside 0 to 100, \
+                the range of the measure"
+        })
     );
     assert!(
         String::from_utf8_lossy(&run.stderr).contains(

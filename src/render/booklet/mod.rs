@@ -540,7 +540,17 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     }
     let index = env
         .get_template("index.html.j2")?
-        .render(minijinja::context! { la_name => if la_info.name.is_empty() { "All local authorities".to_string() } else { la_info.name.clone() }, year_label => crate::year::academic_label(opts.year), colour => la_info.colour, schools => minijinja::Value::from(minijinja::value::Serde(&rows)), failed => failed.len() })?;
+        .render(minijinja::context! {
+            la_name => if la_info.name.is_empty() {
+                "All local authorities".to_string()
+            } else {
+                la_info.name.clone()
+            },
+            year_label => crate::year::academic_label(opts.year),
+            colour => la_info.colour,
+            schools => minijinja::Value::from(minijinja::value::Serde(&rows)),
+            failed => failed.len(),
+        })?;
     crate::atomic::write_atomic(&opts.out.join("index.html"), index.as_bytes())?;
     let summary = RunSummary {
         written: rows.len(),
