@@ -111,7 +111,7 @@ fn ink(pgm: &[u8]) -> f64 {
 fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     let (urn, name, own) = a_school(file);
     let out = scratch(&format!("booklet-{urn}"));
-    let run = succeeded(
+    succeeded(
         bin()
             .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
             .arg(&out)
@@ -179,7 +179,7 @@ fn check(file: &str, la: &str, la_figure: &str, national: &str) {
     assert!(Path::new(&out.join("index.html")).exists());
     // The same inputs give the same bytes, HTML and PDF.
     let again = scratch(&format!("booklet-again-{urn}"));
-    let run = succeeded(
+    succeeded(
         bin()
             .args(["booklet", "--school", &urn, "--year", "2019", "--out"])
             .arg(&again)
@@ -392,7 +392,7 @@ fn a_booklet_rendered_with_others_is_the_booklet_rendered_alone() {
     // Workers take schools in URN order: the highest is rendered after the others.
     let last = urns.iter().max().unwrap();
     let alone = scratch("booklet-alone");
-    let out = succeeded(
+    succeeded(
         bin()
             .args(["booklet", "--year", "2019", "--school", last, "--out"])
             .arg(&alone)

@@ -332,7 +332,7 @@ fn expected_sentences(
 /// The booklet for one school, rendered from the real store: (HTML, PDF path).
 fn render(urn: &str, la: &str) -> (String, PathBuf) {
     let out = scratch(&format!("summary-{urn}"));
-    let run = succeeded(
+    succeeded(
         bin()
             .args(["booklet", "--school", urn, "--year", "2019", "--out"])
             .arg(&out)
@@ -828,7 +828,7 @@ fn no_sentence_rests_on_a_withheld_figure_and_small_schools_show_three_years() {
 fn a_demo_school_lists_its_withheld_pupil_groups_on_one_line() {
     let dir = crate::common::demo_world();
     let out = scratch("summary-demo");
-    let run = succeeded(
+    succeeded(
         bin()
             .args(["booklet", "--la", "650", "--html-only", "--out"])
             .arg(&out)
@@ -931,7 +931,7 @@ fn a_misspelt_summary_rule_is_a_config_error_naming_the_file() {
 /// A booklet for one school and year from a store: (HTML, PDF page one's text, if poppler).
 fn render_year(urn: &str, la: &str, year: i32, store: &Path) -> (String, Option<String>) {
     let out = scratch(&format!("summary-{urn}-{year}"));
-    let run = succeeded(
+    succeeded(
         bin()
             .args([
                 "booklet",
@@ -1155,7 +1155,7 @@ fn demo_absence_rising_and_falling_sentences_follow_the_demo_files() {
         )
     };
     let out = scratch("summary-demo-absence");
-    let run = succeeded(
+    succeeded(
         bin()
             .args([
                 "booklet",
