@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use crate::common::{bin, csv_rows, demo_world, poppler, raw, real_store, scratch};
+use crate::common::{bin, csv_rows, demo_world, html_text, poppler, raw, real_store, scratch};
 
 const KS2_850: &str = "clarelgibson-hants-surrey/data-in/ks2/2018-850-ks2.csv";
 const KS4_936: &str = "clarelgibson-hants-surrey/data-in/2018-2019_936_ks4final.csv";
@@ -739,28 +739,6 @@ window.addEventListener('load', function () {
     assert_eq!(v["said"], "1 of 2 schools shown");
 }
 
-/// Text with tags dropped and the entities the templates write decoded.
-fn text_of(html: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => inside = true,
-            '>' => inside = false,
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&quot;", "\"")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
-        .trim()
-        .to_string()
-}
-
 /// The sentences page one lists under Strengths and under Areas to investigate (HTML).
 fn summary_sentences(html: &str) -> (Vec<String>, Vec<String>) {
     let summary = section(html, "summary").expect("a summary");
@@ -769,7 +747,7 @@ fn summary_sentences(html: &str) -> (Vec<String>, Vec<String>) {
     let items = |part: &str| -> Vec<String> {
         part.split("<li>")
             .skip(1)
-            .map(|li| text_of(&li[..li.find("</li>").unwrap()]))
+            .map(|li| html_text(&li[..li.find("</li>").unwrap()]))
             .collect()
     };
     (items(&summary[strengths..areas]), items(&summary[areas..]))
@@ -781,7 +759,7 @@ fn index_rows(index: &str) -> Vec<std::collections::HashMap<String, String>> {
     let columns: Vec<String> = head
         .split("</th>")
         .filter(|c| c.contains("<th"))
-        .map(text_of)
+        .map(html_text)
         .collect();
     let body = &index[index.find("<tbody>").unwrap()..index.find("</tbody>").unwrap()];
     body.split("</tr>")
@@ -790,7 +768,7 @@ fn index_rows(index: &str) -> Vec<std::collections::HashMap<String, String>> {
             let cells: Vec<String> = r
                 .split("</td>")
                 .filter(|c| c.contains("<td"))
-                .map(text_of)
+                .map(html_text)
                 .collect();
             assert_eq!(cells.len(), columns.len(), "{r}");
             columns.iter().cloned().zip(cells).collect()
@@ -863,7 +841,7 @@ fn printed_labels_carry_no_unexplained_abbreviations() {
                 || first.starts_with("<th scope=\"row\"")
                 || first.contains("scope=\"rowgroup\"")
             {
-                labels.push(text_of(first));
+                labels.push(html_text(first));
             }
         }
         let (strengths, areas) = summary_sentences(&html);
@@ -871,7 +849,7 @@ fn printed_labels_carry_no_unexplained_abbreviations() {
         labels.extend(
             html.split("<figcaption>")
                 .skip(1)
-                .map(|c| text_of(&c[..c.find("</figcaption>").unwrap()])),
+                .map(|c| html_text(&c[..c.find("</figcaption>").unwrap()])),
         );
         assert!(labels.len() > 10, "{}: {labels:?}", b.what);
         for l in &labels {
@@ -1028,7 +1006,7 @@ fn pdf_words(pdf: &Path) -> Option<Vec<PdfWord>> {
                 x_min: attr("xMin"),
                 y_min: attr("yMin"),
                 // Typst sets typographic apostrophes; the HTML has plain ones.
-                text: text_of(&format!("<{part}"))
+                text: html_text(&format!("<{part}"))
                     .replace("&apos;", "'")
                     .replace('\u{2019}', "'"),
             });
@@ -1046,7 +1024,7 @@ fn html_header_rows(html: &str) -> Vec<Vec<String>> {
             t[..t.find("</thead>").unwrap()]
                 .split("</th>")
                 .filter(|c| c.contains("<th"))
-                .map(text_of)
+                .map(html_text)
                 .collect()
         })
         .collect()

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use crate::common::{bin, csv_rows, measure_label, raw, real_store, scratch, succeeded};
+use crate::common::{bin, csv_rows, html_text, measure_label, raw, real_store, scratch, succeeded};
 
 type Row = HashMap<String, String>;
 
@@ -354,24 +354,6 @@ fn render(urn: &str, la: &str) -> (String, PathBuf) {
     (std::fs::read_to_string(html).unwrap(), pdf.clone())
 }
 
-fn strip_tags(s: &str) -> String {
-    let mut out = String::new();
-    let mut inside = false;
-    for ch in s.chars() {
-        match ch {
-            '<' => inside = true,
-            '>' => inside = false,
-            c if !inside => out.push(c),
-            _ => {}
-        }
-    }
-    out.replace("&#x27;", "'")
-        .replace("&#x2f;", "/")
-        .replace("&amp;", "&")
-        .trim()
-        .to_string()
-}
-
 /// The summary section of the HTML.
 fn summary(html: &str) -> &str {
     let at = html
@@ -389,7 +371,7 @@ fn headline(html: &str, label: &str) -> Vec<String> {
     let start = s[..at].rfind("<tr>").unwrap();
     let row = &s[start..at + s[at..].find("</tr>").unwrap()];
     let row = row.replace("</th>", "</td>");
-    let mut cells: Vec<String> = row.split("</td>").map(strip_tags).collect();
+    let mut cells: Vec<String> = row.split("</td>").map(html_text).collect();
     cells.pop(); // after the last cell
     cells
 }
@@ -405,7 +387,7 @@ fn sentences(html: &str) -> Vec<(String, String)> {
             .skip(1)
             .map(|li| {
                 let li = &li[..li.find("</li>").unwrap()];
-                strip_tags(&li[..li.find(" <a href").unwrap_or(li.len())])
+                html_text(&li[..li.find(" <a href").unwrap_or(li.len())])
             })
             .collect()
     };
@@ -435,7 +417,7 @@ fn detail_row(html: &str, id: &str, label: &str) -> Vec<String> {
     // The school's figure first (the label cell is left out).
     row.split("<td")
         .skip(2)
-        .map(|c| strip_tags(&format!("<td{c}")))
+        .map(|c| html_text(&format!("<td{c}")))
         .collect()
 }
 
@@ -850,7 +832,7 @@ fn a_demo_school_lists_its_withheld_pupil_groups_on_one_line() {
         let table = &html[at..at + html[at..].find("</table>").unwrap()];
         // No row is withheld in every school column.
         for row in table.split("<tr>").skip(1) {
-            let cells: Vec<String> = row.split("<td>").skip(1).map(strip_tags).collect();
+            let cells: Vec<String> = row.split("<td>").skip(1).map(html_text).collect();
             if cells.len() >= 4 {
                 assert!(
                     !(cells[1] == "c" && cells[2] == "c" && cells[3] == "c"),
