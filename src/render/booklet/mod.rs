@@ -510,7 +510,13 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
     // on that would otherwise steal whole booklets and nest them without end.
     let pool = rayon::ThreadPoolBuilder::new()
         .stack_size(64 << 20)
-        .build()?;
+        .build()
+        .map_err(|e| {
+            crate::error::RenderError::new(
+                opts.out.display().to_string(),
+                format!("the booklets' worker threads could not be started: {e}"),
+            )
+        })?;
     let next = std::sync::atomic::AtomicUsize::new(0);
     let progress = crate::progress::task("booklets", chosen.len());
     let done: std::sync::Mutex<Vec<(usize, Result<IndexRow, String>)>> =
