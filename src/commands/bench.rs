@@ -109,7 +109,7 @@ pub fn booklets(
             s.written as f64 / secs,
             s.seconds_prepare,
             s.seconds_render,
-            1000.0 * s.cpu_render.unwrap_or(f64::NAN) / s.written as f64,
+            s.cpu_ms_per_booklet().unwrap_or(f64::NAN),
             1000.0 * cpu / s.written as f64,
             s.written as f64 * threads as f64 / cpu,
             peak_memory_mb().unwrap_or(f64::NAN)

@@ -354,6 +354,17 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
+    /// Booklets tried: written and failed.
+    pub fn attempted(&self) -> usize {
+        self.written + self.failed.len()
+    }
+
+    /// The rendering stage's CPU time per booklet tried, in milliseconds.
+    pub fn cpu_ms_per_booklet(&self) -> Option<f64> {
+        self.cpu_render
+            .map(|cpu| 1000.0 * cpu / self.attempted().max(1) as f64)
+    }
+
     /// What the run prints about booklets without attainment figures (empty when there are none).
     pub fn no_attainment_line(&self) -> String {
         match self.no_attainment.len() {
@@ -572,11 +583,10 @@ pub fn run(data: &Data, sel: &Selection, opts: &Options) -> anyhow::Result<RunSu
             .zip(cpu1)
             .map(|(b, a)| b - a),
     };
-    if let Some(cpu) = summary.cpu_render {
+    if let Some(ms) = summary.cpu_ms_per_booklet() {
         tracing::info!(
-            "rendering: {:.1} ms CPU a booklet ({} booklets)",
-            1000.0 * cpu / (summary.written + summary.failed.len()).max(1) as f64,
-            summary.written + summary.failed.len()
+            "rendering: {ms:.1} ms CPU a booklet ({} booklets)",
+            summary.attempted()
         );
     }
     if !summary.failed.is_empty() {
